@@ -1,0 +1,194 @@
+"""Shared dependencies of the HTTP API: the workspace store, the registry, walk networks.
+
+Configuration (``GEOQUARTIER_WORKSPACE``, ``GEOQUARTIER_REGISTRY``, ...) is read when a
+request needs it, never at import time, so tests and the ``serve`` command can point the
+app at another workspace before the first request. Everything is memoised per
+configured path:
+
+* :func:`get_store` — the :class:`~geoquartier.layers.store.GeoPackageStore`.
+* :func:`get_registry` — the quartier registry.
+* :func:`layer_frame` — a whole layer as a GeoDataFrame (EPSG:4326), re-read when the
+  GeoPackage file changes on disk (modification time and size of the file and its WAL).
+* :func:`get_network` — the walk network of a quartier (built once per process).
+* :func:`quartier_at` — the quartier whose boundary holds a point.
+
+All functions are thread-safe (sync endpoints run in a thread pool).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from geoquartier import config
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+_lock = threading.RLock()
+_frames: dict[tuple[str, str], tuple[tuple[int, ...], Any]] = {}
+_networks: dict[tuple[str, str, str], Any] = {}
+
+QUARTIER_MARGIN_M = 250.0
+"""Points this close (metres) outside a quartier boundary still count as in the quartier."""
+
+
+@lru_cache(maxsize=8)
+def _store_for(path: str):
+    from geoquartier.layers.store import GeoPackageStore
+
+    return GeoPackageStore(Path(path))
+
+
+def get_store():
+    """The workspace store (``geoquartier.config.workspace_path()``), memoised per path."""
+    return _store_for(str(config.workspace_path()))
+
+
+@lru_cache(maxsize=8)
+def _registry_for(path: str):
+    from geoquartier.registry import load_registry
+
+    return load_registry(Path(path))
+
+
+def get_registry() -> dict[str, Any]:
+    """The quartier registry ``{id: QuartierSpec}``, memoised per registry path."""
+    return _registry_for(str(config.registry_path()))
+
+
+def _file_version(path: Path) -> tuple[int, ...]:
+    parts: list[int] = []
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = os.stat(candidate)
+            parts.extend((st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            parts.extend((0, 0))
+    return tuple(parts)
+
+
+def store_layers() -> list[str]:
+    """Names of the layers the workspace store holds (empty when there is no workspace)."""
+    path = config.workspace_path()
+    if not path.exists():
+        return []
+    return list(get_store().layers())
+
+
+def layer_frame(layer: str) -> gpd.GeoDataFrame:
+    """The whole ``layer`` from the workspace (EPSG:4326), cached until the file changes.
+
+    Raises :class:`geoquartier.errors.DataMissingError` when the workspace lacks the layer.
+    The returned frame is shared: callers must not modify it in place.
+    """
+    from geoquartier.errors import DataMissingError
+
+    path = config.workspace_path()
+    key = (str(path), layer)
+    version = _file_version(path)
+    cached = _frames.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    with _lock:
+        cached = _frames.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        if layer not in store_layers():
+            raise DataMissingError(
+                f"the workspace {path} has no layer {layer!r}; import a quartier first "
+                "('geoquartier import <quartier>')"
+            )
+        gdf = get_store().read(layer)
+        gdf = gdf.reset_index(drop=True)
+        _ = gdf.sindex  # build the spatial index once, outside the request path
+        _frames[key] = (version, gdf)
+        return gdf
+
+
+def clear_caches() -> None:
+    """Forget every cached store, layer, registry and network (after config changes)."""
+    with _lock:
+        _frames.clear()
+        _networks.clear()
+        _store_for.cache_clear()
+        _registry_for.cache_clear()
+
+
+@dataclass(frozen=True)
+class QuartierMatch:
+    """The quartier that holds a point: its id, registry entry and state (for holidays)."""
+
+    id: str
+    spec: Any
+    state: str
+
+
+def quartier_at(lon: float, lat: float, margin_m: float = QUARTIER_MARGIN_M) -> QuartierMatch | None:
+    """The quartier whose boundary (plus ``margin_m`` metres) holds the point, or ``None``.
+
+    Takes WGS84 longitude/latitude in degrees. Boundaries come from the workspace's
+    ``quartiers`` layer; the quartier must also be in the registry. When several match,
+    the one whose boundary actually contains the point (then the smallest) wins.
+    """
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    try:
+        quartiers = layer_frame("quartiers")
+    except Exception:  # no workspace or no quartiers layer
+        return None
+    registry = get_registry()
+    pt = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(config.ANALYSIS_CRS).iloc[0]
+    metric = _metric_quartiers(quartiers)
+    best: tuple[float, float, str] | None = None
+    for qid, geom in metric.items():
+        if qid not in registry:
+            continue
+        distance = geom.distance(pt)
+        if distance <= margin_m:
+            rank = (distance, geom.area, qid)
+            if best is None or rank < best:
+                best = rank
+    if best is None:
+        return None
+    spec = registry[best[2]]
+    return QuartierMatch(id=best[2], spec=spec, state=spec.state)
+
+
+def _metric_quartiers(quartiers: gpd.GeoDataFrame) -> dict[str, Any]:
+    key = ("__metric__", str(id(quartiers)))
+    cached = _frames.get(key)
+    if cached is not None and cached[1][0] is quartiers:
+        return cached[1][1]
+    metric = quartiers.to_crs(config.ANALYSIS_CRS)
+    mapping = {str(q): g for q, g in zip(metric["id"], metric.geometry)}
+    with _lock:
+        _frames[key] = ((), (quartiers, mapping))
+    return mapping
+
+
+def get_network(quartier_id: str, profile: str = "standard") -> Any:
+    """The walk network of a quartier, built once per process (``mobility.network_for``).
+
+    Returns whatever :func:`geoquartier.mobility.network_for` returns for the registry
+    entry (a network, or an estimate-mode stand-in for quartiers without one).
+    """
+    key = (str(config.workspace_path()), quartier_id, profile)
+    cached = _networks.get(key)
+    if cached is not None:
+        return cached
+    with _lock:
+        cached = _networks.get(key)
+        if cached is not None:
+            return cached
+        from geoquartier.mobility import network_for
+
+        spec = get_registry()[quartier_id]
+        network = network_for(spec)
+        _networks[key] = network
+        return network

@@ -1,0 +1,216 @@
+"""JSON errors for the whole HTTP API.
+
+Every error answer has the shape ``{"detail": "<clear message>", "status": <code>}``
+(request validation errors add ``"errors"``: one entry per bad field). Bad input never
+produces a 500:
+
+* :func:`install_error_handlers` registers handlers for HTTP errors, request validation
+  errors (422), :class:`geoquartier.errors.GeoquartierError` (422; ``DataMissingError``
+  404) and, as a last resort, unexpected exceptions (500, logged, no internals leaked).
+* :class:`BodySizeLimitMiddleware` answers 413 for request bodies above a limit, both
+  when ``Content-Length`` announces it and when a chunked body grows past it.
+* :func:`max_body_size` is a dependency for routes that want a tighter limit than the
+  application-wide one (e.g. annotation submissions).
+* :func:`api_error` builds an ``HTTPException`` with one of the statuses the API uses
+  (400, 401, 403, 404, 413, 422, 429).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from geoquartier.errors import DataMissingError, GeoquartierError, ValidationError
+
+log = logging.getLogger("geoquartier.api")
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+"""Application-wide request body limit (bytes) applied by :class:`BodySizeLimitMiddleware`."""
+
+STATUS_TITLES = {
+    400: "bad request",
+    401: "authentication required",
+    403: "forbidden",
+    404: "not found",
+    405: "method not allowed",
+    406: "not acceptable",
+    413: "request body too large",
+    415: "unsupported media type",
+    422: "invalid input",
+    429: "too many requests",
+    500: "internal server error",
+}
+
+
+def error_body(status: int, detail: str, **extra: Any) -> dict[str, Any]:
+    """The JSON body of an error answer: ``{"detail": ..., "status": ...}`` plus ``extra``."""
+    body: dict[str, Any] = {"detail": detail, "status": status}
+    body.update(extra)
+    return body
+
+
+def error_response(
+    status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """A JSON error response with the given HTTP status and message."""
+    return JSONResponse(error_body(status, detail, **extra), status_code=status, headers=headers)
+
+
+def api_error(status: int, detail: str, headers: dict[str, str] | None = None) -> HTTPException:
+    """An ``HTTPException`` to ``raise``; rendered as ``{"detail", "status"}`` JSON.
+
+    Use 400 for malformed parameters, 401 for a missing/wrong token, 403 for a token
+    without the needed role, 404 for unknown resources, 413 for bodies that are too big,
+    422 for well-formed but invalid input, 429 for rate limits (add ``Retry-After``).
+    """
+    return HTTPException(status_code=status, detail=detail, headers=headers)
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while reading a request body that exceeds the allowed size (HTTP 413)."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__(
+            status_code=413,
+            detail=f"request body too large: the limit is {max_bytes} bytes",
+        )
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"query", "path", "body", "header", "cookie"}:
+        kind = {"query": "query parameter", "path": "path parameter", "header": "header",
+                "cookie": "cookie", "body": "body"}[parts[0]]
+        rest = ".".join(parts[1:])
+        return f"{kind} {rest!r}" if rest else kind
+    return ".".join(parts) or "request"
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        out.append({
+            "loc": [p if isinstance(p, (str, int)) else str(p) for p in err.get("loc", ())],
+            "msg": str(err.get("msg", "invalid value")),
+            "type": str(err.get("type", "value_error")),
+        })
+    return out
+
+
+async def _http_exception_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail
+    if not isinstance(detail, str):
+        detail = str(detail) if detail else STATUS_TITLES.get(exc.status_code, "error")
+    headers = getattr(exc, "headers", None)
+    return error_response(exc.status_code, detail, headers=headers)
+
+
+async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = _validation_errors(exc)
+    message = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in errors[:10])
+    if len(errors) > 10:
+        message += f"; ... and {len(errors) - 10} more"
+    return error_response(422, message or "invalid request", errors=errors)
+
+
+async def _geoquartier_handler(request: Request, exc: GeoquartierError) -> JSONResponse:
+    status = 404 if isinstance(exc, DataMissingError) else 422
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationError):
+        extra["problems"] = [str(p) for p in exc.problems[:50]]
+    return error_response(status, " ".join(str(exc).split()), **extra)
+
+
+async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal server error; the request was not completed")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the JSON error handlers on ``app`` (idempotent per app)."""
+    app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(GeoquartierError, _geoquartier_handler)
+    app.add_exception_handler(Exception, _unexpected_handler)
+
+
+class BodySizeLimitMiddleware:
+    """ASGI middleware: refuse request bodies larger than ``max_bytes`` with HTTP 413.
+
+    A ``Content-Length`` above the limit is refused before the body is read; a chunked
+    body is counted while the application reads it and refused as soon as it passes the
+    limit. ``exempt_prefixes`` lists path prefixes that are not limited.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 exempt_prefixes: tuple[str, ...] = ()):
+        self.app = app
+        self.max_bytes = int(max_bytes)
+        self.exempt_prefixes = tuple(exempt_prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith(self.exempt_prefixes or ("\0",)):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    await error_response(400, "invalid Content-Length header")(scope, receive, send)
+                    return
+                if length > self.max_bytes:
+                    exc = BodyTooLarge(self.max_bytes)
+                    await error_response(413, exc.detail)(scope, receive, send)
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await error_response(413, exc.detail)(scope, receive, send)
+
+
+def max_body_size(max_bytes: int):
+    """A FastAPI dependency refusing bodies above ``max_bytes`` (413) on one route.
+
+    Usage: ``@router.post(..., dependencies=[Depends(max_body_size(16_384))])``.
+    """
+
+    async def _check(request: Request) -> None:
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            try:
+                if int(declared) > max_bytes:
+                    raise BodyTooLarge(max_bytes)
+            except ValueError:
+                raise api_error(400, "invalid Content-Length header") from None
+        body = await request.body()
+        if len(body) > max_bytes:
+            raise BodyTooLarge(max_bytes)
+
+    return _check

@@ -1,0 +1,15 @@
+"""Command-line interface: importing this package registers every command on ``app``."""
+
+import importlib
+
+from geoquartier.cli.app import app, main
+
+# Each module registers its commands on ``app``; a module that fails to import is a bug.
+for _name in ("quartiers", "imports", "layers", "access", "maps", "serve", "users", "demo"):
+    try:
+        importlib.import_module(f"geoquartier.cli.{_name}")
+    except ModuleNotFoundError as exc:  # only while a command module is absent from the tree
+        if exc.name != f"geoquartier.cli.{_name}":
+            raise
+
+__all__ = ["app", "main"]

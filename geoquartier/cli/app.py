@@ -1,0 +1,54 @@
+"""The ``geoquartier`` command: one Typer app that every command module registers on.
+
+User errors (:class:`geoquartier.errors.GeoquartierError`, bad files, bad options) print a
+one-line message to stderr and exit with code 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="geoquartier",
+    help=(
+        "Maps, walking access and participation for neighbourhood management "
+        "(Quartiersmanagement).\n\n"
+        "Start with 'geoquartier demo' to import the model quartiers, or "
+        "'geoquartier quartiers' to list what the registry knows."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+USER_ERROR_EXIT = 2
+
+
+@app.callback()
+def _root() -> None:
+    """Maps, walking access and participation for neighbourhood management."""
+
+
+def fail(message: str) -> None:
+    """Print a one-line error for the user and exit with code 2."""
+    typer.echo(f"error: {' '.join(str(message).split())}", err=True)
+    raise typer.Exit(USER_ERROR_EXIT)
+
+
+def main() -> None:
+    """Entry point of the ``geoquartier`` console script."""
+    from geoquartier.errors import GeoquartierError
+
+    import geoquartier.cli  # noqa: F401  (registers every command)
+
+    try:
+        app()
+    except GeoquartierError as exc:
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
+        sys.exit(USER_ERROR_EXIT)
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        typer.echo(f"error: {exc.strerror}: {exc.filename}", err=True)
+        sys.exit(USER_ERROR_EXIT)

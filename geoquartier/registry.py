@@ -1,0 +1,249 @@
+"""The quartier registry: which quartiers exist, their offices, and where their data comes from.
+
+The registry is a readable TOML file (``data/quartiers.toml``; see
+:func:`geoquartier.config.registry_path`). Loading it checks every entry and names the
+quartier and key of any mistake. Office locations are resolved from real data only — a
+GTFS stop, an OSM feature of the quartier's extract, or surveyed coordinates — and carry
+their ``location_quality``; an office whose location is unknown stays listed but unplaced.
+
+All geometries are in EPSG:4326 (longitude, latitude in degrees).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.ops import unary_union
+
+from geoquartier import config
+from geoquartier.errors import DataMissingError, GeoquartierError
+
+MODES = ("network", "estimate")
+LOCATION_QUALITIES = ("exact", "approximate", "unknown")
+OFFICE_FIELDS = (
+    "id", "name", "kind", "operator", "address", "phone", "email", "opening_hours",
+    "languages", "mediation_languages", "wheelchair", "location", "location_quality",
+    "location_note",
+)
+SOURCE_KEYS = (
+    "boundary", "osm_extract", "walk_network", "zensus", "gtfs", "amenity_points", "cafes",
+    "overpass",
+)
+
+
+class RegistryError(GeoquartierError):
+    """The registry file is malformed; the message names the quartier and the key."""
+
+
+@dataclass(frozen=True)
+class QuartierSpec:
+    """One quartier of the registry.
+
+    ``state`` is the ISO 3166-2 code of the German state (``DE-NW``), used for public
+    holidays. ``sources`` maps a source key to a path relative to the data directory
+    (``boundaries/…`` paths are relative to the project's ``data/`` folder) or to ``True``
+    for ``overpass``. ``mode`` is ``network`` or ``estimate`` (no walk network: straight
+    line × detour factor).
+    """
+
+    id: str
+    name: str
+    city: str
+    state: str
+    programme: str = ""
+    funding: tuple[str, ...] = ()
+    mode: str = "network"
+    boundary_quality: str = "official"
+    demo: bool = False
+    notes: str = ""
+    period: str = ""
+    sources: dict[str, Any] = field(default_factory=dict)
+    office_entries: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def state_code(self) -> str:
+        """The state part of ``state`` (``NW`` for ``DE-NW``), as the holidays package wants it."""
+        return self.state.split("-", 1)[-1]
+
+    def source_path(self, key: str) -> Path | None:
+        """Absolute path of a file source, or ``None`` when the registry names none."""
+        value = self.sources.get(key)
+        if not value or value is True:
+            return None
+        if str(value).startswith("boundaries/"):
+            return config.boundaries_dir() / str(value).removeprefix("boundaries/")
+        return config.data_dir() / str(value)
+
+    def require_source(self, key: str) -> Path:
+        """Absolute path of a file source that must exist; raises :class:`DataMissingError`."""
+        path = self.source_path(key)
+        if path is None:
+            raise DataMissingError(f"quartier {self.id!r} names no {key!r} source in the registry")
+        if not path.exists():
+            raise DataMissingError(
+                f"quartier {self.id!r}: {key} file {path} not found; put the data there or set "
+                "GEOQUARTIER_DATA to the folder that holds it"
+            )
+        return path
+
+    @property
+    def walk_network_path(self) -> Path | None:
+        """The local walk-network extract (``*_walk_osm.osm.bz2``) or ``None``."""
+        return self.source_path("walk_network")
+
+    @property
+    def uses_overpass(self) -> bool:
+        """True when the OSM layers of this quartier come from Overpass (online)."""
+        return self.sources.get("overpass") is True
+
+    @cached_property
+    def boundary(self) -> Polygon | MultiPolygon | None:
+        """The quartier boundary (EPSG:4326), or ``None`` when the data has none."""
+        path = self.source_path("boundary")
+        if path is None:
+            return None
+        if not path.exists():
+            raise DataMissingError(
+                f"quartier {self.id!r}: boundary file {path} not found; set GEOQUARTIER_DATA"
+            )
+        import json
+
+        data = json.loads(path.read_text(encoding="utf-8"))
+        features = data["features"] if data.get("type") == "FeatureCollection" else [data]
+        geoms = [shape(f["geometry"] if "geometry" in f else f) for f in features]
+        return unary_union(geoms)
+
+    @cached_property
+    def offices(self) -> tuple[dict[str, Any], ...]:
+        """The offices with ``lon``/``lat`` (EPSG:4326) resolved from real data, or ``None``."""
+        resolved = []
+        for entry in self.office_entries:
+            office = {k: v for k, v in entry.items() if k != "location"}
+            office.setdefault("languages", [])
+            lonlat = _resolve_location(self, entry.get("location"))
+            office["lon"], office["lat"] = lonlat if lonlat else (None, None)
+            resolved.append(office)
+        return tuple(resolved)
+
+
+def _resolve_location(spec: QuartierSpec, location: dict[str, Any] | None) -> tuple[float, float] | None:
+    if not location:
+        return None
+    if "lon" in location and "lat" in location:
+        return float(location["lon"]), float(location["lat"])
+    if "gtfs_stop" in location:
+        return _gtfs_stop_location(spec.require_source("gtfs"), str(location["gtfs_stop"]))
+    if "osm" in location:
+        return _osm_feature_location(spec.require_source("osm_extract"), str(location["osm"]))
+    raise RegistryError(f"quartier {spec.id!r}: office location {location!r} has no known form")
+
+
+def _gtfs_stop_location(gtfs: Path, stop_id: str) -> tuple[float, float]:
+    """Longitude and latitude of a stop in a GTFS feed (zip or folder)."""
+    if gtfs.is_dir():
+        text = (gtfs / "stops.txt").read_text(encoding="utf-8-sig")
+    else:
+        with zipfile.ZipFile(gtfs) as archive:
+            text = archive.read("stops.txt").decode("utf-8-sig")
+    for row in csv.DictReader(io.StringIO(text)):
+        if row.get("stop_id") == stop_id:
+            return float(row["stop_lon"]), float(row["stop_lat"])
+    raise DataMissingError(f"GTFS stop {stop_id!r} not found in {gtfs}")
+
+
+def _osm_feature_location(extract: Path, ref: str) -> tuple[float, float]:
+    """Point on an OSM node or way (``node/123``, ``way/45``) of a local extract."""
+    import osmium
+
+    kind, _, osm_id = ref.partition("/")
+    if kind not in ("node", "way") or not osm_id.isdigit():
+        raise RegistryError(f"OSM reference {ref!r} must look like 'node/123' or 'way/45'")
+    wanted = int(osm_id)
+    processor = osmium.FileProcessor(str(extract)).with_locations()
+    processor = processor.with_filter(osmium.filter.IdFilter([wanted]).enable_for(
+        osmium.osm.NODE if kind == "node" else osmium.osm.WAY))
+    for obj in processor:
+        if kind == "node" and obj.is_node() and obj.id == wanted:
+            return obj.location.lon, obj.location.lat
+        if kind == "way" and obj.is_way() and obj.id == wanted:
+            coords = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
+            ring = Polygon(coords) if len(coords) >= 4 and coords[0] == coords[-1] else None
+            point = ring.representative_point() if ring is not None and ring.is_valid else None
+            if point is None:
+                point = Point(coords[len(coords) // 2])
+            return point.x, point.y
+    raise DataMissingError(f"OSM feature {ref} not found in {extract}")
+
+
+def _check_entry(qid: str, entry: dict[str, Any]) -> QuartierSpec:
+    def bad(key: str, expected: str) -> RegistryError:
+        return RegistryError(f"registry: quartier {qid!r}, key {key!r}: expected {expected}")
+
+    for key in ("name", "city", "state"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise bad(key, "a non-empty text")
+    if not entry["state"].startswith("DE-"):
+        raise bad("state", "an ISO 3166-2 code of a German state such as 'DE-NW'")
+    mode = entry.get("mode", "network")
+    if mode not in MODES:
+        raise bad("mode", f"one of {', '.join(MODES)}")
+    sources = dict(entry.get("sources", {}))
+    for key in sources:
+        if key not in SOURCE_KEYS:
+            raise bad(f"sources.{key}", f"one of {', '.join(SOURCE_KEYS)}")
+    offices = []
+    for i, office in enumerate(entry.get("offices", [])):
+        for key in office:
+            if key not in OFFICE_FIELDS:
+                raise bad(f"offices[{i}].{key}", f"one of {', '.join(OFFICE_FIELDS)}")
+        if not office.get("id") or not office.get("name"):
+            raise bad(f"offices[{i}]", "an 'id' and a 'name'")
+        quality = office.get("location_quality", "unknown")
+        if quality not in LOCATION_QUALITIES:
+            raise bad(f"offices[{i}].location_quality", f"one of {', '.join(LOCATION_QUALITIES)}")
+        if quality != "unknown" and not office.get("location"):
+            raise bad(f"offices[{i}].location", f"a location for location_quality {quality!r}")
+        offices.append(dict(office, location_quality=quality))
+    known = {f for f in QuartierSpec.__dataclass_fields__}
+    extra = {k: v for k, v in entry.items() if k in known and k not in ("sources", "funding")}
+    return QuartierSpec(
+        id=qid,
+        funding=tuple(entry.get("funding", ())),
+        sources=sources,
+        office_entries=tuple(offices),
+        **extra,
+    )
+
+
+def load_registry(path: Path | str | None = None) -> dict[str, QuartierSpec]:
+    """Read and check the registry; returns the quartiers by id, in file order."""
+    path = Path(path) if path is not None else config.registry_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataMissingError(f"quartier registry {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"registry {path} is not valid TOML: {exc}") from None
+    quartiers = data.get("quartiers")
+    if not isinstance(quartiers, dict) or not quartiers:
+        raise RegistryError(f"registry {path} has no [quartiers.<id>] tables")
+    return {qid: _check_entry(qid, entry) for qid, entry in quartiers.items()}
+
+
+def get_quartier(quartier_id: str, path: Path | str | None = None) -> QuartierSpec:
+    """One quartier by id; an unknown id raises an error that lists the known ones."""
+    registry = load_registry(path)
+    try:
+        return registry[quartier_id]
+    except KeyError:
+        raise GeoquartierError(
+            f"unknown quartier {quartier_id!r}; known: {', '.join(registry)}"
+        ) from None

@@ -66,9 +66,9 @@ def _file_version(path: Path) -> tuple[int, ...]:
     for candidate in (path, path.with_name(path.name + "-wal")):
         try:
             st = os.stat(candidate)
-            parts.extend((st.st_mtime_ns, st.st_size))
+            parts.extend((st.st_ino, st.st_mtime_ns, st.st_size))
         except FileNotFoundError:
-            parts.extend((0, 0))
+            parts.extend((0, 0, 0))
     return tuple(parts)
 
 

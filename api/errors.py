@@ -33,6 +33,9 @@ log = logging.getLogger("geoquartier.api")
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 """Application-wide request body limit (bytes) applied by :class:`BodySizeLimitMiddleware`."""
 
+OGC_400_PREFIXES = ("/collections",)
+"""Paths whose request validation errors answer 400 (OGC API – Features) instead of 422."""
+
 STATUS_TITLES = {
     400: "bad request",
     401: "authentication required",
@@ -116,7 +119,9 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
     message = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in errors[:10])
     if len(errors) > 10:
         message += f"; ... and {len(errors) - 10} more"
-    return error_response(422, message or "invalid request", errors=errors)
+    # OGC API – Features asks for 400 on an invalid query parameter of its routes.
+    status = 400 if request.url.path.startswith(OGC_400_PREFIXES) else 422
+    return error_response(status, message or "invalid request", errors=errors)
 
 
 async def _geoquartier_handler(request: Request, exc: GeoquartierError) -> JSONResponse:

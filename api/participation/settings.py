@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 KINDS = ("idea", "problem", "praise", "question")
 """Kinds of annotation a resident can choose."""
@@ -68,7 +71,7 @@ class Limits:
     max_area_m2: float = 1_000_000.0
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         """Limits read from the environment variables in the module docstring."""
         d = cls()
         return cls(
@@ -84,3 +87,16 @@ class Limits:
 
 LIMITS = Limits.from_env()
 """The limits of this process (read once at import)."""
+
+
+def _encodable(value: str) -> str:
+    """``value`` if it can be stored as UTF-8 (JSON may carry lone surrogates: refused)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the text contains invalid characters (lone UTF-16 surrogates)") from None
+    return value
+
+
+BodyText = Annotated[str, AfterValidator(_encodable)]
+"""A string from a request body that can be stored (valid Unicode)."""

@@ -49,8 +49,7 @@ _PH_BEFORE_WEEKDAY = re.compile(r"\bPH\s+(?=(?:Mo|Tu|We|Th|Fr|Sa|Su)\b)")
 def normalise_state(state: str) -> str:
     """``"NW"``, ``"nw"`` or ``"DE-NW"`` -> ``"NW"``; ``ValueError`` for an unknown state."""
     code = str(state).strip().upper()
-    if code.startswith("DE-"):
-        code = code[3:]
+    code = code.removeprefix("DE-")
     if code not in _german_states():
         raise ValueError(
             f"unknown German state {state!r}; expected one of "
@@ -88,18 +87,28 @@ def validate_opening_hours(expression: object) -> str | None:
     """Check OSM ``opening_hours`` syntax: ``None`` if valid, else the error text (one line)."""
     if not isinstance(expression, str) or not expression.strip():
         return "empty or not text"
+    return _syntax_error(expression.strip())
+
+
+@lru_cache(maxsize=4096)
+def _syntax_error(expression: str) -> str | None:
     try:
-        _parse(expression.strip())
-    except Exception as exc:  # the library raises ParserError / SyntaxError
+        _parse(expression)
+    except (_oh.ParserError, SyntaxError, ValueError) as exc:
         return _one_line(str(exc))
     return None
 
 
 def _one_line(text: str) -> str:
-    lines = [ln.strip(" |") for ln in text.splitlines() if ln.strip(" |")]
-    hint = next((ln for ln in lines if ln.startswith("= ")), "")
-    pos = next((ln for ln in lines if ln.startswith("-->")), "")
-    return " ".join(p for p in ("invalid opening_hours syntax", pos, hint) if p)
+    """The library's multi-line parser message as one line: position and expectation."""
+    pos = re.search(r"-->\s*(\d+):(\d+)", text)
+    hint = re.search(r"=\s*(.+)", text)
+    parts = ["invalid opening_hours syntax"]
+    if pos:
+        parts.append(f"at character {pos.group(2)}")
+    if hint:
+        parts.append(f"({hint.group(1).strip()})")
+    return " ".join(parts)
 
 
 def _outside_quotes(expression: str, pattern: re.Pattern[str], repl: str) -> str:

@@ -1,0 +1,1 @@
+"""The geoquartier HTTP API (FastAPI): ``api.main:app``; see ``docs/api.md``."""

@@ -1,0 +1,163 @@
+"""Quartier list, interactive maps and the Leaflet assets.
+
+* ``/quartiers`` — the quartiers of the workspace with links to their maps, layers and
+  participation page.
+* ``/quartiers/{quartier_id}/map?lang=&profile=`` — the standalone interactive map (HTML)
+  built by :mod:`geoquartier.maps`; built once per quartier, language and profile and
+  kept in memory until the workspace changes.
+* ``/assets/...`` — the Leaflet files (from ``node_modules``) and the map package's own
+  static files, for pages that link them instead of inlining.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import deps
+from api.errors import api_error
+from api.schemas import ErrorBody, Link, QuartierList, QuartierSummary
+
+router = APIRouter(tags=["maps"])
+
+DEFAULT_LANGUAGE = "de"
+ASSET_PACKAGES = {
+    "leaflet": "leaflet/dist",
+    "leaflet.markercluster": "leaflet.markercluster/dist",
+    "leaflet-draw": "leaflet-draw/dist",
+}
+"""URL prefix under ``/assets/`` → folder inside ``node_modules`` that is served."""
+
+_html_cache: dict[tuple, str] = {}
+_html_lock = threading.Lock()
+
+
+def map_languages() -> list[str]:
+    """Languages the maps can be shown in (ISO 639-1), from the map message catalogs."""
+    try:
+        from geoquartier.maps import i18n
+
+        langs = getattr(i18n, "LANGUAGES", None)
+        if langs:
+            return list(langs)
+    except ImportError:
+        pass
+    locale_dir = Path(__file__).resolve().parent.parent / "geoquartier" / "maps" / "locale"
+    found = sorted(p.name for p in locale_dir.iterdir() if p.is_dir()) if locale_dir.is_dir() else []
+    return found or [DEFAULT_LANGUAGE]
+
+
+def profile_names() -> list[str]:
+    """Names of the walking profiles (``standard``, ``senior``, ``wheelchair``)."""
+    from geoquartier.mobility.profiles import PROFILES
+
+    return list(PROFILES)
+
+
+def _quartier_rows() -> list[dict[str, Any]]:
+    try:
+        frame = deps.layer_frame("quartiers")
+    except Exception:
+        return []
+    registry = deps.get_registry()
+    rows = []
+    for rec, geom in zip(frame.drop(columns=frame.geometry.name).to_dict("records"), frame.geometry):
+        spec = registry.get(str(rec["id"]))
+        rows.append({
+            "id": str(rec["id"]),
+            "name": str(rec.get("name") or rec["id"]),
+            "city": rec.get("city") if isinstance(rec.get("city"), str) else None,
+            "state": rec.get("state") if isinstance(rec.get("state"), str) else None,
+            "programme": rec.get("programme") if isinstance(rec.get("programme"), str) else None,
+            "mode": getattr(spec, "mode", None),
+            "bbox": [float(v) for v in geom.bounds] if geom is not None and not geom.is_empty else None,
+        })
+    return rows
+
+
+@router.get("/quartiers", response_model=QuartierList, summary="The quartiers and their maps")
+def quartiers(request: Request) -> QuartierList:
+    """Every quartier of the workspace with links to its map (per language) and layers."""
+    base = str(request.base_url).rstrip("/")
+    out = []
+    for row in _quartier_rows():
+        qid = row["id"]
+        links = [
+            Link(href=f"{base}/quartiers/{qid}/map?lang={lang}", rel="map", type="text/html",
+                 title=f"map ({lang})")
+            for lang in map_languages()
+        ]
+        links.append(Link(href=f"{base}/participate/{qid}", rel="participate", type="text/html",
+                          title="participation page"))
+        links.append(Link(href=f"{base}/collections/services/items?quartier={qid}", rel="items",
+                          type="application/geo+json", title="advisory services"))
+        out.append(QuartierSummary(**row, links=links))
+    return QuartierList(
+        quartiers=out,
+        links=[Link(href=f"{base}/quartiers", rel="self", type="application/json")],
+    )
+
+
+def _build_html(quartier_id: str, lang: str, profile: str) -> str:
+    from geoquartier.maps import build_quartier_map
+
+    return build_quartier_map(quartier_id, lang=lang, profile=profile, store=deps.get_store())
+
+
+@router.get(
+    "/quartiers/{quartier_id}/map",
+    response_class=HTMLResponse,
+    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    summary="The interactive map of a quartier",
+)
+def quartier_map(
+    quartier_id: Annotated[str, PathParam(max_length=100, description="quartier slug, e.g. lauf")],
+    lang: Annotated[str, Query(max_length=10, description="language (ISO 639-1): de, en, tr, ro, bg")] = DEFAULT_LANGUAGE,
+    profile: Annotated[str, Query(max_length=30, description="walking profile")] = "standard",
+) -> HTMLResponse:
+    """The standalone HTML map of the quartier in the requested language (UTF-8)."""
+    languages = map_languages()
+    if lang not in languages:
+        raise api_error(422, f"unknown language {lang!r}; maps exist in: {', '.join(languages)}")
+    profiles = profile_names()
+    if profile not in profiles:
+        raise api_error(422, f"unknown profile {profile!r}; known profiles: {', '.join(profiles)}")
+    known = {row["id"] for row in _quartier_rows()}
+    if quartier_id not in known:
+        listed = ", ".join(sorted(known)) or "none (import a quartier first)"
+        raise api_error(404, f"unknown quartier {quartier_id!r}; quartiers in the workspace: {listed}")
+    path = deps.config.workspace_path()
+    key = (str(path), deps._file_version(path), quartier_id, lang, profile)
+    html = _html_cache.get(key)
+    if html is None:
+        with _html_lock:
+            html = _html_cache.get(key)
+            if html is None:
+                html = _build_html(quartier_id, lang, profile)
+                for old in [k for k in _html_cache if k[2:] == key[2:]]:
+                    del _html_cache[old]
+                _html_cache[key] = html
+    return HTMLResponse(html)
+
+
+def mount_assets(app: FastAPI) -> None:
+    """Serve ``/assets/<package>/...`` from ``node_modules`` and ``/assets/geoquartier/...``.
+
+    Folders that do not exist (``npm ci`` not run) are skipped; the maps themselves
+    inline their assets and do not need these routes.
+    """
+    from geoquartier.maps.assets import STATIC_DIR, node_modules_dir
+
+    root = node_modules_dir()
+    for prefix, folder in ASSET_PACKAGES.items():
+        directory = root / folder
+        if directory.is_dir():
+            app.mount(f"/assets/{prefix}", StaticFiles(directory=directory), name=f"assets-{prefix}")
+    if STATIC_DIR.is_dir():
+        app.mount("/assets/geoquartier", StaticFiles(directory=STATIC_DIR), name="assets-geoquartier")

@@ -1,0 +1,246 @@
+"""Routes of annotations: residents submit, the public reads approved ones, moderators decide.
+
+* ``POST /quartiers/{quartier}/annotations`` — anyone; validated, size- and rate-limited,
+  stored as ``pending``; answers 201 with the id.
+* ``GET /quartiers/{quartier}/annotations`` — approved annotations only (GeoJSON).
+* ``GET /moderation/annotations?status=pending`` — the review queue (moderators).
+* ``POST /moderation/annotations/{id}/approve`` and ``.../reject`` (reason required).
+* ``GET /moderation/annotations/{id}/decisions`` — who decided what, when.
+
+Geometries are GeoJSON in EPSG:4326 (longitude, latitude in degrees).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.errors import api_error, max_body_size
+from api.participation import auth
+from api.participation.geojson import annotation_feature, feature_collection
+from api.participation.ratelimit import RateLimiter
+from api.participation.settings import KINDS, LIMITS, STATUSES, BodyText
+from api.participation.store import NotFound, User, get_store
+from api.participation.validation import (
+    SubmissionError,
+    UnknownQuartier,
+    check_geometry,
+    check_kind,
+    check_language,
+    check_text,
+    quartier_area,
+)
+from geoquartier.errors import GeoquartierError
+
+router = APIRouter()
+
+limiter = RateLimiter(LIMITS.per_minute, window_s=60.0)
+"""Submissions per client and minute (``GEOQUARTIER_ANNOTATIONS_PER_MINUTE``)."""
+
+QuartierId = Annotated[str, Path(description="quartier id from the registry, e.g. 'lauf'",
+                                 max_length=100)]
+AnnotationId = Annotated[str, Path(description="annotation id", max_length=64)]
+
+SUBMITTED_MESSAGE = ("Thank you! Your contribution was received and will appear on the map "
+                     "after review.")
+
+
+class GeometryIn(BaseModel):
+    """A GeoJSON geometry drawn by the resident (EPSG:4326, longitude first)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Point", "LineString", "Polygon"]
+    coordinates: list[Any]
+
+
+class AnnotationIn(BaseModel):
+    """A resident's annotation: where, what kind, their text and its language."""
+
+    model_config = ConfigDict(extra="forbid")
+    geometry: GeometryIn
+    kind: Literal["idea", "problem", "praise", "question"]
+    text: BodyText = Field(min_length=1, max_length=LIMITS.max_text_chars)
+    language: BodyText | None = Field(default=None, description="ISO 639-1 code, e.g. 'tr'",
+                                 max_length=8)
+    event_id: BodyText | None = Field(default=None, max_length=64)
+
+
+class Submitted(BaseModel):
+    """Answer to a submission."""
+
+    id: str
+    status: Literal["pending"]
+    message: str
+
+
+class DecisionIn(BaseModel):
+    """A moderator's decision; ``reason`` is required for a rejection."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: BodyText | None = Field(default=None, max_length=1000)
+
+
+class RejectIn(BaseModel):
+    """A rejection with its reason (shown to staff, never to the public)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: BodyText = Field(min_length=1, max_length=1000)
+
+
+def _client_identity(request: Request) -> str:
+    client = request.client
+    return client.host if client and client.host else "unknown"
+
+
+def _known_quartier(quartier: str) -> None:
+    try:
+        quartier_area(quartier)
+    except UnknownQuartier as exc:
+        raise api_error(404, str(exc)) from None
+
+
+@router.post(
+    "/quartiers/{quartier}/annotations",
+    status_code=201,
+    response_model=Submitted,
+    tags=["participation"],
+    summary="Submit an annotation (anyone; appears after review)",
+    dependencies=[Depends(max_body_size(LIMITS.max_body_bytes))],
+    responses={404: {"description": "unknown quartier"},
+               413: {"description": "request body too large"},
+               422: {"description": "invalid submission"},
+               429: {"description": "too many submissions from this client"}},
+)
+def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request) -> dict:
+    """Store a resident's pin, line or area as ``pending``; it is public only once approved."""
+    verdict = limiter.hit(_client_identity(request))
+    if not verdict.allowed:
+        raise api_error(
+            429, f"too many submissions from this connection; at most {limiter.limit} per "
+            f"minute. Try again in {verdict.retry_after_s} s.",
+            headers={"Retry-After": str(verdict.retry_after_s)})
+    _known_quartier(quartier)
+    try:
+        geometry = check_geometry({"type": body.geometry.type,
+                                   "coordinates": body.geometry.coordinates}, quartier)
+        kind = check_kind(body.kind)
+        text = check_text(body.text)
+        language = check_language(body.language)
+        event_id = body.event_id or None
+        row = get_store().add_annotation(quartier, geometry, kind, text, language, event_id)
+    except SubmissionError as exc:
+        raise api_error(exc.status, str(exc)) from None
+    except NotFound as exc:
+        raise api_error(422, f"event_id: {exc}") from None
+    except GeoquartierError as exc:
+        raise api_error(422, str(exc)) from None
+    return {"id": row["id"], "status": "pending", "message": SUBMITTED_MESSAGE}
+
+
+@router.get(
+    "/quartiers/{quartier}/annotations",
+    tags=["participation"],
+    summary="Approved annotations of a quartier (GeoJSON)",
+    responses={404: {"description": "unknown quartier"}},
+)
+def public_annotations(
+    quartier: QuartierId,
+    kind: Annotated[Literal["idea", "problem", "praise", "question"] | None,
+                    Query(description="only this kind")] = None,
+    event_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Approved annotations only; pending and rejected ones are never public."""
+    _known_quartier(quartier)
+    rows = get_store().list_annotations(quartier=quartier, status="approved",
+                                        event_id=event_id)
+    if kind is not None:
+        rows = [r for r in rows if r["kind"] == kind]
+    return feature_collection([annotation_feature(r) for r in rows],
+                              numberReturned=len(rows))
+
+
+@router.get(
+    "/moderation/annotations",
+    tags=["moderation"],
+    summary="The review queue (moderators)",
+    responses={401: {"description": "missing or wrong token"},
+               403: {"description": "not a moderator"}},
+)
+def moderation_queue(
+    user: Annotated[User, Depends(auth.moderator)],
+    status: Annotated[Literal["pending", "approved", "rejected"],
+                      Query(description="review state")] = "pending",
+    quartier: Annotated[str | None, Query(max_length=100)] = None,
+    event_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Annotations in one review state, oldest first, with paging."""
+    store = get_store()
+    rows = store.list_annotations(quartier=quartier, status=status, event_id=event_id,
+                                  limit=limit, offset=offset)
+    total = store.count_annotations(quartier=quartier, status=status, event_id=event_id)
+    return feature_collection([annotation_feature(r, staff=True) for r in rows],
+                              numberMatched=total, numberReturned=len(rows))
+
+
+def _decide(annotation_id: str, decision: str, user: User, reason: str | None) -> dict:
+    try:
+        row = get_store().decide(annotation_id, decision, user, reason)
+    except NotFound as exc:
+        raise api_error(404, str(exc)) from None
+    except GeoquartierError as exc:
+        raise api_error(422, str(exc)) from None
+    return annotation_feature(row, staff=True)
+
+
+@router.post(
+    "/moderation/annotations/{annotation_id}/approve",
+    tags=["moderation"],
+    summary="Approve an annotation (moderators)",
+    responses={401: {"description": "missing or wrong token"},
+               403: {"description": "not a moderator"},
+               404: {"description": "unknown annotation"}},
+)
+def approve(annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)],
+            body: DecisionIn | None = None) -> dict[str, Any]:
+    """Make the annotation public; the decision is logged with the moderator and time."""
+    return _decide(annotation_id, "approved", user, body.reason if body else None)
+
+
+@router.post(
+    "/moderation/annotations/{annotation_id}/reject",
+    tags=["moderation"],
+    summary="Reject an annotation with a reason (moderators)",
+    responses={401: {"description": "missing or wrong token"},
+               403: {"description": "not a moderator"},
+               404: {"description": "unknown annotation"}},
+)
+def reject(annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)],
+           body: RejectIn) -> dict[str, Any]:
+    """Keep the annotation off the public map; the reason is logged with moderator and time."""
+    return _decide(annotation_id, "rejected", user, body.reason)
+
+
+@router.get(
+    "/moderation/annotations/{annotation_id}/decisions",
+    tags=["moderation"],
+    summary="Decision log of one annotation (moderators)",
+    responses={401: {"description": "missing or wrong token"},
+               403: {"description": "not a moderator"},
+               404: {"description": "unknown annotation"}},
+)
+def decision_log(annotation_id: AnnotationId,
+                 user: Annotated[User, Depends(auth.moderator)]) -> dict[str, Any]:
+    """Every decision on the annotation: decision, previous state, reason, who, when."""
+    store = get_store()
+    try:
+        store.get_annotation(annotation_id)
+    except NotFound as exc:
+        raise api_error(404, str(exc)) from None
+    return {"annotation_id": annotation_id, "decisions": store.decisions(annotation_id)}
+
+
+__all__ = ["KINDS", "STATUSES", "limiter", "router"]

@@ -1,0 +1,114 @@
+"""Texts of the participation, moderation and report pages in de, en, tr, ro, bg.
+
+Labels come from gettext catalogs ``api/participation/locale/<lang>/LC_MESSAGES/
+participation.po`` (msgids in English), read with Babel. Pages are Jinja2 templates with
+autoescaping on: every text from a resident, planner or catalog is escaped; data handed
+to scripts goes through :func:`script_json`.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.messages.pofile import read_po
+from markupsafe import Markup
+
+from api.participation.settings import PAGE_LANGUAGES
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+LOCALE_DIR = PACKAGE_DIR / "locale"
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+DOMAIN = "participation"
+DEFAULT_LANGUAGE = "de"
+
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English", "tr": "Türkçe", "ro": "Română",
+                  "bg": "Български"}
+"""Each page language in its own name (for the language switch)."""
+
+
+def page_language(lang: str | None) -> str:
+    """``lang`` if the pages speak it, else German (the offices' working language)."""
+    lang = (lang or "").strip().lower()[:2]
+    return lang if lang in PAGE_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def catalog_path(lang: str) -> Path:
+    """The ``.po`` file of ``lang``."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.cache
+def messages(lang: str) -> dict[str, str]:
+    """msgid → translation for ``lang`` (cached)."""
+    with catalog_path(lang).open("rb") as fh:
+        catalog = read_po(fh, locale=lang, domain=DOMAIN)
+    return {m.id: m.string for m in catalog if m.id and m.string}
+
+
+class Translator:
+    """``tr("Send")`` → the label in the page language; a missing msgid raises KeyError."""
+
+    def __init__(self, lang: str = DEFAULT_LANGUAGE):
+        self.lang = page_language(lang)
+        self._messages = messages(self.lang)
+
+    def __call__(self, msgid: str, **values: Any) -> str:
+        try:
+            text = self._messages[msgid]
+        except KeyError:
+            raise KeyError(f"msgid {msgid!r} has no translation in "
+                           f"{catalog_path(self.lang)}") from None
+        return text.format(**values) if values else text
+
+    def all(self) -> dict[str, str]:
+        """Every label of the catalog (handed to the page scripts)."""
+        return dict(self._messages)
+
+
+def script_json(value: Any) -> str:
+    """JSON safe to embed inside ``<script>`` (``<``, ``>``, ``&``, U+2028/9 escaped)."""
+    from geoquartier.maps.escape import script_json as _script_json
+
+    return _script_json(value)
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of the pages (autoescape on for every template)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static_text"] = static_text
+    env.globals["asset_tags"] = asset_tags
+    env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    return env
+
+
+@functools.cache
+def static_text(name: str) -> str:
+    """A script or stylesheet of this package (``static/<name>``), for inlining."""
+    text = (STATIC_DIR / name).read_text(encoding="utf-8")
+    return text.replace("</script", "<\\/script")
+
+
+def asset_tags(*bundles: str) -> Markup:
+    """Inline ``<style>``/``<script>`` tags of Leaflet bundles (from ``node_modules``)."""
+    from geoquartier.maps.assets import inline_tags
+
+    return Markup(inline_tags(tuple(bundles)))
+
+
+def render(template: str, lang: str, **context: Any) -> str:
+    """Render ``templates/<template>`` in ``lang`` with ``tr`` and ``i18n_json`` available."""
+    tr = Translator(lang)
+    return environment().get_template(template).render(
+        tr=tr, lang=tr.lang, languages=PAGE_LANGUAGES, i18n_json=script_json(tr.all()),
+        **context)

@@ -1,0 +1,141 @@
+"""The participation page (residents) and the moderation page (staff), as HTML.
+
+* ``GET /participate/{quartier}?lang=&event=`` — the quartier map with drawing tools
+  (pin, line, area: leaflet-draw, inlined from ``node_modules``), a form for kind, text
+  and language, submission to the API and a thank-you saying the contribution appears
+  after review. Approved contributions are shown on the map.
+* ``GET /moderate?lang=`` — the review queue; the staff token is typed into the page and
+  kept in the browser's ``sessionStorage`` only.
+
+Every user text is put into the page with ``textContent`` by the scripts (never as
+markup); server-rendered texts are escaped by Jinja2. Each page carries a
+Content-Security-Policy that lets only its own nonce-tagged scripts run.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Annotated
+
+from babel import Locale
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse
+
+from api.errors import api_error
+from api.participation.i18n import page_language, render, script_json
+from api.participation.settings import KINDS, LIMITS, PAGE_LANGUAGES
+from api.participation.store import NotFound, get_store
+from api.participation.validation import UnknownQuartier, quartier_area
+
+router = APIRouter(tags=["participation pages"])
+
+TEXT_LANGUAGES = ("de", "en", "tr", "ar", "ru", "uk", "pl", "ro", "bg", "ku", "fa", "sq",
+                  "it", "el", "sr", "hr", "bs", "fr", "es", "ti", "so")
+"""Languages offered for a resident's text (ISO 639-1); others can be sent via the API."""
+
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+"""Basemap tiles (the only network resource of the pages)."""
+
+_SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
+
+
+def content_security_policy(nonce: str) -> str:
+    """CSP of the pages: only scripts carrying ``nonce`` run; data goes only to this server."""
+    return (
+        "default-src 'none'; "
+        f"script-src 'nonce-{nonce}'; "
+        "style-src 'unsafe-inline'; "
+        "img-src 'self' data: https://tile.openstreetmap.org; "
+        "connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def html_page(html: str, nonce: str) -> HTMLResponse:
+    """An HTML response whose ``<script>`` tags carry ``nonce``, with the matching CSP."""
+    html = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', html)
+    return HTMLResponse(html, headers={
+        "Content-Security-Policy": content_security_policy(nonce),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    })
+
+
+def language_options(page_lang: str) -> list[tuple[str, str]]:
+    """``(code, name)`` of the text languages, names in the page language."""
+    names = Locale.parse(page_lang).languages
+    return [(code, names.get(code, code)) for code in TEXT_LANGUAGES]
+
+
+@router.get(
+    "/participate/{quartier}",
+    response_class=HTMLResponse,
+    summary="Participation page: draw on the quartier map and send a contribution",
+    responses={404: {"description": "unknown quartier or event"}},
+)
+def participate(
+    quartier: Annotated[str, Path(max_length=100)],
+    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    event: Annotated[str | None, Query(max_length=64, description="event id")] = None,
+) -> HTMLResponse:
+    """The page residents use to pin ideas and problems (in their language)."""
+    from api.deps import get_registry
+
+    lang = page_language(lang)
+    try:
+        area = quartier_area(quartier)
+    except UnknownQuartier as exc:
+        raise api_error(404, str(exc)) from None
+    spec = get_registry()[quartier]
+    event_row = None
+    if event:
+        try:
+            event_row = get_store().get_event(event)
+        except NotFound as exc:
+            raise api_error(404, str(exc)) from None
+        if event_row["quartier"] != quartier:
+            raise api_error(404, f"event {event!r} belongs to another quartier")
+    nonce = secrets.token_urlsafe(16)
+    config = {
+        "quartier": quartier,
+        "lang": lang,
+        "boundary": area.boundary.__geo_interface__,
+        "submitUrl": f"/quartiers/{quartier}/annotations",
+        "approvedUrl": f"/quartiers/{quartier}/annotations",
+        "eventId": event_row["id"] if event_row else None,
+        "maxTextChars": LIMITS.max_text_chars,
+        "tileUrl": TILE_URL,
+    }
+    html = render(
+        "participate.html", lang,
+        quartier_name=spec.name,
+        event=event_row,
+        kinds=KINDS,
+        text_languages=language_options(lang),
+        page_languages=PAGE_LANGUAGES,
+        max_text_chars=LIMITS.max_text_chars,
+        config_json=script_json(config),
+        self_path=f"/participate/{quartier}",
+        event_query=f"&event={event_row['id']}" if event_row else "",
+    )
+    return html_page(html, nonce)
+
+
+@router.get(
+    "/moderate",
+    response_class=HTMLResponse,
+    summary="Moderation page: review pending contributions (staff token needed)",
+)
+def moderate(
+    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+) -> HTMLResponse:
+    """The moderators' page; it talks to ``/moderation/...`` with the token typed in."""
+    lang = page_language(lang)
+    nonce = secrets.token_urlsafe(16)
+    config = {"lang": lang, "queueUrl": "/moderation/annotations",
+              "tileUrl": TILE_URL, "kinds": list(KINDS)}
+    html = render("moderate.html", lang, config_json=script_json(config),
+                  page_languages=PAGE_LANGUAGES, self_path="/moderate", event_query="")
+    return html_page(html, nonce)

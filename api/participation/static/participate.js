@@ -1,0 +1,133 @@
+/* Participation page: draw a pin, line or area, choose a kind, write a text, send it. */
+"use strict";
+(function () {
+  var t = GQ.t, cfg = GQ.config;
+  var map = GQ.baseMap("map", cfg.tileUrl);
+  var boundary = L.geoJSON(cfg.boundary, {
+    style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
+  }).addTo(map);
+  map.fitBounds(boundary.getBounds());
+
+  L.drawLocal.draw.handlers.marker.tooltip.start = t("Click on the map to place the pin.");
+  L.drawLocal.draw.handlers.polyline.tooltip.start = t("Click to start drawing the line.");
+  L.drawLocal.draw.handlers.polyline.tooltip.cont = t("Click to continue drawing the line.");
+  L.drawLocal.draw.handlers.polyline.tooltip.end = t("Click the last point to finish the line.");
+  L.drawLocal.draw.handlers.polygon.tooltip.start = t("Click to start drawing the area.");
+  L.drawLocal.draw.handlers.polygon.tooltip.cont = t("Click to continue drawing the area.");
+  L.drawLocal.draw.handlers.polygon.tooltip.end = t("Click the first point to close the area.");
+
+  var approved = L.layerGroup().addTo(map);
+  var drawn = new L.FeatureGroup().addTo(map);
+  var active = null;
+  var shape = null;
+  var message = document.getElementById("message");
+  var form = document.getElementById("contribution");
+  var textArea = document.getElementById("text");
+  var sendButton = document.getElementById("send");
+  var buttons = {point: "draw-point", line: "draw-line", area: "draw-area"};
+
+  function say(text, isError) {
+    message.textContent = text || "";
+    message.className = isError ? "error" : "";
+  }
+
+  function loadApproved() {
+    fetch(cfg.approvedUrl, {headers: {Accept: "application/geo+json, application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        approved.clearLayers();
+        GQ.annotationLayer(data).addTo(approved);
+      })
+      .catch(function () { /* the map stays usable without the approved layer */ });
+  }
+
+  function markActive(kind) {
+    Object.keys(buttons).forEach(function (k) {
+      document.getElementById(buttons[k]).setAttribute("aria-pressed", k === kind ? "true" : "false");
+    });
+  }
+
+  function startDrawing(kind) {
+    if (active) active.disable();
+    var style = {color: "#6a3d9a", weight: 4};
+    if (kind === "point") active = new L.Draw.Marker(map, {});
+    else if (kind === "line") active = new L.Draw.Polyline(map, {shapeOptions: style});
+    else active = new L.Draw.Polygon(map, {shapeOptions: style, allowIntersection: false, showArea: false});
+    markActive(kind);
+    active.enable();
+  }
+
+  Object.keys(buttons).forEach(function (kind) {
+    document.getElementById(buttons[kind]).addEventListener("click", function () { startDrawing(kind); });
+  });
+  document.getElementById("clear-drawing").addEventListener("click", function () {
+    if (active) active.disable();
+    active = null; shape = null; drawn.clearLayers(); markActive(null);
+  });
+
+  map.on(L.Draw.Event.CREATED, function (event) {
+    drawn.clearLayers();
+    drawn.addLayer(event.layer);
+    shape = event.layer.toGeoJSON().geometry;
+    active = null;
+    markActive(null);
+    document.body.setAttribute("data-drawn", shape.type);
+    say("");
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!shape) { say(t("Please mark a place on the map first."), true); return; }
+    var text = textArea.value.trim();
+    if (!text) { say(t("Please write a text."), true); return; }
+    var kindInput = form.querySelector("input[name=kind]:checked");
+    var body = {
+      geometry: shape,
+      kind: kindInput ? kindInput.value : "idea",
+      text: text,
+      language: document.getElementById("language").value
+    };
+    if (cfg.eventId) body.event_id = cfg.eventId;
+    sendButton.disabled = true;
+    say(t("Sending…"));
+    fetch(cfg.submitUrl, {
+      method: "POST",
+      headers: {"Content-Type": "application/json", Accept: "application/json"},
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return {status: response.status, data: data};
+      });
+    }).then(function (result) {
+      sendButton.disabled = false;
+      if (result.status === 201) {
+        say("");
+        document.getElementById("echo").textContent = text;
+        document.getElementById("thanks").hidden = false;
+        form.hidden = true;
+        document.body.setAttribute("data-submitted", result.data.id || "");
+        textArea.value = "";
+        drawn.clearLayers();
+        shape = null;
+      } else if (result.status === 429) {
+        say(t("Too many contributions in a short time. Please wait a minute and try again."), true);
+      } else {
+        say(t("Sending failed: {message}", {message: result.data.detail || result.status}), true);
+      }
+    }).catch(function (error) {
+      sendButton.disabled = false;
+      say(t("Sending failed: {message}", {message: String(error)}), true);
+    });
+  });
+
+  document.getElementById("again").addEventListener("click", function () {
+    document.getElementById("thanks").hidden = true;
+    form.hidden = false;
+    document.body.removeAttribute("data-submitted");
+    loadApproved();
+  });
+
+  loadApproved();
+  document.body.setAttribute("data-ready", "true");
+})();

@@ -1,0 +1,513 @@
+"""SQLite storage of the participation workflow: annotations, events, staff users, decisions.
+
+One SQLite file (``geoquartier.config.participation_db_path()``) in WAL mode. Every write
+runs in its own ``BEGIN IMMEDIATE`` transaction (the write lock is taken up front, so
+concurrent writers queue on ``busy_timeout`` instead of failing); a row is either fully
+written or not at all, and nothing is lost when the process stops.
+
+Geometries are stored as GeoJSON text in EPSG:4326 (longitude/latitude, degrees).
+Times are ISO 8601 strings in UTC.
+
+Privacy: the database holds no IP address and no resident's name. Staff accounts hold the
+account name given when the account was created and the SHA-256 hash of the token; the
+token itself is shown once and never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from api.participation.settings import KINDS, ROLES, STATUSES
+from geoquartier import config
+from geoquartier.errors import GeoquartierError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+ANNOTATION_COLUMNS = ["id", "quartier", "kind", "text", "language", "event_id", "status",
+                      "created_at"]
+"""Columns of the ``annotations`` layer (besides ``geometry``)."""
+
+EVENT_COLUMNS = ["id", "quartier", "title", "kind", "start", "end", "description"]
+"""Columns of the ``events`` layer (besides ``geometry``)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS annotations (
+    id          TEXT PRIMARY KEY,
+    quartier    TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('idea','problem','praise','question')),
+    text        TEXT NOT NULL,
+    language    TEXT,
+    event_id    TEXT REFERENCES events(id),
+    status      TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending','approved','rejected')),
+    created_at  TEXT NOT NULL,
+    geometry    TEXT NOT NULL,
+    decided_by  TEXT REFERENCES users(id),
+    decided_at  TEXT,
+    reason      TEXT
+);
+CREATE INDEX IF NOT EXISTS annotations_quartier_status ON annotations (quartier, status);
+CREATE INDEX IF NOT EXISTS annotations_event ON annotations (event_id);
+CREATE INDEX IF NOT EXISTS annotations_status_created ON annotations (status, created_at);
+
+CREATE TABLE IF NOT EXISTS events (
+    id          TEXT PRIMARY KEY,
+    quartier    TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    kind        TEXT,
+    start       TEXT NOT NULL,
+    "end"       TEXT,
+    description TEXT,
+    geometry    TEXT NOT NULL,
+    created_by  TEXT REFERENCES users(id),
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_quartier ON events (quartier, start);
+
+CREATE TABLE IF NOT EXISTS users (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('moderator','planner')),
+    token_sha256 TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS decisions (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    annotation_id TEXT NOT NULL REFERENCES annotations(id),
+    decision      TEXT NOT NULL CHECK (decision IN ('approved','rejected')),
+    previous      TEXT NOT NULL,
+    reason        TEXT,
+    user_id       TEXT NOT NULL REFERENCES users(id),
+    decided_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_annotation ON decisions (annotation_id);
+"""
+
+
+class NotFound(GeoquartierError):
+    """A requested annotation, event or user does not exist."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A staff account (moderator or planner); never carries the token."""
+
+    id: str
+    name: str
+    role: str
+    created_at: str
+    active: bool = True
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 text in UTC, to the second (e.g. 2026-11-21T10:50:00+00:00)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def token_sha256(token: str) -> str:
+    """Hex SHA-256 of a token (what the database keeps instead of the token)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _row_to_dict(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
+    return {col[0]: value for col, value in zip(cursor.description, row)}
+
+
+class ParticipationStore:
+    """The participation database at ``path`` (created with its tables on first use).
+
+    Safe to share between threads: each thread uses its own SQLite connection.
+    """
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path is not None else config.participation_db_path()
+        self._local = threading.local()
+        self._init_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._initialised = False
+
+    # -- connections and transactions ------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            return con
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                              isolation_level=None, check_same_thread=False)
+        con.row_factory = _row_to_dict
+        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        con.execute("PRAGMA foreign_keys = ON")
+        with self._init_lock:
+            if not self._initialised:
+                mode = con.execute("PRAGMA journal_mode = WAL").fetchone()["journal_mode"]
+                if mode.lower() != "wal":
+                    raise GeoquartierError(
+                        f"the participation database {self.path} cannot use WAL mode "
+                        f"(journal mode {mode!r}); put it on a local file system")
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            con.execute(statement)
+                    version = con.execute("PRAGMA user_version").fetchone()["user_version"]
+                    if version > SCHEMA_VERSION:
+                        raise GeoquartierError(
+                            f"the participation database {self.path} has schema version "
+                            f"{version}; this geoquartier understands up to {SCHEMA_VERSION}")
+                    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                self._initialised = True
+        # WAL with synchronous=NORMAL: a commit survives a crash or restart of the process.
+        con.execute("PRAGMA synchronous = NORMAL")
+        self._local.con = con
+        return con
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction holding the database's write lock from its start.
+
+        Threads of this process queue on a lock first (SQLite's busy handler would make
+        them sleep and retry); other processes queue on ``busy_timeout``.
+        """
+        con = self._connect()
+        with self._write_lock:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    # -- annotations -----------------------------------------------------------------------
+    def add_annotation(self, quartier: str, geometry: BaseGeometry, kind: str, text: str,
+                       language: str | None = None, event_id: str | None = None) -> dict:
+        """Store a new annotation as ``pending`` and return it as a dict.
+
+        ``geometry`` is a shapely Point/LineString/Polygon in EPSG:4326; the caller has
+        validated it (see :mod:`api.participation.validation`).
+        """
+        if kind not in KINDS:
+            raise GeoquartierError(f"unknown annotation kind {kind!r}; expected one of {KINDS}")
+        row = {
+            "id": uuid.uuid4().hex,
+            "quartier": quartier,
+            "kind": kind,
+            "text": text,
+            "language": language,
+            "event_id": event_id,
+            "status": "pending",
+            "created_at": utc_now(),
+            "geometry": shapely.to_geojson(geometry),
+        }
+        with self._write() as con:
+            if event_id is not None:
+                event = con.execute("SELECT quartier FROM events WHERE id = ?",
+                                    (event_id,)).fetchone()
+                if event is None:
+                    raise NotFound(f"event {event_id!r} does not exist")
+                if event["quartier"] != quartier:
+                    raise GeoquartierError(
+                        f"event {event_id!r} belongs to quartier {event['quartier']!r}, "
+                        f"not {quartier!r}")
+            con.execute(
+                "INSERT INTO annotations (id, quartier, kind, text, language, event_id, status,"
+                " created_at, geometry) VALUES (:id, :quartier, :kind, :text, :language,"
+                " :event_id, :status, :created_at, :geometry)", row)
+        return self._annotation_out(row)
+
+    @staticmethod
+    def _annotation_out(row: dict) -> dict:
+        out = dict(row)
+        out["geometry"] = json.loads(row["geometry"])
+        return out
+
+    def get_annotation(self, annotation_id: str) -> dict:
+        """The annotation ``annotation_id`` with its review fields (NotFound if absent)."""
+        row = self._connect().execute("SELECT * FROM annotations WHERE id = ?",
+                                      (annotation_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"annotation {annotation_id!r} does not exist")
+        return self._annotation_out(row)
+
+    def list_annotations(self, *, quartier: str | None = None, status: str | None = None,
+                         event_id: str | None = None, limit: int | None = None,
+                         offset: int = 0) -> list[dict]:
+        """Annotations, oldest first, filtered by quartier, status and event."""
+        if status is not None and status not in STATUSES:
+            raise GeoquartierError(f"unknown status {status!r}; expected one of {STATUSES}")
+        where, params = [], []
+        for column, value in (("quartier", quartier), ("status", status),
+                              ("event_id", event_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT * FROM annotations"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, rowid"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [int(limit), int(offset)]
+        rows = self._connect().execute(sql, params).fetchall()
+        return [self._annotation_out(r) for r in rows]
+
+    def count_annotations(self, *, quartier: str | None = None, status: str | None = None,
+                          event_id: str | None = None) -> int:
+        """How many annotations match the filters."""
+        where, params = [], []
+        for column, value in (("quartier", quartier), ("status", status),
+                              ("event_id", event_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT count(*) AS n FROM annotations"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return int(self._connect().execute(sql, params).fetchone()["n"])
+
+    def decide(self, annotation_id: str, decision: str, user: User,
+               reason: str | None = None) -> dict:
+        """Approve or reject an annotation and log the decision (who, when, why).
+
+        ``decision`` is ``approved`` or ``rejected``; a rejection needs a ``reason``.
+        A later decision may overrule an earlier one; the log keeps both.
+        """
+        if decision not in ("approved", "rejected"):
+            raise GeoquartierError(f"decision must be 'approved' or 'rejected', not {decision!r}")
+        reason = (reason or "").strip() or None
+        if decision == "rejected" and reason is None:
+            raise GeoquartierError("a rejection needs a reason")
+        now = utc_now()
+        with self._write() as con:
+            row = con.execute("SELECT status FROM annotations WHERE id = ?",
+                              (annotation_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"annotation {annotation_id!r} does not exist")
+            con.execute(
+                "UPDATE annotations SET status = ?, decided_by = ?, decided_at = ?, reason = ?"
+                " WHERE id = ?", (decision, user.id, now, reason, annotation_id))
+            con.execute(
+                "INSERT INTO decisions (annotation_id, decision, previous, reason, user_id,"
+                " decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (annotation_id, decision, row["status"], reason, user.id, now))
+        return self.get_annotation(annotation_id)
+
+    def decisions(self, annotation_id: str | None = None) -> list[dict]:
+        """The decision log (oldest first) with the deciding account's name and role."""
+        sql = ("SELECT d.seq, d.annotation_id, d.decision, d.previous, d.reason,"
+               " d.user_id, u.name AS user_name, u.role AS user_role, d.decided_at"
+               " FROM decisions d JOIN users u ON u.id = d.user_id")
+        params: tuple = ()
+        if annotation_id is not None:
+            sql += " WHERE d.annotation_id = ?"
+            params = (annotation_id,)
+        return self._connect().execute(sql + " ORDER BY d.seq", params).fetchall()
+
+    def decisions_version(self) -> int:
+        """A number that grows with every decision: the approved set changed if it did."""
+        row = self._connect().execute("SELECT coalesce(max(seq), 0) AS v FROM decisions")
+        return int(row.fetchone()["v"])
+
+    def annotations_frame(self, *, quartier: str | None = None, status: str | None = None,
+                          event_id: str | None = None) -> gpd.GeoDataFrame:
+        """Annotations as a GeoDataFrame in EPSG:4326 with the ``annotations`` layer columns.
+
+        ``created_at`` is a timezone-aware UTC datetime column.
+        """
+        rows = self.list_annotations(quartier=quartier, status=status, event_id=event_id)
+        return annotations_to_frame(rows)
+
+    # -- events ----------------------------------------------------------------------------
+    def add_event(self, quartier: str, title: str, start: str, location: BaseGeometry,
+                  kind: str | None = None, end: str | None = None,
+                  description: str | None = None, created_by: User | None = None) -> dict:
+        """Store a participation event and return it (``location``: shapely Point, EPSG:4326).
+
+        ``start`` and ``end`` are ISO 8601 texts.
+        """
+        row = {
+            "id": uuid.uuid4().hex[:16],
+            "quartier": quartier,
+            "title": title,
+            "kind": kind,
+            "start": start,
+            "end": end,
+            "description": description,
+            "geometry": shapely.to_geojson(location),
+            "created_by": created_by.id if created_by else None,
+            "created_at": utc_now(),
+        }
+        with self._write() as con:
+            con.execute(
+                'INSERT INTO events (id, quartier, title, kind, start, "end", description,'
+                " geometry, created_by, created_at) VALUES (:id, :quartier, :title, :kind,"
+                " :start, :end, :description, :geometry, :created_by, :created_at)", row)
+        return self._event_out(row)
+
+    @staticmethod
+    def _event_out(row: dict) -> dict:
+        out = {k: v for k, v in row.items() if k != "created_by"}
+        out["geometry"] = json.loads(row["geometry"])
+        return out
+
+    def get_event(self, event_id: str) -> dict:
+        """The event ``event_id`` (NotFound if absent)."""
+        row = self._connect().execute("SELECT * FROM events WHERE id = ?",
+                                      (event_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"event {event_id!r} does not exist")
+        return self._event_out(row)
+
+    def list_events(self, quartier: str | None = None) -> list[dict]:
+        """Events ordered by start time, optionally of one quartier."""
+        sql, params = "SELECT * FROM events", ()
+        if quartier is not None:
+            sql, params = sql + " WHERE quartier = ?", (quartier,)
+        rows = self._connect().execute(sql + " ORDER BY start, id", params).fetchall()
+        return [self._event_out(r) for r in rows]
+
+    # -- users -----------------------------------------------------------------------------
+    def add_user(self, name: str, role: str) -> tuple[User, str]:
+        """Create a staff account; returns the user and its token (shown once, kept hashed).
+
+        The token has the form ``<user id>.<secret>``; only its SHA-256 is stored.
+        """
+        name = " ".join(str(name).split())
+        if not name:
+            raise GeoquartierError("a user needs a non-empty name")
+        if len(name) > 100:
+            raise GeoquartierError("a user name may have at most 100 characters")
+        if role not in ROLES:
+            raise GeoquartierError(f"unknown role {role!r}; expected one of {ROLES}")
+        user = User(id="u" + secrets.token_hex(6), name=name, role=role, created_at=utc_now())
+        token = f"{user.id}.{secrets.token_urlsafe(32)}"
+        try:
+            with self._write() as con:
+                con.execute(
+                    "INSERT INTO users (id, name, role, token_sha256, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (user.id, user.name, user.role, token_sha256(token), user.created_at))
+        except sqlite3.IntegrityError:
+            raise GeoquartierError(f"a user called {name!r} exists already") from None
+        return user, token
+
+    def list_users(self) -> list[User]:
+        """Every staff account, by name."""
+        rows = self._connect().execute(
+            "SELECT id, name, role, created_at, active FROM users ORDER BY name").fetchall()
+        return [User(r["id"], r["name"], r["role"], r["created_at"], bool(r["active"]))
+                for r in rows]
+
+    def authenticate(self, token: str | None) -> User | None:
+        """The active user holding ``token``, or None (hashes compared in constant time)."""
+        if not token or len(token) > 200:
+            return None
+        user_id = token.split(".", 1)[0]
+        row = self._connect().execute(
+            "SELECT id, name, role, created_at, active, token_sha256 FROM users WHERE id = ?",
+            (user_id,)).fetchone()
+        # Compare against a dummy hash when the id is unknown, so both paths cost the same.
+        stored = row["token_sha256"] if row else "0" * 64
+        matches = hmac.compare_digest(stored.encode("ascii"),
+                                      token_sha256(token).encode("ascii"))
+        if row is None or not matches or not row["active"]:
+            return None
+        return User(row["id"], row["name"], row["role"], row["created_at"], True)
+
+
+def annotations_to_frame(rows: list[dict]) -> gpd.GeoDataFrame:
+    """Annotation dicts (as returned by the store) → GeoDataFrame in EPSG:4326.
+
+    Columns: the ``annotations`` layer columns plus ``geometry``; ``created_at`` is a
+    UTC datetime column.
+    """
+    geoms = [shapely.geometry.shape(r["geometry"]) for r in rows]
+    data = {c: [r.get(c) for r in rows] for c in ANNOTATION_COLUMNS}
+    frame = pd.DataFrame(data, columns=ANNOTATION_COLUMNS)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
+                           crs="EPSG:4326")
+    try:
+        from geoquartier.layers import validate
+    except ImportError:  # the layers package is optional for reading the store
+        return gdf
+    return validate(gdf, "annotations")
+
+
+_STORES: dict[Path, ParticipationStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def get_store(path: Path | str | None = None) -> ParticipationStore:
+    """The shared store for ``path`` (default: ``config.participation_db_path()``).
+
+    The default is looked up again whenever the configuring environment variables
+    change, so tests and ``geoquartier serve`` may set them after import.
+    """
+    if path is None:
+        env_key = (os.environ.get("GEOQUARTIER_PARTICIPATION_DB"),
+                   os.environ.get("GEOQUARTIER_WORKSPACE"))
+        store = _DEFAULT_STORES.get(env_key)
+        if store is not None:
+            return store
+        store = get_store(config.participation_db_path())
+        _DEFAULT_STORES[env_key] = store
+        return store
+    resolved = Path(path).expanduser().resolve()
+    with _STORES_LOCK:
+        store = _STORES.get(resolved)
+        if store is None:
+            store = _STORES[resolved] = ParticipationStore(resolved)
+        return store
+
+
+_DEFAULT_STORES: dict[tuple[str | None, str | None], ParticipationStore] = {}
+
+
+def read_approved(quartier: str | None = None) -> gpd.GeoDataFrame:
+    """Approved annotations (all quartiers or one) as a GeoDataFrame in EPSG:4326.
+
+    Columns: id, quartier, kind, text, language, event_id, status, created_at (UTC
+    datetime), geometry. Only approved annotations are ever public.
+    """
+    return get_store().annotations_frame(quartier=quartier, status="approved")
+
+
+def approved_version() -> int:
+    """Changes whenever the set of approved annotations may have changed (for caches).
+
+    Maps that embed :func:`read_approved` can add this to their cache key.
+    """
+    return get_store().decisions_version()

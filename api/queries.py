@@ -1,0 +1,341 @@
+"""Walking queries: isochrones, routes and the referral query ``/services/nearest``.
+
+Coordinates are WGS84 longitude/latitude in degrees; answers are GeoJSON in EPSG:4326.
+The point's quartier is the one whose boundary (with a margin of
+:data:`api.deps.QUARTIER_MARGIN_M` metres) holds it; its walk network (or, for quartiers
+in ``estimate`` mode, straight line × detour factor) answers the query. A point outside
+every quartier of the workspace, or too far from any walkable way, gets a 422 that says so.
+
+``/services/nearest`` is the question a resident brings to the office: "where can I get
+debt advice in Turkish near me, and is it open now?" — services of a category offering a
+language, ranked by walking time, each with its route, whether it is open at ``open_at``
+(the quartier's state holidays count) and when it next opens.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api import deps
+from api.errors import api_error
+from api.schemas import ErrorBody, IsochroneCollection, NearestServices, RouteFeature
+
+router = APIRouter(tags=["walking queries"])
+
+LOCAL_TZ = ZoneInfo("Europe/Berlin")
+GEOJSON = "application/geo+json"
+MAX_MINUTES = 60.0
+MAX_LIMIT = 20
+
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "invalid parameter, or a point outside every quartier"},
+}
+
+Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, description="longitude (WGS84 degrees)")]
+Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude (WGS84 degrees)")]
+ProfileParam = Annotated[str, Query(max_length=30, description="walking profile: standard, senior, wheelchair")]
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+
+
+def _profile(name: str):
+    from geoquartier.mobility.profiles import PROFILES
+
+    if name not in PROFILES:
+        raise api_error(422, f"unknown profile {name!r}; known profiles: {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+def _point(text: str, name: str) -> tuple[float, float]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise api_error(422, f"{name} must be 'lon,lat' in WGS84 degrees, got {text!r}")
+    try:
+        lon, lat = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise api_error(422, f"{name} must be two numbers 'lon,lat', got {text!r}") from None
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise api_error(422, f"{name} {text!r} is outside -180..180 longitude / -90..90 latitude")
+    return lon, lat
+
+
+def _quartier_for(lon: float, lat: float, what: str = "the point") -> deps.QuartierMatch:
+    match = deps.quartier_at(lon, lat)
+    if match is None:
+        names = []
+        try:
+            names = sorted(map(str, deps.layer_frame("quartiers")["id"]))
+        except Exception:
+            pass
+        known = ", ".join(names) or "none (import a quartier first)"
+        raise api_error(
+            422,
+            f"{what} ({lon:.6f}, {lat:.6f}) lies outside every quartier of the workspace "
+            f"(quartiers: {known}); walking queries are answered inside a quartier only",
+        )
+    return match
+
+
+def _network(match: deps.QuartierMatch):
+    return deps.get_network(match.id)
+
+
+def _is_estimate(network: Any) -> bool:
+    return getattr(network, "method", "network") == "estimate"
+
+
+def _gdf_point(lon: float, lat: float, point_id: str = "origin"):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    return gpd.GeoDataFrame({"id": [point_id]}, geometry=[Point(lon, lat)], crs="EPSG:4326")
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _route(network, origin: tuple[float, float], destination: tuple[float, float], profile) -> dict:
+    """The route as a GeoJSON Feature dict (EPSG:4326) with distance_m, walk_min, streets."""
+    from geoquartier.mobility import route as mobility_route
+
+    result = mobility_route(network, origin, destination, profile=profile)
+    geometry = json_geometry(result.geometry) if getattr(result, "geometry", None) is not None else None
+    streets = [str(s) for s in (getattr(result, "streets", None) or []) if s]
+    distance_m = _finite(getattr(result, "distance_m", None))
+    walk_min = _finite(getattr(result, "walk_min", None))
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "distance_m": distance_m,
+            "walk_min": walk_min,
+            "streets": streets,
+            "profile": profile.name,
+            "estimate": _is_estimate(network),
+        },
+    }
+
+
+def json_geometry(geom) -> dict | None:
+    """A shapely geometry (EPSG:4326) as a GeoJSON geometry dict (``None`` if empty)."""
+    import json
+
+    import shapely
+
+    if geom is None or geom.is_empty:
+        return None
+    return json.loads(shapely.to_geojson(geom))
+
+
+def _local(at: datetime | None) -> datetime:
+    if at is None:
+        return datetime.now(LOCAL_TZ).replace(microsecond=0)
+    if at.tzinfo is None:
+        return at.replace(tzinfo=LOCAL_TZ)
+    return at.astimezone(LOCAL_TZ)
+
+
+def _hours(expression: Any, state: str, at: datetime) -> tuple[bool | None, datetime | None, datetime | None]:
+    """(open at ``at``, next opening (``at`` if open), next closing if open) for an expression."""
+    from geoquartier.layers.opening_hours import OpeningHours
+
+    if not isinstance(expression, str) or not expression.strip():
+        return None, None, None
+    try:
+        hours = OpeningHours(expression, state)
+        is_open = hours.is_open(at)
+        if is_open:
+            return True, at, hours.next_change(at)
+        return False, hours.next_change(at), None
+    except (ValueError, OverflowError):
+        return None, None, None
+
+
+# --------------------------------------------------------------------------------------
+# Routes
+
+
+@router.get("/isochrone", response_model=IsochroneCollection, responses=QUERY_ERRORS,
+            summary="Area reachable on foot")
+def isochrone(
+    lon: Lon,
+    lat: Lat,
+    minutes: Annotated[float, Query(gt=0, le=MAX_MINUTES, allow_inf_nan=False,
+                                    description=f"walking time in minutes (at most {MAX_MINUTES:g})")] = 10,
+    profile: ProfileParam = "standard",
+) -> JSONResponse:
+    """The area reachable from the point within ``minutes`` at the profile's speed (GeoJSON)."""
+    from geoquartier.mobility import isochrones
+
+    prof = _profile(profile)
+    match = _quartier_for(lon, lat)
+    network = _network(match)
+    result = isochrones(network, _gdf_point(lon, lat), minutes=[minutes], profile=prof)
+    if "off_network" in result.columns and bool(result["off_network"].fillna(False).any()):
+        raise api_error(422, f"the point ({lon:.6f}, {lat:.6f}) is too far from any way the "
+                             f"profile {profile!r} can walk")
+    features = json_features(result)
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "quartier": match.id,
+        "profile": prof.name,
+        "minutes": minutes,
+        "estimate": _is_estimate(network),
+    }
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+def json_features(gdf) -> list[dict]:
+    """Rows of a GeoDataFrame (EPSG:4326) as GeoJSON feature dicts with JSON-safe values."""
+    from api.ogc import _jsonable
+
+    out = []
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    for rec, geom in zip(gdf[columns].to_dict("records"), gdf.geometry):
+        out.append({
+            "type": "Feature",
+            "geometry": json_geometry(geom),
+            "properties": {k: _jsonable(v) for k, v in rec.items()},
+        })
+    return out
+
+
+@router.get("/route", response_model=RouteFeature, responses=QUERY_ERRORS,
+            summary="Walking route between two points")
+def route(
+    from_: Annotated[str, Query(alias="from", max_length=100, description="start as 'lon,lat'",
+                                examples=["11.2790,49.5110"])],
+    to: Annotated[str, Query(max_length=100, description="destination as 'lon,lat'",
+                             examples=["11.2840,49.5080"])],
+    profile: ProfileParam = "standard",
+) -> JSONResponse:
+    """The shortest walking route (LineString) with ``distance_m``, ``walk_min`` and streets."""
+    prof = _profile(profile)
+    origin = _point(from_, "from")
+    destination = _point(to, "to")
+    match = _quartier_for(*origin, what="the start")
+    other = _quartier_for(*destination, what="the destination")
+    if other.id != match.id:
+        raise api_error(422, f"start and destination lie in different quartiers "
+                             f"({match.id!r}, {other.id!r}); routes stay inside one quartier")
+    network = _network(match)
+    feature = _route(network, origin, destination, prof)
+    if feature["properties"]["distance_m"] is None:
+        raise api_error(422, f"no walking route for the profile {profile!r} between {from_} and "
+                             f"{to}: a point is too far from a walkable way or not connected")
+    feature["properties"]["quartier"] = match.id
+    return JSONResponse(feature, media_type=GEOJSON)
+
+
+@router.get("/services/nearest", response_model=NearestServices, responses=QUERY_ERRORS,
+            summary="Nearest advisory services by walking time")
+def services_nearest(
+    lon: Lon,
+    lat: Lat,
+    category: Annotated[str | None, Query(max_length=30, description="service category, e.g. debt")] = None,
+    language: Annotated[str | None, Query(max_length=10,
+                                          description="ISO 639-1 code the service must offer, e.g. tr")] = None,
+    open_at: Annotated[datetime | None, Query(
+        description="when the resident wants to go (ISO 8601; naive = Europe/Berlin); default now")] = None,
+    profile: ProfileParam = "standard",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="how many services")] = 5,
+) -> JSONResponse:
+    """Services of ``category`` offering ``language``, ranked by walking time from the point.
+
+    Each has its route, ``open_at_time`` (open at ``open_at``; null if its opening hours
+    are unknown) and ``next_opening`` (``open_at`` itself when open, else the next time it
+    opens, as local Europe/Berlin time with offset).
+    """
+    from geoquartier.layers.schema import SERVICE_CATEGORIES
+    from geoquartier.mobility import nearest_facilities
+
+    prof = _profile(profile)
+    if category is not None and category not in SERVICE_CATEGORIES:
+        raise api_error(422, f"unknown category {category!r}; categories: {', '.join(SERVICE_CATEGORIES)}")
+    if language is not None:
+        language = language.strip().lower()
+        if not (len(language) == 2 and language.isascii() and language.isalpha()):
+            raise api_error(422, f"language must be an ISO 639-1 code such as 'tr', got {language!r}")
+    try:
+        at = _local(open_at)
+    except (OverflowError, ValueError):
+        raise api_error(422, "open_at is out of range") from None
+    match = _quartier_for(lon, lat)
+    network = _network(match)
+
+    services = deps.layer_frame("services") if "services" in deps.store_layers() else None
+    candidates = _candidates(services, match.id, category, language)
+    features: list[dict] = []
+    if candidates is not None and len(candidates):
+        result = nearest_facilities(network, _gdf_point(lon, lat), candidates, category_col=None,
+                                    profile=prof, k=min(limit, len(candidates)))
+        if "off_network" in result.columns and bool(result["off_network"].fillna(False).any()):
+            raise api_error(422, f"the point ({lon:.6f}, {lat:.6f}) is too far from any way the "
+                                 f"profile {profile!r} can walk")
+        result = result[result["facility_id"].notna()]
+        result = result[np.isfinite(result["distance_m"].astype(float))]
+        result = result.sort_values(["walk_min", "rank"]).head(limit)
+        by_id = candidates.set_index(candidates["id"].astype(str), drop=False)
+        states = {qid: getattr(spec, "state", match.state) for qid, spec in deps.get_registry().items()}
+        for rank, row in enumerate(result.itertuples(index=False), start=1):
+            service = by_id.loc[str(row.facility_id)]
+            geom = service.geometry
+            features.append(_service_feature(rank, service, geom, row, network, prof, (lon, lat),
+                                             states.get(str(service["quartier"]), match.state), at))
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "quartier": match.id,
+        "profile": prof.name,
+        "category": category,
+        "language": language,
+        "open_at": at.isoformat(),
+        "numberReturned": len(features),
+    }
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+def _candidates(services, quartier: str, category: str | None, language: str | None):
+    if services is None or not len(services):
+        return None
+    mask = (services["quartier"].astype(str) == quartier).to_numpy()
+    if category is not None:
+        mask &= (services["category"].astype(str) == category).to_numpy()
+    if language is not None:
+        mask &= services["languages"].map(
+            lambda v: isinstance(v, (list, tuple)) and language in v).to_numpy(dtype=bool)
+    return services[mask]
+
+
+def _service_feature(rank, service, geom, row, network, prof, origin, state, at) -> dict:
+    from api.ogc import _jsonable
+
+    open_now, next_opening, closes_at = _hours(service.get("opening_hours"), state, at)
+    props: dict[str, Any] = {"rank": rank}
+    for key in ("id", "name", "category", "languages", "operator", "address", "phone",
+                "opening_hours", "wheelchair", "quartier"):
+        props[key] = _jsonable(service.get(key))
+    props["distance_m"] = round(float(row.distance_m), 1)
+    props["walk_min"] = round(float(row.walk_min), 2)
+    props["open_at_time"] = open_now
+    props["next_opening"] = next_opening.isoformat() if next_opening is not None else None
+    props["closes_at"] = closes_at.isoformat() if closes_at is not None else None
+    props["estimate"] = _is_estimate(network)
+    props["route"] = _route(network, origin, (geom.x, geom.y), prof)
+    return {"type": "Feature", "id": props["id"], "geometry": json_geometry(geom), "properties": props}
+

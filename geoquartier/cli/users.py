@@ -1,0 +1,52 @@
+"""``geoquartier users``: staff accounts of the participation workflow.
+
+Moderators review residents' contributions; planners create participation events and
+export their documentation. Each account gets a token, printed once when it is created;
+only the token's SHA-256 hash is stored (in the participation database,
+``GEOQUARTIER_PARTICIPATION_DB``, default ``workspace/participation.sqlite``).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from geoquartier.cli.app import app
+
+users_app = typer.Typer(
+    help="Staff accounts (moderators, planners) for the participation pages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def add(
+    name: str = typer.Argument(..., help="Account name, e.g. 'moderation-werkstatt' (no personal data needed)."),
+    role: str = typer.Option(..., "--role", help="moderator (reviews contributions) or planner (creates events)."),
+) -> None:
+    """Create a staff account and print its token ONCE (it cannot be shown again)."""
+    from api.participation.store import get_store
+
+    user, token = get_store().add_user(name, role)
+    typer.echo(f"created {user.role} {user.name!r} (id {user.id}) in {get_store().path}")
+    typer.echo("token (shown only now; give it to the person and keep it secret):")
+    typer.echo(token)
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List the staff accounts (name, role, id, created); tokens are never shown."""
+    from api.participation.store import get_store
+
+    users = get_store().list_users()
+    if not users:
+        typer.echo("no staff accounts yet; create one with 'geoquartier users add NAME --role moderator'")
+        return
+    width = max(len(u.name) for u in users)
+    typer.echo(f"{'name'.ljust(width)}  role       id             created")
+    for u in users:
+        state = "" if u.active else "  (disabled)"
+        typer.echo(f"{u.name.ljust(width)}  {u.role.ljust(9)}  {u.id}  {u.created_at}{state}")

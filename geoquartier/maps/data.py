@@ -1,0 +1,194 @@
+"""What a map shows, gathered in one object: the quartier's layers and walking results.
+
+:class:`MapData` is what the drawing code takes; :func:`collect_map_data` fills it for a
+registry quartier from the workspace store and :mod:`geoquartier.mobility` (walk network
+from the quartier's extract in network mode, straight line × detour factor in estimate
+mode). Every GeoDataFrame is in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoquartier.config import STORAGE_CRS
+from geoquartier.errors import GeoquartierError
+from geoquartier.layers.schema import POI_CATEGORIES, SERVICE_CATEGORIES
+
+MAP_LAYERS = ("quartiers", "offices", "services", "pois", "stops", "measures", "population", "annotations")
+"""Store layers a map draws (``buildings`` only feed the offline basemap)."""
+
+PROFILES = ("standard", "senior", "wheelchair")
+ACCESS_CATEGORIES = SERVICE_CATEGORIES + POI_CATEGORIES
+"""Targets of the walking-access layer besides the office (``category=None``)."""
+
+
+@dataclass
+class MapData:
+    """Everything one quartier map draws (all GeoDataFrames in EPSG:4326).
+
+    ``layers`` maps store layer names to GeoDataFrames (missing = not drawn);
+    ``isochrones`` has ``minutes`` (5/10/15) around the offices; ``access`` has one row
+    per origin (population cell or home) with ``walk_min`` to the nearest target
+    (``access_category``: None = office, else a service/POI category); ``walk_from_office``
+    maps ``(layer, id)`` to minutes from the nearest office; ``method`` is ``network`` or
+    ``estimate``; ``streets``/``buildings`` feed the offline basemap.
+    """
+
+    quartier: str
+    name: str
+    city: str = ""
+    state: str = "DE-NW"
+    method: str = "estimate"
+    profile: str = "standard"
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    isochrones: gpd.GeoDataFrame | None = None
+    access: gpd.GeoDataFrame | None = None
+    access_category: str | None = None
+    walk_from_office: dict[tuple[str, str], float] = field(default_factory=dict)
+    streets: gpd.GeoDataFrame | None = None
+    buildings: gpd.GeoDataFrame | None = None
+    population_source: str = ""
+
+    def layer(self, name: str) -> gpd.GeoDataFrame:
+        """The layer, or an empty GeoDataFrame in EPSG:4326."""
+        gdf = self.layers.get(name)
+        if gdf is None:
+            return gpd.GeoDataFrame({"id": pd.Series(dtype=str)}, geometry=[], crs=STORAGE_CRS)
+        if gdf.crs is None or gdf.crs.to_epsg() != 4326:
+            raise GeoquartierError(f"layer {name!r} must be in EPSG:4326, got {gdf.crs}")
+        return gdf
+
+    def drawable_offices(self) -> gpd.GeoDataFrame:
+        """Offices that have a location (registry offices without one are listed, not drawn)."""
+        offices = self.layer("offices")
+        return offices[offices.geometry.notna() & ~offices.geometry.is_empty]
+
+
+def check_profile(profile: str) -> str:
+    """``profile`` if known (standard, senior, wheelchair), else a GeoquartierError."""
+    if profile not in PROFILES:
+        raise GeoquartierError(f"unknown walking profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    return profile
+
+
+def check_category(category: str | None) -> str | None:
+    """``category`` if it is a service or daily-needs category (or None = office)."""
+    if category is not None and category not in ACCESS_CATEGORIES:
+        raise GeoquartierError(
+            f"unknown category {category!r}; choose one of {', '.join(ACCESS_CATEGORIES)}"
+        )
+    return category
+
+
+def walk_network_for(spec: Any):
+    """The quartier's walk network: ``WalkNetwork`` (network mode) or ``EstimateNetwork``."""
+    from geoquartier.mobility import EstimateNetwork, WalkNetwork
+
+    if spec.mode == "estimate":
+        return EstimateNetwork()
+    path = spec.walk_network_path
+    if path is not None:
+        return WalkNetwork.from_osm_file(path)
+    if spec.boundary is None:
+        raise GeoquartierError(f"quartier {spec.id!r} has neither a walk network file nor a boundary")
+    return WalkNetwork.from_polygon(spec.boundary)
+
+
+def _targets(data: MapData, category: str | None) -> gpd.GeoDataFrame:
+    if category is None:
+        return data.drawable_offices()
+    layer = "services" if category in SERVICE_CATEGORIES else "pois"
+    gdf = data.layer(layer)
+    return gdf[gdf["category"] == category]
+
+
+def add_walking(data: MapData, network: Any, category: str | None = None) -> MapData:
+    """Fill ``isochrones``, ``access`` and ``walk_from_office`` of ``data`` from ``network``.
+
+    Uses :func:`geoquartier.mobility.isochrones.isochrones` (5/10/15 min around the
+    drawable offices) and :func:`geoquartier.mobility.nearest_facilities` (every
+    population cell/home to the nearest target; every service and place to the nearest
+    office) with ``data.profile``. Without offices or targets the parts stay empty.
+    """
+    from geoquartier.mobility import nearest_facilities
+    from geoquartier.mobility.isochrones import isochrones
+
+    check_category(category)
+    data.access_category = category
+    data.method = getattr(network, "method", "network")
+    offices = data.drawable_offices()
+    if len(offices):
+        data.isochrones = isochrones(network, offices[["id", "geometry"]], (5, 10, 15),
+                                     profile=data.profile)
+    targets = _targets(data, category)
+    origins = data.layer("population")
+    if len(targets) and len(origins):
+        res = nearest_facilities(network, origins[["id", "geometry"]], targets[["id", "geometry"]],
+                                 category_col=None, profile=data.profile)
+        minutes = res.set_index("origin_id")["walk_min"]
+        access = origins[["id", "residents", "geometry"]].copy()
+        access["walk_min"] = access["id"].map(minutes).astype(float)
+        data.access = access
+    if len(offices):
+        places = []
+        for layer in ("services", "pois", "stops"):
+            gdf = data.layer(layer)
+            if len(gdf):
+                part = gdf[["id", "geometry"]].copy()
+                part["id"] = layer + "\x1f" + part["id"].astype(str)
+                places.append(part)
+        if places:
+            allp = gpd.GeoDataFrame(pd.concat(places, ignore_index=True), crs=STORAGE_CRS)
+            res = nearest_facilities(network, allp, offices[["id", "geometry"]],
+                                     category_col=None, profile=data.profile)
+            for oid, minutes in zip(res["origin_id"], res["walk_min"]):
+                if minutes is not None and np.isfinite(minutes):
+                    layer, pid = str(oid).split("\x1f", 1)
+                    data.walk_from_office[(layer, pid)] = float(minutes)
+    return data
+
+
+def collect_map_data(spec: Any, store: Any, profile: str = "standard",
+                     category: str | None = None, network: Any = None) -> MapData:
+    """Read a quartier's layers from ``store`` and compute its walking results.
+
+    ``spec`` is a :class:`geoquartier.registry.QuartierSpec`; ``store`` a
+    :class:`geoquartier.layers.store.GeoPackageStore` holding the imported quartier;
+    ``network`` (optional) a ready walk network, else :func:`walk_network_for`. Returns a
+    :class:`MapData` in EPSG:4326.
+    """
+    check_profile(profile)
+    check_category(category)
+    layers = {name: store.read(name, quartier=spec.id) for name in MAP_LAYERS}
+    if layers["quartiers"].empty:
+        raise GeoquartierError(f"quartier {spec.id!r} is not in the workspace {store.path}; import it first")
+    q = layers["quartiers"].iloc[0]
+    data = MapData(
+        quartier=spec.id, name=str(q.get("name") or spec.name), city=str(q.get("city") or ""),
+        state=str(q.get("state") or spec.state), profile=profile, layers=layers,
+        population_source=str(q.get("population_source") or ""),
+    )
+    buildings = store.read("buildings", quartier=spec.id)
+    data.buildings = buildings if len(buildings) else None
+    net = network if network is not None else walk_network_for(spec)
+    if getattr(net, "method", "network") == "network":
+        data.streets = streets_near(net, layers["quartiers"])
+    add_walking(data, net, category)
+    return data
+
+
+def streets_near(network: Any, boundary: gpd.GeoDataFrame, margin_m: float = 400.0) -> gpd.GeoDataFrame:
+    """Edges of ``network`` within ``margin_m`` metres of the boundary (EPSG:4326), simplified."""
+    from geoquartier.config import ANALYSIS_CRS
+
+    edges = network.edges_gdf()[["geometry"]]
+    if boundary.empty:
+        return edges
+    area = boundary.to_crs(ANALYSIS_CRS).buffer(margin_m).to_crs(STORAGE_CRS).union_all()
+    edges = edges[edges.intersects(area)]
+    return edges

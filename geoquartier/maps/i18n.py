@@ -1,0 +1,123 @@
+"""Message catalogs and locale formatting for the maps (de, en, tr, ro, bg).
+
+Every label of a map comes from a gettext catalog
+``geoquartier/maps/locale/<lang>/LC_MESSAGES/geoquartier.po`` read with Babel
+(``babel.messages.pofile.read_po``); msgids are English. Weekday and month names, numbers,
+dates and times are formatted by Babel's CLDR locale data, never by hand. A msgid missing
+from a catalog raises ``KeyError`` so an untranslated label cannot slip into a map.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, time
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time, get_day_names, get_month_names
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from geoquartier.errors import GeoquartierError
+
+LANGUAGES = ("de", "en", "tr", "ro", "bg")
+"""Languages of the maps; ``de`` is the default."""
+
+DEFAULT_LANGUAGE = "de"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "geoquartier"
+
+
+def check_language(lang: str) -> str:
+    """``lang`` if it is one of :data:`LANGUAGES`, else a :class:`GeoquartierError`."""
+    if lang not in LANGUAGES:
+        raise GeoquartierError(f"unknown map language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def catalog_path(lang: str) -> Path:
+    """The ``.po`` file of ``lang``."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.lru_cache(maxsize=None)
+def load_catalog(lang: str) -> Catalog:
+    """The parsed catalog of ``lang`` (cached)."""
+    check_language(lang)
+    with catalog_path(lang).open("rb") as fh:
+        return read_po(fh, locale=lang, domain=DOMAIN)
+
+
+class Translator:
+    """Labels and locale formatting in one language.
+
+    ``tr("Offices")`` returns the translation; ``tr("{minutes} min walk", minutes=5)``
+    fills the placeholders after translating. Dates and times are local (Europe/Berlin)
+    values formatted with Babel.
+    """
+
+    def __init__(self, lang: str = DEFAULT_LANGUAGE):
+        self.lang = check_language(lang)
+        self.locale = Locale.parse(lang)
+        catalog = load_catalog(lang)
+        self._messages = {m.id: m.string for m in catalog if m.id and m.string}
+
+    def __call__(self, msgid: str, **values: object) -> str:
+        try:
+            text = self._messages[msgid]
+        except KeyError:
+            raise KeyError(f"msgid {msgid!r} has no translation in {catalog_path(self.lang)}") from None
+        return text.format(**values) if values else text
+
+    def has(self, msgid: str) -> bool:
+        """Whether the catalog translates ``msgid``."""
+        return msgid in self._messages
+
+    # -- Babel formatting ---------------------------------------------------------------
+    def weekday_names(self, width: str = "wide") -> list[str]:
+        """Weekday names Monday..Sunday in this language (stand-alone form)."""
+        names = get_day_names(width, context="stand-alone", locale=self.locale)
+        return [names[i] for i in range(7)]
+
+    def month_names(self, width: str = "abbreviated") -> list[str]:
+        """Month names January..December (format context, as used inside dates)."""
+        names = get_month_names(width, context="format", locale=self.locale)
+        return [names[i] for i in range(1, 13)]
+
+    def time(self, value: time | datetime) -> str:
+        """A clock time in the locale's short format (``10:00``, ``10:00 AM``, ``10:00 ч.``)."""
+        return format_time(value, "short", locale=self.locale)
+
+    def date(self, value: date | datetime, fmt: str = "medium") -> str:
+        """A date in the locale's format (``medium`` by default)."""
+        return format_date(value, fmt, locale=self.locale)
+
+    def datetime(self, value: datetime, fmt: str = "medium") -> str:
+        """A date and time in the locale's format."""
+        return format_datetime(value, fmt, locale=self.locale)
+
+    def number(self, value: float | int) -> str:
+        """A number with the locale's grouping and decimal signs."""
+        return format_decimal(value, locale=self.locale)
+
+    def language_name(self, code: str) -> str:
+        """Name of the language ``code`` (ISO 639-1) in this language; the code if unknown."""
+        return self.locale.languages.get(code, code)
+
+    def autonym(self) -> str:
+        """This language's own name (``Deutsch``, ``Türkçe``, ...)."""
+        name = self.locale.get_display_name(self.locale) or self.lang
+        return name[:1].upper() + name[1:]
+
+    def patterns(self) -> dict[str, str]:
+        """CLDR patterns the browser needs: short time and medium date (LDML syntax)."""
+        return {
+            "time": self.locale.time_formats["short"].pattern,
+            "date": self.locale.date_formats["medium"].pattern,
+        }
+
+    def day_periods(self) -> list[str]:
+        """The AM and PM markers of the locale."""
+        periods = self.locale.day_periods["format"]["abbreviated"]
+        return [periods.get("am", "AM"), periods.get("pm", "PM")]

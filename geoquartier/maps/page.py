@@ -1,0 +1,108 @@
+"""The page around the map: title, language switch, the text list of places, attribution.
+
+The list gives a screen-reader or keyboard user the same information as the markers:
+every office, advisory service and daily-needs place with address, opening hours (the
+same live "open now" status as the popups) and walking time from the office. Each entry's
+button opens the marker's popup on the map. All data values are escaped here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geoquartier.maps.escape import text
+from geoquartier.maps.i18n import LANGUAGES, Translator
+
+ATTRIBUTIONS = {
+    "osm": ('© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
+            '(<a href="https://opendatacommons.org/licenses/odbl/">ODbL</a>)'),
+    "zensus": ('Zensus 2022: © Statistisches Bundesamt (Destatis) '
+               '(<a href="https://www.govdata.de/dl-de/by-2-0">dl-de/by-2.0</a>)'),
+    "gtfs": ('GTFS: NASA GmbH, Magdeburger Verkehrsbetriebe '
+             '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)'),
+}
+"""Attribution HTML per data source (fixed text; shown below the place list)."""
+
+SHORT_ATTRIBUTIONS = {
+    "osm": ('© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
+            '(<a href="https://opendatacommons.org/licenses/odbl/">ODbL</a>)'),
+    "zensus": 'Zensus 2022 (<a href="https://www.govdata.de/dl-de/by-2-0">dl-de/by-2.0</a>)',
+    "gtfs": 'GTFS (<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)',
+}
+"""The same, short, for the map's attribution control (fits a phone screen)."""
+
+
+@dataclass
+class ListEntry:
+    """One place in the list: ``layer``/``id`` address the marker; texts are plain text."""
+
+    layer: str
+    id: str
+    label: str
+    lines: list[str]
+    hours_html: str = ""
+    has_marker: bool = True
+
+
+def attribution_html(sources: list[str], short: bool = False) -> str:
+    """The attribution line for the ``sources`` used (keys of :data:`ATTRIBUTIONS`)."""
+    table = SHORT_ATTRIBUTIONS if short else ATTRIBUTIONS
+    return " · ".join(table[s] for s in sources if s in table)
+
+
+def head_html(tr: Translator, title: str, language_hrefs: dict[str, str]) -> str:
+    """Skip link, title, language switch (links to the sibling maps) and the tile notice."""
+    links = []
+    for lang in LANGUAGES:
+        other = Translator(lang)
+        current = ' aria-current="page"' if lang == tr.lang else ""
+        links.append(
+            f'<li><a href="{text(language_hrefs[lang])}" hreflang="{lang}" lang="{lang}"'
+            f' data-lang="{lang}"{current}>{text(other.autonym())}</a></li>'
+        )
+    return (
+        f'<header class="gq-head">'
+        f'<a class="gq-skip" href="#gq-list">{text(tr("Skip to the list of places"))}</a>'
+        f"<h1>{text(title)}</h1>"
+        f'<nav aria-label="{text(tr("Language"))}"><ul class="gq-lang">{"".join(links)}</ul></nav>'
+        f'<p id="gq-tile-notice" class="gq-notice" role="status" hidden>'
+        f'{text(tr("Map tiles could not be loaded: showing the offline street map."))}</p>'
+        f"</header>"
+    )
+
+
+def _entry_html(tr: Translator, entry: ListEntry) -> str:
+    if entry.has_marker:
+        head = (f'<button type="button" data-gq-layer="{text(entry.layer)}" data-gq-show="{text(entry.id)}"'
+                f' aria-label="{text(entry.label)}: {text(tr("Show on the map"))}">{text(entry.label)}</button>')
+    else:
+        head = f"<strong>{text(entry.label)}</strong>"
+    lines = "".join(f'<div class="gq-meta">{text(line)}</div>' for line in entry.lines if line)
+    hours = f"<div>{entry.hours_html}</div>" if entry.hours_html else ""
+    return f"<li>{head}{lines}{hours}</li>"
+
+
+def aside_html(tr: Translator, sections: list[tuple[str, list[tuple[str, list[ListEntry]]]]],
+               footer_lines: list[str], attribution: str) -> str:
+    """The place list: ``sections`` are ``(heading, [(subheading or "", entries), ...])``.
+
+    ``footer_lines`` are plain text; ``attribution`` is trusted HTML from
+    :func:`attribution_html`.
+    """
+    parts = [f'<aside class="gq-list" aria-labelledby="gq-list">'
+             f'<h2 id="gq-list" tabindex="-1">{text(tr("Places in the quartier"))}</h2>']
+    for heading, groups in sections:
+        parts.append(f"<section><h2>{text(heading)}</h2>")
+        if not any(entries for _, entries in groups):
+            parts.append(f'<p class="gq-meta">{text(tr("No entries in the data."))}</p>')
+        for sub, entries in groups:
+            if not entries:
+                continue
+            if sub:
+                parts.append(f"<h3>{text(sub)}</h3>")
+            parts.append("<ul>" + "".join(_entry_html(tr, e) for e in entries) + "</ul>")
+        parts.append("</section>")
+    foot = "".join(f"<p>{text(line)}</p>" for line in footer_lines if line)
+    parts.append(f'<footer class="gq-foot">{foot}<p>{text(tr("Map data"))}: {attribution}</p></footer>')
+    parts.append("</aside>")
+    return "".join(parts)

@@ -1,0 +1,289 @@
+/* geoquartier map runtime: markers, popups, opening status at view time, tile fallback.
+ *
+ * Every text this script puts into the page arrives already HTML-escaped from Python
+ * (popups, tooltips, legend) or is set through DOM properties (title, aria-label,
+ * textContent). Configuration is read from <script type="application/json" id="gq-config">.
+ */
+(function () {
+  'use strict';
+  var GQ = window.GQ = { layers: {}, counts: {}, basemapState: 'tiles' };
+  var cfg = null;
+
+  function config() {
+    if (!cfg) {
+      cfg = JSON.parse(document.getElementById('gq-config').textContent);
+    }
+    return cfg;
+  }
+  GQ.config = config;
+
+  function fill(template, values) {
+    var out = template;
+    Object.keys(values).forEach(function (k) { out = out.split('{' + k + '}').join(values[k]); });
+    return out;
+  }
+
+  // ---- local time (Europe/Berlin) from epoch minutes, formatted with CLDR patterns ----
+  function local(epochMin) {
+    var tz = config().tz, offset = tz[0][1];
+    for (var i = 0; i < tz.length; i++) { if (epochMin >= tz[i][0]) { offset = tz[i][1]; } }
+    var l = epochMin + offset;
+    var days = Math.floor(l / 1440), mins = l - days * 1440;
+    var d = new Date(days * 86400000);
+    return { days: days, y: d.getUTCFullYear(), M: d.getUTCMonth() + 1, d: d.getUTCDate(),
+             wd: ((days + 3) % 7 + 7) % 7, H: Math.floor(mins / 60), m: mins % 60 };
+  }
+  function pad(v, n) { v = String(v); while (v.length < n) { v = '0' + v; } return v; }
+  function field(c, n, p) {
+    var c0 = config();
+    switch (c) {
+      case 'y': return n === 2 ? pad(p.y % 100, 2) : String(p.y);
+      case 'M': case 'L': return n >= 3 ? c0.months[p.M - 1] : pad(p.M, n);
+      case 'd': return pad(p.d, n);
+      case 'E': case 'c': return c0.weekdays[p.wd];
+      case 'H': return pad(p.H, n);
+      case 'h': return pad(p.H % 12 === 0 ? 12 : p.H % 12, n);
+      case 'm': return pad(p.m, n);
+      case 'a': return c0.dayPeriods[p.H < 12 ? 0 : 1];
+      default: return '';
+    }
+  }
+  /* Format parts with an LDML pattern from CLDR (delivered by Babel). */
+  function ldml(pattern, p) {
+    var out = '', i = 0;
+    while (i < pattern.length) {
+      var c = pattern.charAt(i), j;
+      if (c === "'") {
+        j = pattern.indexOf("'", i + 1);
+        if (j === i + 1) { out += "'"; i += 2; continue; }
+        if (j < 0) { j = pattern.length; }
+        out += pattern.slice(i + 1, j); i = j + 1; continue;
+      }
+      if (/[A-Za-z]/.test(c)) {
+        j = i; while (j < pattern.length && pattern.charAt(j) === c) { j++; }
+        out += field(c, j - i, p); i = j; continue;
+      }
+      out += c; i++;
+    }
+    return out;
+  }
+  GQ.formatLocal = function (epochMin, which) { return ldml(config().patterns[which], local(epochMin)); };
+
+  function when(t, now) {
+    var c0 = config(), S = c0.strings, a = local(t), b = local(now);
+    var time = ldml(c0.patterns.time, a), dd = a.days - b.days;
+    if (dd === 0) { return fill(S.today, { time: time }); }
+    if (dd === 1) { return fill(S.tomorrow, { time: time }); }
+    if (dd < 7) { return fill(S.weekdayTime, { weekday: c0.weekdays[a.wd], time: time }); }
+    return fill(S.dateTime, { date: ldml(c0.patterns.date, a), time: time });
+  }
+
+  /* Opening status of encoded hours {t0, t1, s, d} at nowMin (epoch minutes). */
+  GQ.status = function (h, nowMin) {
+    var S = config().strings;
+    if (!h || nowMin < h.t0 || nowMin >= h.t1) { return { state: 'u', text: S.statusUnknown }; }
+    var t = h.t0, i = 0;
+    while (i < h.d.length && t + h.d[i] <= nowMin) { t += h.d[i]; i++; }
+    var st = h.s.charAt(i), next = null, k = i, tn = t;
+    while (k < h.d.length) {
+      tn += h.d[k]; k++;
+      if (h.s.charAt(k) !== st) { next = tn; break; }
+    }
+    if (st === 'o') {
+      return { state: 'o', text: S.openNow + (next !== null ? ' · ' + fill(S.closes, { when: when(next, nowMin) }) : '') };
+    }
+    if (st === 'c') {
+      return { state: 'c', text: S.closedNow + ' · ' + (next !== null ? fill(S.opens, { when: when(next, nowMin) }) : S.noOpening) };
+    }
+    return { state: 'u', text: S.statusUnknown };
+  };
+
+  GQ.nowMin = function () { return Math.floor(Date.now() / 60000); };
+
+  /* Write the opening status into every [data-hours] element below root. */
+  GQ.refresh = function (root) {
+    var hours = config().hours, now = GQ.nowMin();
+    (root || document).querySelectorAll('[data-hours]').forEach(function (el) {
+      var res = GQ.status(hours[el.getAttribute('data-hours')], now);
+      el.textContent = res.text;
+      el.classList.remove('gq-st-o', 'gq-st-c', 'gq-st-u');
+      el.classList.add('gq-st-' + res.state);
+    });
+  };
+
+  // ---- markers ----
+  var GLYPHS = {
+    office: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 3 2 12h3v8h5v-5h4v5h5v-8h3z" fill="#fff"/></svg>',
+    service: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="6" r="2.2" fill="#fff"/><path d="M10 10h4v10h-4z" fill="#fff"/></svg>',
+    poi: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="4.5" fill="#fff"/></svg>',
+    stop: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M7 5h10v3h-3.5v11h-3V8H7z" fill="#fff"/></svg>'
+  };
+  var COLOR = /^#[0-9a-fA-F]{6}$/;
+
+  function markerIcon(item) {
+    var color = COLOR.test(item.c || '') ? item.c : '#555555';
+    var shape = item.a ? ' gq-pin-approx' : '';
+    return L.divIcon({
+      className: 'gq-marker gq-marker-' + item.g,
+      html: '<span class="gq-pin' + shape + '" style="background:' + color + '">' + (GLYPHS[item.g] || GLYPHS.poi) + '</span>',
+      iconSize: item.g === 'office' ? [34, 34] : [26, 26],
+      iconAnchor: item.g === 'office' ? [17, 17] : [13, 13],
+      popupAnchor: [0, -12]
+    });
+  }
+
+  /* Add point items {lat, lon, t (label), p (popup HTML, escaped), g (glyph), c (colour), a (approximate)}. */
+  GQ.points = function (group, name, items) {
+    items.forEach(function (item) {
+      var m = L.marker([item.lat, item.lon], {
+        icon: markerIcon(item), title: item.t, alt: item.t, keyboard: true, riseOnHover: true,
+        zIndexOffset: item.g === 'office' ? 1000 : 0
+      });
+      m.bindPopup(item.p, { maxWidth: 320, autoPanPadding: [24, 24] });
+      m.on('add', function () {
+        var el = m.getElement();
+        if (el) {
+          el.setAttribute('aria-label', item.t);
+          el.setAttribute('data-layer', name);
+          if (!el.gqKeys) {
+            el.gqKeys = true;
+            el.addEventListener('keydown', function (e) {
+              if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); m.openPopup(); }
+            });
+          }
+        }
+      });
+      m.gqId = item.id;
+      group.addLayer(m);
+    });
+    GQ.layers[name] = group;
+    GQ.counts[name] = items.length;
+    return group;
+  };
+
+  /* Open the popup of a marker by its feature id (used by the place list). */
+  GQ.show = function (name, id) {
+    var group = GQ.layers[name];
+    if (!group) { return false; }
+    var found = null;
+    group.eachLayer(function (m) { if (m.gqId === id) { found = m; } });
+    if (!found) { return false; }
+    if (!GQ.map.hasLayer(group)) { GQ.map.addLayer(group); }
+    var open = function () { found.openPopup(); };
+    if (group.zoomToShowLayer) { group.zoomToShowLayer(found, open); } else { GQ.map.panTo(found.getLatLng()); open(); }
+    return true;
+  };
+
+  // ---- GeoJSON layers: styles per class, escaped popups/tooltips in properties ----
+  GQ.geojson = function (name, data, opts) {
+    opts = opts || {};
+    var renderer = opts.canvas ? L.canvas({ padding: 0.2, pane: opts.pane || 'overlayPane' }) : undefined;
+    function styleOf(f) {
+      var p = f.properties || {};
+      if (opts.classes && p._c !== undefined && p._c !== null) { return opts.classes[p._c]; }
+      return opts.style || {};
+    }
+    var layer = L.geoJSON(data, {
+      pane: opts.pane || 'overlayPane',
+      interactive: opts.interactive !== false,
+      style: styleOf,
+      pointToLayer: function (f, ll) {
+        var s = Object.assign({ radius: opts.radius || 4, renderer: renderer, pane: opts.pane || 'overlayPane' }, styleOf(f));
+        return L.circleMarker(ll, s);
+      },
+      onEachFeature: function (f, l) {
+        var p = f.properties || {};
+        if (p._p) { l.bindPopup(p._p, { maxWidth: 320 }); }
+        if (p._t) { l.bindTooltip(p._t, { sticky: true }); }
+        if (renderer && l.options) { l.options.renderer = renderer; }
+      }
+    });
+    GQ.layers[name] = layer;
+    GQ.counts[name] = (data.features || []).length;
+    return layer;
+  };
+
+  // ---- legend control ----
+  GQ.legend = function (map, html, title) {
+    var ctl = L.control({ position: 'bottomleft' });
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create('div', 'gq-legend leaflet-bar');
+      div.innerHTML = html; // built and escaped in Python
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    ctl.addTo(map);
+    var details = ctl.getContainer().querySelector('details');
+    if (details && window.matchMedia && window.matchMedia('(max-width: 700px)').matches) { details.open = false; }
+    window.addEventListener('beforeprint', function () { if (details) { details.open = true; } });
+    // an open popup goes above the legend: fold the legend while a popup is open
+    var reopen = false;
+    map.on('popupopen', function () { if (details && details.open) { reopen = true; details.open = false; } });
+    map.on('popupclose', function () { if (details && reopen) { details.open = true; } reopen = false; });
+    return ctl;
+  };
+
+  // ---- basemap: tiles with fallback to the offline street map ----
+  GQ.basemap = function (map, tiles, vector, noticeId) {
+    function showVector() {
+      if (!map.hasLayer(vector)) { vector.addTo(map); }
+      GQ.basemapState = 'vector';
+    }
+    if (!tiles) { showVector(); return; }
+    var loaded = false, failed = 0, switched = false;
+    function fallback() {
+      if (switched || loaded) { return; }
+      switched = true;
+      if (map.hasLayer(tiles)) { map.removeLayer(tiles); }
+      showVector();
+      var note = document.getElementById(noticeId);
+      if (note) { note.hidden = false; GQ.fit(); }
+    }
+    tiles.on('tileload', function () { loaded = true; GQ.basemapState = 'tiles'; });
+    tiles.on('tileerror', function () { failed += 1; if (failed >= 2) { fallback(); } });
+    if (navigator.onLine === false) { fallback(); }
+    window.setTimeout(function () { if (!loaded && map.hasLayer(tiles)) { fallback(); } }, 8000);
+  };
+
+  function label(selector, value) {
+    document.querySelectorAll(selector).forEach(function (el) {
+      el.title = value; el.setAttribute('aria-label', value);
+    });
+  }
+
+  /* Fit the quartier into the visible part of the map (beside an open legend on wide screens). */
+  GQ.fit = function () {
+    var map = GQ.map, target = GQ.layers.boundary || GQ.layers.population || GQ.layers.offices;
+    if (!map || !target || !target.getBounds) { return; }
+    var bounds = target.getBounds();
+    if (!bounds.isValid()) { return; }
+    map.invalidateSize(false);
+    var size = map.getSize(), left = 12;
+    var legend = map.getContainer().querySelector('.gq-legend');
+    if (legend && size.x > 700) { left = Math.min(legend.offsetWidth + 16, size.x / 3); }
+    map.fitBounds(bounds, { paddingTopLeft: [left, 12], paddingBottomRight: [56, 24], animate: false });
+  };
+
+  GQ.start = function (map) {
+    var c0 = config();
+    GQ.map = map;
+    label('.leaflet-control-zoom-in', c0.strings.zoomIn);
+    label('.leaflet-control-zoom-out', c0.strings.zoomOut);
+    label('.leaflet-control-layers-toggle', c0.strings.layers);
+    if (map.attributionControl && c0.attribution) {
+      map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+      map.attributionControl.addAttribution(c0.attribution);
+    }
+    map.on('popupopen', function (e) { GQ.refresh(e.popup.getElement()); });
+    GQ.refresh(document);
+    window.setInterval(function () { GQ.refresh(document); }, 60000);
+    document.querySelectorAll('[data-gq-show]').forEach(function (btn) {
+      btn.addEventListener('click', function () {
+        var target = document.getElementById(GQ.map.getContainer().id);
+        GQ.show(btn.getAttribute('data-gq-layer'), btn.getAttribute('data-gq-show'));
+        if (target && target.scrollIntoView) { target.scrollIntoView({ block: 'nearest' }); }
+      });
+    });
+  };
+}());

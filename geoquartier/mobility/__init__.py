@@ -1,0 +1,42 @@
+"""Walking accessibility (Nahmobilität) for a quartier.
+
+Takes GeoDataFrames in EPSG:4326, works in EPSG:25832 (metres), returns GeoDataFrames in
+EPSG:4326. The public API (see docs/mobility.md):
+
+* networks: :class:`WalkNetwork` (``from_osm_file``, ``from_polygon``, ``from_graph``,
+  ``load``/``save``), :class:`EstimateNetwork` (no network: straight line × detour
+  factor), :func:`network_for` (the memoised network of a registry quartier);
+* profiles: :data:`PROFILES` (standard, senior, wheelchair), :class:`Profile`;
+* analysis: :func:`nearest_facilities`, :func:`coverage`, :func:`isochrones`,
+  :func:`route`, :func:`residents_from_buildings`.
+
+Every analysis function takes a ``WalkNetwork`` or an ``EstimateNetwork`` as first
+argument and marks its results with ``method`` = ``network`` or ``estimate``.
+"""
+
+from geoquartier.mobility.coverage import coverage, residents_from_buildings
+from geoquartier.mobility.estimate import DEFAULT_DETOUR_FACTOR, EstimateNetwork
+from geoquartier.mobility.isochrones import isochrones
+from geoquartier.mobility.nearest import nearest_facilities
+from geoquartier.mobility.network import WalkNetwork
+from geoquartier.mobility.profiles import PROFILES, Profile, get_profile
+from geoquartier.mobility.routing import Route, route
+from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M
+from geoquartier.mobility.sources import network_for
+
+__all__ = [
+    "DEFAULT_DETOUR_FACTOR",
+    "DEFAULT_MAX_SNAP_M",
+    "EstimateNetwork",
+    "PROFILES",
+    "Profile",
+    "WalkNetwork",
+    "coverage",
+    "get_profile",
+    "isochrones",
+    "nearest_facilities",
+    "network_for",
+    "residents_from_buildings",
+    "route",
+    "Route",
+]

@@ -1,0 +1,178 @@
+"""Nearest facility per category for every origin (homes, buildings, population cells).
+
+One multi-source shortest-path run per category gives every origin its nearest facility
+(k = 1); with ``k > 1`` one run per facility of the category (a distance matrix) gives the
+k nearest. Origins and facilities are snapped to the nearest point on an edge usable by
+the profile; both access legs count in ``distance_m``.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoquartier.config import STORAGE_CRS
+from geoquartier.errors import GeoquartierError
+from geoquartier.mobility import paths
+from geoquartier.mobility.inputs import as_points, categories_of, category_mask
+from geoquartier.mobility.profiles import Profile, get_profile
+from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, snap_points
+
+RESULT_COLUMNS = [
+    "origin_id", "category", "rank", "facility_id", "facility_name", "distance_m", "walk_min",
+    "profile", "method", "off_network", "unknown_share",
+]
+
+
+def nearest_facilities(
+    network,
+    origins: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    category_col: str | None = "category",
+    categories=None,
+    profile: str | Profile = "standard",
+    k: int = 1,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> gpd.GeoDataFrame:
+    """The nearest facility of each category for every origin.
+
+    ``origins`` (points or polygons → centroids) and ``facilities`` (points) are
+    GeoDataFrames in EPSG:4326 with an ``id`` column (else the index is used);
+    ``category_col`` groups the facilities (None: one group ``"all"``). ``network`` is a
+    :class:`WalkNetwork` or an :class:`EstimateNetwork`.
+
+    Returns a GeoDataFrame in EPSG:4326, one row per origin × category × rank (1..k), with
+    the origin's geometry and the columns ``origin_id, category, rank, facility_id,
+    facility_name, distance_m`` (metres, access legs included), ``walk_min`` (minutes at
+    the profile's speed), ``profile, method`` (``network``/``estimate``), ``off_network``
+    (origin farther than ``max_snap_m`` from any usable way) and ``unknown_share`` (share of
+    the walked network distance on ways with untagged kerb/incline/surface; NaN for
+    profiles without such rules and for ranks > 1). Unreachable results have NaN
+    distances and no facility. Facilities off the network are skipped; their ids are in
+    ``result.attrs["off_network_facilities"]``.
+    """
+    prof = get_profile(profile)
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise GeoquartierError(f"k must be a positive integer, got {k!r}")
+    org = as_points(origins, "origins")
+    fac = as_points(facilities, "facilities")
+    cats = categories_of(facilities, category_col, categories)
+    names = facilities["name"].to_numpy() if "name" in facilities else np.full(len(fac), None)
+    speed = prof.speed_m_per_min
+    estimate = getattr(network, "method", "network") == "estimate"
+
+    if not estimate:
+        pg = paths.profile_graph(network, prof)
+        osnap = snap_points(network, org.x, org.y, pg.allowed, max_snap_m)
+        off = osnap.off_network
+        unknown = prof.unknown_edges(network).astype(np.float64) if prof.unknown_tags else None
+    else:
+        off = np.zeros(len(org), dtype=bool)
+
+    frames = []
+    off_facilities: list = []
+    for cat in cats:
+        mask = category_mask(facilities, category_col, cat)
+        fpos = np.flatnonzero(mask)
+        share = np.full((len(org), k), np.nan)
+        if estimate:
+            sel, dist = network.nearest(org.x, org.y, fac.x[fpos], fac.y[fpos], k)
+            fidx = np.where(sel >= 0, fpos[np.maximum(sel, 0)], -1)
+            if prof.unknown_tags:
+                share[:, 0] = np.where(np.isfinite(dist[:, 0]), 1.0, np.nan)
+        else:
+            fsnap = snap_points(network, fac.x[fpos], fac.y[fpos], pg.allowed, max_snap_m)
+            good = ~fsnap.off_network
+            off_facilities.extend(fac.ids[fpos[~good]].tolist())
+            fpos = fpos[good]
+            seeds = fsnap.take(good)
+            fidx, dist = _network_nearest(pg, osnap, seeds, fpos, k, unknown, share)
+        frames.append(_frame(org, cat, fidx, dist, fac.ids, names, speed, prof.name,
+                             network.method, off, share, k))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
+    result = gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_CRS)
+    result.attrs["off_network_facilities"] = off_facilities
+    return result
+
+
+def _network_nearest(pg, osnap, seeds, fpos, k, unknown, share):
+    n_o = len(osnap)
+    fidx = np.full((n_o, k), -1, dtype=np.int64)
+    dist = np.full((n_o, k), np.inf)
+    if len(seeds) == 0:
+        return fidx, dist
+    access = np.where(osnap.off_network, np.inf, osnap.access_m)
+    if k == 1:
+        res = paths.search(pg, seeds, min_only=True)
+        d, s, via = paths.point_distances(pg, res, osnap)
+        d = d + access
+        ok = np.isfinite(d)
+        dist[:, 0] = d
+        fidx[ok, 0] = fpos[s[ok]]
+        if unknown is not None:
+            share[:, 0] = _unknown_share(pg, res, osnap, s, via, d - access, unknown)
+        return fidx, dist
+    res = paths.search(pg, seeds, min_only=False)
+    mat = paths.point_distance_matrix(pg, res, osnap) + access[None, :]  # (F, origins)
+    kk = min(k, mat.shape[0])
+    order = np.argsort(mat, axis=0, kind="stable")[:kk]  # (kk, origins)
+    top = np.take_along_axis(mat, order, axis=0)
+    dist[:, :kk] = top.T
+    fidx[:, :kk] = np.where(np.isfinite(top.T), fpos[order.T], -1)
+    return fidx, dist
+
+
+def _unknown_share(pg, res, osnap, seed, via, network_m, unknown):
+    """Share of the network distance (without access legs) walked on unknown edges."""
+    net = pg.network
+    acc = paths.tree_sums(pg, res, unknown)
+    out = np.full(len(osnap), np.nan)
+    on = np.flatnonzero((osnap.edge >= 0) & (seed >= 0))
+    if not len(on):
+        return out
+    e = osnap.edge[on]
+    off = osnap.offset_m[on]
+    length = net.edge_length_m[e]
+    v = via[on]
+    unk = np.where(v == 0, acc[net.edge_u[e]] + unknown[e] * off,
+                   acc[net.edge_v[e]] + unknown[e] * (length - off))
+    along = v == 2
+    if along.any():
+        s_off = res.seeds.offset_m[seed[on][along]]
+        unk[along] = unknown[e[along]] * np.abs(off[along] - s_off)
+    total = network_m[on]
+    out[on] = np.where(total > 0, np.clip(unk / np.where(total > 0, total, 1.0), 0.0, 1.0), 0.0)
+    return out
+
+
+def _frame(org, cat, fidx, dist, fac_ids, names, speed, profile_name, method, off, share, k):
+    n = len(org)
+    rank = np.tile(np.arange(1, k + 1), n)
+    rep = np.repeat(np.arange(n), k)
+    fi = fidx.reshape(-1)
+    d = dist.reshape(-1)
+    finite = np.isfinite(d)
+    fac_id = np.full(len(fi), None, dtype=object)
+    fac_name = np.full(len(fi), None, dtype=object)
+    hit = fi >= 0
+    if hit.any():
+        fac_id[hit] = np.asarray(fac_ids, dtype=object)[fi[hit]]
+        fac_name[hit] = np.asarray(names, dtype=object)[fi[hit]]
+    d = np.where(finite, d, np.nan)
+    frame = pd.DataFrame({
+        "origin_id": org.ids[rep],
+        "category": cat,
+        "rank": rank,
+        "facility_id": pd.Series(fac_id, dtype=object),
+        "facility_name": pd.Series(fac_name, dtype=object),
+        "distance_m": d,
+        "walk_min": d / speed,
+        "profile": profile_name,
+        "method": method,
+        "off_network": off[rep],
+        "unknown_share": share.reshape(-1),
+        "geometry": org.frame.geometry.values[rep],
+    })
+    return frame

@@ -1,0 +1,291 @@
+"""The maps in a real browser (Debian's Chromium through Playwright): offline, complete,
+in the chosen language, safe. Screenshots go to test-artifacts/maps/.
+
+For Neu Olvenstedt (estimate mode) and Lauf (network): the page loads with no console
+errors and no request leaving the machine (only file: and data: URLs; the tile URL points
+at a folder that does not exist, so the offline street map must take over); the marker
+count per layer matches the data; an office popup shows its opening hours in the chosen
+language with the status computed in the browser; a service named
+``<img src=x onerror=alert(1)>`` appears as text and no dialog opens; the language switch
+to Turkish changes the legend.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from geoquartier.config import PROJECT_ROOT
+from geoquartier.layers.opening_hours import TIMEZONE, OpeningHours
+from geoquartier.maps.builder import build_quartier_map, save_map
+from geoquartier.maps.i18n import Translator
+
+try:
+    from tests.test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store  # noqa: F401
+except ImportError:  # pragma: no cover
+    from test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+UNREACHABLE_TILES = "file:///nonexistent-geoquartier-tiles/{z}/{x}/{y}.png"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "maps"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _xss_service(quartier: str, near: Point) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": [f"{quartier}:xss"], "quartier": [quartier], "name": [XSS_NAME], "category": ["migration"],
+         "operator": [XSS_NAME], "address": ["<b>Teststraße 1</b>"], "phone": [None],
+         "opening_hours": ["Mo-Fr 09:00-12:00"], "languages": [["tr"]], "wheelchair": [None],
+         "source": ["test"]},
+        geometry=[Point(near.x + 0.0015, near.y + 0.001)], crs="EPSG:4326")
+
+
+@pytest.fixture(scope="module")
+def built(map_data, tmp_path_factory):
+    """Both quartiers' maps in de and tr (with the injected XSS service) in one folder."""
+    out = tmp_path_factory.mktemp("maps")
+    result = {}
+    for quartier in MAP_QUARTIERS:
+        data = map_data(quartier)
+        office = data.drawable_offices().geometry.iloc[0]
+        services = data.layer("services")
+        data.layers["services"] = gpd.GeoDataFrame(
+            pd.concat([services, _xss_service(quartier, office)], ignore_index=True), crs="EPSG:4326")
+        for lang in ("de", "tr"):
+            m = build_quartier_map(data, lang=lang, tile_url=UNREACHABLE_TILES,
+                                   language_href=quartier + ".{lang}.html")
+            save_map(m, out / f"{quartier}.{lang}.html")
+        result[quartier] = data
+    return out, result
+
+
+class Page:
+    """A page with every request, console message, page error and dialog recorded."""
+
+    def __init__(self, browser, url: str, viewport: dict):
+        self.context = browser.new_context(viewport=viewport)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(url)
+        self.page.wait_for_function("window.GQ && GQ.map && GQ.basemapState === 'vector'", timeout=20000)
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        # the deliberately unreachable tiles fail to load: expected, anything else is not
+        if "nonexistent-geoquartier-tiles" in (message.location or {}).get("url", ""):
+            return
+        self.errors.append(message.text)
+
+    def external_requests(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(("file:", "data:"))]
+
+    def close(self):
+        self.context.close()
+
+
+def _open(browser, built, quartier, lang="de", viewport=DESKTOP) -> Page:
+    out, _ = built
+    return Page(browser, (out / f"{quartier}.{lang}.html").as_uri(), viewport)
+
+
+@pytest.mark.parametrize("quartier", MAP_QUARTIERS)
+def test_loads_offline_without_errors_and_falls_back_to_the_street_map(browser, built, quartier):
+    page = _open(browser, built, quartier)
+    try:
+        p = page.page
+        assert page.errors == []
+        assert page.external_requests() == []
+        assert any("nonexistent-geoquartier-tiles" in u for u in page.requests), "tiles were not tried"
+        assert p.evaluate("GQ.map.hasLayer(GQ.layers.basemap)")
+        assert p.evaluate("GQ.counts.basemap") > 0
+        assert p.locator("#gq-tile-notice").is_visible()
+        assert p.locator("html").get_attribute("lang") == "de"
+        attribution = p.locator(".leaflet-control-attribution").inner_text()
+        assert "OpenStreetMap" in attribution and "ODbL" in attribution
+        if quartier == "neu-olvenstedt":
+            assert "Zensus 2022" in attribution and "CC BY 4.0" in attribution
+            footer = p.locator(".gq-foot").inner_text()
+            assert "Destatis" in footer and "dl-de/by-2.0" in footer and "NASA GmbH" in footer
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / f"{quartier}-de-desktop.png"))
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("quartier", MAP_QUARTIERS)
+def test_marker_counts_match_the_data(browser, built, quartier):
+    _, datas = built
+    data = datas[quartier]
+    page = _open(browser, built, quartier)
+    try:
+        p = page.page
+        expected = {
+            "offices": len(data.drawable_offices()),
+            "services": len(data.layer("services")),
+            "pois": len(data.layer("pois")),
+            "stops": len(data.layer("stops")),
+            "population": len(data.layer("population")),
+        }
+        assert expected["pois"] > 20 and expected["stops"] >= 30 and expected["offices"] == 1
+        for layer, count in expected.items():
+            assert p.evaluate(f"GQ.layers[{layer!r}].getLayers().length") == count, layer
+        assert p.locator(".gq-marker-office").count() == expected["offices"]
+        assert p.evaluate("GQ.layers.isochrones.getLayers().length") == 3
+        assert p.locator(".gq-list button[data-gq-layer='pois']").count() == expected["pois"]
+    finally:
+        page.close()
+
+
+def _expected_status(tr: Translator, hours: OpeningHours, now: datetime) -> str:
+    """The status line as the page should write it (computed here with Babel)."""
+    change = hours.next_change(now)
+    state = "Open now" if hours.is_open(now) else "Closed now"
+    if change is None:
+        return tr(state)
+    days = (change.date() - now.date()).days
+    clock = tr.time(change)
+    if days == 0:
+        when = tr("today {time}", time=clock)
+    elif days == 1:
+        when = tr("tomorrow {time}", time=clock)
+    elif days < 7:
+        when = tr("{weekday} {time}", weekday=tr.weekday_names()[change.weekday()], time=clock)
+    else:
+        when = tr("{date} {time}", date=tr.date(change), time=clock)
+    verb = "closes {when}" if hours.is_open(now) else "opens {when}"
+    return f"{tr(state)} · {tr(verb, when=when)}"
+
+
+@pytest.mark.parametrize("lang", ["de", "tr"])
+def test_office_popup_shows_hours_in_the_language(browser, built, lang):
+    _, datas = built
+    tr = Translator(lang)
+    office = datas["lauf"].drawable_offices().iloc[0]
+    hours = OpeningHours(office["opening_hours"], state=datas["lauf"].state)
+    page = _open(browser, built, "lauf", lang)
+    try:
+        p = page.page
+        p.locator(".gq-marker-office").click()
+        popup = p.locator(".leaflet-popup-content")
+        popup.wait_for()
+        content = popup.inner_text()
+        days = tr.weekday_names()
+        for weekday, spans in hours.weekly():
+            assert days[weekday] in content
+        assert "10:00–13:00" in content and "15:00–18:00" in content
+        assert tr("Public holidays: closed") in content
+        now = datetime.now(TIMEZONE)
+        status = popup.locator("[data-hours]").inner_text()
+        if hours.next_change(now) and hours.next_change(now) - now > timedelta(minutes=2):
+            assert status == _expected_status(tr, hours, now)
+        assert tr("Languages spoken") in content and tr.language_name("tr") in content
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / f"lauf-{lang}-office-popup.png"))
+    finally:
+        page.close()
+
+
+def test_approximate_office_is_marked_and_hours_unknown(browser, built):
+    page = _open(browser, built, "neu-olvenstedt", "tr")
+    try:
+        p = page.page
+        marker = p.locator(".gq-marker-office")
+        assert marker.locator(".gq-pin-approx").count() == 1
+        marker.focus()
+        p.keyboard.press("Enter")  # keyboard opens the popup
+        popup = p.locator(".leaflet-popup-content")
+        popup.wait_for()
+        text = popup.inner_text()
+        assert "Yaklaşık konum" in text
+        assert "Açılış saatleri bilinmiyor" in text
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("quartier", MAP_QUARTIERS)
+def test_xss_service_name_shows_as_text(browser, built, quartier):
+    page = _open(browser, built, quartier, "tr")
+    try:
+        p = page.page
+        button = p.locator(f".gq-list button[data-gq-show='{quartier}:xss']")
+        assert button.inner_text() == XSS_NAME
+        button.click()  # the list opens the marker's popup
+        popup = p.locator(".leaflet-popup-content h3")
+        popup.wait_for()
+        assert popup.inner_text() == XSS_NAME
+        assert "<b>Teststraße 1</b>" in p.locator(".leaflet-popup-content").inner_text()
+        assert p.locator("img[src='x']").count() == 0
+        assert p.locator(".leaflet-popup-content b").count() == 0
+        p.wait_for_timeout(300)
+        assert page.dialogs == []
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("quartier", MAP_QUARTIERS)
+def test_switching_to_turkish_changes_the_legend(browser, built, quartier):
+    page = _open(browser, built, quartier, "de")
+    try:
+        p = page.page
+        legend = p.locator(".gq-legend summary")
+        assert legend.inner_text() == "Legende"
+        assert "Büros" in p.locator(".gq-legend").inner_text()
+        p.locator("a[data-lang='tr']").click()
+        p.wait_for_function("document.documentElement.lang === 'tr' && window.GQ && GQ.map")
+        assert p.locator(".gq-legend summary").inner_text() == "Lejant"
+        legend_text = p.locator(".gq-legend").inner_text()
+        assert "Bürolar" in legend_text and "Büros" not in legend_text
+        assert p.locator("a[data-lang='tr']").get_attribute("aria-current") == "page"
+        assert page.external_requests() == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("quartier", MAP_QUARTIERS)
+def test_phone_viewport(browser, built, quartier):
+    page = _open(browser, built, quartier, "tr", PHONE)
+    try:
+        p = page.page
+        box = p.locator(".folium-map").bounding_box()
+        assert box["width"] == pytest.approx(PHONE["width"], abs=2) and box["height"] > 350
+        list_box = p.locator(".gq-list").bounding_box()
+        assert list_box["y"] >= box["y"] + box["height"] - 1  # the list follows the map
+        assert p.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert page.errors == []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone.png"))
+        p.locator(".gq-marker-office").click()
+        p.locator(".leaflet-popup-content").wait_for()
+        p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone-popup.png"))
+    finally:
+        page.close()

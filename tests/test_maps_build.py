@@ -1,0 +1,120 @@
+"""Building and saving maps without a browser: layers drawn from the real data, no network
+resource in the page, the CLI, the batch of demo maps, profiles."""
+
+from __future__ import annotations
+
+import re
+
+import folium.plugins
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from geoquartier.errors import GeoquartierError
+from geoquartier.maps import build_all_maps, build_quartier_map, save_map
+from geoquartier.maps.data import collect_map_data
+from geoquartier.maps.elements import ExternalAssetError
+from geoquartier.registry import load_registry
+
+try:
+    from tests.test_maps_support import BUILT_AT, map_data, maps_store  # noqa: F401
+except ImportError:  # pragma: no cover
+    from test_maps_support import BUILT_AT, map_data, maps_store  # noqa: F401
+
+EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+
+
+@pytest.mark.parametrize("quartier,method", [("neu-olvenstedt", "estimate"), ("lauf", "network")])
+def test_map_draws_every_layer_of_the_data(map_data, tmp_path, quartier, method):
+    data = map_data(quartier)
+    assert data.method == method
+    m = build_quartier_map(data, lang="en", built_at=BUILT_AT)
+    assert m.gq_counts["offices"] == 1
+    assert m.gq_counts["pois"] == len(data.layer("pois")) > 20
+    assert m.gq_counts["stops"] == len(data.layer("stops")) >= 30
+    html = save_map(m, tmp_path / "map.en.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert EXTERNAL.search(html) is None
+    assert "cdn.jsdelivr" not in html and "code.jquery.com" not in html and "bootstrapcdn" not in html
+    assert 'data-asset="leaflet/dist/leaflet.js"' in html and "1.9.4" in html
+    assert 'data-asset="leaflet.markercluster/dist/leaflet.markercluster.js"' in html
+    assert "tile.openstreetmap.org" in html  # the default tiles, tried first at view time
+    assert "user-scalable=no" not in html
+    # the walking legend says how the times were computed
+    note = "estimate: straight line × detour factor" if method == "estimate" else "computed on the footpath network"
+    assert note in html
+    # every population cell/home got a walking time to the office
+    assert data.access is not None and len(data.access) == len(data.layer("population"))
+    assert np.isfinite(data.access["walk_min"]).mean() > 0.9
+    assert sorted(data.isochrones["minutes"].tolist()) == [5, 10, 15]
+
+
+def test_an_element_asking_for_a_cdn_is_refused(map_data):
+    m = build_quartier_map(map_data("neu-olvenstedt"), lang="de", tile_url=None, built_at=BUILT_AT)
+    folium.plugins.Fullscreen().add_to(m)  # links its script from a CDN
+    with pytest.raises(ExternalAssetError, match="Fullscreen|fullscreen"):
+        m.get_root().render()
+
+
+def test_bad_arguments_are_user_errors(map_data):
+    data = map_data("neu-olvenstedt")
+    with pytest.raises(GeoquartierError, match="de, en, tr, ro, bg"):
+        build_quartier_map(data, lang="fr")
+    with pytest.raises(GeoquartierError, match="standard, senior, wheelchair"):
+        build_quartier_map(data, profile="runner")
+    with pytest.raises(GeoquartierError, match="unknown category"):
+        build_quartier_map(data, category="bakery")
+
+
+def test_senior_profile_walks_slower(maps_store):
+    spec = load_registry()["lauf"]
+    standard = collect_map_data(spec, maps_store, profile="standard", category="pharmacy")
+    senior = collect_map_data(spec, maps_store, profile="senior", category="pharmacy")
+    both = standard.access.merge(senior.access, on="id", suffixes=("_std", "_sen")).dropna()
+    assert len(both) > 1000
+    assert (both["walk_min_sen"] >= both["walk_min_std"] - 1e-9).all()
+    assert both["walk_min_sen"].mean() > both["walk_min_std"].mean()
+
+
+def test_annotations_argument_shows_only_approved(map_data):
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point
+
+    notes = gpd.GeoDataFrame(
+        {"id": ["a1", "a2"], "quartier": ["lauf"] * 2, "kind": ["idea", "problem"],
+         "text": ["Bank am Marktplatz", "NOT APPROVED YET"], "language": ["de", "de"], "event_id": [None, None],
+         "status": ["approved", "pending"], "created_at": pd.to_datetime(["2026-11-01", "2026-11-02"], utc=True)},
+        geometry=[Point(11.2795, 49.5105), Point(11.28, 49.511)], crs="EPSG:4326")
+    html = build_quartier_map(map_data("lauf"), lang="de", annotations=notes, tile_url=None,
+                              built_at=BUILT_AT).get_root().render()
+    assert "Bank am Marktplatz" in html and "NOT APPROVED YET" not in html
+    assert "Freigegebene Beiträge" in html
+
+
+def test_cli_map_writes_a_standalone_file(maps_store, tmp_path, monkeypatch):
+    from geoquartier.cli.app import app
+    import geoquartier.cli.maps  # noqa: F401  (registers the command)
+
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(maps_store.path))
+    out = tmp_path / "neu-olvenstedt.tr.html"
+    result = CliRunner().invoke(app, ["map", "neu-olvenstedt", "--lang", "tr", "-o", str(out),
+                                      "--tiles", "none", "--all-languages"])
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output
+    html = out.read_text(encoding="utf-8")
+    assert '<html lang="tr">' in html and "Neu Olvenstedt haritası" in html
+    for lang in ("de", "en", "ro", "bg"):
+        assert (tmp_path / f"neu-olvenstedt.{lang}.html").is_file()
+        assert f'href="neu-olvenstedt.{lang}.html" hreflang="{lang}"' in html
+    bad = CliRunner().invoke(app, ["map", "neu-olvenstedt", "--lang", "xx", "-o", str(out)])
+    assert bad.exit_code != 0
+
+
+def test_build_all_maps_writes_each_language(maps_store, tmp_path):
+    paths = build_all_maps(tmp_path, langs=("de", "bg"), quartiers=("neu-olvenstedt",), store=maps_store,
+                           tile_url=None, progress=False)
+    assert [p.name for p in paths] == ["neu-olvenstedt.de.html", "neu-olvenstedt.bg.html"]
+    bg = paths[1].read_text(encoding="utf-8")
+    assert '<html lang="bg">' in bg and "Карта на Neu Olvenstedt" in bg
+    assert 'href="neu-olvenstedt.de.html" hreflang="de"' in bg

@@ -1,0 +1,183 @@
+"""Participation storage, tokens, rate limiter and the ``geoquartier users`` commands.
+
+The quartier boundaries come from the real registry (Lauf, Neu Olvenstedt); the database
+is a real SQLite file in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from shapely.geometry import LineString, Point
+from typer.testing import CliRunner
+
+from api.participation.ratelimit import RateLimiter
+from api.participation.store import ParticipationStore, get_store, read_approved, token_sha256
+from geoquartier.errors import GeoquartierError
+from geoquartier.registry import load_registry
+
+
+@pytest.fixture(scope="module")
+def lauf_point() -> Point:
+    """A point inside the Lauf planning area (EPSG:4326)."""
+    return load_registry()["lauf"].boundary.representative_point()
+
+
+@pytest.fixture()
+def store(tmp_path) -> ParticipationStore:
+    s = ParticipationStore(tmp_path / "participation.sqlite")
+    yield s
+    s.close()
+
+
+def test_annotation_lifecycle_and_decision_log(store, lauf_point):
+    a = store.add_annotation("lauf", lauf_point, "idea", "Mehr Bänke am Marktplatz", "de")
+    b = store.add_annotation("lauf", LineString([(lauf_point.x, lauf_point.y),
+                                                 (lauf_point.x + 0.001, lauf_point.y)]),
+                             "problem", "Gehweg zu schmal", "de")
+    assert a["status"] == b["status"] == "pending"
+    assert [r["id"] for r in store.list_annotations(status="pending")] == [a["id"], b["id"]]
+
+    moderator, _ = store.add_user("moderation-1", "moderator")
+    assert store.decisions_version() == 0
+    store.decide(a["id"], "approved", moderator)
+    assert store.decisions_version() == 1  # map caches keyed on it see the change
+    with pytest.raises(GeoquartierError, match="reason"):
+        store.decide(b["id"], "rejected", moderator, reason="  ")
+    store.decide(b["id"], "rejected", moderator, reason="not about the quartier")
+
+    assert store.get_annotation(a["id"])["status"] == "approved"
+    rejected = store.get_annotation(b["id"])
+    assert rejected["status"] == "rejected"
+    assert rejected["reason"] == "not about the quartier"
+    assert rejected["decided_by"] == moderator.id and rejected["decided_at"]
+
+    log = store.decisions()
+    assert [(d["annotation_id"], d["decision"], d["previous"], d["user_name"]) for d in log] == [
+        (a["id"], "approved", "pending", "moderation-1"),
+        (b["id"], "rejected", "pending", "moderation-1"),
+    ]
+    # A later decision overrules the first; both stay in the log.
+    store.decide(a["id"], "rejected", moderator, reason="contains a phone number")
+    assert [d["decision"] for d in store.decisions(a["id"])] == ["approved", "rejected"]
+    assert store.count_annotations(status="approved") == 0
+
+
+def test_frame_has_layer_schema_and_only_approved_are_read(store, lauf_point, monkeypatch):
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(store.path))
+    moderator, _ = store.add_user("m", "moderator")
+    ids = [store.add_annotation("lauf", lauf_point, kind, f"text {kind}", "tr")["id"]
+           for kind in ("idea", "problem", "praise", "question")]
+    store.decide(ids[1], "approved", moderator)
+    store.decide(ids[3], "approved", moderator)
+    frame = read_approved()
+    assert frame.crs.to_epsg() == 4326
+    assert sorted(frame["id"]) == sorted([ids[1], ids[3]])
+    assert set(frame["status"]) == {"approved"}
+    for column in ("id", "quartier", "kind", "text", "language", "event_id", "status",
+                   "created_at"):
+        assert column in frame.columns
+    assert str(frame["created_at"].dtype).startswith("datetime64")
+    assert read_approved("neu-olvenstedt").empty
+    assert len(read_approved("lauf")) == 2
+
+
+def test_events_and_event_membership(store, lauf_point):
+    planner, _ = store.add_user("planung", "planner")
+    event = store.add_event("lauf", "Stadtteilwerkstatt Marktplatz", "2026-11-21T15:00+01:00",
+                            lauf_point, kind="Stadtteilwerkstatt", created_by=planner)
+    a = store.add_annotation("lauf", lauf_point, "idea", "Trinkbrunnen", "de", event["id"])
+    assert store.list_annotations(event_id=event["id"])[0]["id"] == a["id"]
+    assert store.list_events("lauf")[0]["title"] == "Stadtteilwerkstatt Marktplatz"
+    with pytest.raises(GeoquartierError, match="does not exist"):
+        store.add_annotation("lauf", lauf_point, "idea", "x", "de", "no-such-event")
+    with pytest.raises(GeoquartierError, match="belongs to quartier"):
+        store.add_annotation("neu-olvenstedt", lauf_point, "idea", "x", "de", event["id"])
+    assert store.count_annotations() == 1  # the refused ones were not written
+
+
+def test_tokens_are_stored_hashed_and_checked(store):
+    user, token = store.add_user("Moderation Werkstatt", "moderator")
+    assert token.startswith(user.id + ".") and len(token) > 40
+    assert store.authenticate(token) == user
+    assert store.authenticate(token + "x") is None
+    assert store.authenticate(token[:-1]) is None
+    assert store.authenticate("u000000000000.abc") is None
+    assert store.authenticate("") is None and store.authenticate(None) is None
+    with sqlite3.connect(store.path) as con:
+        (stored,) = con.execute("SELECT token_sha256 FROM users").fetchone()
+    assert stored == token_sha256(token)
+    store.close()
+    raw = b"".join(p.read_bytes() for p in store.path.parent.glob("participation.sqlite*"))
+    assert token.encode() not in raw and token.split(".", 1)[1].encode() not in raw
+    with pytest.raises(GeoquartierError, match="exists already"):
+        store.add_user("Moderation Werkstatt", "planner")
+    with pytest.raises(GeoquartierError, match="unknown role"):
+        store.add_user("x", "admin")
+
+
+def test_concurrent_writers_in_threads_lose_nothing(store, lauf_point):
+    threads, per_thread = 8, 40
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(per_thread):
+                store.add_annotation("lauf", lauf_point, "idea", f"t{n}-{i}", "de")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert errors == []
+    rows = store.list_annotations()
+    assert len(rows) == threads * per_thread
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert {r["text"] for r in rows} == {f"t{n}-{i}" for n in range(threads)
+                                        for i in range(per_thread)}
+    with sqlite3.connect(store.path) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_rate_limiter_counts_per_client_and_forgets_each_window():
+    now = [1000.0]
+    limiter = RateLimiter(3, window_s=60, clock=lambda: now[0])
+    assert [limiter.hit("203.0.113.5").allowed for _ in range(4)] == [True, True, True, False]
+    assert limiter.hit("203.0.113.6").allowed  # another client has its own budget
+    refused = limiter.hit("203.0.113.5")
+    assert not refused.allowed and 1 <= refused.retry_after_s <= 60
+    key_before = limiter.key("203.0.113.5")
+    assert b"203.0.113.5" not in key_before and len(key_before) == 32
+    now[0] += 60  # a new window: new salt, counters dropped
+    assert limiter.tracked_clients() == 0
+    assert limiter.key("203.0.113.5") != key_before
+    assert limiter.hit("203.0.113.5").allowed
+    assert RateLimiter(0).hit("x").allowed  # 0 switches the limit off
+
+
+def test_cli_users_add_prints_token_once_and_list_hides_it(tmp_path, monkeypatch):
+    import geoquartier.cli.users  # noqa: F401  (registers the commands)
+    from geoquartier.cli.app import app
+
+    db = tmp_path / "cli.sqlite"
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(db))
+    runner = CliRunner()
+    added = runner.invoke(app, ["users", "add", "werkstatt-moderation", "--role", "moderator"])
+    assert added.exit_code == 0, added.output
+    token = added.output.strip().splitlines()[-1]
+    user = get_store(db).authenticate(token)
+    assert user is not None and user.role == "moderator"
+
+    listed = runner.invoke(app, ["users", "list"])
+    assert listed.exit_code == 0
+    assert "werkstatt-moderation" in listed.output and "moderator" in listed.output
+    assert token not in listed.output and token.split(".", 1)[1] not in listed.output
+
+    bad = runner.invoke(app, ["users", "add", "x", "--role", "admin"])
+    assert bad.exit_code != 0
+    assert get_store(db).list_users() == [user]

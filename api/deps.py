@@ -172,13 +172,13 @@ def _metric_quartiers(quartiers: gpd.GeoDataFrame) -> dict[str, Any]:
     return mapping
 
 
-def get_network(quartier_id: str, profile: str = "standard") -> Any:
+def get_network(quartier_id: str) -> Any:
     """The walk network of a quartier, built once per process (``mobility.network_for``).
 
     Returns whatever :func:`geoquartier.mobility.network_for` returns for the registry
     entry (a network, or an estimate-mode stand-in for quartiers without one).
     """
-    key = (str(config.workspace_path()), quartier_id, profile)
+    key = (str(config.registry_path()), quartier_id, "")
     cached = _networks.get(key)
     if cached is not None:
         return cached

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import deps
+from geoquartier import config
 from api.errors import api_error
 from api.schemas import ErrorBody, Link, QuartierList, QuartierSummary
 
@@ -104,10 +105,30 @@ def quartiers(request: Request) -> QuartierList:
     )
 
 
-def _build_html(quartier_id: str, lang: str, profile: str) -> str:
-    from geoquartier.maps import build_quartier_map
+def _approved_annotations(quartier_id: str):
+    """Approved annotations of the quartier (EPSG:4326), or ``None`` without participation."""
+    try:
+        from api.participation.store import read_approved
+    except ImportError as exc:
+        if exc.name not in ("api.participation", "api.participation.store"):
+            raise
+        return None
+    return read_approved(quartier_id)
 
-    return build_quartier_map(quartier_id, lang=lang, profile=profile, store=deps.get_store())
+
+def _build_html(quartier_id: str, lang: str, profile: str, category: str | None,
+                annotations: Any) -> str:
+    from geoquartier.maps import build_quartier_map
+    from geoquartier.maps.builder import map_html
+
+    spec = deps.get_registry()[quartier_id]
+    href = f"/quartiers/{quartier_id}/map?lang={{lang}}&profile={profile}"
+    if category is not None:
+        href += f"&category={category}"
+    m = build_quartier_map(spec, lang=lang, profile=profile, category=category,
+                           store=deps.get_store(), network=deps.get_network(quartier_id),
+                           annotations=annotations, language_href=href)
+    return map_html(m)
 
 
 @router.get(
@@ -120,27 +141,41 @@ def quartier_map(
     quartier_id: Annotated[str, PathParam(max_length=100, description="quartier slug, e.g. lauf")],
     lang: Annotated[str, Query(max_length=10, description="language (ISO 639-1): de, en, tr, ro, bg")] = DEFAULT_LANGUAGE,
     profile: Annotated[str, Query(max_length=30, description="walking profile")] = "standard",
+    category: Annotated[str | None, Query(
+        max_length=30, description="target of the walking-access layer (service or daily-needs "
+                                   "category); default the office")] = None,
 ) -> HTMLResponse:
-    """The standalone HTML map of the quartier in the requested language (UTF-8)."""
+    """The standalone HTML map of the quartier in the requested language (UTF-8).
+
+    Built once per quartier, language, profile and category; rebuilt when the workspace
+    or the set of approved annotations changes.
+    """
+    from geoquartier.maps.data import ACCESS_CATEGORIES
+
     languages = map_languages()
     if lang not in languages:
         raise api_error(422, f"unknown language {lang!r}; maps exist in: {', '.join(languages)}")
     profiles = profile_names()
     if profile not in profiles:
         raise api_error(422, f"unknown profile {profile!r}; known profiles: {', '.join(profiles)}")
+    if category is not None and category not in ACCESS_CATEGORIES:
+        raise api_error(422, f"unknown category {category!r}; categories: {', '.join(ACCESS_CATEGORIES)}")
     known = {row["id"] for row in _quartier_rows()}
-    if quartier_id not in known:
+    if quartier_id not in known or quartier_id not in deps.get_registry():
         listed = ", ".join(sorted(known)) or "none (import a quartier first)"
         raise api_error(404, f"unknown quartier {quartier_id!r}; quartiers in the workspace: {listed}")
-    path = deps.config.workspace_path()
-    key = (str(path), deps._file_version(path), quartier_id, lang, profile)
+    annotations = _approved_annotations(quartier_id)
+    approved = () if annotations is None else tuple(sorted(map(str, annotations["id"])))
+    path = config.workspace_path()
+    variant = (quartier_id, lang, profile, category)
+    key = (str(path), deps._file_version(path), approved, *variant)
     html = _html_cache.get(key)
     if html is None:
         with _html_lock:
             html = _html_cache.get(key)
             if html is None:
-                html = _build_html(quartier_id, lang, profile)
-                for old in [k for k in _html_cache if k[2:] == key[2:]]:
+                html = _build_html(quartier_id, lang, profile, category, annotations)
+                for old in [k for k in _html_cache if k[3:] == key[3:]]:
                     del _html_cache[old]
                 _html_cache[key] = html
     return HTMLResponse(html)

@@ -109,23 +109,24 @@ def _finite(value: Any) -> float | None:
 
 
 def _route(network, origin: tuple[float, float], destination: tuple[float, float], profile) -> dict:
-    """The route as a GeoJSON Feature dict (EPSG:4326) with distance_m, walk_min, streets."""
+    """The walking route as a GeoJSON Feature dict (EPSG:4326): distance_m, walk_min, streets.
+
+    Raises :class:`geoquartier.errors.GeoquartierError` (answered 422) when a point is too
+    far from a way the profile may use or no route exists.
+    """
     from geoquartier.mobility import route as mobility_route
 
     result = mobility_route(network, origin, destination, profile=profile)
-    geometry = json_geometry(result.geometry) if getattr(result, "geometry", None) is not None else None
-    streets = [str(s) for s in (getattr(result, "streets", None) or []) if s]
-    distance_m = _finite(getattr(result, "distance_m", None))
-    walk_min = _finite(getattr(result, "walk_min", None))
     return {
         "type": "Feature",
-        "geometry": geometry,
+        "geometry": json_geometry(result.geometry),
         "properties": {
-            "distance_m": distance_m,
-            "walk_min": walk_min,
-            "streets": streets,
+            "distance_m": round(float(result.distance_m), 1),
+            "walk_min": round(float(result.walk_min), 2),
+            "streets": [str(s) for s in result.street_names if s],
             "profile": profile.name,
             "estimate": _is_estimate(network),
+            "unknown_share": _finite(getattr(result, "unknown_share", None)),
         },
     }
 
@@ -185,9 +186,6 @@ def isochrone(
     match = _quartier_for(lon, lat)
     network = _network(match)
     result = isochrones(network, _gdf_point(lon, lat), minutes=[minutes], profile=prof)
-    if "off_network" in result.columns and bool(result["off_network"].fillna(False).any()):
-        raise api_error(422, f"the point ({lon:.6f}, {lat:.6f}) is too far from any way the "
-                             f"profile {profile!r} can walk")
     features = json_features(result)
     body = {
         "type": "FeatureCollection",
@@ -235,9 +233,6 @@ def route(
                              f"({match.id!r}, {other.id!r}); routes stay inside one quartier")
     network = _network(match)
     feature = _route(network, origin, destination, prof)
-    if feature["properties"]["distance_m"] is None:
-        raise api_error(422, f"no walking route for the profile {profile!r} between {from_} and "
-                             f"{to}: a point is too far from a walkable way or not connected")
     feature["properties"]["quartier"] = match.id
     return JSONResponse(feature, media_type=GEOJSON)
 

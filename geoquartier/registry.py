@@ -34,8 +34,7 @@ OFFICE_FIELDS = (
     "location_note",
 )
 SOURCE_KEYS = (
-    "boundary", "osm_extract", "walk_network", "zensus", "gtfs", "amenity_points", "cafes",
-    "overpass",
+    "boundary", "osm_extract", "walk_network", "zensus", "gtfs", "amenity_points", "overpass",
 )
 
 
@@ -65,6 +64,7 @@ class QuartierSpec:
     demo: bool = False
     notes: str = ""
     period: str = ""
+    population: int | None = None
     sources: dict[str, Any] = field(default_factory=dict)
     office_entries: tuple[dict[str, Any], ...] = ()
 
@@ -195,6 +195,12 @@ def _check_entry(qid: str, entry: dict[str, Any]) -> QuartierSpec:
     mode = entry.get("mode", "network")
     if mode not in MODES:
         raise bad("mode", f"one of {', '.join(MODES)}")
+    known = set(QuartierSpec.__dataclass_fields__) - {"id", "office_entries"} | {"offices"}
+    for key in entry:
+        if key not in known:
+            raise bad(key, f"one of {', '.join(sorted(known))}")
+    if "population" in entry and not (isinstance(entry["population"], int) and entry["population"] >= 0):
+        raise bad("population", "a whole number of residents")
     sources = dict(entry.get("sources", {}))
     for key in sources:
         if key not in SOURCE_KEYS:
@@ -212,8 +218,7 @@ def _check_entry(qid: str, entry: dict[str, Any]) -> QuartierSpec:
         if quality != "unknown" and not office.get("location"):
             raise bad(f"offices[{i}].location", f"a location for location_quality {quality!r}")
         offices.append(dict(office, location_quality=quality))
-    known = {f for f in QuartierSpec.__dataclass_fields__}
-    extra = {k: v for k, v in entry.items() if k in known and k not in ("sources", "funding")}
+    extra = {k: v for k, v in entry.items() if k not in ("sources", "funding", "offices")}
     return QuartierSpec(
         id=qid,
         funding=tuple(entry.get("funding", ())),

@@ -10,15 +10,15 @@ per test run even when several modules import the fixtures (module-level singlet
   at temporary paths before the app reads its configuration. Returns an
   :class:`ApiWorkspace`.
 * ``api_client`` (session): a ``fastapi.testclient.TestClient`` on ``api.main:app``.
-* ``live_server`` (session): ``api.main:app`` served by uvicorn on 127.0.0.1 in a thread;
-  its value is the base URL (``http://127.0.0.1:<port>``).
+* ``live_server`` (session): ``api.main:app`` served by uvicorn on 127.0.0.1 in a
+  subprocess bound to the same workspace; its value is the base URL
+  (``http://127.0.0.1:<port>``).
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,33 +100,49 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(api_workspace):
-    """``api.main:app`` served by uvicorn on 127.0.0.1 (a thread); yields the base URL."""
+    """``api.main:app`` served by uvicorn on 127.0.0.1 (a subprocess); yields the base URL.
+
+    A separate process, as in production: clients in the test process (OWSLib, GDAL) can
+    block the interpreter without blocking the server.
+    """
     if "server" in _singletons:
         yield _singletons["server"]
         return
-    import httpx
-    import uvicorn
+    import subprocess
+    import sys
 
-    from api.main import app
+    import httpx
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    env = dict(os.environ)
+    env["GEOQUARTIER_WORKSPACE"] = str(api_workspace.gpkg)
+    env["GEOQUARTIER_PARTICIPATION_DB"] = str(api_workspace.participation_db)
+    log = open(api_workspace.root / f"uvicorn-{port}.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             if httpx.get(f"{base}/conformance", timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"uvicorn did not start on {base}")
-        time.sleep(0.05)
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            log.close()
+            output = (api_workspace.root / f"uvicorn-{port}.log").read_text(errors="replace")
+            raise RuntimeError(f"uvicorn did not start on {base}:\n{output[-3000:]}")
+        time.sleep(0.1)
     _singletons["server"] = base
     yield base
     _singletons.pop("server", None)
-    server.should_exit = True
-    thread.join(timeout=10)
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()

@@ -262,3 +262,25 @@ def test_overpass_unreachable_says_what_to_provide(monkeypatch, tmp_path):
     monkeypatch.setattr(ox.settings, "cache_folder", ox.settings.cache_folder)
     with pytest.raises(DataMissingError, match="--extract"):
         osm.read_overpass("lauf", polygon=OLD_TOWN)
+
+
+@pytest.mark.slow
+def test_pipeline_of_a_network_quartier_through_overpass(overpass, tmp_path):
+    """A quartier whose OSM layers come from Overpass (like Alt-Hamborn online) gives the
+    same layers as the same quartier read from the local extract."""
+    from dataclasses import replace
+
+    from geoquartier.importer import import_quartier
+    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.registry import load_registry
+
+    lauf = load_registry()["lauf"]
+    offline = replace(lauf, office_entries=())
+    online = replace(offline, sources={"boundary": lauf.sources["boundary"], "overpass": True})
+    from_overpass = import_quartier(online, GeoPackageStore(tmp_path / "a.gpkg"), progress=False)
+    assert overpass.interpreter_requests()
+    from_extract = import_quartier(offline, GeoPackageStore(tmp_path / "b.gpkg"), progress=False)
+    assert from_overpass.counts == from_extract.counts
+    assert from_overpass.counts["buildings"] > 1000
+    assert from_overpass.residents == from_extract.residents > 0
+    assert from_overpass.sources["buildings"].startswith("Overpass")

@@ -217,3 +217,21 @@ def test_cli_help_reads_for_planners():
     assert done.returncode == 0
     assert "CSV" in done.stdout and "--layer" in done.stdout
     assert "Overpass" in _cli("import-osm", "--help").stdout
+
+
+def test_offline_network_quartier_keeps_boundary_and_offices(registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(ox.settings, "overpass_url", _closed_port_url())
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
+    monkeypatch.setattr(ox.settings, "cache_folder", ox.settings.cache_folder)
+    store = GeoPackageStore(tmp_path / "ws.gpkg")
+    summary = import_quartier(registry["alt-hamborn"], store, progress=False,
+                              now=datetime(2026, 11, 24, 11, 0))  # a Tuesday, 11:00
+    assert summary.counts == {"offices": 0, "quartiers": 1}
+    assert any("OpenStreetMap layers not imported" in n and "--extract" in n
+               for n in summary.notes)
+    [office] = summary.offices
+    assert office.name == "Stadtteilbüro Alt-Hamborn" and not office.placed
+    assert office.open_now is True  # Tu 10:00-13:00
+    row = store.read("quartiers", quartier="alt-hamborn").iloc[0]
+    assert row["boundary_quality"] == "enclosing_district"

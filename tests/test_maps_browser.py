@@ -26,7 +26,7 @@ from geoquartier.maps.builder import build_quartier_map, save_map
 from geoquartier.maps.i18n import Translator
 
 try:
-    from tests.test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store  # noqa: F401
+    from tests.test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store
 except ImportError:  # pragma: no cover
     from test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store  # noqa: F401
 
@@ -128,6 +128,16 @@ def test_loads_offline_without_errors_and_falls_back_to_the_street_map(browser, 
         assert p.evaluate("GQ.map.hasLayer(GQ.layers.basemap)")
         assert p.evaluate("GQ.counts.basemap") > 0
         assert p.locator("#gq-tile-notice").is_visible()
+        # markers and vector layers agree after the view was fitted (no stale marker positions)
+        offset = p.evaluate("""() => {
+            const m = GQ.layers.offices.getLayers()[0], map = GQ.map;
+            const pt = map.latLngToContainerPoint(m.getLatLng());
+            const r = m.getElement().getBoundingClientRect(), c = map.getContainer().getBoundingClientRect();
+            return [r.x + r.width / 2 - c.x - pt.x, r.y + r.height / 2 - c.y - pt.y];
+        }""")
+        assert abs(offset[0]) < 2 and abs(offset[1]) < 2
+        # the whole quartier is in view
+        assert p.evaluate("GQ.map.getBounds().contains(GQ.layers.boundary.getBounds())")
         assert p.locator("html").get_attribute("lang") == "de"
         attribution = p.locator(".leaflet-control-attribution").inner_text()
         assert "OpenStreetMap" in attribution and "ODbL" in attribution
@@ -286,6 +296,9 @@ def test_phone_viewport(browser, built, quartier):
         p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone.png"))
         p.locator(".gq-marker-office").click()
         p.locator(".leaflet-popup-content").wait_for()
+        p.wait_for_timeout(400)  # the map pans the popup into view
+        popup = p.locator(".leaflet-popup").bounding_box()
+        assert popup["y"] >= box["y"] - 1 and popup["y"] + popup["height"] <= box["y"] + box["height"] + 1
         p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone-popup.png"))
     finally:
         page.close()

@@ -17,11 +17,11 @@ from geoquartier.maps.elements import ExternalAssetError
 from geoquartier.registry import load_registry
 
 try:
-    from tests.test_maps_support import BUILT_AT, map_data, maps_store  # noqa: F401
+    from tests.test_maps_support import BUILT_AT, map_data, maps_store
 except ImportError:  # pragma: no cover
     from test_maps_support import BUILT_AT, map_data, maps_store  # noqa: F401
 
-EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 
 
 @pytest.mark.parametrize("quartier,method", [("neu-olvenstedt", "estimate"), ("lauf", "network")])
@@ -93,8 +93,8 @@ def test_annotations_argument_shows_only_approved(map_data):
 
 
 def test_cli_map_writes_a_standalone_file(maps_store, tmp_path, monkeypatch):
-    from geoquartier.cli.app import app
     import geoquartier.cli.maps  # noqa: F401  (registers the command)
+    from geoquartier.cli.app import app
 
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(maps_store.path))
     out = tmp_path / "neu-olvenstedt.tr.html"

@@ -14,7 +14,7 @@ from geoquartier.maps.i18n import Translator
 from geoquartier.maps.popups import HoursBook, annotation_popup, place_popup, stop_popup
 
 try:
-    from tests.test_maps_support import BUILT_AT, XSS_NAME, map_data, maps_store  # noqa: F401
+    from tests.test_maps_support import BUILT_AT, XSS_NAME, map_data, maps_store
 except ImportError:  # pragma: no cover - run from tests/
     from test_maps_support import BUILT_AT, XSS_NAME, map_data, maps_store  # noqa: F401
 

@@ -4,7 +4,7 @@ the real data, and their map data (layers + walking results). Holds no tests its
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -30,7 +30,7 @@ def maps_store(tmp_path_factory) -> GeoPackageStore:
     return store
 
 
-@lru_cache(maxsize=None)
+@cache
 def _map_data(store_path: str, quartier: str):
     from geoquartier.maps.data import collect_map_data
 

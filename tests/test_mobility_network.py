@@ -56,8 +56,10 @@ def test_all_nodes_multi_source_equals_networkx(lauf_network, lauf_graph):
     sources = rng.choice(net.n_nodes, 20, replace=False)
     facilities = node_points(net, sources)
     origins = node_points(net, np.arange(net.n_nodes))
-    result = nearest_facilities(net, origins, facilities, category_col=None)
+    result = nearest_facilities(net, None, facilities, category_col=None)  # every node
     assert len(result) == net.n_nodes
+    as_points = nearest_facilities(net, origins, facilities, category_col=None)  # snapped points
+    assert np.max(np.abs(as_points["distance_m"].to_numpy() - result["distance_m"].to_numpy())) < 1e-6
     reference = nx.multi_source_dijkstra_path_length(
         lauf_graph, [int(net.node_osmid[s]) for s in sources], weight="length"
     )

@@ -167,7 +167,8 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     # -- the public quartier map ------------------------------------------------------------
     public = Page(browser)
     ppage = public.page
-    ppage.goto(f"{base}/quartiers/lauf/map?lang=de")
+    answer = ppage.goto(f"{base}/quartiers/lauf/map?lang=de")
+    assert answer.status == 200, answer.text()[:500]
     ppage.wait_for_load_state("load")
     shown = ppage.evaluate(
         """(payload) => {

@@ -9,12 +9,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 from typer.testing import CliRunner
 
 from api.participation.ratelimit import RateLimiter
-from api.participation.store import ParticipationStore, get_store, read_approved, token_sha256
+from api.participation.store import (
+    ParticipationStore,
+    get_store,
+    read_approved,
+    read_events,
+    token_sha256,
+)
 from geoquartier.errors import GeoquartierError
 from geoquartier.registry import load_registry
 
@@ -84,7 +91,7 @@ def test_frame_has_layer_schema_and_only_approved_are_read(store, lauf_point, mo
     assert len(read_approved("lauf")) == 2
 
 
-def test_events_and_event_membership(store, lauf_point):
+def test_events_and_event_membership(store, lauf_point, monkeypatch):
     planner, _ = store.add_user("planung", "planner")
     event = store.add_event("lauf", "Stadtteilwerkstatt Marktplatz", "2026-11-21T15:00+01:00",
                             lauf_point, kind="Stadtteilwerkstatt", created_by=planner)
@@ -96,6 +103,11 @@ def test_events_and_event_membership(store, lauf_point):
     with pytest.raises(GeoquartierError, match="belongs to quartier"):
         store.add_annotation("neu-olvenstedt", lauf_point, "idea", "x", "de", event["id"])
     assert store.count_annotations() == 1  # the refused ones were not written
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(store.path))
+    frame = read_events("lauf")
+    assert frame.crs.to_epsg() == 4326 and list(frame["id"]) == [event["id"]]
+    assert frame["start"].iloc[0] == pd.Timestamp("2026-11-21T14:00", tz="UTC")
+    assert read_events("neu-olvenstedt").empty
 
 
 def test_tokens_are_stored_hashed_and_checked(store):

@@ -72,3 +72,10 @@ def test_malformed_registry_names_quartier_and_key(tmp_path, body, message):
     path.write_text(body, encoding="utf-8")
     with pytest.raises(RegistryError, match=message):
         load_registry(path)
+
+
+def test_unknown_registry_key_is_rejected_not_dropped(tmp_path):
+    path = tmp_path / "quartiers.toml"
+    path.write_text('[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\nresidents=5\n', encoding="utf-8")
+    with pytest.raises(RegistryError, match="'residents'"):
+        load_registry(path)

@@ -13,11 +13,11 @@ changes whenever that set may have changed (for map caches).
 from fastapi import APIRouter
 
 from api.participation import annotations, events, pages
-from api.participation.store import approved_version, read_approved
+from api.participation.store import approved_version, read_approved, read_events
 
 router = APIRouter()
 router.include_router(annotations.router)
 router.include_router(events.router)
 router.include_router(pages.router)
 
-__all__ = ["read_approved", "router"]
+__all__ = ["approved_version", "read_approved", "read_events", "router"]

@@ -466,6 +466,25 @@ def annotations_to_frame(rows: list[dict]) -> gpd.GeoDataFrame:
     return validate(gdf, "annotations")
 
 
+def events_to_frame(rows: list[dict]) -> gpd.GeoDataFrame:
+    """Event dicts (as returned by the store) → GeoDataFrame in EPSG:4326 (``events`` layer).
+
+    ``start`` and ``end`` are UTC datetime columns.
+    """
+    geoms = [shapely.geometry.shape(r["geometry"]) for r in rows]
+    frame = pd.DataFrame({c: [r.get(c) for r in rows] for c in EVENT_COLUMNS},
+                         columns=EVENT_COLUMNS)
+    for column in ("start", "end"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
+                           crs="EPSG:4326")
+    try:
+        from geoquartier.layers import validate
+    except ImportError:  # the layers package is optional for reading the store
+        return gdf
+    return validate(gdf, "events")
+
+
 _STORES: dict[Path, ParticipationStore] = {}
 _STORES_LOCK = threading.Lock()
 
@@ -503,6 +522,14 @@ def read_approved(quartier: str | None = None) -> gpd.GeoDataFrame:
     datetime), geometry. Only approved annotations are ever public.
     """
     return get_store().annotations_frame(quartier=quartier, status="approved")
+
+
+def read_events(quartier: str | None = None) -> gpd.GeoDataFrame:
+    """Participation events (all quartiers or one) as a GeoDataFrame in EPSG:4326.
+
+    Columns: id, quartier, title, kind, start, end (UTC datetimes), description, geometry.
+    """
+    return events_to_frame(get_store().list_events(quartier))
 
 
 def approved_version() -> int:

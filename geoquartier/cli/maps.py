@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,12 +16,12 @@ def map_command(
     profile: str = typer.Option(
         "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
     ),
-    category: Optional[str] = typer.Option(
+    category: str | None = typer.Option(
         None, "--category", "-c",
         help="Colour homes by walking time to the nearest service or place of this category "
              "(e.g. migration, debt, grocery, pharmacy); default: the office.",
     ),
-    output: Optional[Path] = typer.Option(
+    output: str | None = typer.Option(
         None, "--output", "-o",
         help="HTML file to write; default maps/<quartier>.<lang>.html (GEOQUARTIER_MAPS).",
     ),
@@ -66,7 +65,7 @@ def map_command(
         typer.echo(f"importing {spec.id} into {store.path} ...", err=True)
         import_quartier(spec, store)
     data = collect_map_data(spec, store, profile=profile, category=category)
-    path = output or maps_dir() / map_filename(spec.id, lang, profile, category)
+    path = Path(output) if output else maps_dir() / map_filename(spec.id, lang, profile, category)
     langs = [lang] + ([other for other in LANGUAGES if other != lang] if all_languages else [])
     hrefs = sibling_hrefs(path, lang)
     for current in langs:

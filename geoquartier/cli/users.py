@@ -8,9 +8,20 @@ only the token's SHA-256 hash is stored (in the participation database,
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Annotated
+
 import typer
 
 from geoquartier.cli.app import app
+
+
+class Role(str, Enum):
+    """Roles of staff accounts."""
+
+    moderator = "moderator"
+    planner = "planner"
+
 
 users_app = typer.Typer(
     help="Staff accounts (moderators, planners) for the participation pages.",
@@ -24,13 +35,16 @@ app.add_typer(users_app, name="users")
 
 @users_app.command("add")
 def add(
-    name: str = typer.Argument(..., help="Account name, e.g. 'moderation-werkstatt' (no personal data needed)."),
-    role: str = typer.Option(..., "--role", help="moderator (reviews contributions) or planner (creates events)."),
+    name: Annotated[str, typer.Argument(
+        help="Account name, e.g. 'moderation-werkstatt' (no personal data needed).")],
+    role: Annotated[Role, typer.Option(
+        "--role", help="moderator (reviews contributions) or planner (creates events and "
+        "exports their documentation).")],
 ) -> None:
     """Create a staff account and print its token ONCE (it cannot be shown again)."""
     from api.participation.store import get_store
 
-    user, token = get_store().add_user(name, role)
+    user, token = get_store().add_user(name, role.value)
     typer.echo(f"created {user.role} {user.name!r} (id {user.id}) in {get_store().path}")
     typer.echo("token (shown only now; give it to the person and keep it secret):")
     typer.echo(token)
@@ -43,7 +57,8 @@ def list_users() -> None:
 
     users = get_store().list_users()
     if not users:
-        typer.echo("no staff accounts yet; create one with 'geoquartier users add NAME --role moderator'")
+        typer.echo("no staff accounts yet; create one with "
+                   "'geoquartier users add NAME --role moderator'")
         return
     width = max(len(u.name) for u in users)
     typer.echo(f"{'name'.ljust(width)}  role       id             created")

@@ -1,18 +1,27 @@
 """Interactive quartier maps (Folium): offline standalone HTML in de, en, tr, ro and bg.
 
 * :func:`build_quartier_map` — one quartier's map as a :class:`folium.Map`;
-* :func:`save_map` — write it as one HTML file that needs no network;
+* :func:`save_map` — write it as one HTML file that needs no network (:func:`map_html`:
+  the same page as text);
 * :func:`build_all_maps` — the demo quartiers' maps in every language.
 
 See docs/maps.md.
 """
 
 from geoquartier.maps.batch import build_all_maps, build_quartier_maps, map_filename
-from geoquartier.maps.builder import OSM_TILE_URL, build_quartier_map, save_map
+from geoquartier.maps.builder import OSM_TILE_URL, build_quartier_map, map_html, save_map
 from geoquartier.maps.data import MapData, collect_map_data
 from geoquartier.maps.i18n import LANGUAGES, Translator
 
 __all__ = [
-    "LANGUAGES", "MapData", "OSM_TILE_URL", "Translator", "build_all_maps", "build_quartier_map",
-    "build_quartier_maps", "collect_map_data", "map_filename", "save_map",
+    "LANGUAGES",
+    "OSM_TILE_URL",
+    "MapData",
+    "Translator",
+    "build_all_maps",
+    "build_quartier_map",
+    "build_quartier_maps",
+    "collect_map_data",
+    "map_filename",
+    "save_map",
 ]

@@ -91,7 +91,7 @@ def _inline_css_urls(css: str, base: Path) -> str:
     return _CSS_URL.sub(repl, css)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def asset_text(asset: Asset) -> str:
     """The asset's text, ready to inline: source-map comments removed, CSS images as data URIs."""
     file = _package_file(asset.package, asset.path)
@@ -101,7 +101,7 @@ def asset_text(asset: Asset) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def leaflet_default_icon_script() -> str:
     """JS that points Leaflet's default marker icon at inlined images (no path detection)."""
     images = _package_file("leaflet", "dist/images/marker-icon.png").parent

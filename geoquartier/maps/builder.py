@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,12 @@ from geoquartier.layers.schema import POI_CATEGORIES, SERVICE_CATEGORIES
 from geoquartier.maps import styles
 from geoquartier.maps.data import MapData, check_category, check_profile, collect_map_data
 from geoquartier.maps.elements import (
-    DataLayer, OfflineMap, OfflineMarkerCluster, OfflinePage, PageStart, PointItems,
+    DataLayer,
+    OfflineMap,
+    OfflineMarkerCluster,
+    OfflinePage,
+    PageStart,
+    PointItems,
 )
 from geoquartier.maps.escape import is_missing, text
 from geoquartier.maps.geojson import feature_collection
@@ -34,7 +40,13 @@ from geoquartier.maps.i18n import LANGUAGES, Translator
 from geoquartier.maps.legend import Legend
 from geoquartier.maps.page import ListEntry, aside_html, attribution_html, head_html
 from geoquartier.maps.popups import (
-    HoursBook, annotation_popup, measure_popup, place_label, place_popup, stop_popup, walk_text,
+    HoursBook,
+    annotation_popup,
+    measure_popup,
+    place_label,
+    place_popup,
+    stop_popup,
+    walk_text,
 )
 
 OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -153,7 +165,7 @@ class _Drawing:
 def _walk_class_labels(tr: Translator) -> list[str]:
     bounds = styles.WALK_CLASSES_MIN
     labels = [tr("up to {minutes} min", minutes=bounds[0])]
-    labels += [tr("{low}–{high} min", low=lo, high=hi) for lo, hi in zip(bounds, bounds[1:])]
+    labels += [tr("{low}–{high} min", low=lo, high=hi) for lo, hi in pairwise(bounds)]
     labels.append(tr("more than {minutes} min", minutes=bounds[-1]))
     return labels
 
@@ -193,12 +205,12 @@ def build_quartier_map(
         data.layers["annotations"] = annotations
     built_at = (built_at or datetime.now(TIMEZONE)).astimezone(TIMEZONE)
     d = _Drawing(data, tr, built_at)
-    center, bounds = _center(data)
+    center, _bounds = _center(data)
 
     m = OfflineMap(location=center, zoom_start=15, tiles=None, control_scale=True)
     m.options["max_zoom"] = 19  # the map's own limit (no tile layer may set one)
-    if bounds:
-        m.fit_bounds(bounds, padding=(12, 12))
+    m.options["zoom_snap"] = 0.25  # fit the quartier closely beside the legend
+    # the view is fitted to the quartier in the browser (GQ.fit), once the page layout is known
 
     # -- basemap: tiles (optional) and the offline street map -----------------------------
     tiles = None
@@ -441,11 +453,11 @@ def _basemap(data: MapData) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-_EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+_EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 
 
-def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write ``m``'s page as ONE standalone HTML file (UTF-8) and return its path.
+def map_html(m: folium.Map) -> str:
+    """The standalone page of ``m`` as text (what :func:`save_map` writes; for serving).
 
     Raises :class:`GeoquartierError` if the page would load anything from the network
     (a script, stylesheet, image or frame with an http(s) address).
@@ -454,6 +466,15 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     found = _EXTERNAL.search(html)
     if found:
         raise GeoquartierError(f"the map would load an external resource: {found.group(0)[:120]}")
+    return html
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write ``m``'s page as ONE standalone HTML file (UTF-8) and return its path.
+
+    Raises :class:`GeoquartierError` if the page would load anything from the network.
+    """
+    html = map_html(m)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

@@ -9,6 +9,8 @@ saved map never makes a request.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from folium.map import Layer
@@ -89,8 +91,8 @@ class OfflinePage(Figure):
 class OfflineMap(folium.Map):
     """A :class:`folium.Map` without CDN links, zoomable on phones (no ``user-scalable=no``)."""
 
-    default_js: list = []
-    default_css: list = []
+    default_js: ClassVar[list] = []
+    default_css: ClassVar[list] = []
 
     _template = Template(
         """
@@ -114,6 +116,7 @@ class OfflineMap(folium.Map):
                     ...{{this.options|tojavascript}}
                 }
             );
+            GQ.map = {{ this.get_name() }};
             {{ this.get_name() }}.createPane('gqBase');
             {{ this.get_name() }}.getPane('gqBase').style.zIndex = 250;
             {%- if this.control_scale %}
@@ -127,8 +130,8 @@ class OfflineMap(folium.Map):
 class OfflineMarkerCluster(MarkerCluster):
     """:class:`folium.plugins.MarkerCluster` using the inlined Leaflet.markercluster."""
 
-    default_js: list = []
-    default_css: list = []
+    default_js: ClassVar[list] = []
+    default_css: ClassVar[list] = []
 
 
 class PointItems(MacroElement):

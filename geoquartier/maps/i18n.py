@@ -41,7 +41,7 @@ def catalog_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_catalog(lang: str) -> Catalog:
     """The parsed catalog of ``lang`` (cached)."""
     check_language(lang)
@@ -97,7 +97,7 @@ class Translator:
         """A date and time in the locale's format."""
         return format_datetime(value, fmt, locale=self.locale)
 
-    def number(self, value: float | int) -> str:
+    def number(self, value: float) -> str:
         """A number with the locale's grouping and decimal signs."""
         return format_decimal(value, locale=self.locale)
 

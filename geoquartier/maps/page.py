@@ -89,8 +89,8 @@ def aside_html(tr: Translator, sections: list[tuple[str, list[tuple[str, list[Li
     ``footer_lines`` are plain text; ``attribution`` is trusted HTML from
     :func:`attribution_html`.
     """
-    parts = [f'<aside class="gq-list" aria-labelledby="gq-list">'
-             f'<h2 id="gq-list" tabindex="-1">{text(tr("Places in the quartier"))}</h2>']
+    parts = [(f'<aside class="gq-list" aria-labelledby="gq-list">'
+              f'<h2 id="gq-list" tabindex="-1">{text(tr("Places in the quartier"))}</h2>')]
     for heading, groups in sections:
         parts.append(f"<section><h2>{text(heading)}</h2>")
         if not any(entries for _, entries in groups):

@@ -44,7 +44,7 @@ def _nice(value: float) -> int:
     if value <= 1:
         return 1
     if value <= 20:
-        return int(math.ceil(value))
+        return math.ceil(value)
     exp = 10 ** math.floor(math.log10(value))
     for step in (1, 1.5, 2, 2.5, 5, 7.5, 10):
         if value <= step * exp:
@@ -62,7 +62,7 @@ def population_breaks(residents: np.ndarray, classes: int = 5) -> list[int]:
     values = values[np.isfinite(values)]
     if values.size == 0:
         return []
-    top = int(math.ceil(values.max()))
+    top = math.ceil(values.max())
     qs = np.quantile(values, [i / classes for i in range(1, classes)])
     bounds = sorted({min(_nice(q), top) for q in qs} | {top})
     return [b for b in bounds if b > 0] or [top]

@@ -15,9 +15,9 @@ import pandas as pd
 from geoquartier.config import STORAGE_CRS
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility import paths
-from geoquartier.mobility.inputs import as_points, categories_of, category_mask
+from geoquartier.mobility.inputs import Points, as_points, categories_of
 from geoquartier.mobility.profiles import Profile, get_profile
-from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, snap_points
+from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, node_snaps, snap_points
 
 RESULT_COLUMNS = [
     "origin_id", "category", "rank", "facility_id", "facility_name", "distance_m", "walk_min",
@@ -27,7 +27,7 @@ RESULT_COLUMNS = [
 
 def nearest_facilities(
     network,
-    origins: gpd.GeoDataFrame,
+    origins: gpd.GeoDataFrame | None,
     facilities: gpd.GeoDataFrame,
     *,
     category_col: str | None = "category",
@@ -40,6 +40,8 @@ def nearest_facilities(
 
     ``origins`` (points or polygons → centroids) and ``facilities`` (points) are
     GeoDataFrames in EPSG:4326 with an ``id`` column (else the index is used);
+    ``origins=None`` takes every node of a :class:`WalkNetwork` (ids = OSM node ids) without
+    snapping — the accessibility surface of the whole network;
     ``category_col`` groups the facilities (None: one group ``"all"``). ``network`` is a
     :class:`WalkNetwork` or an :class:`EstimateNetwork`.
 
@@ -56,16 +58,25 @@ def nearest_facilities(
     prof = get_profile(profile)
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise GeoquartierError(f"k must be a positive integer, got {k!r}")
-    org = as_points(origins, "origins")
+    estimate = getattr(network, "method", "network") == "estimate"
+    node_mode = origins is None
+    if node_mode:
+        if estimate:
+            raise GeoquartierError("origins=None (every network node) needs a WalkNetwork")
+        org = Points(network.node_osmid, network.node_x, network.node_y, network.nodes_gdf())
+    else:
+        org = as_points(origins, "origins")
     fac = as_points(facilities, "facilities")
     cats = categories_of(facilities, category_col, categories)
     names = facilities["name"].to_numpy() if "name" in facilities else np.full(len(fac), None)
     speed = prof.speed_m_per_min
-    estimate = getattr(network, "method", "network") == "estimate"
 
     if not estimate:
         pg = paths.profile_graph(network, prof)
-        osnap = snap_points(network, org.x, org.y, pg.allowed, max_snap_m)
+        if node_mode:
+            osnap = node_snaps(network, pg.allowed)
+        else:
+            osnap = snap_points(network, org.x, org.y, pg.allowed, max_snap_m)
         off = osnap.off_network
         unknown = prof.unknown_edges(network).astype(np.float64) if prof.unknown_tags else None
     else:
@@ -73,8 +84,9 @@ def nearest_facilities(
 
     frames = []
     off_facilities: list = []
+    cat_values = None if category_col is None else facilities[category_col].astype(str).to_numpy()
     for cat in cats:
-        mask = category_mask(facilities, category_col, cat)
+        mask = np.ones(len(fac), dtype=bool) if cat_values is None else cat_values == cat
         fpos = np.flatnonzero(mask)
         share = np.full((len(org), k), np.nan)
         if estimate:

@@ -147,6 +147,19 @@ class WalkNetwork:
         """Planar length of each edge geometry in EPSG:25832 metres."""
         return self._cached("geometry_length", lambda: shapely.length(self.edge_geometry))
 
+    def nodes_gdf(self):
+        """The nodes as a GeoDataFrame in EPSG:4326 (column ``id`` = OSM node id; cached)."""
+
+        def build():
+            import geopandas as gpd
+
+            return gpd.GeoDataFrame(
+                {"id": self.node_osmid},
+                geometry=gpd.points_from_xy(self.node_x, self.node_y), crs=ANALYSIS_CRS,
+            ).to_crs(STORAGE_CRS)
+
+        return self._cached("nodes_gdf", build)
+
     def edges_gdf(self):
         """The edges as a GeoDataFrame in EPSG:4326 (u, v, length_m and the OSM tags)."""
         import geopandas as gpd

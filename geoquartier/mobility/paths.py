@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -140,11 +139,21 @@ def same_edge_pairs(points: Snapped, seeds: Snapped) -> tuple[np.ndarray, np.nda
     if len(on) == 0 or len(seeds) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
-    left = pd.DataFrame({"p": on, "edge": points.edge[on]})
-    right = pd.DataFrame({"s": np.arange(len(seeds)), "edge": seeds.edge})
-    pairs = left.merge(right, on="edge")
-    p = pairs["p"].to_numpy()
-    s = pairs["s"].to_numpy()
+    order = np.argsort(seeds.edge, kind="stable")
+    sorted_edges = seeds.edge[order]
+    pe = points.edge[on]
+    lo = np.searchsorted(sorted_edges, pe, side="left")
+    hi = np.searchsorted(sorted_edges, pe, side="right")
+    ps, ss = [], []
+    for r in range(int((hi - lo).max()) if len(on) else 0):
+        m = lo + r < hi
+        ps.append(on[m])
+        ss.append(order[lo[m] + r])
+    if not ps:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    p = np.concatenate(ps)
+    s = np.concatenate(ss)
     d = np.abs(points.offset_m[p] - seeds.offset_m[s]) + seeds.access_m[s]
     return p, s, d
 

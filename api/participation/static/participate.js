@@ -15,6 +15,13 @@
   L.drawLocal.draw.handlers.polygon.tooltip.start = t("Click to start drawing the area.");
   L.drawLocal.draw.handlers.polygon.tooltip.cont = t("Click to continue drawing the area.");
   L.drawLocal.draw.handlers.polygon.tooltip.end = t("Click the first point to close the area.");
+  var crossing = document.createElement("strong");
+  crossing.textContent = t("The edges of an area must not cross.");
+  L.drawLocal.draw.handlers.polyline.error = crossing.outerHTML;
+  // leaflet-draw 1.0.4 counts one click twice where the browser sends both pointer and
+  // touch events (Chromium): a line or area then ends after its second point
+  // (Leaflet.draw issues #789 and #935). Leaflet already turns taps into clicks.
+  L.Draw.Polyline.prototype._onTouch = L.Util.falseFn;
 
   var approved = L.layerGroup().addTo(map);
   var drawn = new L.FeatureGroup().addTo(map);
@@ -56,6 +63,7 @@
     else active = new L.Draw.Polygon(map, {shapeOptions: style, allowIntersection: false, showArea: false});
     markActive(kind);
     active.enable();
+    document.getElementById("map").scrollIntoView({block: "nearest"});  // on phones the form is below
   }
 
   Object.keys(buttons).forEach(function (kind) {

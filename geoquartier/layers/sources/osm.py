@@ -239,7 +239,7 @@ def _features_from_overpass(
             return ox.features_from_polygon(_check_polygon(polygon), tags=osm_tags.QUERY_TAGS)
         return ox.features_from_place(place, tags=osm_tags.QUERY_TAGS)
     except InsufficientResponseError as exc:
-        if polygon is None and "geocod" in str(exc).lower():
+        if polygon is None and "nominatim" in str(exc).lower():
             raise GeoquartierError(f"place {place!r} not found by the geocoder") from exc
         return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     except requests.exceptions.RequestException as exc:
@@ -250,6 +250,8 @@ def _features_from_overpass(
             "to a data folder that holds one."
         ) from exc
     except TypeError as exc:  # a place that geocodes to a point, not an area
+        if polygon is not None:
+            raise
         raise GeoquartierError(f"place {place!r}: {exc}") from exc
     finally:
         ox.settings.doh_url_template, ox.settings.overpass_rate_limit = saved

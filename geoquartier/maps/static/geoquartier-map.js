@@ -120,6 +120,13 @@
   };
   var COLOR = /^#[0-9a-fA-F]{6}$/;
 
+  /* Popups scroll instead of outgrowing the map on small screens. */
+  function popupMaxHeight() {
+    var el = GQ.map && GQ.map.getContainer();
+    var h = el ? el.clientHeight : window.innerHeight;
+    return Math.max(220, Math.round(h * 0.7));
+  }
+
   function markerIcon(item) {
     var color = COLOR.test(item.c || '') ? item.c : '#555555';
     var shape = item.a ? ' gq-pin-approx' : '';
@@ -139,7 +146,7 @@
         icon: markerIcon(item), title: item.t, alt: item.t, keyboard: true, riseOnHover: true,
         zIndexOffset: item.g === 'office' ? 1000 : 0
       });
-      m.bindPopup(item.p, { maxWidth: 320, autoPanPadding: [24, 24] });
+      m.bindPopup(item.p, { maxWidth: 320, autoPanPadding: [24, 24], maxHeight: popupMaxHeight() });
       m.on('add', function () {
         var el = m.getElement();
         if (el) {
@@ -193,7 +200,7 @@
       },
       onEachFeature: function (f, l) {
         var p = f.properties || {};
-        if (p._p) { l.bindPopup(p._p, { maxWidth: 320 }); }
+        if (p._p) { l.bindPopup(p._p, { maxWidth: 320, maxHeight: popupMaxHeight() }); }
         if (p._t) { l.bindTooltip(p._t, { sticky: true }); }
         if (renderer && l.options) { l.options.renderer = renderer; }
       }
@@ -258,6 +265,7 @@
     if (!map || !target || !target.getBounds) { return; }
     var bounds = target.getBounds();
     if (!bounds.isValid()) { return; }
+    if (map._animatingZoom) { map.once('zoomend', GQ.fit); return; }
     map.invalidateSize(false);
     var size = map.getSize(), left = 12;
     var legend = map.getContainer().querySelector('.gq-legend');

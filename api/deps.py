@@ -17,6 +17,7 @@ All functions are thread-safe (sync endpoints run in a thread pool).
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -72,12 +73,22 @@ def _file_version(path: Path) -> tuple[int, ...]:
     return tuple(parts)
 
 
+_layer_lists: dict[str, tuple[tuple[int, ...], list[str]]] = {}
+
+
 def store_layers() -> list[str]:
-    """Names of the layers the workspace store holds (empty when there is no workspace)."""
+    """Names of the layers the workspace store holds (empty when there is no workspace).
+
+    Cached until the GeoPackage file changes on disk.
+    """
     path = config.workspace_path()
-    if not path.exists():
-        return []
-    return list(get_store().layers())
+    version = _file_version(path)
+    cached = _layer_lists.get(str(path))
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    names = list(get_store().layers()) if path.exists() else []
+    _layer_lists[str(path)] = (version, names)
+    return names
 
 
 def layer_frame(layer: str) -> gpd.GeoDataFrame:
@@ -114,6 +125,7 @@ def clear_caches() -> None:
     """Forget every cached store, layer, registry and network (after config changes)."""
     with _lock:
         _frames.clear()
+        _layer_lists.clear()
         _networks.clear()
         _store_for.cache_clear()
         _registry_for.cache_clear()
@@ -135,7 +147,6 @@ def quartier_at(lon: float, lat: float, margin_m: float = QUARTIER_MARGIN_M) -> 
     ``quartiers`` layer; the quartier must also be in the registry. When several match,
     the one whose boundary actually contains the point (then the smallest) wins.
     """
-    import geopandas as gpd
     from shapely.geometry import Point
 
     try:
@@ -143,7 +154,10 @@ def quartier_at(lon: float, lat: float, margin_m: float = QUARTIER_MARGIN_M) -> 
     except Exception:  # no workspace or no quartiers layer
         return None
     registry = get_registry()
-    pt = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(config.ANALYSIS_CRS).iloc[0]
+    x, y = _to_metric().transform(lon, lat)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return None
+    pt = Point(x, y)
     metric = _metric_quartiers(quartiers)
     best: tuple[float, float, str] | None = None
     for qid, geom in metric.items():
@@ -158,6 +172,13 @@ def quartier_at(lon: float, lat: float, margin_m: float = QUARTIER_MARGIN_M) -> 
         return None
     spec = registry[best[2]]
     return QuartierMatch(id=best[2], spec=spec, state=spec.state)
+
+
+@lru_cache(maxsize=1)
+def _to_metric():
+    from pyproj import Transformer
+
+    return Transformer.from_crs(config.STORAGE_CRS, config.ANALYSIS_CRS, always_xy=True)
 
 
 def _metric_quartiers(quartiers: gpd.GeoDataFrame) -> dict[str, Any]:

@@ -12,14 +12,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import maps, ogc, queries
-from api.errors import BodySizeLimitMiddleware, DEFAULT_MAX_BODY_BYTES, install_error_handlers
-
-try:  # the participation package is optional until it exists in the tree
-    from api.participation import router as participation_router
-except ImportError as exc:  # pragma: no cover - only while it is missing
-    if exc.name != "api.participation":
-        raise
-    participation_router = None
+from api.errors import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware, install_error_handlers
+from api.participation import router as participation_router
 
 
 def create_app() -> FastAPI:
@@ -40,8 +34,7 @@ def create_app() -> FastAPI:
     application.include_router(ogc.router)
     application.include_router(maps.router)
     application.include_router(queries.router)
-    if participation_router is not None:
-        application.include_router(participation_router)
+    application.include_router(participation_router)
     maps.mount_assets(application)
     return application
 

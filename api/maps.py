@@ -105,22 +105,12 @@ def quartiers(request: Request) -> QuartierList:
     )
 
 
-def _approved_annotations(quartier_id: str):
-    """Approved annotations of the quartier (EPSG:4326), or ``None`` without participation."""
-    try:
-        from api.participation.store import read_approved
-    except ImportError as exc:
-        if exc.name not in ("api.participation", "api.participation.store"):
-            raise
-        return None
-    return read_approved(quartier_id)
-
-
-def _build_html(quartier_id: str, lang: str, profile: str, category: str | None,
-                annotations: Any) -> str:
+def _build_html(quartier_id: str, lang: str, profile: str, category: str | None) -> str:
+    from api.participation import read_approved
     from geoquartier.maps import build_quartier_map
     from geoquartier.maps.builder import map_html
 
+    annotations = read_approved(quartier_id)
     spec = deps.get_registry()[quartier_id]
     href = f"/quartiers/{quartier_id}/map?lang={{lang}}&profile={profile}"
     if category is not None:
@@ -164,8 +154,9 @@ def quartier_map(
     if quartier_id not in known or quartier_id not in deps.get_registry():
         listed = ", ".join(sorted(known)) or "none (import a quartier first)"
         raise api_error(404, f"unknown quartier {quartier_id!r}; quartiers in the workspace: {listed}")
-    annotations = _approved_annotations(quartier_id)
-    approved = () if annotations is None else tuple(sorted(map(str, annotations["id"])))
+    from api.participation import approved_version
+
+    approved = approved_version()
     path = config.workspace_path()
     variant = (quartier_id, lang, profile, category)
     key = (str(path), deps._file_version(path), approved, *variant)
@@ -174,7 +165,7 @@ def quartier_map(
         with _html_lock:
             html = _html_cache.get(key)
             if html is None:
-                html = _build_html(quartier_id, lang, profile, category, annotations)
+                html = _build_html(quartier_id, lang, profile, category)
                 for old in [k for k in _html_cache if k[3:] == key[3:]]:
                     del _html_cache[old]
                 _html_cache[key] = html

@@ -102,20 +102,44 @@ def _store_source(layer: str) -> CollectionSource:
     )
 
 
-def _annotations_source() -> CollectionSource | None:
-    """The approved annotations from the participation workflow, if it is installed."""
-    try:
-        from api.participation.store import read_approved
-    except ImportError as exc:
-        if exc.name not in ("api.participation", "api.participation.store"):
-            raise
-        return None
-    return CollectionSource(
-        id="annotations",
-        title="Annotations",
-        description="residents' ideas, problems, praise and questions (approved only)",
-        read=read_approved,
-    )
+_approved_cache: dict[str, tuple[int, Any]] = {}
+
+
+def _approved_frame() -> Any:
+    """Approved annotations (EPSG:4326), the same frame object while none was decided."""
+    from api.participation import approved_version, read_approved
+
+    version = approved_version()
+    cached = _approved_cache.get("frame")
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    frame = read_approved()
+    _approved_cache["frame"] = (version, frame)
+    return frame
+
+
+def _events_frame() -> Any:
+    """Participation events (EPSG:4326) plus any ``events`` layer of the workspace store."""
+    import pandas as pd
+
+    from api import deps
+    from api.participation import read_events
+
+    frame = read_events()
+    if "events" in deps.store_layers():
+        stored = deps.layer_frame("events")
+        if len(stored):
+            frame = pd.concat([stored, frame], ignore_index=True) if len(frame) else stored
+    return frame
+
+
+PARTICIPATION_SOURCES = (
+    CollectionSource("events", "Events", "participation events (Stadtteilwerkstatt, "
+                     "Stadtteilspaziergang, ...)", _events_frame),
+    CollectionSource("annotations", "Annotations", "residents' ideas, problems, praise and "
+                     "questions (approved only)", _approved_frame),
+)
+"""Collections from the participation workflow (always listed, possibly empty)."""
 
 
 def collection_sources() -> dict[str, CollectionSource]:
@@ -124,9 +148,8 @@ def collection_sources() -> dict[str, CollectionSource]:
 
     present = set(deps.store_layers())
     sources = {layer: _store_source(layer) for layer in PUBLIC_LAYERS if layer in present}
-    annotations = _annotations_source()
-    if annotations is not None:
-        sources["annotations"] = annotations
+    for source in PARTICIPATION_SOURCES:
+        sources[source.id] = source
     return sources
 
 

@@ -15,6 +15,7 @@ language, ranked by walking time, each with its route, whether it is open at ``o
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from fastapi.responses import JSONResponse
 from api import deps
 from api.errors import api_error
 from api.schemas import ErrorBody, IsochroneCollection, NearestServices, RouteFeature
+from geoquartier.errors import GeoquartierError
 
 router = APIRouter(tags=["walking queries"])
 
@@ -33,6 +35,9 @@ LOCAL_TZ = ZoneInfo("Europe/Berlin")
 GEOJSON = "application/geo+json"
 MAX_MINUTES = 60.0
 MAX_LIMIT = 20
+ROUTE_ALL_FACTOR = 3
+"""Up to this many candidates per requested result, every candidate is routed directly;
+beyond it one multi-source search picks the nearest ``limit`` first."""
 
 QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "invalid parameter, or a point outside every quartier"},
@@ -150,14 +155,19 @@ def _local(at: datetime | None) -> datetime:
     return at.astimezone(LOCAL_TZ)
 
 
-def _hours(expression: Any, state: str, at: datetime) -> tuple[bool | None, datetime | None, datetime | None]:
-    """(open at ``at``, next opening (``at`` if open), next closing if open) for an expression."""
+@lru_cache(maxsize=4096)
+def _opening_hours(expression: str, state: str):
     from geoquartier.layers.opening_hours import OpeningHours
 
+    return OpeningHours(expression, state)
+
+
+def _hours(expression: Any, state: str, at: datetime) -> tuple[bool | None, datetime | None, datetime | None]:
+    """(open at ``at``, next opening (``at`` if open), next closing if open) for an expression."""
     if not isinstance(expression, str) or not expression.strip():
         return None, None, None
     try:
-        hours = OpeningHours(expression, state)
+        hours = _opening_hours(expression.strip(), state)
         is_open = hours.is_open(at)
         if is_open:
             return True, at, hours.next_change(at)
@@ -274,24 +284,40 @@ def services_nearest(
     network = _network(match)
 
     services = deps.layer_frame("services") if "services" in deps.store_layers() else None
-    candidates = _candidates(services, match.id, category, language)
+    records, geoms = _candidates(services, match.id, category, language)
     features: list[dict] = []
-    if candidates is not None and len(candidates):
-        result = nearest_facilities(network, _gdf_point(lon, lat), candidates, category_col=None,
-                                    profile=prof, k=min(limit, len(candidates)))
-        if "off_network" in result.columns and bool(result["off_network"].fillna(False).any()):
-            raise api_error(422, f"the point ({lon:.6f}, {lat:.6f}) is too far from any way the "
-                                 f"profile {profile!r} can walk")
-        result = result[result["facility_id"].notna()]
-        result = result[np.isfinite(result["distance_m"].astype(float))]
-        result = result.sort_values(["walk_min", "rank"]).head(limit)
-        by_id = candidates.set_index(candidates["id"].astype(str), drop=False)
-        states = {qid: getattr(spec, "state", match.state) for qid, spec in deps.get_registry().items()}
-        for rank, row in enumerate(result.itertuples(index=False), start=1):
-            service = by_id.loc[str(row.facility_id)]
-            geom = service.geometry
-            features.append(_service_feature(rank, service, geom, row, network, prof, (lon, lat),
-                                             states.get(str(service["quartier"]), match.state), at))
+    if records:
+        origin = (lon, lat)
+        if len(records) > ROUTE_ALL_FACTOR * limit:
+            # many candidates: one multi-source search ranks them, routes for the best only
+            import geopandas as gpd
+
+            frame = gpd.GeoDataFrame({"id": [str(r["id"]) for r in records]}, geometry=geoms,
+                                     crs="EPSG:4326")
+            ranked = nearest_facilities(network, _gdf_point(lon, lat), frame,
+                                        category_col=None, profile=prof, k=limit)
+            ranked = ranked[ranked["facility_id"].notna()]
+            order = {str(fid): i for i, fid in enumerate(ranked["facility_id"])}
+            positions = sorted((order[str(r["id"])], i) for i, r in enumerate(records)
+                               if str(r["id"]) in order)
+            chosen = [i for _, i in positions]
+        else:
+            chosen = list(range(len(records)))
+        registry = deps.get_registry()
+        states = {qid: getattr(spec, "state", match.state) for qid, spec in registry.items()}
+        routed = []
+        for i in chosen:
+            geom = geoms[i]
+            try:
+                walk = _route(network, origin, (geom.x, geom.y), prof)
+            except GeoquartierError:
+                continue  # the service is off the network or unreachable for this profile
+            routed.append((walk["properties"]["walk_min"], str(records[i]["id"]), i, walk))
+        routed.sort(key=lambda r: (r[0], r[1]))
+        for rank, (_, _, i, walk) in enumerate(routed[:limit], start=1):
+            rec = records[i]
+            state = states.get(str(rec.get("quartier")), match.state)
+            features.append(_service_feature(rank, rec, geoms[i], walk, state, at))
     body = {
         "type": "FeatureCollection",
         "features": features,
@@ -305,32 +331,48 @@ def services_nearest(
     return JSONResponse(body, media_type=GEOJSON)
 
 
+_candidate_cache: dict[tuple, tuple[Any, list[dict], Any]] = {}
+
+
 def _candidates(services, quartier: str, category: str | None, language: str | None):
+    """Services of the quartier with the category and language: (records, geometries).
+
+    Cached per services frame (the frame is replaced when the workspace changes).
+    """
     if services is None or not len(services):
-        return None
-    mask = (services["quartier"].astype(str) == quartier).to_numpy()
+        return [], []
+    key = (id(services), quartier, category, language)
+    hit = _candidate_cache.get(key)
+    if hit is not None and hit[0] is services:
+        return hit[1], hit[2]
+    mask = np.array(services["quartier"].astype(str) == quartier, dtype=bool)
     if category is not None:
         mask &= (services["category"].astype(str) == category).to_numpy()
     if language is not None:
         mask &= services["languages"].map(
             lambda v: isinstance(v, (list, tuple)) and language in v).to_numpy(dtype=bool)
-    return services[mask]
+    chosen = services[mask]
+    records = chosen.drop(columns=chosen.geometry.name).to_dict("records")
+    geoms = list(chosen.geometry.to_numpy())
+    if len(_candidate_cache) > 1024:
+        _candidate_cache.clear()
+    _candidate_cache[key] = (services, records, geoms)
+    return records, geoms
 
 
-def _service_feature(rank, service, geom, row, network, prof, origin, state, at) -> dict:
+def _service_feature(rank: int, rec: dict, geom, walk: dict, state: str, at: datetime) -> dict:
     from api.ogc import _jsonable
 
-    open_now, next_opening, closes_at = _hours(service.get("opening_hours"), state, at)
+    open_now, next_opening, closes_at = _hours(rec.get("opening_hours"), state, at)
     props: dict[str, Any] = {"rank": rank}
     for key in ("id", "name", "category", "languages", "operator", "address", "phone",
                 "opening_hours", "wheelchair", "quartier"):
-        props[key] = _jsonable(service.get(key))
-    props["distance_m"] = round(float(row.distance_m), 1)
-    props["walk_min"] = round(float(row.walk_min), 2)
+        props[key] = _jsonable(rec.get(key))
+    props["distance_m"] = walk["properties"]["distance_m"]
+    props["walk_min"] = walk["properties"]["walk_min"]
     props["open_at_time"] = open_now
     props["next_opening"] = next_opening.isoformat() if next_opening is not None else None
     props["closes_at"] = closes_at.isoformat() if closes_at is not None else None
-    props["estimate"] = _is_estimate(network)
-    props["route"] = _route(network, origin, (geom.x, geom.y), prof)
+    props["estimate"] = walk["properties"]["estimate"]
+    props["route"] = walk
     return {"type": "Feature", "id": props["id"], "geometry": json_geometry(geom), "properties": props}
-

@@ -7,7 +7,7 @@ the full ``*_osm.osm.bz2`` files through ``osmnx.features_from_xml``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import geopandas as gpd
 import numpy as np
@@ -29,24 +29,24 @@ def lauf_full_path():
     return data_dir() / LAUF / f"{LAUF}_osm.osm.bz2"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lauf_network() -> WalkNetwork:
     return WalkNetwork.from_osm_file(lauf_walk_path())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lauf_graph():
     return graph_from_osm_file(lauf_walk_path())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _features(path: str, key: str) -> gpd.GeoDataFrame:
     import osmnx as ox
 
     return ox.features_from_xml(path, tags={key: True})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lauf_amenities() -> gpd.GeoDataFrame:
     """Lauf's amenities as facility points (id, category, name; EPSG:4326)."""
     raw = _features(str(lauf_full_path()), "amenity").reset_index()
@@ -63,7 +63,7 @@ def _lauf_amenities() -> gpd.GeoDataFrame:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lauf_buildings() -> gpd.GeoDataFrame:
     raw = _features(str(lauf_full_path()), "building").reset_index()
     raw = raw[raw.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]

@@ -299,6 +299,9 @@ def test_phone_viewport(browser, built, quartier):
         p.wait_for_timeout(400)  # the map pans the popup into view
         popup = p.locator(".leaflet-popup").bounding_box()
         assert popup["y"] >= box["y"] - 1 and popup["y"] + popup["height"] <= box["y"] + box["height"] + 1
+        close = p.locator(".leaflet-popup-close-button").bounding_box()
+        layers = p.locator(".leaflet-control-layers").bounding_box()
+        assert close["y"] >= layers["y"] + layers["height"] or close["x"] + close["width"] <= layers["x"]
         p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone-popup.png"))
     finally:
         page.close()

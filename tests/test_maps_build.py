@@ -118,3 +118,23 @@ def test_build_all_maps_writes_each_language(maps_store, tmp_path):
     bg = paths[1].read_text(encoding="utf-8")
     assert '<html lang="bg">' in bg and "Карта на Neu Olvenstedt" in bg
     assert 'href="neu-olvenstedt.de.html" hreflang="de"' in bg
+
+
+def test_measures_are_coloured_by_status_with_funding_and_dates(map_data):
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import LineString, Point
+
+    measures = gpd.GeoDataFrame(
+        {"id": ["m1", "m2"], "quartier": ["lauf"] * 2, "name": ["Neugestaltung Marktplatz", "Spielplatz Nord"],
+         "kind": ["public space", "playground"], "status": ["in_progress", "planned"],
+         "start": pd.to_datetime(["2026-03-01", "2027-04-01"], utc=True),
+         "end": pd.to_datetime(["2027-10-31", None], utc=True), "cost_eur": [1250000.0, None],
+         "funding": ["Städtebauförderung", "EFRE"], "description": ["<script>x</script>", None]},
+        geometry=[LineString([(11.279, 49.510), (11.281, 49.511)]), Point(11.282, 49.513)], crs="EPSG:4326")
+    data = map_data("lauf")
+    data.layers["measures"] = measures
+    html = build_quartier_map(data, lang="de", tile_url=None, built_at=BUILT_AT).get_root().render()
+    assert "in Umsetzung" in html and "geplant" in html and "Städtebauförderung" in html
+    assert "1.250.000,00\xa0€" in html and "01.03.2026" in html and "31.10.2027" in html
+    assert "<script>x</script>" not in html

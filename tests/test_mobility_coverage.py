@@ -5,11 +5,13 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from mobility_fixtures import lauf_amenities, lauf_buildings, lauf_graph, lauf_network, node_points  # noqa: F401
+from mobility_fixtures import node_points
 
 from geoquartier.mobility import coverage, nearest_facilities, residents_from_buildings
 
 CATEGORIES = ["school", "doctors", "pharmacy", "kindergarten", "bank"]
+
+pytest_plugins = ["mobility_fixtures"]
 
 
 def test_k_nearest_equals_networkx(lauf_network, lauf_graph):

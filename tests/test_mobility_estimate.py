@@ -49,7 +49,7 @@ def test_nearest_in_estimate_mode(olvenstedt):
 
 
 def test_coverage_isochrones_and_route_in_estimate_mode(olvenstedt):
-    population, amenities, boundary = olvenstedt
+    population, amenities, _ = olvenstedt
     net = EstimateNetwork()
     table = coverage(net, population, amenities, thresholds_min=(5, 10), profiles=("standard", "senior"),
                      categories=["grocery"])

@@ -7,7 +7,6 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from mobility_fixtures import lauf_amenities, lauf_buildings, lauf_graph, lauf_network  # noqa: F401
 from shapely.ops import substring
 
 from geoquartier.errors import GeoquartierError
@@ -16,6 +15,8 @@ from geoquartier.mobility.isochrones import SIMPLIFY_M
 
 SPEED_M_PER_MIN = 4.5 * 1000 / 60
 BUFFER_M = 25.0
+
+pytest_plugins = ["mobility_fixtures"]
 
 
 def _reference_distances(net, graph, points_25832):

@@ -8,13 +8,14 @@ import shutil
 import networkx as nx
 import numpy as np
 import pytest
-from mobility_fixtures import lauf_graph, lauf_network, node_points  # noqa: F401
+from mobility_fixtures import node_points
 
 from geoquartier.config import data_dir
-from geoquartier.mobility import PROFILES, WalkNetwork, nearest_facilities
-from geoquartier.mobility import storage
+from geoquartier.mobility import PROFILES, WalkNetwork, nearest_facilities, storage
 from geoquartier.mobility.paths import profile_graph, search
 from geoquartier.mobility.snapping import snap_points
+
+pytest_plugins = ["mobility_fixtures"]
 
 
 def test_lauf_network_matches_the_osmnx_graph(lauf_network, lauf_graph):

@@ -7,9 +7,10 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from mobility_fixtures import lauf_graph, lauf_network  # noqa: F401
 
 from geoquartier.mobility import nearest_facilities
+
+pytest_plugins = ["mobility_fixtures"]
 
 
 def _points(xy, ids):

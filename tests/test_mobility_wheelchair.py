@@ -6,7 +6,6 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from mobility_fixtures import lauf_amenities, lauf_graph, lauf_network  # noqa: F401
 from pyproj import Transformer
 
 from geoquartier.errors import GeoquartierError
@@ -14,6 +13,8 @@ from geoquartier.mobility import PROFILES, nearest_facilities, route
 from geoquartier.mobility.profiles import get_profile, incline_percent, kerb_height_m
 
 TO_DEG = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
+
+pytest_plugins = ["mobility_fixtures"]
 
 
 def _is_steps(value) -> bool:
@@ -61,7 +62,7 @@ def _steps_case(net):
 
 def test_wheelchair_route_takes_a_step_free_detour(lauf_network, lauf_graph):
     net = lauf_network
-    e, a, b, standard, wheelchair = _steps_case(net)
+    _, a, b, standard, wheelchair = _steps_case(net)
     assert any(_is_steps(h) for h in standard.highways)
     assert not any(_is_steps(h) for h in wheelchair.highways)
     assert wheelchair.distance_m > standard.distance_m

@@ -216,3 +216,12 @@ def test_delete_quartier(tmp_path, stops):
     store.write("stops", stops, quartier="neu-olvenstedt")
     store.delete("stops", quartier="neu-olvenstedt")
     assert len(store.read("stops")) == 0 and store.exists("stops")
+
+
+def test_unreadable_file_is_a_user_error(tmp_path):
+    from geoquartier.errors import GeoquartierError
+
+    path = tmp_path / "ws.gpkg"
+    path.write_text("not a database", encoding="utf-8")
+    with pytest.raises(GeoquartierError, match="not a readable GeoPackage"):
+        GeoPackageStore(path).read("stops")

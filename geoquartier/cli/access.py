@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -60,7 +61,7 @@ def facilities_of(store, quartier: str):
         gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
         category = "office" if layer == "offices" else gdf["category"].astype(str)
         frames.append(gpd.GeoDataFrame({"id": gdf["id"].astype(str), "category": category,
-                                        "name": gdf["name"] if "name" in gdf else None,
+                                        "name": gdf.get("name"),
                                         "layer": layer}, geometry=gdf.geometry.values, crs=gdf.crs))
     if not frames:
         raise GeoquartierError(f"quartier {quartier!r} has no offices, services or places to walk to")
@@ -79,8 +80,9 @@ def _write_layer(gdf, path: Path, layer: str) -> None:
 
 @app.command("access")
 def access_command(
-    quartier: str = typer.Argument(..., help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
-    output: Path = typer.Option(..., "--output", "-o", help="CSV file for the coverage table."),
+    quartier: Annotated[str, typer.Argument(
+        help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file for the coverage table.")],
     profile: str = typer.Option(
         "standard,senior,wheelchair", "--profile", "-p",
         help="Walking profiles, comma-separated: standard (4.5 km/h), senior (3.0 km/h), "
@@ -90,9 +92,9 @@ def access_command(
         help="Categories to walk to, comma-separated (office, and service or place categories "
              "such as migration, debt, grocery, pharmacy); default: all present."),
     minutes: str = typer.Option("5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."),
-    gpkg: Path | None = typer.Option(
-        None, "--gpkg", help="Also write every home or population cell with its nearest facility "
-                             "per category and profile to this GeoPackage (layer access_nearest)."),
+    gpkg: Annotated[Path | None, typer.Option(
+        "--gpkg", help="Also write every home or population cell with its nearest facility "
+                       "per category and profile to this GeoPackage (layer access_nearest).")] = None,
 ) -> None:
     """How many residents reach each kind of facility on foot within the given minutes.
 
@@ -142,8 +144,10 @@ def access_command(
 
 @app.command("isochrones")
 def isochrones_command(
-    quartier: str = typer.Argument(..., help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
-    output: Path = typer.Option(..., "--output", "-o", help="File to write: .gpkg (layer isochrones) or .geojson."),
+    quartier: Annotated[str, typer.Argument(
+        help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt.")],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="File to write: .gpkg (layer isochrones) or .geojson.")],
     minutes: str = typer.Option("5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."),
     profile: str = typer.Option("standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."),
     category: str | None = typer.Option(

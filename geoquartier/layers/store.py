@@ -56,7 +56,12 @@ class GeoPackageStore:
         """Names of the layers in the file (empty if the file does not exist)."""
         if not self.path.is_file():
             return []
-        return [str(name) for name, _geom in pyogrio.list_layers(self.path)]
+        try:
+            return [str(name) for name, _geom in pyogrio.list_layers(self.path)]
+        except pyogrio.errors.DataSourceError as exc:
+            raise GeoquartierError(
+                f"{self.path} is not a readable GeoPackage ({exc}); move it away and import again"
+            ) from None
 
     def read(
         self,

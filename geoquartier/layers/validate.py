@@ -86,7 +86,7 @@ def validate(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     return out
 
 
-# -- helpers ------------------------------------------------------------------------------
+# -- internals ----------------------------------------------------------------------------
 
 
 def _raw_ids(frame: pd.DataFrame) -> list[Any]:

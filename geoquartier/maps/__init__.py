@@ -23,5 +23,6 @@ __all__ = [
     "build_quartier_maps",
     "collect_map_data",
     "map_filename",
+    "map_html",
     "save_map",
 ]

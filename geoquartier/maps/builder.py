@@ -127,7 +127,7 @@ class _Drawing:
         for _, row in gdf.iterrows():
             category = None if is_missing(row.get("category")) else row.get("category")
             cat_label = _capitalised(_category_label(tr, category)) if category else None
-            label = place_label(tr, row, CATEGORY_MSGIDS)
+            label = _capitalised(place_label(tr, row, CATEGORY_MSGIDS))
             walk = self.data.walk_from_office.get((layer, str(row["id"])))
             popup = place_popup(tr, self.hours, layer, row, category_label=cat_label, walk_min=walk)
             xy = _point_xy(row.geometry)

@@ -27,9 +27,10 @@ from geoquartier.mobility.sources import network_for
 __all__ = [
     "DEFAULT_DETOUR_FACTOR",
     "DEFAULT_MAX_SNAP_M",
-    "EstimateNetwork",
     "PROFILES",
+    "EstimateNetwork",
     "Profile",
+    "Route",
     "WalkNetwork",
     "coverage",
     "get_profile",
@@ -38,5 +39,4 @@ __all__ = [
     "network_for",
     "residents_from_buildings",
     "route",
-    "Route",
 ]

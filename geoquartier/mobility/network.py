@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import shapely
@@ -178,7 +179,7 @@ class WalkNetwork:
         return storage.save(self, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "WalkNetwork":
+    def load(cls, path: str | Path) -> WalkNetwork:
         """Read a network written by :meth:`save` (a fraction of a second even for a city)."""
         from geoquartier.mobility import storage
 
@@ -189,7 +190,7 @@ class WalkNetwork:
 
     # ------------------------------------------------------------------ builders
     @classmethod
-    def from_graph(cls, G, source: str = "") -> "WalkNetwork":
+    def from_graph(cls, G, source: str = "") -> WalkNetwork:
         """Convert an OSMnx walk graph (MultiDiGraph, EPSG:4326, ``length`` in metres).
 
         Each way appears in a bidirectional OSMnx graph as two directed edges; they become
@@ -250,7 +251,7 @@ class WalkNetwork:
         return cls(nx_, ny_, node_ids, edge_u, edge_v, length, geometry, tags, source=source)
 
     @classmethod
-    def from_osm_file(cls, path: str | Path, *, use_cache: bool = True) -> "WalkNetwork":
+    def from_osm_file(cls, path: str | Path, *, use_cache: bool = True) -> WalkNetwork:
         """Build (or load from the cache) the walk network of a local OSM XML walk extract.
 
         ``path`` is a ``*_walk_osm.osm.bz2`` file (ways already filtered to OSMnx's
@@ -280,7 +281,7 @@ class WalkNetwork:
     @classmethod
     def from_polygon(
         cls, polygon_4326, *, buffer_m: float = 500.0, use_cache: bool = True
-    ) -> "WalkNetwork":
+    ) -> WalkNetwork:
         """Fetch the walk network for a polygon (EPSG:4326) from Overpass through OSMnx.
 
         The polygon is widened by ``buffer_m`` metres (in EPSG:25832) so that paths

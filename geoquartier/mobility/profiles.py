@@ -159,19 +159,9 @@ def _allowed(profile: Profile, network) -> np.ndarray:
         return allowed
     tags = network.tags
     for i in range(n):
-        if profile.excluded_highways and set(_values(tags["highway"][i])) & profile.excluded_highways:
-            allowed[i] = False
-        elif profile.excluded_wheelchair and set(_values(tags["wheelchair"][i])) & profile.excluded_wheelchair:
-            allowed[i] = False
-        elif profile.excluded_surfaces and set(_values(tags["surface"][i])) & profile.excluded_surfaces:
-            allowed[i] = False
-        elif profile.excluded_kerbs and set(_values(tags["kerb"][i])) & profile.excluded_kerbs:
-            allowed[i] = False
-        elif profile.max_kerb_height_m is not None and (
+        if profile.excluded_highways and set(_values(tags["highway"][i])) & profile.excluded_highways or profile.excluded_wheelchair and set(_values(tags["wheelchair"][i])) & profile.excluded_wheelchair or profile.excluded_surfaces and set(_values(tags["surface"][i])) & profile.excluded_surfaces or profile.excluded_kerbs and set(_values(tags["kerb"][i])) & profile.excluded_kerbs or profile.max_kerb_height_m is not None and (
             (h := kerb_height_m(tags["kerb:height"][i])) is not None and h > profile.max_kerb_height_m
-        ):
-            allowed[i] = False
-        elif profile.max_incline_percent is not None and (
+        ) or profile.max_incline_percent is not None and (
             (p := incline_percent(tags["incline"][i])) is not None and p > profile.max_incline_percent
         ):
             allowed[i] = False

@@ -31,7 +31,7 @@ def route(
     profile: str | Profile = "standard",
     *,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
-) -> "Route":
+) -> Route:
     """Shortest walking route from ``from_lonlat`` to ``to_lonlat`` (EPSG:4326 lon, lat).
 
     Returns a :class:`Route` (``to_gdf()`` gives a one-row GeoDataFrame): a LineString in

@@ -37,7 +37,7 @@ class Snapped:
         """True where the point is farther than the maximum snap distance from the network."""
         return self.edge < 0
 
-    def take(self, index) -> "Snapped":
+    def take(self, index) -> Snapped:
         """The subset at ``index`` (positions or boolean mask)."""
         return Snapped(*(getattr(self, f)[index] for f in ("edge", "fraction", "offset_m", "access_m", "x", "y")))
 

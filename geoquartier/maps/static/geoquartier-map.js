@@ -124,7 +124,7 @@
   function popupMaxHeight() {
     var el = GQ.map && GQ.map.getContainer();
     var h = el ? el.clientHeight : window.innerHeight;
-    return Math.max(220, Math.round(h * 0.7));
+    return Math.max(200, Math.round(h * 0.62));
   }
 
   function markerIcon(item) {
@@ -146,7 +146,9 @@
         icon: markerIcon(item), title: item.t, alt: item.t, keyboard: true, riseOnHover: true,
         zIndexOffset: item.g === 'office' ? 1000 : 0
       });
-      m.bindPopup(item.p, { maxWidth: 320, autoPanPadding: [24, 24], maxHeight: popupMaxHeight() });
+      // room above the popup for the map controls, so its close button stays reachable
+      m.bindPopup(item.p, { maxWidth: 320, autoPanPaddingTopLeft: [12, 64], autoPanPaddingBottomRight: [12, 12],
+                            maxHeight: popupMaxHeight() });
       m.on('add', function () {
         var el = m.getElement();
         if (el) {

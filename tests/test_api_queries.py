@@ -1,0 +1,196 @@
+"""Walking queries of the API on the real Lauf network and Neu Olvenstedt (estimate mode):
+isochrones, routes and the referral query ``/services/nearest``.
+
+Advisory services with language tags are rare in OSM (Lauf's seven services have none),
+so the referral tests add two debt-advice services through the store API — one offering
+Turkish, one German only — at the locations of two real Lauf services, and remove them
+afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from pyproj import Geod
+from shapely.geometry import Point, shape
+
+from geoquartier.mobility import PROFILES, network_for, route
+from geoquartier.registry import load_registry
+
+try:
+    from tests.api_fixtures import api_client, api_workspace  # noqa: F401
+except ModuleNotFoundError:  # tests/ itself is on sys.path
+    from api_fixtures import api_client, api_workspace  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+GEOD = Geod(ellps="WGS84")
+TURKISH_HOURS = "Mo-Fr 09:00-12:00; PH off"
+
+
+@pytest.fixture(scope="module")
+def store(api_workspace):
+    from geoquartier.layers.store import GeoPackageStore
+
+    return GeoPackageStore(api_workspace.gpkg)
+
+
+@pytest.fixture(scope="module")
+def office(store):
+    offices = store.read("offices", quartier="lauf")
+    return offices.geometry.iloc[0]
+
+
+@pytest.fixture(scope="module")
+def debt_services(store):
+    """Two debt-advice services in Lauf (tr+de / de only), written through the store API."""
+    original = store.read("services", quartier="lauf")
+    assert len(original) >= 2
+    anchors = original.sort_values("id").geometry.iloc[:2].tolist()
+    added = gpd.GeoDataFrame(
+        {
+            "id": ["lauf:test-debt-tr", "lauf:test-debt-de"],
+            "quartier": ["lauf", "lauf"],
+            "name": ["Schuldnerberatung <b>Türkçe</b>", "Schuldnerberatung Deutsch"],
+            "category": ["debt", "debt"],
+            "opening_hours": [TURKISH_HOURS, "Mo-Fr 08:00-18:00"],
+            "languages": [["de", "tr"], ["de"]],
+            "source": ["test", "test"],
+        },
+        geometry=anchors,
+        crs="EPSG:4326",
+    )
+    store.write("services", pd.concat([original, added], ignore_index=True), quartier="lauf")
+    yield added
+    store.write("services", original, quartier="lauf")
+
+
+def _lauf_network():
+    return network_for(load_registry()["lauf"])
+
+
+def test_isochrone_grows_with_time_and_shrinks_for_slower_profiles(api_client, office):
+    def area(minutes, profile="standard"):
+        response = api_client.get("/isochrone", params={"lon": office.x, "lat": office.y,
+                                                        "minutes": minutes, "profile": profile})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/geo+json")
+        body = response.json()
+        assert body["quartier"] == "lauf" and body["estimate"] is False
+        assert len(body["features"]) == 1
+        feature = body["features"][0]
+        assert shape(feature["geometry"]).buffer(1e-6).contains(Point(office.x, office.y))
+        return feature["properties"]["area_m2"]
+
+    five, ten = area(5), area(10)
+    assert 0 < five < ten
+    assert area(10, "senior") < ten
+
+
+def test_route_follows_streets_and_matches_the_mobility_engine(api_client, office):
+    destination = (11.28423, 49.50713)
+    response = api_client.get("/route", params={"from": f"{office.x},{office.y}",
+                                                "to": f"{destination[0]},{destination[1]}"})
+    assert response.status_code == 200, response.text
+    feature = response.json()
+    props = feature["properties"]
+    straight = GEOD.inv(office.x, office.y, *destination)[2]
+    assert props["distance_m"] > straight
+    assert props["walk_min"] == pytest.approx(props["distance_m"] / PROFILES["standard"].speed_m_per_min, rel=1e-3)
+    assert props["streets"] and all(isinstance(s, str) and s for s in props["streets"])
+    assert props["estimate"] is False and props["quartier"] == "lauf"
+    coords = feature["geometry"]["coordinates"]
+    assert coords[0] == pytest.approx([office.x, office.y], abs=1e-6)
+    assert coords[-1] == pytest.approx(list(destination), abs=1e-6)
+    expected = route(_lauf_network(), (office.x, office.y), destination, "standard")
+    assert props["distance_m"] == pytest.approx(expected.distance_m, abs=0.1)
+    assert props["streets"] == [s for s in expected.street_names if s]
+
+
+def test_route_in_estimate_quartier_says_estimate(api_client):
+    response = api_client.get("/route", params={"from": "11.5870,52.1504", "to": "11.5800,52.1450"})
+    assert response.status_code == 200, response.text
+    props = response.json()["properties"]
+    straight = GEOD.inv(11.5870, 52.1504, 11.5800, 52.1450)[2]
+    assert props["estimate"] is True and props["quartier"] == "neu-olvenstedt"
+    assert props["distance_m"] == pytest.approx(straight * 1.3, rel=0.01)
+
+
+def test_nearest_services_are_ranked_by_walking_time_with_routes(api_client, office, store):
+    services = store.read("services", quartier="lauf")
+    response = api_client.get("/services/nearest", params={"lon": office.x, "lat": office.y,
+                                                           "limit": 20})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    features = body["features"]
+    assert body["numberReturned"] == len(features) == len(services)
+    times = [f["properties"]["walk_min"] for f in features]
+    assert times == sorted(times)
+    assert [f["properties"]["rank"] for f in features] == list(range(1, len(features) + 1))
+    for feature in features:
+        walk = feature["properties"]["route"]
+        assert walk["properties"]["distance_m"] == feature["properties"]["distance_m"]
+        assert walk["geometry"]["coordinates"][-1] == pytest.approx(feature["geometry"]["coordinates"], abs=1e-6)
+    three = api_client.get("/services/nearest", params={"lon": office.x, "lat": office.y, "limit": 3}).json()
+    assert [f["id"] for f in three["features"]] == [f["id"] for f in features[:3]]
+
+
+def test_language_filter_and_opening_hours_with_bavarian_holidays(api_client, office, debt_services):
+    params = {"lon": office.x, "lat": office.y, "category": "debt"}
+    both = api_client.get("/services/nearest", params=params).json()
+    assert {f["id"] for f in both["features"]} == set(debt_services["id"])
+
+    params["language"] = "tr"
+    # Tuesday 24 November 2026, 10:00 in Lauf: open
+    open_now = api_client.get("/services/nearest", params={**params, "open_at": "2026-11-24T10:00"}).json()
+    assert [f["id"] for f in open_now["features"]] == ["lauf:test-debt-tr"]
+    service = open_now["features"][0]["properties"]
+    assert service["languages"] == ["de", "tr"]
+    assert service["name"] == "Schuldnerberatung <b>Türkçe</b>"
+    assert service["open_at_time"] is True
+    assert datetime.fromisoformat(service["next_opening"]) == datetime.fromisoformat("2026-11-24T10:00:00+01:00")
+    assert datetime.fromisoformat(service["closes_at"]) == datetime.fromisoformat("2026-11-24T12:00:00+01:00")
+
+    # the same Tuesday at 13:00: closed, opens Wednesday 09:00
+    later = api_client.get("/services/nearest", params={**params, "open_at": "2026-11-24T13:00"}).json()
+    props = later["features"][0]["properties"]
+    assert props["open_at_time"] is False
+    assert datetime.fromisoformat(props["next_opening"]) == datetime.fromisoformat("2026-11-25T09:00:00+01:00")
+
+    # Tuesday 6 January 2026 is Epiphany, a public holiday in Bavaria (DE-BY): closed all day
+    holiday = api_client.get("/services/nearest", params={**params, "open_at": "2026-01-06T10:00"}).json()
+    props = holiday["features"][0]["properties"]
+    assert props["open_at_time"] is False
+    assert datetime.fromisoformat(props["next_opening"]) == datetime.fromisoformat("2026-01-07T09:00:00+01:00")
+
+    # an aware open_at in UTC is the same instant
+    utc = api_client.get("/services/nearest", params={**params, "open_at": "2026-11-24T09:30:00Z"}).json()
+    assert utc["features"][0]["properties"]["open_at_time"] is True
+
+    nobody = api_client.get("/services/nearest", params={**params, "language": "ro"}).json()
+    assert nobody["features"] == [] and nobody["numberReturned"] == 0
+
+
+def test_nearest_service_without_hours_says_unknown(api_client, office, store):
+    services = store.read("services", quartier="lauf")
+    unknown = services[services["opening_hours"].isna()]
+    assert len(unknown)
+    category = unknown["category"].iloc[0]
+    body = api_client.get("/services/nearest", params={"lon": office.x, "lat": office.y,
+                                                       "category": category}).json()
+    assert body["features"]
+    for feature in body["features"]:
+        if feature["properties"]["opening_hours"] is None:
+            assert feature["properties"]["open_at_time"] is None
+            assert feature["properties"]["next_opening"] is None
+
+
+def test_estimate_quartier_answers_isochrones_as_estimates(api_client):
+    body = api_client.get("/isochrone", params={"lon": 11.5870, "lat": 52.1504, "minutes": 10}).json()
+    assert body["quartier"] == "neu-olvenstedt" and body["estimate"] is True
+    radius_m = 10 * PROFILES["standard"].speed_m_per_min / 1.3
+    area = body["features"][0]["properties"]["area_m2"]
+    assert area == pytest.approx(3.14159 * radius_m**2, rel=0.02)

@@ -1,0 +1,281 @@
+"""Load benchmark of the HTTP API on 127.0.0.1.
+
+Starts ``uvicorn api.main:app`` as a subprocess on a fresh workspace (Lauf imported from
+the real data; a temporary participation database), warms it up, then loads each scenario
+with a bounded number of concurrent clients (httpx, asyncio) for a bounded time and
+prints a markdown table: requests, errors, throughput (requests/s), p50/p95/p99 latency
+(ms) and the throughput ratio against the baseline scenario ``GET /conformance`` (a
+static JSON answer) measured in the same run.
+
+Scenarios: the Lauf map (German), a page of 100 buildings (OGC API – Features items at a
+random offset), ``/services/nearest`` from random building centroids in Lauf (with and
+without a category), and annotation submissions (POST, rate limit switched off for the
+run). After the run the participation database is counted: every 201 answer must be
+exactly one pending row (zero lost or duplicated writes).
+
+Usage::
+
+    python benchmarks/api_load.py [--workers 2] [--concurrency 8] [--seconds 8]
+                                  [--workspace existing.gpkg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+GOAL_SUBMISSIONS_PER_S = 300.0
+GOAL_NEAREST_P95_MS = 50.0
+
+
+@dataclass
+class Result:
+    """Latencies (seconds) and statuses of one scenario."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    elapsed_s: float = 0.0
+
+    def percentile_ms(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+        return ordered[index] * 1000
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.elapsed_s if self.elapsed_s else 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _prepare_workspace(root: Path, existing: str | None) -> Path:
+    if existing:
+        return Path(existing).resolve()
+    from geoquartier.importer import import_quartier
+    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.registry import load_registry
+
+    gpkg = root / "geoquartier.gpkg"
+    import_quartier(load_registry()["lauf"], GeoPackageStore(gpkg))
+    return gpkg
+
+
+def _origins(gpkg: Path, n: int, seed: int = 7) -> list[tuple[float, float]]:
+    from geoquartier.layers.store import GeoPackageStore
+
+    store = GeoPackageStore(gpkg)
+    quartier = store.read("quartiers", quartier="lauf").geometry.iloc[0]
+    buildings = store.read("buildings", quartier="lauf")
+    centroids = buildings.to_crs("EPSG:25832").centroid.to_crs("EPSG:4326")
+    inside = [p for p in centroids if quartier.contains(p)]
+    rng = random.Random(seed)
+    return [(p.x, p.y) for p in rng.sample(inside, min(n, len(inside)))]
+
+
+def _start_server(gpkg: Path, db: Path, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = dict(os.environ)
+    env.update({
+        "GEOQUARTIER_WORKSPACE": str(gpkg),
+        "GEOQUARTIER_PARTICIPATION_DB": str(db),
+        "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": "0",  # load test on a closed machine
+    })
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/conformance", timeout=2).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"the server did not start; see {log}")
+
+
+async def _load(client: httpx.AsyncClient, name: str, make_request, concurrency: int,
+                seconds: float, max_requests: int) -> Result:
+    result = Result(name)
+    stop_at = time.perf_counter() + seconds
+    issued = 0
+
+    async def worker(wid: int) -> None:
+        nonlocal issued
+        rng = random.Random(wid)
+        while time.perf_counter() < stop_at and issued < max_requests:
+            issued += 1
+            method, url, kwargs = make_request(rng)
+            t0 = time.perf_counter()
+            try:
+                response = await client.request(method, url, **kwargs)
+                await response.aread()
+                status = response.status_code
+            except httpx.HTTPError:
+                result.errors += 1
+                continue
+            result.latencies.append(time.perf_counter() - t0)
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+            if status >= 400:
+                result.errors += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    result.elapsed_s = time.perf_counter() - start
+    return result
+
+
+def _scenarios(origins: list[tuple[float, float]], n_buildings: int, quartier_point) -> list:
+    def conformance(rng):
+        return "GET", "/conformance", {}
+
+    def map_page(rng):
+        return "GET", "/quartiers/lauf/map?lang=de", {}
+
+    def items(rng):
+        offset = rng.randrange(0, max(1, n_buildings - 100))
+        return "GET", f"/collections/buildings/items?limit=100&offset={offset}", {}
+
+    def nearest_category(rng):
+        lon, lat = rng.choice(origins)
+        return "GET", f"/services/nearest?lon={lon}&lat={lat}&category=seniors&limit=3", {}
+
+    def nearest_all(rng):
+        lon, lat = rng.choice(origins)
+        return "GET", f"/services/nearest?lon={lon}&lat={lat}&limit=5", {}
+
+    def submit(rng):
+        lon, lat = quartier_point
+        body = {
+            "geometry": {"type": "Point", "coordinates": [lon + rng.uniform(-5e-4, 5e-4),
+                                                          lat + rng.uniform(-5e-4, 5e-4)]},
+            "kind": rng.choice(["idea", "problem", "praise", "question"]),
+            "text": "Mehr Bänke am Weg zur Pegnitz – Lastprobe",
+            "language": "de",
+        }
+        return "POST", "/quartiers/lauf/annotations", {"json": body}
+
+    return [
+        ("GET /conformance (baseline)", conformance),
+        ("GET /quartiers/lauf/map?lang=de", map_page),
+        ("GET /collections/buildings/items?limit=100", items),
+        ("GET /services/nearest (category=seniors, limit=3)", nearest_category),
+        ("GET /services/nearest (all categories, limit=5)", nearest_all),
+        ("POST /quartiers/lauf/annotations", submit),
+    ]
+
+
+async def _run(base: str, scenarios, concurrency: int, seconds: float, max_requests: int) -> list[Result]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        # warm-up: every worker builds its caches (networks, map HTML, layer frames)
+        for _name, make in scenarios:
+            for i in range(8):
+                method, url, kwargs = make(random.Random(1000 + i))
+                await client.request(method, url, **kwargs)
+        results = []
+        for name, make in scenarios:
+            results.append(await _load(client, name, make, concurrency, seconds, max_requests))
+        return results
+
+
+def _table(results: list[Result]) -> str:
+    baseline = results[0].throughput or float("nan")
+    lines = [
+        "| scenario | requests | errors | req/s | ratio to baseline | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {len(r.latencies)} | {r.errors} | {r.throughput:.1f} | "
+            f"{r.throughput / baseline:.3f} | {r.percentile_ms(50):.1f} | {r.percentile_ms(95):.1f} | "
+            f"{r.percentile_ms(99):.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (1..64)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="load time per scenario (s)")
+    parser.add_argument("--max-requests", type=int, default=20000, help="cap per scenario")
+    parser.add_argument("--workspace", help="use this GeoPackage (with Lauf) instead of importing")
+    args = parser.parse_args()
+    if not 1 <= args.concurrency <= 64 or not 0 < args.seconds <= 120:
+        raise SystemExit("--concurrency must be 1..64 and --seconds 0..120")
+
+    with tempfile.TemporaryDirectory(prefix="geoquartier-bench-") as tmp:
+        root = Path(tmp)
+        print("preparing the workspace (importing Lauf) ...", file=sys.stderr)
+        gpkg = _prepare_workspace(root, args.workspace)
+        db = root / "participation.sqlite"
+        origins = _origins(gpkg, 200)
+        from geoquartier.layers.store import GeoPackageStore
+
+        store = GeoPackageStore(gpkg)
+        n_buildings = len(store.read("buildings"))
+        office = store.read("offices", quartier="lauf").geometry.iloc[0]
+        process, base = _start_server(gpkg, db, args.workers, root / "uvicorn.log")
+        try:
+            scenarios = _scenarios(origins, n_buildings, (office.x, office.y))
+            results = asyncio.run(_run(base, scenarios, args.concurrency, args.seconds, args.max_requests))
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+        os.environ["GEOQUARTIER_PARTICIPATION_DB"] = str(db)
+        from api.participation.store import get_store
+
+        pstore = get_store(db)
+        created = results[-1].statuses.get(201, 0) + 8  # + the warm-up submissions
+        rows = pstore.count_annotations(quartier="lauf", status="pending")
+        ids = {a["id"] for a in pstore.list_annotations(quartier="lauf")}
+
+    print(f"\nAPI load on 127.0.0.1: {args.workers} uvicorn worker(s), {args.concurrency} concurrent "
+          f"clients, {args.seconds:g} s per scenario, {os.cpu_count()} CPU cores; baseline: "
+          f"GET /conformance in the same run\n")
+    print(_table(results))
+    submissions = results[-1]
+    nearest = results[3]
+    print()
+    print(f"writes: {created} submissions answered 201, {rows} pending rows, {len(ids)} distinct ids "
+          f"-> {'zero lost or duplicated writes' if rows == created == len(ids) else 'MISMATCH'}")
+    print(f"goal >= {GOAL_SUBMISSIONS_PER_S:g} submissions/s: {submissions.throughput:.0f}/s "
+          f"({'met' if submissions.throughput >= GOAL_SUBMISSIONS_PER_S else 'not met'})")
+    print(f"goal /services/nearest p95 <= {GOAL_NEAREST_P95_MS:g} ms: {nearest.percentile_ms(95):.1f} ms "
+          f"({'met' if nearest.percentile_ms(95) <= GOAL_NEAREST_P95_MS else 'not met'})")
+    for r in results:
+        other = {s: n for s, n in r.statuses.items() if s >= 400}
+        if other:
+            print(f"  {r.name}: error statuses {other}")
+
+
+if __name__ == "__main__":
+    main()

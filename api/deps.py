@@ -149,9 +149,11 @@ def quartier_at(lon: float, lat: float, margin_m: float = QUARTIER_MARGIN_M) -> 
     """
     from shapely.geometry import Point
 
+    from geoquartier.errors import DataMissingError
+
     try:
         quartiers = layer_frame("quartiers")
-    except Exception:  # no workspace or no quartiers layer
+    except DataMissingError:  # no workspace or no quartiers layer
         return None
     registry = get_registry()
     x, y = _to_metric().transform(lon, lat)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,9 +22,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import deps
-from geoquartier import config
 from api.errors import api_error
-from api.schemas import ErrorBody, Link, QuartierList, QuartierSummary
+from api.schemas import Link, QuartierList, QuartierSummary
+from geoquartier import config
+from geoquartier.errors import DataMissingError
 
 router = APIRouter(tags=["maps"])
 
@@ -35,7 +37,12 @@ ASSET_PACKAGES = {
 }
 """URL prefix under ``/assets/`` → folder inside ``node_modules`` that is served."""
 
-_html_cache: dict[tuple, str] = {}
+_JSON_ERROR = {"description": "JSON error", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+"""An error answer of an HTML route (JSON, not HTML)."""
+
+_html_cache: dict[tuple, tuple[bytes, bytes]] = {}
+"""Built maps: key → (UTF-8 HTML, the same gzip-compressed), compressed once per build."""
 _html_lock = threading.Lock()
 
 
@@ -64,7 +71,7 @@ def profile_names() -> list[str]:
 def _quartier_rows() -> list[dict[str, Any]]:
     try:
         frame = deps.layer_frame("quartiers")
-    except Exception:
+    except DataMissingError:  # nothing imported yet
         return []
     registry = deps.get_registry()
     rows = []
@@ -124,10 +131,11 @@ def _build_html(quartier_id: str, lang: str, profile: str, category: str | None)
 @router.get(
     "/quartiers/{quartier_id}/map",
     response_class=HTMLResponse,
-    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses={404: _JSON_ERROR, 422: _JSON_ERROR},
     summary="The interactive map of a quartier",
 )
 def quartier_map(
+    request: Request,
     quartier_id: Annotated[str, PathParam(max_length=100, description="quartier slug, e.g. lauf")],
     lang: Annotated[str, Query(max_length=10, description="language (ISO 639-1): de, en, tr, ro, bg")] = DEFAULT_LANGUAGE,
     profile: Annotated[str, Query(max_length=30, description="walking profile")] = "standard",
@@ -138,7 +146,8 @@ def quartier_map(
     """The standalone HTML map of the quartier in the requested language (UTF-8).
 
     Built once per quartier, language, profile and category; rebuilt when the workspace
-    or the set of approved annotations changes.
+    or the set of approved annotations changes. Sent gzip-compressed to clients that
+    accept it (compressed once per build).
     """
     from geoquartier.maps.data import ACCESS_CATEGORIES
 
@@ -160,16 +169,21 @@ def quartier_map(
     path = config.workspace_path()
     variant = (quartier_id, lang, profile, category)
     key = (str(path), deps._file_version(path), approved, *variant)
-    html = _html_cache.get(key)
-    if html is None:
+    page = _html_cache.get(key)
+    if page is None:
         with _html_lock:
-            html = _html_cache.get(key)
-            if html is None:
-                html = _build_html(quartier_id, lang, profile, category)
+            page = _html_cache.get(key)
+            if page is None:
+                raw = _build_html(quartier_id, lang, profile, category).encode("utf-8")
+                page = (raw, gzip.compress(raw, compresslevel=6, mtime=0))
                 for old in [k for k in _html_cache if k[3:] == key[3:]]:
                     del _html_cache[old]
-                _html_cache[key] = html
-    return HTMLResponse(html)
+                _html_cache[key] = page
+    headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-cache"}
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        headers["Content-Encoding"] = "gzip"
+        return HTMLResponse(page[1], headers=headers)
+    return HTMLResponse(page[0], headers=headers)
 
 
 def mount_assets(app: FastAPI) -> None:

@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Annotated, Any, Callable, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -178,7 +179,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (pd.Timestamp, datetime)):
         if value.tzinfo is None:
             return value.isoformat()
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -338,7 +339,7 @@ def _base(request: Request) -> str:
 
 
 def _iso_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------------------
@@ -384,12 +385,9 @@ def conformance() -> Conformance:
 
 def _collection(base: str, source: CollectionSource) -> Collection:
     extent = None
-    try:
-        serialized = _serialize(source.id, source.read())
-        if serialized.bbox is not None:
-            extent = Extent(spatial=SpatialExtent(bbox=[serialized.bbox]))
-    except Exception:  # a layer that cannot be read now is still listed, without extent
-        extent = None
+    serialized = _serialize(source.id, source.read())
+    if serialized.bbox is not None:
+        extent = Extent(spatial=SpatialExtent(bbox=[serialized.bbox]))
     href = f"{base}/collections/{source.id}"
     return Collection(
         id=source.id,
@@ -492,7 +490,7 @@ def items(
     selected = np.flatnonzero(mask)
     limit = min(limit, MAX_LIMIT)
     page = selected[offset: offset + limit]
-    matched, returned = int(len(selected)), int(len(page))
+    matched, returned = len(selected), len(page)
 
     media = _media_type(request, f)
     links = [Link(href=str(request.url), rel="self", type=media, title="this page")]

@@ -15,8 +15,8 @@ language, ranked by walking time, each with its route, whether it is open at ``o
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ ROUTE_ALL_FACTOR = 3
 beyond it one multi-source search picks the nearest ``limit`` first."""
 
 QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {}}, "description": "GeoJSON (EPSG:4326)"},
     422: {"model": ErrorBody, "description": "invalid parameter, or a point outside every quartier"},
 }
 
@@ -79,8 +80,8 @@ def _quartier_for(lon: float, lat: float, what: str = "the point") -> deps.Quart
         names = []
         try:
             names = sorted(map(str, deps.layer_frame("quartiers")["id"]))
-        except Exception:
-            pass
+        except GeoquartierError:  # nothing imported yet: the message says so
+            names = []
         known = ", ".join(names) or "none (import a quartier first)"
         raise api_error(
             422,
@@ -138,13 +139,11 @@ def _route(network, origin: tuple[float, float], destination: tuple[float, float
 
 def json_geometry(geom) -> dict | None:
     """A shapely geometry (EPSG:4326) as a GeoJSON geometry dict (``None`` if empty)."""
-    import json
-
-    import shapely
+    from shapely.geometry import mapping
 
     if geom is None or geom.is_empty:
         return None
-    return json.loads(shapely.to_geojson(geom))
+    return mapping(geom)
 
 
 def _local(at: datetime | None) -> datetime:
@@ -296,6 +295,9 @@ def services_nearest(
                                      crs="EPSG:4326")
             ranked = nearest_facilities(network, _gdf_point(lon, lat), frame,
                                         category_col=None, profile=prof, k=limit)
+            if bool(ranked["off_network"].fillna(False).any()):
+                raise api_error(422, f"the point ({lon:.6f}, {lat:.6f}) is too far from any way "
+                                     f"usable with the profile {prof.name!r}")
             ranked = ranked[ranked["facility_id"].notna()]
             order = {str(fid): i for i, fid in enumerate(ranked["facility_id"])}
             positions = sorted((order[str(r["id"])], i) for i, r in enumerate(records)
@@ -306,13 +308,19 @@ def services_nearest(
         registry = deps.get_registry()
         states = {qid: getattr(spec, "state", match.state) for qid, spec in registry.items()}
         routed = []
+        failure: GeoquartierError | None = None
         for i in chosen:
             geom = geoms[i]
             try:
                 walk = _route(network, origin, (geom.x, geom.y), prof)
-            except GeoquartierError:
-                continue  # the service is off the network or unreachable for this profile
+            except GeoquartierError as exc:
+                failure = exc  # this service is off the network or unreachable: skip it
+                continue
             routed.append((walk["properties"]["walk_min"], str(records[i]["id"]), i, walk))
+        if not routed and failure is not None:
+            # no service could be reached at all: the resident's point is the problem
+            raise api_error(422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}): "
+                                 f"{failure}")
         routed.sort(key=lambda r: (r[0], r[1]))
         for rank, (_, _, i, walk) in enumerate(routed[:limit], start=1):
             rec = records[i]

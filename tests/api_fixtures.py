@@ -117,7 +117,7 @@ def live_server(api_workspace):
     env = dict(os.environ)
     env["GEOQUARTIER_WORKSPACE"] = str(api_workspace.gpkg)
     env["GEOQUARTIER_PARTICIPATION_DB"] = str(api_workspace.participation_db)
-    log = open(api_workspace.root / f"uvicorn-{port}.log", "wb")
+    log = open(api_workspace.root / f"uvicorn-{port}.log", "wb")  # noqa: SIM115 (open for the server's lifetime)
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],

@@ -15,8 +15,9 @@ from api.errors import (
     max_body_size,
 )
 from geoquartier.errors import DataMissingError, GeoquartierError
+
 try:
-    from tests.api_fixtures import api_client, api_workspace, live_server  # noqa: F401
+    from tests.api_fixtures import api_client, api_workspace, live_server
 except ModuleNotFoundError:  # tests/ itself is on sys.path
     from api_fixtures import api_client, api_workspace, live_server  # noqa: F401
 

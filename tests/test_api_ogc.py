@@ -3,6 +3,8 @@ the protocol read with TestClient, with OWSLib and with GDAL's OAPIF driver (QGI
 
 from __future__ import annotations
 
+import os
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
@@ -10,7 +12,7 @@ from shapely.geometry import Point, box
 from api.ogc import PUBLIC_LAYERS
 
 try:
-    from tests.api_fixtures import api_client, api_workspace, live_server  # noqa: F401
+    from tests.api_fixtures import api_client, api_workspace, live_server
 except ModuleNotFoundError:  # tests/ itself is on sys.path
     from api_fixtures import api_client, api_workspace, live_server  # noqa: F401
 
@@ -204,3 +206,80 @@ def test_gdal_oapif_driver_reads_the_layers(live_server, store):
         assert got.crs.to_epsg() == 4326
         got_ids = set(got["id"]) if "id" in got.columns else set(got.index)
         assert got_ids == set(expected["id"]), layer
+
+
+def test_serve_command_prints_the_addresses_and_serves(api_workspace, tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, GEOQUARTIER_WORKSPACE=str(api_workspace.gpkg),
+               GEOQUARTIER_PARTICIPATION_DB=str(api_workspace.participation_db))
+    code = ("import geoquartier.cli.serve; from geoquartier.cli.app import main; main()")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", str(port)],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/docs", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            assert httpx.get(f"{base}/collections", timeout=10).status_code == 200
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    text = log.read_text()
+    assert f"{base}/quartiers/lauf/map?lang=de" in text
+    assert f"{base}/participate/neu-olvenstedt" in text
+    assert f"{base}/docs" in text
+
+
+def test_serve_refuses_a_busy_port(api_workspace):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = "import geoquartier.cli.serve; from geoquartier.cli.app import main; main()"
+        done = subprocess.run([sys.executable, "-c", code, "serve", "--port", str(port)],
+                              check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "cannot listen" in done.stderr and str(port) in done.stderr
+
+
+def test_events_collection_and_datetime_filter(api_client):
+    from api.participation.store import get_store
+
+    pstore = get_store()
+    walk = pstore.add_event("lauf", "Stadtteilspaziergang Altstadt", "2026-05-09T10:00:00+02:00",
+                            Point(11.2799, 49.5142), kind="Stadtteilspaziergang",
+                            end="2026-05-09T12:00:00+02:00")
+    workshop = pstore.add_event("lauf", "Stadtteilwerkstatt Pegnitzufer", "2026-09-15T18:00:00+02:00",
+                                Point(11.2820, 49.5130), kind="Stadtteilwerkstatt")
+    body = api_client.get("/collections/events/items?limit=10000").json()
+    ids = {f["id"] for f in body["features"]}
+    assert {walk["id"], workshop["id"]} <= ids
+    may = api_client.get("/collections/events/items",
+                         params={"datetime": "2026-05-09T09:00:00Z", "limit": 10000}).json()
+    may_ids = {f["id"] for f in may["features"]}
+    assert walk["id"] in may_ids and workshop["id"] not in may_ids
+    autumn = api_client.get("/collections/events/items",
+                            params={"datetime": "2026-09-01T00:00:00Z/..", "limit": 10000}).json()
+    autumn_ids = {f["id"] for f in autumn["features"]}
+    assert workshop["id"] in autumn_ids and walk["id"] not in autumn_ids
+    kind = api_client.get("/collections/events/items", params={"kind": "Stadtteilwerkstatt"}).json()
+    assert {f["properties"]["kind"] for f in kind["features"]} == {"Stadtteilwerkstatt"}

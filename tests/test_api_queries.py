@@ -1,5 +1,6 @@
-"""Walking queries of the API on the real Lauf network and Neu Olvenstedt (estimate mode):
-isochrones, routes and the referral query ``/services/nearest``.
+"""Walking queries and maps of the API on the real Lauf network and Neu Olvenstedt
+(estimate mode): isochrones, routes, the referral query ``/services/nearest``, the
+quartier list, the interactive maps and the Leaflet assets.
 
 Advisory services with language tags are rare in OSM (Lauf's seven services have none),
 so the referral tests add two debt-advice services through the store API — one offering
@@ -21,7 +22,7 @@ from geoquartier.mobility import PROFILES, network_for, route
 from geoquartier.registry import load_registry
 
 try:
-    from tests.api_fixtures import api_client, api_workspace  # noqa: F401
+    from tests.api_fixtures import api_client, api_workspace
 except ModuleNotFoundError:  # tests/ itself is on sys.path
     from api_fixtures import api_client, api_workspace  # noqa: F401
 
@@ -194,3 +195,56 @@ def test_estimate_quartier_answers_isochrones_as_estimates(api_client):
     radius_m = 10 * PROFILES["standard"].speed_m_per_min / 1.3
     area = body["features"][0]["properties"]["area_m2"]
     assert area == pytest.approx(3.14159 * radius_m**2, rel=0.02)
+
+
+# -- maps -------------------------------------------------------------------------------
+
+
+def test_quartier_list_links_maps_and_participation(api_client):
+    body = api_client.get("/quartiers").json()
+    by_id = {q["id"]: q for q in body["quartiers"]}
+    assert set(by_id) == {"lauf", "neu-olvenstedt"}
+    assert by_id["neu-olvenstedt"]["mode"] == "estimate" and by_id["lauf"]["mode"] == "network"
+    rels = {(link["rel"], link["href"].split("/", 3)[-1]) for link in by_id["lauf"]["links"]}
+    assert ("map", "quartiers/lauf/map?lang=tr") in rels
+    assert ("participate", "participate/lauf") in rels
+    west, south, east, north = by_id["lauf"]["bbox"]
+    assert 11.2 < west < east < 11.35 and 49.4 < south < north < 49.6
+
+
+def test_map_is_served_in_the_language_with_approved_annotations_escaped(api_client, api_workspace):
+    from api.participation.store import get_store
+
+    first = api_client.get("/quartiers/neu-olvenstedt/map", params={"lang": "en"})
+    assert first.status_code == 200
+    assert first.headers["content-type"].startswith("text/html")
+    assert '<html lang="en">' in first.text
+    assert "https://unpkg" not in first.text and "cdn.jsdelivr" not in first.text
+    assert first.headers["content-encoding"] == "gzip"  # the client accepts gzip
+    plain = api_client.get("/quartiers/neu-olvenstedt/map", params={"lang": "en"},
+                           headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == first.text.encode("utf-8")
+
+    pstore = get_store()
+    marker = "Spielplatz-Marker-7f3a"
+    row = pstore.add_annotation("neu-olvenstedt", Point(11.5870, 52.1504), "idea",
+                                f"<img src=x onerror=alert(1)> {marker}", "de")
+    assert marker not in api_client.get("/quartiers/neu-olvenstedt/map?lang=en").text
+    user, _token = pstore.add_user("map-test-moderator", "moderator")
+    pstore.decide(row["id"], "approved", user)
+    html = api_client.get("/quartiers/neu-olvenstedt/map?lang=en").text
+    assert marker in html
+    assert "<img src=x onerror=alert(1)>" not in html
+
+
+def test_leaflet_assets_are_served(api_client):
+    from geoquartier.maps.assets import node_modules_dir
+
+    if not (node_modules_dir() / "leaflet" / "dist" / "leaflet.js").is_file():
+        pytest.fail("node_modules/leaflet is missing: run 'npm ci' in the project root")
+    response = api_client.get("/assets/leaflet/leaflet.js")
+    assert response.status_code == 200
+    assert "javascript" in response.headers["content-type"]
+    assert "Leaflet" in response.text[:2000]
+    assert api_client.get("/assets/leaflet/images/marker-icon.png").headers["content-type"] == "image/png"

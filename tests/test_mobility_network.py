@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from geoquartier.config import data_dir
-from geoquartier.mobility import PROFILES, WalkNetwork, nearest_facilities, storage
+from geoquartier.mobility import PROFILES, WalkNetwork, nearest_facilities, node_distances, storage
 from geoquartier.mobility.paths import profile_graph, search
 from geoquartier.mobility.snapping import snap_points
 
@@ -77,6 +77,8 @@ def test_all_nodes_multi_source_equals_networkx(lauf_network, lauf_graph):
     )
     expected = np.array([reference[int(o)] for o in result["origin_id"]])
     assert np.max(np.abs(result["distance_m"].to_numpy() - expected)) < 1e-6
+    surface = node_distances(net, facilities, category_col=None)
+    assert np.max(np.abs(surface.loc[result["origin_id"], "all"].to_numpy() - expected)) < 1e-6
     # the facility found is one at that distance
     fac_pos = {int(o): i for i, o in enumerate(net.node_osmid[sources])}
     chosen = result["facility_id"].astype(np.int64).to_numpy()
@@ -118,3 +120,25 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
     with pytest.raises(DataMissingError, match="not found"):
         WalkNetwork.from_osm_file(tmp_path / "nowhere_walk_osm.osm.bz2")
+
+
+def test_network_for_registry_quartiers():
+    from geoquartier.mobility import EstimateNetwork, network_for
+    from geoquartier.registry import get_quartier
+
+    lauf = network_for(get_quartier("lauf"))
+    assert isinstance(lauf, WalkNetwork) and lauf.n_nodes == 2952
+    assert network_for(get_quartier("lauf")) is lauf  # memoised in the process
+    olvenstedt = network_for(get_quartier("neu-olvenstedt"))
+    assert isinstance(olvenstedt, EstimateNetwork) and olvenstedt.method == "estimate"
+
+
+def test_overpass_area_is_checked_before_any_request():
+    import shapely
+
+    from geoquartier.errors import GeoquartierError
+
+    with pytest.raises(GeoquartierError, match="Polygon"):
+        WalkNetwork.from_polygon(shapely.Point(11.27, 49.51))
+    with pytest.raises(GeoquartierError, match="EPSG:4326"):
+        WalkNetwork.from_polygon(shapely.box(650_000, 5_480_000, 651_000, 5_481_000))

@@ -52,4 +52,5 @@ def serve(
         typer.echo(f"  participation ({qid}):   {base}/participate/{qid}")
     typer.echo(f"  layers for QGIS (OGC API – Features): {base}/")
     typer.echo(f"  API documentation:      {base}/docs")
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+    # No access log: it would print every client address (privacy of participants).
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info", access_log=False)

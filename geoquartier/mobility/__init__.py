@@ -7,8 +7,8 @@ EPSG:4326. The public API (see docs/mobility.md):
   ``load``/``save``), :class:`EstimateNetwork` (no network: straight line × detour
   factor), :func:`network_for` (the memoised network of a registry quartier);
 * profiles: :data:`PROFILES` (standard, senior, wheelchair), :class:`Profile`;
-* analysis: :func:`nearest_facilities`, :func:`coverage`, :func:`isochrones`,
-  :func:`route`, :func:`residents_from_buildings`.
+* analysis: :func:`nearest_facilities`, :func:`node_distances`, :func:`coverage`,
+  :func:`isochrones`, :func:`route`, :func:`residents_from_buildings`.
 
 Every analysis function takes a ``WalkNetwork`` or an ``EstimateNetwork`` as first
 argument and marks its results with ``method`` = ``network`` or ``estimate``.
@@ -17,7 +17,7 @@ argument and marks its results with ``method`` = ``network`` or ``estimate``.
 from geoquartier.mobility.coverage import coverage, residents_from_buildings
 from geoquartier.mobility.estimate import DEFAULT_DETOUR_FACTOR, EstimateNetwork
 from geoquartier.mobility.isochrones import isochrones
-from geoquartier.mobility.nearest import nearest_facilities
+from geoquartier.mobility.nearest import nearest_facilities, node_distances
 from geoquartier.mobility.network import WalkNetwork
 from geoquartier.mobility.profiles import PROFILES, Profile, get_profile
 from geoquartier.mobility.routing import Route, route
@@ -37,6 +37,7 @@ __all__ = [
     "isochrones",
     "nearest_facilities",
     "network_for",
+    "node_distances",
     "residents_from_buildings",
     "route",
 ]

@@ -92,6 +92,8 @@ def isochrones(
         seeds = snap.take(good)
         sx, sy = pts.x[good], pts.y[good]
         unknown = prof.unknown_edges(network) if prof.unknown_tags else None
+        edge_buffers(network, buffer_m)  # shared caches, built once before any thread starts
+        network.edge_vertex_arrays()
         if dissolve:
             res = paths.search(pg, seeds, min_only=True, limit_m=budgets[-1])
             polys = nested_polygons(pg, res.dist, seeds, sx, sy, budgets, buffer_m, unknown)

@@ -82,7 +82,7 @@ def nearest_facilities(
     else:
         off = np.zeros(len(org), dtype=bool)
 
-    frames = []
+    parts = []
     off_facilities: list = []
     cat_values = None if category_col is None else facilities[category_col].astype(str).to_numpy()
     for cat in cats:
@@ -101,10 +101,8 @@ def nearest_facilities(
             fpos = fpos[good]
             seeds = fsnap.take(good)
             fidx, dist = _network_nearest(pg, osnap, seeds, fpos, k, unknown, share)
-        frames.append(_frame(org, cat, fidx, dist, fac.ids, names, speed, prof.name,
-                             network.method, off, share, k))
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
-    result = gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_CRS)
+        parts.append((fidx, dist, share))
+    result = _assemble(org, cats, parts, fac.ids, names, speed, prof.name, network.method, off, k)
     result.attrs["off_network_facilities"] = off_facilities
     return result
 
@@ -159,32 +157,70 @@ def _unknown_share(pg, res, osnap, seed, via, network_m, unknown):
     return out
 
 
-def _frame(org, cat, fidx, dist, fac_ids, names, speed, profile_name, method, off, share, k):
-    n = len(org)
-    rank = np.tile(np.arange(1, k + 1), n)
-    rep = np.repeat(np.arange(n), k)
-    fi = fidx.reshape(-1)
-    d = dist.reshape(-1)
-    finite = np.isfinite(d)
-    fac_id = np.full(len(fi), None, dtype=object)
-    fac_name = np.full(len(fi), None, dtype=object)
-    hit = fi >= 0
-    if hit.any():
-        fac_id[hit] = np.asarray(fac_ids, dtype=object)[fi[hit]]
-        fac_name[hit] = np.asarray(names, dtype=object)[fi[hit]]
-    d = np.where(finite, d, np.nan)
-    frame = pd.DataFrame({
+def _assemble(org, cats, parts, fac_ids, names, speed, profile_name, method, off, k):
+    """One GeoDataFrame (EPSG:4326) from the per-category arrays, built in one go."""
+    n, c = len(org), len(parts)
+    rows = n * k
+    rep = np.tile(np.repeat(np.arange(n), k), c)
+    fi = np.concatenate([p[0].reshape(-1) for p in parts]) if parts else np.empty(0, dtype=np.int64)
+    d = np.concatenate([p[1].reshape(-1) for p in parts]) if parts else np.empty(0)
+    share = np.concatenate([p[2].reshape(-1) for p in parts]) if parts else np.empty(0)
+    d = np.where(np.isfinite(d), d, np.nan)
+    ids = np.append(np.asarray(fac_ids, dtype=object), None)  # position -1 → None
+    labels = np.append(np.asarray(names, dtype=object), None)
+
+    def constant(value):
+        return pd.Categorical.from_codes(np.zeros(rows * c, dtype=np.int8), categories=[value])
+
+    data = {
         "origin_id": org.ids[rep],
-        "category": cat,
-        "rank": rank,
-        "facility_id": pd.Series(fac_id, dtype=object),
-        "facility_name": pd.Series(fac_name, dtype=object),
+        "category": pd.Categorical.from_codes(np.repeat(np.arange(c), rows), categories=list(cats)),
+        "rank": np.tile(np.arange(1, k + 1), n * c),
+        "facility_id": pd.Series(ids[fi], dtype=object),  # None where nothing is reachable
+        "facility_name": pd.Series(labels[fi], dtype=object),
         "distance_m": d,
         "walk_min": d / speed,
-        "profile": profile_name,
-        "method": method,
+        "profile": constant(profile_name),
+        "method": constant(method),
         "off_network": off[rep],
-        "unknown_share": share.reshape(-1),
-        "geometry": org.frame.geometry.values[rep],
-    })
-    return frame
+        "unknown_share": share,
+    }
+    geometry = org.frame.geometry.values.take(rep)
+    result = gpd.GeoDataFrame(data, geometry=geometry, crs=STORAGE_CRS)
+    for col in ("category", "profile", "method"):
+        result[col] = result[col].astype(object)
+    return result
+
+
+def node_distances(
+    network,
+    facilities: gpd.GeoDataFrame,
+    *,
+    category_col: str | None = "category",
+    categories=None,
+    profile: str | Profile = "standard",
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> pd.DataFrame:
+    """Walking distance (metres) from every node of a :class:`WalkNetwork` to the nearest
+    facility of each category — the accessibility surface of the whole network, e.g. to
+    colour the ways of a map.
+
+    ``facilities`` as for :func:`nearest_facilities` (EPSG:4326). One multi-source run per
+    category. Returns a DataFrame indexed by OSM node id with one float column per
+    category (NaN where unreachable or where the profile may not reach the node).
+    """
+    if getattr(network, "method", "network") == "estimate":
+        raise GeoquartierError("node_distances needs a WalkNetwork (estimate mode has no nodes)")
+    prof = get_profile(profile)
+    fac = as_points(facilities, "facilities")
+    cats = categories_of(facilities, category_col, categories)
+    cat_values = None if category_col is None else facilities[category_col].astype(str).to_numpy()
+    pg = paths.profile_graph(network, prof)
+    out = np.empty((network.n_nodes, len(cats)))
+    for j, cat in enumerate(cats):
+        fpos = np.flatnonzero(np.ones(len(fac), dtype=bool) if cat_values is None else cat_values == cat)
+        fsnap = snap_points(network, fac.x[fpos], fac.y[fpos], pg.allowed, max_snap_m)
+        seeds = fsnap.take(~fsnap.off_network)
+        dist = paths.search(pg, seeds, min_only=True, sources=False).dist
+        out[:, j] = np.where(np.isfinite(dist), dist, np.nan)
+    return pd.DataFrame(out, index=pd.Index(network.node_osmid, name="osmid"), columns=list(cats))

@@ -106,11 +106,12 @@ class Search:
 
 
 def search(pg: ProfileGraph, seeds: Snapped, *, min_only: bool = True, limit_m: float = np.inf,
-           predecessors: bool = False) -> Search:
+           predecessors: bool = False, sources: bool = True) -> Search:
     """Run one Dijkstra from all ``seeds`` (snapped, none off-network).
 
     ``min_only=True`` keeps, for every node, the nearest seed only; otherwise one row of
     distances per seed. ``limit_m`` stops the search beyond that distance (metres).
+    ``sources=False`` (with ``min_only``) skips which seed is nearest (a little faster).
     """
     n = pg.n
     if len(seeds) == 0:
@@ -119,6 +120,9 @@ def search(pg: ProfileGraph, seeds: Snapped, *, min_only: bool = True, limit_m: 
                       np.full(n, -9999) if min_only else None, seeds)
     m = seeded_matrix(pg, seeds)
     indices = np.arange(n, n + len(seeds))
+    if min_only and not sources and not predecessors:
+        dist = dijkstra(m, directed=True, indices=indices, min_only=True, limit=limit_m)
+        return Search(dist[:n], None, None, seeds)
     if min_only:
         dist, pred, src = dijkstra(m, directed=True, indices=indices, min_only=True,
                                    limit=limit_m, return_predecessors=True)

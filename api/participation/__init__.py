@@ -12,12 +12,13 @@ changes whenever that set may have changed (for map caches).
 
 from fastapi import APIRouter
 
-from api.participation import annotations, events, pages
+from api.participation import annotations, basemap, events, pages
 from api.participation.store import approved_version, read_approved, read_events
 
 router = APIRouter()
 router.include_router(annotations.router)
 router.include_router(events.router)
 router.include_router(pages.router)
+router.include_router(basemap.router)
 
 __all__ = ["approved_version", "read_approved", "read_events", "router"]

@@ -107,6 +107,7 @@ def participate(
         "eventId": event_row["id"] if event_row else None,
         "maxTextChars": LIMITS.max_text_chars,
         "tileUrl": TILE_URL,
+        "streetsUrl": f"/quartiers/{quartier}/streets.geojson",
     }
     html = render(
         "participate.html", lang,

@@ -55,6 +55,22 @@ var GQ = (function () {
     return map;
   }
 
+  /* The quartier's streets from this server, drawn under everything: the map stays
+     readable when the tiles cannot load (no wifi at the event). */
+  function streetMap(map, url) {
+    if (!url) return;
+    fetch(url).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (collection) {
+      if (!collection || !collection.features.length) return;
+      var pane = map.createPane("streets");
+      pane.style.zIndex = 250;
+      L.geoJSON(collection, {
+        pane: "streets", interactive: false, style: {color: "#8a8a8a", weight: 1.5, opacity: 0.9}
+      }).addTo(map);
+    }).catch(function () { /* the boundary alone still shows where to draw */ });
+  }
+
   function annotationLayer(collection) {
     return L.geoJSON(collection, {
       style: annotationStyle,
@@ -67,5 +83,6 @@ var GQ = (function () {
 
   return {t: t, el: el, config: config, kindLabel: kindLabel, geometryLabel: function (type) {
     return t(GEOMETRY_LABELS[type] || type);
-  }, annotationPopup: annotationPopup, annotationLayer: annotationLayer, baseMap: baseMap};
+  }, annotationPopup: annotationPopup, annotationLayer: annotationLayer, baseMap: baseMap,
+    streetMap: streetMap};
 })();

@@ -7,6 +7,7 @@
     style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
   }).addTo(map);
   map.fitBounds(boundary.getBounds());
+  GQ.streetMap(map, cfg.streetsUrl);
 
   L.drawLocal.draw.handlers.marker.tooltip.start = t("Click on the map to place the pin.");
   L.drawLocal.draw.handlers.polyline.tooltip.start = t("Click to start drawing the line.");

@@ -1,9 +1,10 @@
 """What a map shows, gathered in one object: the quartier's layers and walking results.
 
 :class:`MapData` is what the drawing code takes; :func:`collect_map_data` fills it for a
-registry quartier from the workspace store and :mod:`geoquartier.mobility` (walk network
-from the quartier's extract in network mode, straight line × detour factor in estimate
-mode). Every GeoDataFrame is in EPSG:4326.
+registry quartier from the workspace store and :mod:`geoquartier.mobility` (the network
+:func:`geoquartier.mobility.network_for` gives: the quartier's walk extract or Overpass in
+network mode, straight line × detour factor in estimate mode). Every GeoDataFrame is in
+EPSG:4326.
 """
 
 from __future__ import annotations
@@ -85,20 +86,6 @@ def check_category(category: str | None) -> str | None:
     return category
 
 
-def walk_network_for(spec: Any):
-    """The quartier's walk network: ``WalkNetwork`` (network mode) or ``EstimateNetwork``."""
-    from geoquartier.mobility import EstimateNetwork, WalkNetwork
-
-    if spec.mode == "estimate":
-        return EstimateNetwork()
-    path = spec.walk_network_path
-    if path is not None:
-        return WalkNetwork.from_osm_file(path)
-    if spec.boundary is None:
-        raise GeoquartierError(f"quartier {spec.id!r} has neither a walk network file nor a boundary")
-    return WalkNetwork.from_polygon(spec.boundary)
-
-
 def _targets(data: MapData, category: str | None) -> gpd.GeoDataFrame:
     if category is None:
         return data.drawable_offices()
@@ -159,8 +146,9 @@ def collect_map_data(spec: Any, store: Any, profile: str = "standard",
 
     ``spec`` is a :class:`geoquartier.registry.QuartierSpec`; ``store`` a
     :class:`geoquartier.layers.store.GeoPackageStore` holding the imported quartier;
-    ``network`` (optional) a ready walk network, else :func:`walk_network_for`. Returns a
-    :class:`MapData` in EPSG:4326.
+    ``network`` (optional) a ready walk network, else the quartier's network from
+    :func:`geoquartier.mobility.network_for` (memoised in the process, shared with the CLI
+    and the HTTP API). Returns a :class:`MapData` in EPSG:4326.
     """
     check_profile(profile)
     check_category(category)
@@ -175,7 +163,9 @@ def collect_map_data(spec: Any, store: Any, profile: str = "standard",
     )
     buildings = store.read("buildings", quartier=spec.id)
     data.buildings = buildings if len(buildings) else None
-    net = network if network is not None else walk_network_for(spec)
+    from geoquartier.mobility import network_for
+
+    net = network if network is not None else network_for(spec)
     if getattr(net, "method", "network") == "network":
         data.streets = streets_near(net, layers["quartiers"])
     add_walking(data, net, category)

@@ -25,7 +25,11 @@ def network_for(spec, *, buffer_m: float = 500.0, detour_factor: float = DEFAULT
     * else ``spec.mode == "estimate"`` → :class:`EstimateNetwork` (straight line ×
       ``detour_factor``);
     * else the boundary (EPSG:4326) widened by ``buffer_m`` metres → Overpass via
-      :meth:`WalkNetwork.from_polygon`.
+      :meth:`WalkNetwork.from_polygon` (quartiers with ``overpass = true`` and no walk
+      extract; OSMnx's HTTP cache and the array cache keep the answer on disk).
+
+    Networks are memoised in the process by their source: the extract's path, the detour
+    factor, or the boundary and ``buffer_m``.
 
     Raises :class:`geoquartier.errors.DataMissingError` for a network quartier with
     neither a walk extract nor a boundary.
@@ -33,12 +37,20 @@ def network_for(spec, *, buffer_m: float = 500.0, detour_factor: float = DEFAULT
     path = getattr(spec, "walk_network_path", None)
     mode = getattr(spec, "mode", "network")
     qid = getattr(spec, "id", None)
+    boundary = None
     if path is not None:
         key = ("file", str(path))
     elif mode == "estimate":
         key = ("estimate", float(detour_factor))
     else:
-        key = ("overpass", qid, float(buffer_m))
+        boundary = getattr(spec, "boundary", None)
+        if boundary is None:
+            raise DataMissingError(
+                f"quartier {qid!r} has neither a walk network file nor a boundary to fetch one "
+                "for from Overpass; name a 'walk_network' or a 'boundary' in its registry sources"
+            )
+        # keyed by the area itself: an edited boundary is another network
+        key = ("overpass", boundary.wkb_hex, float(buffer_m))
     with _LOCK:
         if key in _MEMO:
             return _MEMO[key]
@@ -47,11 +59,6 @@ def network_for(spec, *, buffer_m: float = 500.0, detour_factor: float = DEFAULT
         elif mode == "estimate":
             network = EstimateNetwork(detour_factor=detour_factor)
         else:
-            boundary = getattr(spec, "boundary", None)
-            if boundary is None:
-                raise DataMissingError(
-                    f"quartier {qid!r} has neither a walk network file nor a boundary to fetch one for"
-                )
             network = WalkNetwork.from_polygon(boundary, buffer_m=buffer_m)
         _MEMO[key] = network
         return network

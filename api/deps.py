@@ -38,6 +38,28 @@ QUARTIER_MARGIN_M = 250.0
 """Points this close (metres) outside a quartier boundary still count as in the quartier."""
 
 
+@lru_cache(maxsize=16)
+def _workspace_for(configured: str | None) -> Path:
+    return config.workspace_path()
+
+
+def workspace_path() -> Path:
+    """``geoquartier.config.workspace_path()``, resolved once per value of
+    ``GEOQUARTIER_WORKSPACE`` (it is asked on every request)."""
+    return _workspace_for(os.environ.get("GEOQUARTIER_WORKSPACE"))
+
+
+@lru_cache(maxsize=16)
+def _registry_path_for(configured: str | None) -> Path:
+    return config.registry_path()
+
+
+def registry_path() -> Path:
+    """``geoquartier.config.registry_path()``, resolved once per value of
+    ``GEOQUARTIER_REGISTRY``."""
+    return _registry_path_for(os.environ.get("GEOQUARTIER_REGISTRY"))
+
+
 @lru_cache(maxsize=8)
 def _store_for(path: str):
     from geoquartier.layers.store import GeoPackageStore
@@ -47,7 +69,7 @@ def _store_for(path: str):
 
 def get_store():
     """The workspace store (``geoquartier.config.workspace_path()``), memoised per path."""
-    return _store_for(str(config.workspace_path()))
+    return _store_for(str(workspace_path()))
 
 
 @lru_cache(maxsize=8)
@@ -59,7 +81,7 @@ def _registry_for(path: str):
 
 def get_registry() -> dict[str, Any]:
     """The quartier registry ``{id: QuartierSpec}``, memoised per registry path."""
-    return _registry_for(str(config.registry_path()))
+    return _registry_for(str(registry_path()))
 
 
 def _file_version(path: Path) -> tuple[int, ...]:
@@ -81,7 +103,7 @@ def store_layers() -> list[str]:
 
     Cached until the GeoPackage file changes on disk.
     """
-    path = config.workspace_path()
+    path = workspace_path()
     version = _file_version(path)
     cached = _layer_lists.get(str(path))
     if cached is not None and cached[0] == version:
@@ -99,7 +121,7 @@ def layer_frame(layer: str) -> gpd.GeoDataFrame:
     """
     from geoquartier.errors import DataMissingError
 
-    path = config.workspace_path()
+    path = workspace_path()
     key = (str(path), layer)
     version = _file_version(path)
     cached = _frames.get(key)
@@ -129,6 +151,8 @@ def clear_caches() -> None:
         _networks.clear()
         _store_for.cache_clear()
         _registry_for.cache_clear()
+        _workspace_for.cache_clear()
+        _registry_path_for.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -201,7 +225,7 @@ def get_network(quartier_id: str) -> Any:
     Returns whatever :func:`geoquartier.mobility.network_for` returns for the registry
     entry (a network, or an estimate-mode stand-in for quartiers without one).
     """
-    key = (str(config.registry_path()), quartier_id, "")
+    key = (str(registry_path()), quartier_id, "")
     cached = _networks.get(key)
     if cached is not None:
         return cached

@@ -15,12 +15,14 @@ language, ranked by walking time, each with its route, whether it is open at ``o
 from __future__ import annotations
 
 import math
+import threading
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import shapely
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
@@ -35,9 +37,12 @@ LOCAL_TZ = ZoneInfo("Europe/Berlin")
 GEOJSON = "application/geo+json"
 MAX_MINUTES = 60.0
 MAX_LIMIT = 20
-ROUTE_ALL_FACTOR = 3
-"""Up to this many candidates per requested result, every candidate is routed directly;
-beyond it one multi-source search picks the nearest ``limit`` first."""
+
+_walk_lock = threading.Lock()
+"""Routes and referral queries compute one at a time per process: the work is CPU-bound
+and holds the GIL, so threads gain nothing from running it side by side, and taking
+turns keeps the latency of concurrent requests even (first come, first served instead
+of every request slowed by all the others)."""
 
 QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
     200: {"content": {GEOJSON: {}}, "description": "GeoJSON (EPSG:4326)"},
@@ -122,7 +127,11 @@ def _route(network, origin: tuple[float, float], destination: tuple[float, float
     """
     from geoquartier.mobility import route as mobility_route
 
-    result = mobility_route(network, origin, destination, profile=profile)
+    return _route_feature(mobility_route(network, origin, destination, profile=profile), network, profile)
+
+
+def _route_feature(result, network, profile) -> dict:
+    """A :class:`geoquartier.mobility.Route` as a GeoJSON Feature dict (EPSG:4326)."""
     return {
         "type": "Feature",
         "geometry": json_geometry(result.geometry),
@@ -143,6 +152,8 @@ def json_geometry(geom) -> dict | None:
 
     if geom is None or geom.is_empty:
         return None
+    if geom.geom_type == "LineString":  # routes: the fast path, same JSON as mapping()
+        return {"type": "LineString", "coordinates": shapely.get_coordinates(geom).tolist()}
     return mapping(geom)
 
 
@@ -195,6 +206,9 @@ def isochrone(
     match = _quartier_for(lon, lat)
     network = _network(match)
     result = isochrones(network, _gdf_point(lon, lat), minutes=[minutes], profile=prof)
+    if result.attrs.get("off_network"):  # isochrones() lists off-network points in attrs
+        raise api_error(422, f"the point ({lon:.6f}, {lat:.6f}) is too far from any way usable "
+                             f"with the profile {prof.name!r}")
     features = json_features(result)
     body = {
         "type": "FeatureCollection",
@@ -241,7 +255,8 @@ def route(
         raise api_error(422, f"start and destination lie in different quartiers "
                              f"({match.id!r}, {other.id!r}); routes stay inside one quartier")
     network = _network(match)
-    feature = _route(network, origin, destination, prof)
+    with _walk_lock:
+        feature = _route(network, origin, destination, prof)
     feature["properties"]["quartier"] = match.id
     return JSONResponse(feature, media_type=GEOJSON)
 
@@ -266,7 +281,7 @@ def services_nearest(
     opens, as local Europe/Berlin time with offset).
     """
     from geoquartier.layers.schema import SERVICE_CATEGORIES
-    from geoquartier.mobility import nearest_facilities
+    from geoquartier.mobility import route_tree
 
     prof = _profile(profile)
     if category is not None and category not in SERVICE_CATEGORIES:
@@ -283,48 +298,29 @@ def services_nearest(
     network = _network(match)
 
     services = deps.layer_frame("services") if "services" in deps.store_layers() else None
-    records, geoms = _candidates(services, match.id, category, language)
+    records, geoms, lonlat = _candidates(services, match.id, category, language)
     features: list[dict] = []
     if records:
-        origin = (lon, lat)
-        if len(records) > ROUTE_ALL_FACTOR * limit:
-            # many candidates: one multi-source search ranks them, routes for the best only
-            import geopandas as gpd
-
-            frame = gpd.GeoDataFrame({"id": [str(r["id"]) for r in records]}, geometry=geoms,
-                                     crs="EPSG:4326")
-            ranked = nearest_facilities(network, _gdf_point(lon, lat), frame,
-                                        category_col=None, profile=prof, k=limit)
-            if bool(ranked["off_network"].fillna(False).any()):
-                raise api_error(422, f"the point ({lon:.6f}, {lat:.6f}) is too far from any way "
-                                     f"usable with the profile {prof.name!r}")
-            ranked = ranked[ranked["facility_id"].notna()]
-            order = {str(fid): i for i, fid in enumerate(ranked["facility_id"])}
-            positions = sorted((order[str(r["id"])], i) for i, r in enumerate(records)
-                               if str(r["id"]) in order)
-            chosen = [i for _, i in positions]
-        else:
-            chosen = list(range(len(records)))
-        registry = deps.get_registry()
-        states = {qid: getattr(spec, "state", match.state) for qid, spec in registry.items()}
-        routed = []
-        failure: GeoquartierError | None = None
-        for i in chosen:
-            geom = geoms[i]
+        # one shortest-path search from the point ranks the candidates by walking time (it
+        # settles the nearest ``limit`` and any within 0.02 min of the last, so the ranking
+        # by rounded time and id is exact); routes come from the same search
+        with _walk_lock:
             try:
-                walk = _route(network, origin, (geom.x, geom.y), prof)
-            except GeoquartierError as exc:
-                failure = exc  # this service is off the network or unreachable: skip it
-                continue
-            routed.append((walk["properties"]["walk_min"], str(records[i]["id"]), i, walk))
-        if not routed and failure is not None:
-            # no service could be reached at all: the resident's point is the problem
-            raise api_error(422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}): "
-                                 f"{failure}")
-        routed.sort(key=lambda r: (r[0], r[1]))
-        for rank, (_, _, i, walk) in enumerate(routed[:limit], start=1):
+                tree = route_tree(network, (lon, lat), lonlat, prof, k=limit)
+            except GeoquartierError as exc:  # the resident's point is off the network
+                raise api_error(422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}): {exc}") from None
+            walk_min = [round(float(w), 2) for w in tree.walk_min]  # as the answer shows it
+            reachable = np.flatnonzero(np.isfinite(tree.walk_min))
+            if not len(reachable):
+                raise api_error(422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}) with profile "
+                                     f"{prof.name!r}: every matching service is off the network or unreachable")
+            ranked = sorted(reachable.tolist(), key=lambda i: (walk_min[i], str(records[i]["id"])))[:limit]
+            walks = [_route_feature(tree.route(i), network, prof) for i in ranked]
+        registry = deps.get_registry()
+        for rank, (i, walk) in enumerate(zip(ranked, walks), start=1):
             rec = records[i]
-            state = states.get(str(rec.get("quartier")), match.state)
+            spec = registry.get(str(rec.get("quartier")))
+            state = getattr(spec, "state", match.state) if spec is not None else match.state
             features.append(_service_feature(rank, rec, geoms[i], walk, state, at))
     body = {
         "type": "FeatureCollection",
@@ -339,20 +335,21 @@ def services_nearest(
     return JSONResponse(body, media_type=GEOJSON)
 
 
-_candidate_cache: dict[tuple, tuple[Any, list[dict], Any]] = {}
+_candidate_cache: dict[tuple, tuple[Any, list[dict], list, np.ndarray]] = {}
 
 
 def _candidates(services, quartier: str, category: str | None, language: str | None):
-    """Services of the quartier with the category and language: (records, geometries).
+    """Services of the quartier with the category and language: (records, geometries,
+    (n, 2) array of their WGS84 lon/lat).
 
     Cached per services frame (the frame is replaced when the workspace changes).
     """
     if services is None or not len(services):
-        return [], []
+        return [], [], np.empty((0, 2))
     key = (id(services), quartier, category, language)
     hit = _candidate_cache.get(key)
     if hit is not None and hit[0] is services:
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
     mask = np.array(services["quartier"].astype(str) == quartier, dtype=bool)
     if category is not None:
         mask &= (services["category"].astype(str) == category).to_numpy()
@@ -362,10 +359,11 @@ def _candidates(services, quartier: str, category: str | None, language: str | N
     chosen = services[mask]
     records = chosen.drop(columns=chosen.geometry.name).to_dict("records")
     geoms = list(chosen.geometry.to_numpy())
+    lonlat = shapely.get_coordinates(chosen.geometry.to_numpy()).reshape(-1, 2)
     if len(_candidate_cache) > 1024:
         _candidate_cache.clear()
-    _candidate_cache[key] = (services, records, geoms)
-    return records, geoms
+    _candidate_cache[key] = (services, records, geoms, lonlat)
+    return records, geoms, lonlat
 
 
 def _service_feature(rank: int, rec: dict, geom, walk: dict, state: str, at: datetime) -> dict:

@@ -13,11 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from pyproj import Geod
 from shapely.geometry import Point, shape
 
+from geoquartier.errors import GeoquartierError
 from geoquartier.mobility import PROFILES, network_for, route
 from geoquartier.registry import load_registry
 
@@ -137,6 +139,36 @@ def test_nearest_services_are_ranked_by_walking_time_with_routes(api_client, off
         assert walk["geometry"]["coordinates"][-1] == pytest.approx(feature["geometry"]["coordinates"], abs=1e-6)
     three = api_client.get("/services/nearest", params={"lon": office.x, "lat": office.y, "limit": 3}).json()
     assert [f["id"] for f in three["features"]] == [f["id"] for f in features[:3]]
+
+
+@pytest.mark.parametrize("profile", ["standard", "wheelchair"])
+def test_nearest_services_equal_one_route_per_service(api_client, store, profile):
+    """The one-search ranking gives every service the distance, time and route geometry of
+    a separate ``route()`` to it, and the ranking by walking time (then id)."""
+    services = store.read("services", quartier="lauf").sort_values("id")
+    origin = services.geometry.iloc[len(services) // 2]
+    lon, lat = origin.x + 0.0021, origin.y - 0.0013  # ~ 200 m away, not on a service
+    network = _lauf_network()
+    expected = []
+    for sid, geom in zip(services["id"], services.geometry):
+        try:
+            walk = route(network, (lon, lat), (geom.x, geom.y), profile)
+        except GeoquartierError:
+            continue
+        expected.append((round(walk.walk_min, 2), str(sid), walk))
+    expected.sort(key=lambda e: (e[0], e[1]))
+    for limit in (1, 4, 20):
+        body = api_client.get("/services/nearest", params={"lon": lon, "lat": lat, "limit": limit,
+                                                           "profile": profile}).json()
+        features = body["features"]
+        assert [f["id"] for f in features] == [e[1] for e in expected[:limit]]
+        for feature, (walk_min, _, walk) in zip(features, expected):
+            props = feature["properties"]
+            assert props["walk_min"] == walk_min
+            assert props["distance_m"] == round(walk.distance_m, 1)
+            coords = np.array(props["route"]["geometry"]["coordinates"])
+            assert coords.shape == np.array(walk.geometry.coords).shape
+            assert np.abs(coords - np.array(walk.geometry.coords)).max() < 1e-9
 
 
 def test_language_filter_and_opening_hours_with_bavarian_holidays(api_client, office, debt_services):

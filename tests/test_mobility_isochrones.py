@@ -126,3 +126,52 @@ def test_isochrone_input_errors(lauf_network, lauf_amenities):
         isochrones(lauf_network, pts, minutes=[-5])
     with pytest.raises(GeoquartierError, match="CRS"):
         isochrones(lauf_network, gpd.GeoDataFrame(pts.drop(columns="geometry"), geometry=list(pts.geometry)))
+
+
+def test_edge_cells_partition_the_edges_and_keep_the_isochrone_area(lauf_network, lauf_amenities):
+    """The per-cell unions used to speed up the final union cover exactly the cell's edge
+    buffers, and isochrones built with them equal the plain union of the reached parts."""
+    from geoquartier.mobility import PROFILES, paths
+    from geoquartier.mobility.inputs import as_points
+    from geoquartier.mobility.isochrones import (
+        QUAD_SEGS,
+        access_legs,
+        edge_buffers,
+        edge_cells,
+        nested_polygons,
+        reached_parts,
+        substrings,
+    )
+    from geoquartier.mobility.snapping import snap_points
+
+    net = lauf_network
+    cells = edge_cells(net, BUFFER_M)
+    assert len(cells.cell) == net.n_edges and cells.count.sum() == net.n_edges
+    assert np.array_equal(np.bincount(cells.cell, minlength=len(cells.polygons)), cells.count)
+    buffers = edge_buffers(net, BUFFER_M)
+    for c in np.flatnonzero(cells.count > 3)[:5]:
+        plain = shapely.union_all(buffers[cells.cell == c])
+        assert shapely.symmetric_difference(plain, cells.polygons[c]).area < 1e-6 * plain.area
+
+    prof = PROFILES["standard"]
+    pg = paths.profile_graph(net, prof)
+    schools = lauf_amenities[lauf_amenities["category"] == "school"].head(3)
+    pts = as_points(schools, "schools")
+    seeds = snap_points(net, pts.x, pts.y, pg.allowed)
+    budgets = [m * SPEED_M_PER_MIN for m in (5, 10, 15)]
+    res = paths.search(pg, seeds, min_only=True, limit_m=budgets[-1])
+    got = nested_polygons(pg, res.dist, seeds, pts.x, pts.y, budgets, BUFFER_M)
+    used_cells = 0
+    previous = []
+    for budget, (geom, _) in zip(budgets, got):
+        # the plain construction: each threshold on the previous one plus the reached parts
+        full, edge, f0, f1 = reached_parts(pg, res.dist, seeds, budget)
+        whole = np.bincount(cells.cell[full], minlength=len(cells.polygons)) == cells.count
+        used_cells += int(whole.sum())
+        parts = np.concatenate([shapely.simplify(substrings(net, edge, f0, f1), 1.0),
+                                access_legs(seeds, pts.x, pts.y, budget)])
+        plain = shapely.union_all(np.concatenate([previous, buffers[full],
+                                                  shapely.buffer(parts, BUFFER_M, quad_segs=QUAD_SEGS)]))
+        previous = [plain]
+        assert shapely.symmetric_difference(plain, geom).area < 1e-6 * plain.area
+    assert used_cells > 0  # the shortcut was taken

@@ -8,7 +8,8 @@ EPSG:4326. The public API (see docs/mobility.md):
   factor), :func:`network_for` (the memoised network of a registry quartier);
 * profiles: :data:`PROFILES` (standard, senior, wheelchair), :class:`Profile`;
 * analysis: :func:`nearest_facilities`, :func:`node_distances`, :func:`coverage`,
-  :func:`isochrones`, :func:`route`, :func:`residents_from_buildings`.
+  :func:`isochrones`, :func:`route`, :func:`routes_from` / :func:`route_tree` (one search
+  from an origin to many destinations), :func:`residents_from_buildings`.
 
 Every analysis function takes a ``WalkNetwork`` or an ``EstimateNetwork`` as first
 argument and marks its results with ``method`` = ``network`` or ``estimate``.
@@ -20,7 +21,7 @@ from geoquartier.mobility.isochrones import isochrones
 from geoquartier.mobility.nearest import nearest_facilities, node_distances
 from geoquartier.mobility.network import WalkNetwork
 from geoquartier.mobility.profiles import PROFILES, Profile, get_profile
-from geoquartier.mobility.routing import Route, route
+from geoquartier.mobility.routing import Route, RouteTree, route, route_tree, routes_from
 from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M
 from geoquartier.mobility.sources import network_for
 
@@ -31,6 +32,7 @@ __all__ = [
     "EstimateNetwork",
     "Profile",
     "Route",
+    "RouteTree",
     "WalkNetwork",
     "coverage",
     "get_profile",
@@ -40,4 +42,6 @@ __all__ = [
     "node_distances",
     "residents_from_buildings",
     "route",
+    "route_tree",
+    "routes_from",
 ]

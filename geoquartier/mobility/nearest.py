@@ -78,6 +78,7 @@ def nearest_facilities(
         else:
             osnap = snap_points(network, org.x, org.y, pg.allowed, max_snap_m)
         off = osnap.off_network
+        fsnap_all = snap_points(network, fac.x, fac.y, pg.allowed, max_snap_m)  # once, all categories
         unknown = prof.unknown_edges(network).astype(np.float64) if prof.unknown_tags else None
     else:
         off = np.zeros(len(org), dtype=bool)
@@ -95,19 +96,19 @@ def nearest_facilities(
             if prof.unknown_tags:
                 share[:, 0] = np.where(np.isfinite(dist[:, 0]), 1.0, np.nan)
         else:
-            fsnap = snap_points(network, fac.x[fpos], fac.y[fpos], pg.allowed, max_snap_m)
+            fsnap = fsnap_all.take(fpos)
             good = ~fsnap.off_network
             off_facilities.extend(fac.ids[fpos[~good]].tolist())
             fpos = fpos[good]
             seeds = fsnap.take(good)
-            fidx, dist = _network_nearest(pg, osnap, seeds, fpos, k, unknown, share)
+            fidx, dist = _network_nearest(pg, osnap, seeds, fpos, k, unknown, share, node_mode)
         parts.append((fidx, dist, share))
     result = _assemble(org, cats, parts, fac.ids, names, speed, prof.name, network.method, off, k)
     result.attrs["off_network_facilities"] = off_facilities
     return result
 
 
-def _network_nearest(pg, osnap, seeds, fpos, k, unknown, share):
+def _network_nearest(pg, osnap, seeds, fpos, k, unknown, share, node_mode=False):
     n_o = len(osnap)
     fidx = np.full((n_o, k), -1, dtype=np.int64)
     dist = np.full((n_o, k), np.inf)
@@ -116,7 +117,10 @@ def _network_nearest(pg, osnap, seeds, fpos, k, unknown, share):
     access = np.where(osnap.off_network, np.inf, osnap.access_m)
     if k == 1:
         res = paths.search(pg, seeds, min_only=True)
-        d, s, via = paths.point_distances(pg, res, osnap)
+        if node_mode:
+            d, s, via = paths.node_point_distances(pg, res, osnap)
+        else:
+            d, s, via = paths.point_distances(pg, res, osnap)
         d = d + access
         ok = np.isfinite(d)
         dist[:, 0] = d
@@ -169,27 +173,35 @@ def _assemble(org, cats, parts, fac_ids, names, speed, profile_name, method, off
     ids = np.append(np.asarray(fac_ids, dtype=object), None)  # position -1 → None
     labels = np.append(np.asarray(names, dtype=object), None)
 
-    def constant(value):
-        return pd.Categorical.from_codes(np.zeros(rows * c, dtype=np.int8), categories=[value])
-
+    total = rows * c
+    cat_values = np.empty(c, dtype=object)
+    cat_values[:] = list(cats)
     data = {
         "origin_id": org.ids[rep],
-        "category": pd.Categorical.from_codes(np.repeat(np.arange(c), rows), categories=list(cats)),
+        "category": np.repeat(cat_values, rows),
         "rank": np.tile(np.arange(1, k + 1), n * c),
-        "facility_id": pd.Series(ids[fi], dtype=object),  # None where nothing is reachable
-        "facility_name": pd.Series(labels[fi], dtype=object),
+        "facility_id": ids[fi],  # None where nothing is reachable
+        "facility_name": labels[fi] if any(v is not None for v in names) else _constant(None, total),
         "distance_m": d,
         "walk_min": d / speed,
-        "profile": constant(profile_name),
-        "method": constant(method),
+        "profile": _constant(profile_name, total),
+        "method": _constant(method, total),
         "off_network": off[rep],
         "unknown_share": share,
     }
+    for col in ("category", "facility_id", "facility_name", "profile", "method"):
+        # object columns as they are (no scan for a string dtype, no copy)
+        data[col] = pd.Series(data[col], dtype=object, copy=False)
+    frame = pd.DataFrame(data, copy=False)
     geometry = org.frame.geometry.values.take(rep)
-    result = gpd.GeoDataFrame(data, geometry=geometry, crs=STORAGE_CRS)
-    for col in ("category", "profile", "method"):
-        result[col] = result[col].astype(object)
-    return result
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=STORAGE_CRS, copy=False)
+
+
+def _constant(value, n: int) -> np.ndarray:
+    """An object array of ``n`` references to ``value``."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
 
 
 def node_distances(

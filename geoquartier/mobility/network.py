@@ -285,9 +285,14 @@ class WalkNetwork:
         """Fetch the walk network for a polygon (EPSG:4326) from Overpass through OSMnx.
 
         The polygon is widened by ``buffer_m`` metres (in EPSG:25832) so that paths
-        leaving and re-entering the quartier count. OSMnx's HTTP cache keeps the Overpass
-        answers; the arrays are cached keyed by the buffered polygon and the settings.
+        leaving and re-entering the quartier count; the graph holds the ways inside the
+        widened polygon. OSMnx's HTTP cache keeps the Overpass answers in
+        ``<cache_dir>/osmnx`` (the folder the OSM import uses, so the same request is never
+        sent twice, whatever the working directory); the arrays are cached keyed by the
+        buffered polygon and the settings. ``use_cache=False`` rebuilds the arrays (the
+        Overpass answer still comes from OSMnx's cache when it holds it).
         """
+        from geoquartier.layers.sources.osm import configure_osmnx_cache
         from geoquartier.mobility import storage
 
         polygon = _as_polygon(polygon_4326)
@@ -302,6 +307,7 @@ class WalkNetwork:
             cached = storage.load_cached("overpass", key)
             if cached is not None:
                 return cached
+        configure_osmnx_cache()
         G = graph_from_polygon(area)
         network = cls.from_graph(G, source="overpass")
         if use_cache:

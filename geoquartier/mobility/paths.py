@@ -196,6 +196,31 @@ def point_distances(pg: ProfileGraph, result: Search, points: Snapped):
     return dist, seed, via
 
 
+def node_point_distances(pg: ProfileGraph, result: Search, nodes: Snapped):
+    """:func:`point_distances` for :func:`~geoquartier.mobility.snapping.node_snaps` (every
+    node at an end of one of its edges, no access leg): a node's distance is its own
+    search distance (metres), or a seed on its edge reached directly along it. Returns
+    ``(dist, seed, via)`` with ``via`` 0 / 1 (the node itself, the ``u`` / ``v`` end of
+    its edge) or 2 (along the edge from a seed on it)."""
+    net = pg.network
+    on = nodes.edge >= 0
+    dist = np.where(on, result.dist, np.inf)
+    seed = np.where(on & np.isfinite(dist), result.source, -1).astype(np.int64)
+    via = np.where(on, np.where(nodes.fraction > 0, 1, 0), -1).astype(np.int8)  # node = u or v
+    seeds = result.seeds
+    if len(seeds):
+        # the only nodes on a seed's edge are its two ends
+        cand = np.concatenate([net.edge_u[seeds.edge], net.edge_v[seeds.edge]])
+        s = np.concatenate([np.arange(len(seeds)), np.arange(len(seeds))])
+        keep = nodes.edge[cand] == seeds.edge[s]
+        cand, s = cand[keep], s[keep]
+        d = np.abs(nodes.offset_m[cand] - seeds.offset_m[s]) + seeds.access_m[s]
+        for i in np.argsort(-d, kind="stable"):  # nearest last, so it wins
+            if d[i] < dist[cand[i]]:
+                dist[cand[i]], seed[cand[i]], via[cand[i]] = d[i], s[i], 2
+    return dist, seed, via
+
+
 def point_distance_matrix(pg: ProfileGraph, result: Search, points: Snapped) -> np.ndarray:
     """(seeds, points) network distances (metres, without the points' access legs) from a
     search with ``min_only=False``."""
@@ -255,6 +280,9 @@ def tree_sums(pg: ProfileGraph, result: Search, edge_weight: np.ndarray) -> np.n
 def _row_lookup(pg: ProfileGraph, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Positions of CSR entries (rows[i], cols[i]) that are known to exist."""
     n = pg.n
-    key_all = np.repeat(np.arange(n, dtype=np.int64), np.diff(pg.indptr)) * n + pg.indices
+    key_all = pg.__dict__.get("_row_keys")
+    if key_all is None:  # sorted (row, column) keys of the CSR entries, made once per graph
+        key_all = np.repeat(np.arange(n, dtype=np.int64), np.diff(pg.indptr)) * n + pg.indices
+        pg._row_keys = key_all
     key = rows.astype(np.int64) * n + cols.astype(np.int64)
     return np.searchsorted(key_all, key)

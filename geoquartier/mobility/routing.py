@@ -2,7 +2,9 @@
 
 Both points snap to the nearest point on an edge the profile may use; the route runs
 from the start point along its access leg, over partial and whole edges, to the end
-point. Works in EPSG:25832, returns EPSG:4326.
+point. :func:`routes_from` and :func:`route_tree` answer one origin and many
+destinations from ONE search (its predecessor tree), with the same routes as
+:func:`route`. Works in EPSG:25832, returns EPSG:4326.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from pyproj import Transformer
 from geoquartier.config import ANALYSIS_CRS, STORAGE_CRS
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility import paths
+from geoquartier.mobility.inputs import as_points
 from geoquartier.mobility.profiles import Profile, get_profile
-from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, snap_points
+from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
 _TO_M = Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
 
@@ -61,31 +64,45 @@ def route(
     src = snap.take(np.array([0]))
     dst = snap.take(np.array([1]))
     res = paths.search(pg, src, min_only=True, predecessors=True)
-    net = network
-    e_t, s_t = int(dst.edge[0]), float(dst.offset_m[0])
-    e_s, s_s = int(src.edge[0]), float(src.offset_m[0])
-    length_t = net.edge_length_m[e_t]
-    cand = [
-        (res.dist[net.edge_u[e_t]] + s_t, "u"),
-        (res.dist[net.edge_v[e_t]] + (length_t - s_t), "v"),
-    ]
-    if e_t == e_s:
-        cand.append((abs(s_t - s_s) + float(src.access_m[0]), "same"))
-    best, how = min(cand, key=lambda c: c[0])
+    best, how = _best_end(network, res.dist, src, dst, 0)
     if not np.isfinite(best):
         raise GeoquartierError(f"no walking route between the two points for profile {prof.name!r}")
+    return _build(network, pg, res.pred, src, dst, 0, (x0, y0), (x1, y1), best, how, prof)
 
+
+def _best_end(net, dist: np.ndarray, src: Snapped, dst: Snapped, i: int) -> tuple[float, str]:
+    """Network distance (metres, start access leg included) to destination ``i`` and how
+    its edge is entered: through ``u``, ``v`` or along the start's own edge (``same``)."""
+    e_t, s_t = int(dst.edge[i]), float(dst.offset_m[i])
+    cand = [
+        (dist[net.edge_u[e_t]] + s_t, "u"),
+        (dist[net.edge_v[e_t]] + (net.edge_length_m[e_t] - s_t), "v"),
+    ]
+    if e_t == int(src.edge[0]):
+        cand.append((abs(s_t - float(src.offset_m[0])) + float(src.access_m[0]), "same"))
+    return min(cand, key=lambda c: c[0])
+
+
+def _build(net, pg, pred: np.ndarray, src: Snapped, dst: Snapped, i: int, start_xy, end_xy,
+           best: float, how: str, prof: Profile) -> Route:
+    """The :class:`Route` to destination ``i`` from a search's predecessor tree."""
+    x0, y0 = start_xy
+    x1, y1 = end_xy
+    e_t = int(dst.edge[i])
+    e_s = int(src.edge[0])
+    f_t = float(dst.fraction[i])
+    length_t = net.edge_length_m[e_t]
     pieces: list[np.ndarray] = [np.array([[x0, y0], [src.x[0], src.y[0]]])]
     walked: list[tuple[int, float]] = []  # (edge, metres walked on it)
     if how == "same":
-        pieces.append(_part(net, e_s, src.fraction[0], dst.fraction[0]))
-        walked.append((e_s, abs(s_t - s_s)))
+        pieces.append(_part(net, e_s, src.fraction[0], f_t))
+        walked.append((e_s, abs(float(dst.offset_m[i]) - float(src.offset_m[0]))))
     else:
         end_node = net.edge_u[e_t] if how == "u" else net.edge_v[e_t]
         chain = [int(end_node)]
         n = net.n_nodes
-        while res.pred[chain[-1]] >= 0 and res.pred[chain[-1]] < n:
-            chain.append(int(res.pred[chain[-1]]))
+        while pred[chain[-1]] >= 0 and pred[chain[-1]] < n:
+            chain.append(int(pred[chain[-1]]))
         chain.reverse()
         first = chain[0]
         # from the start point along its edge to the first node
@@ -93,29 +110,227 @@ def route(
         pieces.append(_part(net, e_s, src.fraction[0], f_first))
         walked.append((e_s, abs(f_first - src.fraction[0]) * net.edge_length_m[e_s]))
         if len(chain) > 1:
-            pos = paths._row_lookup(pg, np.array(chain[:-1]), np.array(chain[1:]))
-            for p, e in zip(chain[:-1], pg.csr_edge[pos]):
-                forward = net.edge_u[e] == p
-                pieces.append(_part(net, int(e), 0.0 if forward else 1.0, 1.0 if forward else 0.0))
-                walked.append((int(e), float(net.edge_length_m[e])))
+            tail = np.array(chain[:-1])
+            edges = pg.csr_edge[paths._row_lookup(pg, tail, np.array(chain[1:]))]
+            pieces.append(_whole_edges(net, edges, net.edge_u[edges] == tail))
+            walked.extend(zip(edges.tolist(), net.edge_length_m[edges].tolist()))
         f_end = 0.0 if how == "u" else 1.0
-        pieces.append(_part(net, e_t, f_end, dst.fraction[0]))
-        walked.append((e_t, abs(dst.fraction[0] - f_end) * length_t))
-    pieces.append(np.array([[dst.x[0], dst.y[0]], [x1, y1]]))
+        pieces.append(_part(net, e_t, f_end, f_t))
+        walked.append((e_t, abs(f_t - f_end) * length_t))
+    pieces.append(np.array([[dst.x[i], dst.y[i]], [x1, y1]]))
     coords = np.concatenate(pieces)
     keep = np.ones(len(coords), dtype=bool)
     keep[1:] = np.any(np.diff(coords, axis=0) != 0, axis=1)
     coords = coords[keep]
     if len(coords) < 2:
         coords = np.array([[x0, y0], [x1, y1]])
-    distance = float(best) + float(dst.access_m[0])
+    distance = float(best) + float(dst.access_m[i])
     names, highways = _names(net, walked)
     share = np.nan
     if prof.unknown_tags:
         unknown = prof.unknown_edges(net)
         total = sum(m for _, m in walked)
         share = float(sum(m for e, m in walked if unknown[e]) / total) if total > 0 else 0.0
-    return _result(shapely.LineString(coords), distance, speed, names, highways, prof, "network", share)
+    return _result(coords, distance, prof.speed_m_per_min, names, highways, prof,
+                   "network", share)
+
+
+SEARCH_SLACK = 1.5
+"""The first search of :func:`route_tree` stops at this many times the straight-line
+distance of the farthest destination it must settle, plus :data:`SEARCH_MARGIN_M`."""
+
+SEARCH_MARGIN_M = 500.0
+"""Metres added to the first search's budget (see :data:`SEARCH_SLACK`)."""
+
+TIE_MIN = 0.02
+"""With ``k``, :func:`route_tree` also settles every destination up to this many minutes
+beyond the k-th nearest, so that rankings by rounded walking time stay exact."""
+
+
+class RouteTree:
+    """Shortest walking routes from one origin to many destinations, from ONE search.
+
+    Made by :func:`route_tree`. ``distance_m`` (metres, both access legs included; ``inf``
+    where the destination is off-network or unreachable) and ``walk_min`` (minutes at the
+    profile's speed) hold one value per destination, in the order given (both
+    ``nan`` where not searched, see ``k``); ``off_network`` marks destinations farther
+    than ``max_snap_m`` from a usable way.
+    :meth:`route` builds the :class:`Route` (EPSG:4326) to one destination from the
+    search's predecessor tree — the same route :func:`route` finds.
+    """
+
+    def __init__(self, network, prof: Profile, origin_xy, dest_xy, distance_m, method,
+                 pg=None, pred=None, src=None, dst=None, how=None, network_m=None):
+        self.network = network
+        self.profile = prof
+        self.method = method
+        self._origin = origin_xy
+        self._dest = dest_xy
+        self.distance_m = distance_m
+        self.walk_min = distance_m / prof.speed_m_per_min
+        self.off_network = np.zeros(len(distance_m), dtype=bool) if dst is None else dst.off_network
+        self._pg, self._pred, self._src, self._dst = pg, pred, src, dst
+        self._how, self._network_m = how, network_m
+
+    def __len__(self) -> int:
+        return len(self.distance_m)
+
+    def route(self, i: int) -> Route | None:
+        """The :class:`Route` to destination ``i``; ``None`` if it is off-network,
+        unreachable for the profile or was not searched (see ``k`` of :func:`route_tree`)."""
+        if not np.isfinite(self.distance_m[i]):
+            return None
+        x0, y0 = self._origin
+        x1, y1 = self._dest[0][i], self._dest[1][i]
+        prof = self.profile
+        if self.method == "estimate":
+            line = shapely.LineString([(x0, y0), (x1, y1)])
+            return _result(line, self.distance_m[i], prof.speed_m_per_min, [], [], prof, "estimate",
+                           1.0 if prof.unknown_tags else np.nan)
+        return _build(self.network, self._pg, self._pred, self._src, self._dst, int(i), (x0, y0),
+                      (float(x1), float(y1)), float(self._network_m[i]), _HOW[int(self._how[i])], prof)
+
+
+_HOW = ("u", "v", "same")
+
+
+def route_tree(
+    network,
+    origin_lonlat: tuple[float, float],
+    destinations,
+    profile: str | Profile = "standard",
+    *,
+    k: int | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> RouteTree:
+    """One shortest-path search from ``origin_lonlat`` (EPSG:4326 lon, lat) to every
+    destination — e.g. to rank services by walking time and route to the best ones.
+
+    ``destinations``: a GeoDataFrame of points (any CRS set; polygons use their centroid)
+    or a sequence of (lon, lat) pairs in EPSG:4326. The origin snaps as in :func:`route`
+    (raises :class:`GeoquartierError` when it is farther than ``max_snap_m`` metres from a
+    usable way); destinations farther than that are marked off-network (distance ``inf``).
+
+    The search runs from the snapped origin (predecessors kept) and first stops at
+    :data:`SEARCH_SLACK` × the straight-line distance of the farthest destination it must
+    settle + :data:`SEARCH_MARGIN_M`; when a destination it must settle lies beyond that
+    budget, the search runs again without one. So every distance equals :func:`route`'s.
+    Without ``k`` every destination is settled. With ``k`` only the ``k`` nearest by
+    walking distance are, together with every destination less than :data:`TIE_MIN`
+    minutes beyond the k-th and every other one within the search budget; the rest
+    have distance ``nan`` (farther than all settled ones, not computed).
+
+    Returns a :class:`RouteTree` (distances in metres, times in minutes).
+    """
+    prof = get_profile(profile)
+    if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
+        raise GeoquartierError(f"k must be a positive integer, got {k!r}")
+    x0, y0 = _metric(origin_lonlat, "from")
+    dx, dy = _destinations_m(destinations)
+    if getattr(network, "method", "network") == "estimate":
+        d = np.hypot(dx - x0, dy - y0) * network.detour_factor
+        return RouteTree(network, prof, (x0, y0), (dx, dy), d, "estimate")
+    pg = paths.profile_graph(network, prof)
+    snap = snap_points(network, np.concatenate([[x0], dx]), np.concatenate([[y0], dy]), pg.allowed,
+                       max_snap_m)
+    if snap.edge[0] < 0:
+        raise GeoquartierError(
+            f"the start point is more than {max_snap_m:g} m from any way usable with profile {prof.name!r}"
+        )
+    start = snap.take(np.array([0]))
+    dst = snap.take(np.arange(1, len(snap)))
+    on = dst.edge >= 0
+    n_on = int(on.sum())
+    need = n_on if k is None else min(int(k), n_on)
+    tie_m = 0.0 if k is None else TIE_MIN * prof.speed_m_per_min
+    best = how = res = None
+    if need:
+        crow = np.sort(np.hypot(dx[on] - x0, dy[on] - y0))
+        budget = SEARCH_SLACK * float(crow[need - 1]) + SEARCH_MARGIN_M + tie_m
+        res = paths.search(pg, start, min_only=True, predecessors=True, limit_m=budget)
+        best, how = _best_ends(network, res.dist, start, dst)
+        settled = on & (best <= budget)
+        if int((best[settled] <= budget - tie_m).sum()) < need:
+            res = None  # a destination it must settle lies beyond the budget
+    if res is None:
+        budget = np.inf
+        if need:
+            res = paths.search(pg, start, min_only=True, predecessors=True)
+            best, how = _best_ends(network, res.dist, start, dst)
+        else:  # no destination on the network: nothing to search
+            best, how = np.full(len(dst), np.inf), np.zeros(len(dst), dtype=np.int8)
+    reached = on & np.isfinite(best)
+    distance = np.where(reached, best + np.where(on, dst.access_m, 0.0), np.inf)
+    if np.isfinite(budget):
+        distance[on & ~(best <= budget)] = np.nan  # beyond the search: not computed
+    return RouteTree(network, prof, (x0, y0), (dx, dy), distance, "network", pg,
+                     None if res is None else res.pred, start, dst, how, best)
+
+
+def routes_from(
+    network,
+    origin_lonlat: tuple[float, float],
+    destinations,
+    profile: str | Profile = "standard",
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> list[Route | None]:
+    """Shortest walking routes from one origin to every destination, from one search.
+
+    Arguments as for :func:`route_tree` (origin in EPSG:4326 lon, lat; destinations a
+    GeoDataFrame or (lon, lat) pairs in EPSG:4326). Returns one :class:`Route`
+    (EPSG:4326, metres, minutes) per destination, in the order given — each equal to
+    ``route(network, origin_lonlat, destination, profile)`` — or ``None`` where the
+    destination is off-network or unreachable for the profile. Raises
+    :class:`GeoquartierError` when the origin is off-network.
+    """
+    tree = route_tree(network, origin_lonlat, destinations, profile, max_snap_m=max_snap_m)
+    return [tree.route(i) for i in range(len(tree))]
+
+
+def _best_ends(net, dist: np.ndarray, src: Snapped, dst: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`_best_end`: (distance_m, how: 0 = u, 1 = v, 2 = same edge) per
+    destination (``inf`` where off-network or unreached)."""
+    on = dst.edge >= 0
+    e = np.where(on, dst.edge, 0)
+    s = np.where(on, dst.offset_m, 0.0)
+    best = dist[net.edge_u[e]] + s
+    how = np.zeros(len(e), dtype=np.int8)
+    dv = dist[net.edge_v[e]] + (net.edge_length_m[e] - s)
+    better = dv < best
+    best = np.where(better, dv, best)
+    how[better] = 1
+    same = on & (e == int(src.edge[0]))
+    if same.any():
+        ds = np.abs(s - float(src.offset_m[0])) + float(src.access_m[0])
+        better = same & (ds < best)
+        best = np.where(better, ds, best)
+        how[better] = 2
+    best = np.where(on, best, np.inf)
+    return best, how
+
+
+def _destinations_m(destinations) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:25832 coordinates (metres) of a GeoDataFrame or of (lon, lat) pairs."""
+    if isinstance(destinations, gpd.GeoDataFrame):
+        pts = as_points(destinations, "destinations")
+        return pts.x, pts.y
+    try:
+        arr = np.asarray(destinations, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise GeoquartierError("destinations: expected a GeoDataFrame or (longitude, latitude) pairs") from None
+    if arr.size == 0:
+        return np.empty(0), np.empty(0)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise GeoquartierError(f"destinations: expected (longitude, latitude) pairs, got shape {arr.shape}")
+    lon, lat = arr[:, 0], arr[:, 1]
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise GeoquartierError(f"destinations: ({lon[i]}, {lat[i]}) at position {i} is not a "
+                               "longitude/latitude pair")
+    x, y = _TO_M.transform(lon, lat)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def _metric(lonlat, label: str) -> tuple[float, float]:
@@ -135,12 +350,31 @@ def _part(net, edge: int, fa: float, fb: float) -> np.ndarray:
     xy = coords[offsets[edge]:offsets[edge + 1]]
     cf = cumfrac[offsets[edge]:offsets[edge + 1]]
     lo, hi = min(fa, fb), max(fa, fb)
-    geom = net.edge_geometry[edge]
-    p_lo = shapely.get_coordinates(shapely.line_interpolate_point(geom, lo, normalized=True))
-    p_hi = shapely.get_coordinates(shapely.line_interpolate_point(geom, hi, normalized=True))
+    # the ends of the geometry are its first and last vertex (no interpolation needed)
+    p_lo = xy[:1] if lo == 0.0 else _interpolate(net, edge, lo)
+    p_hi = xy[-1:] if hi == 1.0 else _interpolate(net, edge, hi)
     inner = xy[(cf > lo) & (cf < hi)]
     part = np.concatenate([p_lo, inner, p_hi])
     return part if fa <= fb else part[::-1]
+
+
+def _whole_edges(net, edges: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Coordinates of whole ``edges`` walked one after another, each from ``u`` to ``v``
+    where ``forward`` else reversed (all their vertices; consecutive repeats are dropped
+    by the caller)."""
+    _, offsets, _ = net.edge_vertex_arrays()
+    coords = net.edge_vertex_arrays()[0]
+    start, end = offsets[edges], offsets[edges + 1]
+    nv = end - start
+    within = np.arange(nv.sum()) - np.repeat(np.cumsum(nv) - nv, nv)
+    idx = np.where(np.repeat(forward, nv), np.repeat(start, nv) + within, np.repeat(end - 1, nv) - within)
+    return coords[idx]
+
+
+def _interpolate(net, edge: int, fraction: float) -> np.ndarray:
+    """(1, 2) coordinates of the point at ``fraction`` of ``edge``'s geometry."""
+    geom = net.edge_geometry[edge]
+    return shapely.get_coordinates(shapely.line_interpolate_point(geom, fraction, normalized=True))
 
 
 def _names(net, walked):
@@ -193,7 +427,8 @@ _TO_DEG = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
 
 
 def _result(line, distance_m, speed, names, highways, prof, method, share) -> Route:
-    xy = shapely.get_coordinates(line)
+    """The :class:`Route` of a line in EPSG:25832 (a LineString or its (n, 2) coordinates)."""
+    xy = line if isinstance(line, np.ndarray) else shapely.get_coordinates(line)
     lon, lat = _TO_DEG.transform(xy[:, 0], xy[:, 1])
     return Route(shapely.LineString(np.column_stack([lon, lat])), float(distance_m),
                  float(distance_m / speed), list(names), list(highways), prof.name, method,

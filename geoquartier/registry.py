@@ -118,7 +118,7 @@ class QuartierSpec:
 
         data = json.loads(path.read_text(encoding="utf-8"))
         features = data["features"] if data.get("type") == "FeatureCollection" else [data]
-        geoms = [shape(f["geometry"] if "geometry" in f else f) for f in features]
+        geoms = [shape(f.get("geometry", f)) for f in features]
         return unary_union(geoms)
 
     @cached_property

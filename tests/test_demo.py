@@ -22,7 +22,7 @@ def _run_demo(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     )
     return subprocess.run(
         [sys.executable, "-m", "geoquartier", "demo", "--no-serve"],
-        capture_output=True, text=True, env=environment, timeout=900,
+        capture_output=True, text=True, env=environment, timeout=900, check=False,
     )
 
 

@@ -5,24 +5,13 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from mobility_fixtures import node_points
 
 from geoquartier.mobility import coverage, nearest_facilities, residents_from_buildings
 
 CATEGORIES = ["school", "doctors", "pharmacy", "kindergarten", "bank"]
 
 pytest_plugins = ["mobility_fixtures"]
-
-
-def node_points(network, positions):
-    """Points at the given node positions (id = OSM node id; EPSG:4326)."""
-    import geopandas as gpd
-
-    positions = np.asarray(positions)
-    return gpd.GeoDataFrame(
-        {"id": network.node_osmid[positions]},
-        geometry=gpd.points_from_xy(network.node_x[positions], network.node_y[positions]),
-        crs="EPSG:25832",
-    ).to_crs("EPSG:4326")
 
 
 def test_k_nearest_equals_networkx(lauf_network, lauf_graph):

@@ -8,6 +8,7 @@ import shutil
 import networkx as nx
 import numpy as np
 import pytest
+from mobility_fixtures import node_points
 
 from geoquartier.config import data_dir
 from geoquartier.mobility import PROFILES, WalkNetwork, nearest_facilities, node_distances, storage
@@ -15,18 +16,6 @@ from geoquartier.mobility.paths import profile_graph, search
 from geoquartier.mobility.snapping import snap_points
 
 pytest_plugins = ["mobility_fixtures"]
-
-
-def node_points(network, positions):
-    """Points at the given node positions (id = OSM node id; EPSG:4326)."""
-    import geopandas as gpd
-
-    positions = np.asarray(positions)
-    return gpd.GeoDataFrame(
-        {"id": network.node_osmid[positions]},
-        geometry=gpd.points_from_xy(network.node_x[positions], network.node_y[positions]),
-        crs="EPSG:25832",
-    ).to_crs("EPSG:4326")
 
 
 def test_lauf_network_matches_the_osmnx_graph(lauf_network, lauf_graph):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shapely.geometry import shape
 
 try:
-    from tests.api_fixtures import api_client, api_workspace  # noqa: F401
+    from tests.api_fixtures import api_client, api_workspace
 except ImportError:  # plain ``pytest`` with tests/ on sys.path
     from api_fixtures import api_client, api_workspace  # noqa: F401
 

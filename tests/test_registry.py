@@ -60,8 +60,10 @@ def test_unknown_quartier_names_the_known_ones():
         ('[quartiers.x]\ncity="C"\nstate="DE-NW"\n', "'name'"),
         ('[quartiers.x]\nname="X"\ncity="C"\nstate="NW"\n', "'state'"),
         (
-            '[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\n'
-            '[[quartiers.x.offices]]\nid="o"\nname="O"\nlocation_quality="exact"\n',
+            (
+                '[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\n'
+                '[[quartiers.x.offices]]\nid="o"\nname="O"\nlocation_quality="exact"\n'
+            ),
             "offices\\[0\\].location",
         ),
         ('[quartiers.x\nname=', "not valid TOML"),

@@ -40,9 +40,8 @@ def fail(message: str) -> None:
 
 def main() -> None:
     """Entry point of the ``geoquartier`` console script."""
-    from geoquartier.errors import GeoquartierError
-
     import geoquartier.cli  # noqa: F401  (registers every command)
+    from geoquartier.errors import GeoquartierError
 
     try:
         app()

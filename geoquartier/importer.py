@@ -93,7 +93,8 @@ def _progress(total: int, desc: str, enabled: bool):
 
 
 def import_quartier(
-    spec: Any, store: Any, progress: bool = True, now: datetime | None = None
+    spec: Any, store: Any, progress: bool = True, now: datetime | None = None,
+    online: bool = True,
 ) -> ImportSummary:
     """Import one quartier (a :class:`geoquartier.registry.QuartierSpec`) into ``store``
     (a :class:`geoquartier.layers.store.GeoPackageStore`); returns the summary.
@@ -103,7 +104,8 @@ def import_quartier(
     for "open now". Raises DataMissingError when a named source file is missing or
     OpenStreetMap is needed but unreachable (with a boundary, the quartier is then imported
     without its OSM layers and the summary says so); ValidationError when a layer is
-    rejected.
+    rejected. With ``online=False`` Overpass is not asked: a quartier whose OSM layers
+    come only from Overpass is handled as if OpenStreetMap could not be reached.
     """
     summary = ImportSummary(quartier=spec.id, name=spec.name)
     frames: dict[str, gpd.GeoDataFrame] = {}
@@ -115,7 +117,7 @@ def import_quartier(
 
         bar.set_postfix_str("OpenStreetMap")
         try:
-            osm_layers = _read_osm(spec, boundary)
+            osm_layers = _read_osm(spec, boundary, online)
         except DataMissingError as exc:
             if spec.source_path("osm_extract") is not None or boundary is None:
                 raise  # a named file is missing, or there would be nothing to write
@@ -180,7 +182,8 @@ def import_quartier(
 
 
 def import_all(
-    specs: dict[str, Any], store: Any, progress: bool = True, now: datetime | None = None
+    specs: dict[str, Any], store: Any, progress: bool = True, now: datetime | None = None,
+    online: bool = True,
 ) -> tuple[list[ImportSummary], dict[str, str]]:
     """Import every quartier of ``specs``; returns the summaries and, per quartier that
     could not be imported for lack of data or network, the reason. A quartier whose
@@ -191,7 +194,7 @@ def import_all(
     missing: dict[str, str] = {}
     for spec in specs.values():
         try:
-            done.append(import_quartier(spec, store, progress=progress, now=now))
+            done.append(import_quartier(spec, store, progress=progress, now=now, online=online))
         except DataMissingError as exc:
             missing[spec.id] = str(exc)
     if not done and missing:
@@ -204,13 +207,19 @@ def import_all(
 
 
 # ----------------------------------------------------------------------------------------
-def _read_osm(spec: Any, boundary: Any) -> osm.OsmLayers | None:
+def _read_osm(spec: Any, boundary: Any, online: bool = True) -> osm.OsmLayers | None:
     extract = spec.source_path("osm_extract")
     if extract is not None:
         return osm.read_extract(
             spec.require_source("osm_extract"), spec.id, polygon=boundary, state=spec.state
         )
     if spec.sources.get("overpass") is True:
+        if not online:
+            raise DataMissingError(
+                f"quartier {spec.id!r} gets its OpenStreetMap data from Overpass; run online "
+                "('geoquartier demo --online' or 'geoquartier import') or import a local extract "
+                "(geoquartier import-osm --extract FILE)"
+            )
         if boundary is not None:
             return osm.read_overpass(spec.id, polygon=boundary, state=spec.state)
         return osm.read_overpass(spec.id, place=f"{spec.name}, {spec.city}", state=spec.state)

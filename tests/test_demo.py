@@ -50,6 +50,7 @@ def test_demo_imports_the_model_quartiers_and_writes_their_maps(tmp_path):
     assert out.count("office: ") >= 3
     assert any(state in out for state in ("open now", "closed now"))
     # quartiers whose data come only from Overpass are named, with how to get them
+    assert "batenbrock: not imported" in out
     assert "geoquartier demo --online" in out
     # every map printed exists: 3 quartiers x 5 languages
     maps = sorted((tmp_path / "maps").glob("*.html"))
@@ -57,5 +58,7 @@ def test_demo_imports_the_model_quartiers_and_writes_their_maps(tmp_path):
     for path in maps:
         assert str(path) in out
     store = GeoPackageStore(tmp_path / "ws" / "geoquartier.gpkg")
-    assert set(store.read("quartiers")["id"]) == {"neu-olvenstedt", "lauf", "dreieich"}
+    # Alt-Hamborn has a boundary in the data: imported offline without its OSM layers
+    assert set(store.read("quartiers")["id"]) == {"neu-olvenstedt", "alt-hamborn", "lauf", "dreieich"}
+    assert "office: Stadtteilbüro Alt-Hamborn" in out
     assert int(store.read("population", quartier="neu-olvenstedt")["residents"].sum()) == 11677

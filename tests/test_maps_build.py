@@ -138,3 +138,24 @@ def test_measures_are_coloured_by_status_with_funding_and_dates(map_data):
     assert "in Umsetzung" in html and "geplant" in html and "Städtebauförderung" in html
     assert "1.250.000,00\xa0€" in html and "01.03.2026" in html and "31.10.2027" in html
     assert "<script>x</script>" not in html
+
+
+def test_office_without_location_is_listed_with_its_hours_but_not_drawn(tmp_path):
+    """Alt-Hamborn: the Stadtteilbüro's address is not in the data (no invented point),
+    but residents still find its address, phone and opening hours in the place list."""
+    from geoquartier.importer import import_quartier
+    from geoquartier.layers.store import GeoPackageStore
+
+    spec = load_registry()["alt-hamborn"]
+    store = GeoPackageStore(tmp_path / "ws.gpkg")
+    summary = import_quartier(spec, store, progress=False, online=False)
+    assert summary.counts["offices"] == 0  # nothing placed in the layer
+    data = collect_map_data(spec, store)
+    assert data.drawable_offices().empty
+    html = build_quartier_map(data, lang="de", tile_url=None, built_at=BUILT_AT).get_root().render()
+    assert "Stadtteilbüro Alt-Hamborn" in html
+    assert "Hamborner Altmarkt 8, 47166 Duisburg" in html
+    assert "+49 203 31774411" in html
+    assert "Ort nicht in den Daten" in html
+    assert "Dienstag: 10:00–13:00" in html
+    assert 'data-gq-show="alt-hamborn-stadtteilbuero"' not in html  # no marker button

@@ -20,7 +20,9 @@ def demo_command(
     1. Reads every quartier of the registry from the data folder (GEOQUARTIER_DATA,
        default ../shared/data) into one GeoPackage (GEOQUARTIER_WORKSPACE, opens in QGIS)
        and prints a summary per quartier: layers, feature counts, residents, offices and
-       whether each is open now.
+       whether each is open now. Quartiers whose OSM data come only from Overpass
+       (Alt-Hamborn, Batenbrock, Obere Altstadt) are fetched with --online; without it
+       they get what the local data has (Alt-Hamborn: boundary and office).
     2. Writes the interactive maps of Neu Olvenstedt (walking times estimated: no network
        in the data), Lauf and Dreieich (walk network) in all five languages to maps/.
     3. Starts the web server and prints the addresses of the maps, the participation
@@ -33,28 +35,18 @@ def demo_command(
     from geoquartier.registry import load_registry
 
     registry = load_registry()
-    if not online:
-        registry = {qid: spec for qid, spec in registry.items() if not spec.uses_overpass}
-        skipped = [qid for qid, spec in load_registry().items() if spec.uses_overpass]
-    else:
-        skipped = []
     workspace = config.workspace_path()
     workspace.parent.mkdir(parents=True, exist_ok=True)
     store = GeoPackageStore(workspace)
 
     typer.echo(f"Importing {len(registry)} quartiers into {workspace}")
-    summaries, missing = import_all(registry, store, progress=True)
+    summaries, missing = import_all(registry, store, progress=True, online=online)
     for summary in summaries:
         typer.echo("")
         for line in summary.lines():
             typer.echo(line)
     for qid, reason in missing.items():
         typer.echo(f"\n{qid}: not imported — {reason}")
-    for qid in skipped:
-        typer.echo(
-            f"\n{qid}: its OSM data comes from Overpass; run 'geoquartier demo --online' or "
-            f"'geoquartier import {qid}' with network access"
-        )
 
     out_dir = config.maps_dir()
     typer.echo(f"\nWriting maps to {out_dir}")

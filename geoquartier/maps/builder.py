@@ -146,8 +146,12 @@ class _Drawing:
                      walk_text(tr, walk)]
             if layer == "offices":
                 lines.insert(0, str(row.get("operator") or "") if not is_missing(row.get("operator")) else "")
+                if not is_missing(row.get("phone")):
+                    lines.insert(2, str(row.get("phone")))
                 if approximate:
                     lines.append(tr("Approximate location"))
+                elif xy is None:
+                    lines.append(tr("Location not in the data"))
             if hours_html:
                 from geoquartier.maps.hours import weekly_lines
 

@@ -155,21 +155,59 @@ def collect_map_data(spec: Any, store: Any, profile: str = "standard",
     layers = {name: store.read(name, quartier=spec.id) for name in MAP_LAYERS}
     if layers["quartiers"].empty:
         raise GeoquartierError(f"quartier {spec.id!r} is not in the workspace {store.path}; import it first")
+    layers["offices"] = with_unplaced_offices(layers["offices"], spec)
     q = layers["quartiers"].iloc[0]
     data = MapData(
-        quartier=spec.id, name=str(q.get("name") or spec.name), city=str(q.get("city") or ""),
-        state=str(q.get("state") or spec.state), profile=profile, layers=layers,
-        population_source=str(q.get("population_source") or ""),
+        quartier=spec.id, name=_text(q.get("name"), spec.name), city=_text(q.get("city")),
+        state=_text(q.get("state"), spec.state), profile=profile, layers=layers,
+        population_source=_text(q.get("population_source")),
     )
     buildings = store.read("buildings", quartier=spec.id)
     data.buildings = buildings if len(buildings) else None
-    from geoquartier.mobility import network_for
-
-    net = network if network is not None else network_for(spec)
+    net = network if network is not None else _walk_network(spec, data)
+    if net is None:
+        return data  # nothing to walk from or to: no walking layers
     if getattr(net, "method", "network") == "network":
         data.streets = streets_near(net, layers["quartiers"])
     add_walking(data, net, category)
     return data
+
+
+def with_unplaced_offices(offices: gpd.GeoDataFrame, spec: Any) -> gpd.GeoDataFrame:
+    """``offices`` plus the registry's offices that have no location in the data, with an
+    empty geometry: the place list shows their address, phone and opening hours, but no
+    marker is drawn and no walking time is computed for them (EPSG:4326)."""
+    placed = set(offices["id"].astype(str)) if "id" in offices else set()
+    rows = [
+        {**{k: v for k, v in office.items() if k in offices.columns},
+         "id": str(office["id"]), "quartier": spec.id, "location_quality": "unknown"}
+        for office in getattr(spec, "offices", ())
+        if office.get("lon") is None and str(office["id"]) not in placed
+    ]
+    if not rows:
+        return offices
+    extra = gpd.GeoDataFrame(rows, geometry=[None] * len(rows), crs=STORAGE_CRS)
+    return gpd.GeoDataFrame(pd.concat([offices, extra], ignore_index=True), crs=STORAGE_CRS)
+
+
+def _text(value: Any, default: str = "") -> str:
+    """``value`` as text; missing values (None, NaN, pandas NA) give ``default``."""
+    return default if value is None or pd.isna(value) or value == "" else str(value)
+
+
+def _walk_network(spec: Any, data: MapData) -> Any:
+    """The quartier's walk network, ``None`` when the map has nothing to walk from or to,
+    or an estimate-mode stand-in (labelled "estimate" on the map) when the network cannot
+    be had (a quartier whose network comes from Overpass, offline)."""
+    from geoquartier.errors import DataMissingError
+    from geoquartier.mobility import EstimateNetwork, network_for
+
+    if data.drawable_offices().empty and data.layer("population").empty:
+        return None
+    try:
+        return network_for(spec)
+    except DataMissingError:
+        return EstimateNetwork()
 
 
 def streets_near(network: Any, boundary: gpd.GeoDataFrame, margin_m: float = 400.0) -> gpd.GeoDataFrame:

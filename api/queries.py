@@ -315,7 +315,7 @@ def services_nearest(
                 raise api_error(422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}) with profile "
                                      f"{prof.name!r}: every matching service is off the network or unreachable")
             ranked = sorted(reachable.tolist(), key=lambda i: (walk_min[i], str(records[i]["id"])))[:limit]
-            walks = [_route_feature(tree.route(i), network, prof) for i in ranked]
+            walks = [_route_feature(r, network, prof) for r in tree.routes(ranked)]
         registry = deps.get_registry()
         for rank, (i, walk) in enumerate(zip(ranked, walks), start=1):
             rec = records[i]

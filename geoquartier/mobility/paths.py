@@ -15,6 +15,7 @@ node-snapped.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,7 +119,50 @@ def search(pg: ProfileGraph, seeds: Snapped, *, min_only: bool = True, limit_m: 
         shape = (n,) if min_only else (0, n)
         return Search(np.full(shape, np.inf), np.full(n, -1) if min_only else None,
                       np.full(n, -9999) if min_only else None, seeds)
-    m = seeded_matrix(pg, seeds)
+    spare = _spare_matrix(pg) if len(seeds) == 1 else None
+    if spare is not None and spare[1].acquire(blocking=False):
+        try:  # one seed: the graph's matrix with its spare virtual row filled in
+            _fill_spare(pg, spare[0], seeds)
+            return _run(spare[0], n, seeds, min_only, limit_m, predecessors, sources)
+        finally:
+            spare[1].release()
+    return _run(seeded_matrix(pg, seeds), n, seeds, min_only, limit_m, predecessors, sources)
+
+
+def _spare_matrix(pg: ProfileGraph):
+    """The graph's CSR matrix with one spare virtual row ``n`` of two entries, made once
+    per graph, and the lock that guards its use (one search at a time fills the row)."""
+    spare = pg.__dict__.get("_spare")
+    if spare is None:
+        end = pg.indptr[-1]
+        indptr = np.concatenate([pg.indptr, [end + 2]]).astype(pg.indptr.dtype)
+        indices = np.concatenate([pg.indices, np.zeros(2, dtype=pg.indices.dtype)])
+        data = np.concatenate([pg.data, np.ones(2)])
+        m = csr_matrix((data, indices, indptr), shape=(pg.n + 1, pg.n + 1))
+        spare = pg.__dict__.setdefault("_spare", (m, threading.Lock()))
+    return spare
+
+
+def _fill_spare(pg: ProfileGraph, m: csr_matrix, seed: Snapped) -> None:
+    """Join the spare row of ``m`` to both ends of the one seed's edge, with the weights
+    :func:`seeded_matrix` gives (a loop edge gets its one entry twice, which a search
+    treats as one)."""
+    net = pg.network
+    e = int(seed.edge[0])
+    a, b = int(net.edge_u[e]), int(net.edge_v[e])
+    access, offset = float(seed.access_m[0]), float(seed.offset_m[0])
+    wa = access + offset
+    wb = access + (float(net.edge_length_m[e]) - offset)
+    if a == b:
+        wa = wb = min(wa, wb)
+    end = int(pg.indptr[-1])
+    m.indices[end], m.indices[end + 1] = a, b
+    m.data[end], m.data[end + 1] = max(wa, EPSILON_M), max(wb, EPSILON_M)
+
+
+def _run(m: csr_matrix, n: int, seeds: Snapped, min_only: bool, limit_m: float,
+         predecessors: bool, sources: bool) -> Search:
+    """The Dijkstra run of :func:`search` on a seeded matrix (seeds in rows ``n..``)."""
     indices = np.arange(n, n + len(seeds))
     if min_only and not sources and not predecessors:
         dist = dijkstra(m, directed=True, indices=indices, min_only=True, limit=limit_m)

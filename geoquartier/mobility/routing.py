@@ -9,6 +9,8 @@ destinations from ONE search (its predecessor tree), with the same routes as
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import asdict, dataclass
 
 import geopandas as gpd
@@ -86,44 +88,66 @@ def _best_end(net, dist: np.ndarray, src: Snapped, dst: Snapped, i: int) -> tupl
 def _build(net, pg, pred: np.ndarray, src: Snapped, dst: Snapped, i: int, start_xy, end_xy,
            best: float, how: str, prof: Profile) -> Route:
     """The :class:`Route` to destination ``i`` from a search's predecessor tree."""
+    return _finish(net, [_trace(net, pg, pred, src, dst, i, start_xy, end_xy, best, how, prof)])[0]
+
+
+def _trace(net, pg, pred, src: Snapped, dst: Snapped, i: int, start_xy, end_xy,
+           best: float, how: str, prof: Profile) -> tuple:
+    """The route to destination ``i`` before its coordinates go to EPSG:4326: its
+    EPSG:25832 coordinates (consecutive repeats dropped), the position of each in the
+    network's vertex array (-1 for points that are no vertex), and its attributes.
+    ``pred`` is the search's predecessor array (or the same as a list)."""
     x0, y0 = start_xy
     x1, y1 = end_xy
     e_t = int(dst.edge[i])
     e_s = int(src.edge[0])
     f_t = float(dst.fraction[i])
     length_t = net.edge_length_m[e_t]
-    pieces: list[np.ndarray] = [np.array([[x0, y0], [src.x[0], src.y[0]]])]
+    # the route's points in order: an int is a position in the vertex array, a tuple
+    # (x, y) any other point
+    pts: list = [(x0, y0), (float(src.x[0]), float(src.y[0]))]
     walked: list[tuple[int, float]] = []  # (edge, metres walked on it)
     if how == "same":
-        pieces.append(_part(net, e_s, src.fraction[0], f_t))
+        _add_part(pts, net, e_s, src.fraction[0], f_t)
         walked.append((e_s, abs(float(dst.offset_m[i]) - float(src.offset_m[0]))))
     else:
-        end_node = net.edge_u[e_t] if how == "u" else net.edge_v[e_t]
-        chain = [int(end_node)]
+        node = int(net.edge_u[e_t] if how == "u" else net.edge_v[e_t])
+        chain = [node]
         n = net.n_nodes
-        while pred[chain[-1]] >= 0 and pred[chain[-1]] < n:
-            chain.append(int(pred[chain[-1]]))
+        while True:
+            node = int(pred[node])
+            if node < 0 or node >= n:
+                break
+            chain.append(node)
         chain.reverse()
         first = chain[0]
         # from the start point along its edge to the first node
         f_first = 0.0 if net.edge_u[e_s] == first else 1.0
-        pieces.append(_part(net, e_s, src.fraction[0], f_first))
+        _add_part(pts, net, e_s, src.fraction[0], f_first)
         walked.append((e_s, abs(f_first - src.fraction[0]) * net.edge_length_m[e_s]))
         if len(chain) > 1:
             tail = np.array(chain[:-1])
             edges = pg.csr_edge[paths._row_lookup(pg, tail, np.array(chain[1:]))]
-            pieces.append(_whole_edges(net, edges, net.edge_u[edges] == tail))
+            offsets = _vertex_lists(net)[0]
+            # whole edges: all their vertices, from u to v where walked forward
+            for e, forward in zip(edges.tolist(), (net.edge_u[edges] == tail).tolist()):
+                lo, hi = offsets[e], offsets[e + 1]
+                pts.extend(range(lo, hi) if forward else range(hi - 1, lo - 1, -1))
             walked.extend(zip(edges.tolist(), net.edge_length_m[edges].tolist()))
         f_end = 0.0 if how == "u" else 1.0
-        pieces.append(_part(net, e_t, f_end, f_t))
+        _add_part(pts, net, e_t, f_end, f_t)
         walked.append((e_t, abs(f_t - f_end) * length_t))
-    pieces.append(np.array([[dst.x[i], dst.y[i]], [x1, y1]]))
-    coords = np.concatenate(pieces)
+    pts.append((float(dst.x[i]), float(dst.y[i])))
+    pts.append((x1, y1))
+    vid = np.array([p if p.__class__ is int else -1 for p in pts], dtype=np.int64)
+    coords = net.edge_vertex_arrays()[0][vid]
+    other = vid < 0
+    coords[other] = [p for p in pts if p.__class__ is not int]
     keep = np.ones(len(coords), dtype=bool)
     keep[1:] = np.any(np.diff(coords, axis=0) != 0, axis=1)
-    coords = coords[keep]
+    coords, vid = coords[keep], vid[keep]
     if len(coords) < 2:
-        coords = np.array([[x0, y0], [x1, y1]])
+        coords, vid = np.array([[x0, y0], [x1, y1]]), _NO_VERTEX2
     distance = float(best) + float(dst.access_m[i])
     names, highways = _names(net, walked)
     share = np.nan
@@ -131,8 +155,57 @@ def _build(net, pg, pred: np.ndarray, src: Snapped, dst: Snapped, i: int, start_
         unknown = prof.unknown_edges(net)
         total = sum(m for _, m in walked)
         share = float(sum(m for e, m in walked if unknown[e]) / total) if total > 0 else 0.0
-    return _result(coords, distance, prof.speed_m_per_min, names, highways, prof,
-                   "network", share)
+    return coords, vid, distance, names, highways, prof, share
+
+
+def _vertex_lists(net) -> tuple[list[int], list[float]]:
+    """:meth:`edge_vertex_arrays`' offsets and cumulative fractions as lists (read item by
+    item when tracing routes); made once per network."""
+
+    def build():
+        _, offsets, cumfrac = net.edge_vertex_arrays()
+        return offsets.tolist(), cumfrac.tolist()
+
+    return net._cached(("vertex_lists",), build)
+
+
+_NO_VERTEX2 = np.full(2, -1, dtype=np.int64)
+
+
+def _finish(net, traced: list[tuple]) -> list[Route]:
+    """The :class:`Route` objects of :func:`_trace` results: vertices take their cached
+    EPSG:4326 coordinates, every other point goes through one transformation for all."""
+    if not traced:
+        return []
+    deg = _vertex_degrees(net)
+    vid = np.concatenate([t[1] for t in traced])
+    xy = np.concatenate([t[0] for t in traced])
+    out = np.empty_like(xy)
+    is_vertex = vid >= 0
+    out[is_vertex] = deg[vid[is_vertex]]
+    other = ~is_vertex
+    if other.any():
+        lon, lat = _TO_DEG.transform(xy[other, 0], xy[other, 1])
+        out[other, 0], out[other, 1] = lon, lat
+    ends = np.cumsum([len(t[1]) for t in traced])
+    routes = []
+    for (_, _, distance, names, highways, prof, share), lonlat in zip(traced, np.split(out, ends[:-1])):
+        routes.append(Route(shapely.LineString(lonlat), float(distance),
+                            float(distance / prof.speed_m_per_min), list(names), list(highways),
+                            prof.name, "network", float(share)))
+    return routes
+
+
+def _vertex_degrees(net) -> np.ndarray:
+    """EPSG:4326 (lon, lat) of every vertex of :meth:`edge_vertex_arrays`; made once per
+    network."""
+
+    def build():
+        coords = net.edge_vertex_arrays()[0]
+        lon, lat = _TO_DEG.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
+
+    return net._cached(("vertex_degrees",), build)
 
 
 SEARCH_SLACK = 1.5
@@ -171,6 +244,7 @@ class RouteTree:
         self.off_network = np.zeros(len(distance_m), dtype=bool) if dst is None else dst.off_network
         self._pg, self._pred, self._src, self._dst = pg, pred, src, dst
         self._how, self._network_m = how, network_m
+        self._pred_as_list: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.distance_m)
@@ -187,8 +261,35 @@ class RouteTree:
             line = shapely.LineString([(x0, y0), (x1, y1)])
             return _result(line, self.distance_m[i], prof.speed_m_per_min, [], [], prof, "estimate",
                            1.0 if prof.unknown_tags else np.nan)
-        return _build(self.network, self._pg, self._pred, self._src, self._dst, int(i), (x0, y0),
-                      (float(x1), float(y1)), float(self._network_m[i]), _HOW[int(self._how[i])], prof)
+        return _build(self.network, self._pg, self._pred_list(), self._src, self._dst, int(i),
+                      (x0, y0), (float(x1), float(y1)), float(self._network_m[i]),
+                      _HOW[int(self._how[i])], prof)
+
+    def _pred_list(self) -> list[int]:
+        """The predecessor tree as a list (walked node by node when tracing routes)."""
+        if self._pred_as_list is None:
+            self._pred_as_list = self._pred.tolist()
+        return self._pred_as_list
+
+    def routes(self, indices) -> list[Route | None]:
+        """``[self.route(i) for i in indices]`` (EPSG:4326, metres, minutes), the same
+        routes made with one coordinate transformation for all of them."""
+        indices = [int(i) for i in indices]
+        if self.method == "estimate":
+            return [self.route(i) for i in indices]
+        x0, y0 = self._origin
+        traced, where = [], []
+        for pos, i in enumerate(indices):
+            if np.isfinite(self.distance_m[i]):
+                end_xy = (float(self._dest[0][i]), float(self._dest[1][i]))
+                traced.append(_trace(self.network, self._pg, self._pred_list(), self._src, self._dst, i,
+                                     (x0, y0), end_xy, float(self._network_m[i]),
+                                     _HOW[int(self._how[i])], self.profile))
+                where.append(pos)
+        out: list[Route | None] = [None] * len(indices)
+        for pos, r in zip(where, _finish(self.network, traced)):
+            out[pos] = r
+        return out
 
 
 _HOW = ("u", "v", "same")
@@ -285,7 +386,7 @@ def routes_from(
     :class:`GeoquartierError` when the origin is off-network.
     """
     tree = route_tree(network, origin_lonlat, destinations, profile, max_snap_m=max_snap_m)
-    return [tree.route(i) for i in range(len(tree))]
+    return tree.routes(range(len(tree)))
 
 
 def _best_ends(net, dist: np.ndarray, src: Snapped, dst: Snapped) -> tuple[np.ndarray, np.ndarray]:
@@ -344,54 +445,76 @@ def _metric(lonlat, label: str) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def _part(net, edge: int, fa: float, fb: float) -> np.ndarray:
-    """Coordinates of ``edge`` from fraction ``fa`` to ``fb`` (either direction)."""
-    coords, offsets, cumfrac = net.edge_vertex_arrays()
-    xy = coords[offsets[edge]:offsets[edge + 1]]
-    cf = cumfrac[offsets[edge]:offsets[edge + 1]]
+def _add_part(pts: list, net, edge: int, fa: float, fb: float) -> None:
+    """Append the points of ``edge`` from fraction ``fa`` to ``fb`` (either direction) to
+    ``pts`` as :func:`_trace` lists them (vertex positions; interpolated ends as (x, y))."""
+    offsets, cumfrac = _vertex_lists(net)
+    start, end = offsets[edge], offsets[edge + 1]
     lo, hi = min(fa, fb), max(fa, fb)
     # the ends of the geometry are its first and last vertex (no interpolation needed)
-    p_lo = xy[:1] if lo == 0.0 else _interpolate(net, edge, lo)
-    p_hi = xy[-1:] if hi == 1.0 else _interpolate(net, edge, hi)
-    inner = xy[(cf > lo) & (cf < hi)]
-    part = np.concatenate([p_lo, inner, p_hi])
-    return part if fa <= fb else part[::-1]
-
-
-def _whole_edges(net, edges: np.ndarray, forward: np.ndarray) -> np.ndarray:
-    """Coordinates of whole ``edges`` walked one after another, each from ``u`` to ``v``
-    where ``forward`` else reversed (all their vertices; consecutive repeats are dropped
-    by the caller)."""
-    _, offsets, _ = net.edge_vertex_arrays()
     coords = net.edge_vertex_arrays()[0]
-    start, end = offsets[edges], offsets[edges + 1]
-    nv = end - start
-    within = np.arange(nv.sum()) - np.repeat(np.cumsum(nv) - nv, nv)
-    idx = np.where(np.repeat(forward, nv), np.repeat(start, nv) + within, np.repeat(end - 1, nv) - within)
-    return coords[idx]
+    part = [start if lo == 0.0 else _interpolate(coords[start:end], lo)]
+    part.extend(j for j in range(start, end) if lo < cumfrac[j] < hi)
+    part.append(end - 1 if hi == 1.0 else _interpolate(coords[start:end], hi))
+    if fa > fb:
+        part.reverse()
+    pts.extend(part)
 
 
-def _interpolate(net, edge: int, fraction: float) -> np.ndarray:
-    """(1, 2) coordinates of the point at ``fraction`` of ``edge``'s geometry."""
-    geom = net.edge_geometry[edge]
-    return shapely.get_coordinates(shapely.line_interpolate_point(geom, fraction, normalized=True))
+def _interpolate(xy: np.ndarray, fraction: float) -> tuple[float, float]:
+    """(x, y) of the point at ``fraction`` of the length of the line through the vertices
+    ``xy`` — computed as GEOS's ``line_interpolate_point`` (normalized) does, step for
+    step, so the coordinates are the same to the last bit."""
+    pts = xy.tolist()
+    seg = [math.sqrt((bx - ax) * (bx - ax) + (by - ay) * (by - ay))
+           for (ax, ay), (bx, by) in itertools.pairwise(pts)]
+    total = 0.0
+    for s in seg:  # the line's length, summed in order as GEOS does
+        total += s
+    length = fraction * total
+    done = 0.0
+    for i, s in enumerate(seg):
+        if done + s > length:
+            frac = (length - done) / s
+            if frac <= 0.0:
+                return tuple(pts[i])
+            if frac >= 1.0:
+                return tuple(pts[i + 1])
+            (ax, ay), (bx, by) = pts[i], pts[i + 1]
+            return ((bx - ax) * frac + ax, (by - ay) * frac + ay)
+        done += s
+    return tuple(pts[-1])
 
 
 def _names(net, walked):
+    """Street names (in walking order, repeats merged) and ``highway`` values of the edges
+    walked (those with metres > 0)."""
+    edge_names, edge_highway = _edge_labels(net)
     names: list[str] = []
     highways: list[str] = []
     for e, metres in walked:
         if metres <= 0:
             continue
-        value = net.tags["name"][e]
-        for name in ([] if value is None else str(value).split(";")):
-            name = name.strip()
-            if name and (not names or names[-1] != name):
+        for name in edge_names[e]:
+            if not names or names[-1] != name:
                 names.append(name)
-        hw = net.tags["highway"][e]
+        hw = edge_highway[e]
         if hw is not None:
-            highways.append(str(hw))
+            highways.append(hw)
     return names, highways
+
+
+def _edge_labels(net):
+    """Per edge: its street names (``name`` split at ``;``, stripped, empty ones dropped)
+    and its ``highway`` value as text (or ``None``); made once per network."""
+
+    def build():
+        names = [() if value is None else tuple(n for n in (p.strip() for p in str(value).split(";")) if n)
+                 for value in net.tags["name"]]
+        highway = [None if hw is None else str(hw) for hw in net.tags["highway"]]
+        return names, highway
+
+    return net._cached(("route_labels",), build)
 
 
 @dataclass

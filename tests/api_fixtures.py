@@ -18,8 +18,6 @@ per test run even when several modules import the fixtures (module-level singlet
 from __future__ import annotations
 
 import os
-import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,12 +90,6 @@ def api_client(api_workspace):
         yield client
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(api_workspace):
     """``api.main:app`` served by uvicorn on 127.0.0.1 (a subprocess); yields the base URL.
@@ -108,41 +100,17 @@ def live_server(api_workspace):
     if "server" in _singletons:
         yield _singletons["server"]
         return
-    import subprocess
-    import sys
+    try:
+        from tests.uvicorn_server import UvicornServer
+    except ImportError:  # plain ``pytest`` with tests/ on sys.path
+        from uvicorn_server import UvicornServer
 
-    import httpx
-
-    port = _free_port()
-    env = dict(os.environ)
-    env["GEOQUARTIER_WORKSPACE"] = str(api_workspace.gpkg)
-    env["GEOQUARTIER_PARTICIPATION_DB"] = str(api_workspace.participation_db)
-    log = open(api_workspace.root / f"uvicorn-{port}.log", "wb")  # noqa: SIM115 (open for the server's lifetime)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/conformance", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            log.close()
-            output = (api_workspace.root / f"uvicorn-{port}.log").read_text(errors="replace")
-            raise RuntimeError(f"uvicorn did not start on {base}:\n{output[-3000:]}")
-        time.sleep(0.1)
+    server = UvicornServer({
+        "GEOQUARTIER_WORKSPACE": str(api_workspace.gpkg),
+        "GEOQUARTIER_PARTICIPATION_DB": str(api_workspace.participation_db),
+    }, log_dir=api_workspace.root)
+    base = server.base
     _singletons["server"] = base
     yield base
     _singletons.pop("server", None)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    server.stop()

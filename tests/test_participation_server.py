@@ -13,22 +13,21 @@ sees 51 different clients, as it would at an event.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from geoquartier.config import PROJECT_ROOT
 from geoquartier.registry import load_registry
+
+try:
+    from tests.uvicorn_server import UvicornServer
+except ImportError:  # plain ``pytest`` with tests/ on sys.path
+    from uvicorn_server import UvicornServer
 
 pytestmark = pytest.mark.slow
 
@@ -37,50 +36,15 @@ PER_MINUTE = 60
 FLOOD = 3 * PER_MINUTE  # > 2 x limit: refused even if a rate window turns over mid-test
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``uvicorn api.main:app`` in a child process on 127.0.0.1 with its own database."""
+class Server(UvicornServer):
+    """The app with its own participation database and the test's rate limit."""
 
     def __init__(self, db: Path, workspace: Path):
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env.update({
+        super().__init__({
             "GEOQUARTIER_PARTICIPATION_DB": str(db),
             "GEOQUARTIER_WORKSPACE": str(workspace),
             "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": str(PER_MINUTE),
-        })
-        self.log = (db.parent / f"server-{self.port}.log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
-            cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/events", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"uvicorn did not start: see {self.log.name}")
-            time.sleep(0.1)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        }, log_dir=db.parent, ready_path="/events")
 
 
 @pytest.fixture()

@@ -50,6 +50,8 @@ def serve(
     for qid in quartiers:
         typer.echo(f"  map of {qid}:            {base}/quartiers/{qid}/map?lang=de")
         typer.echo(f"  participation ({qid}):   {base}/participate/{qid}")
+    typer.echo(f"  moderation page:        {base}/moderate  "
+               "(token: geoquartier users add NAME --role moderator)")
     typer.echo(f"  layers for QGIS (OGC API – Features): {base}/")
     typer.echo(f"  API documentation:      {base}/docs")
     # No access log: it would print every client address (privacy of participants).

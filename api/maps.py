@@ -122,9 +122,10 @@ def _build_html(quartier_id: str, lang: str, profile: str, category: str | None)
     href = f"/quartiers/{quartier_id}/map?lang={{lang}}&profile={profile}"
     if category is not None:
         href += f"&category={category}"
+    # the map builder takes the quartier's network itself (memoised in the process) and
+    # skips it where the map has nothing to walk from or to
     m = build_quartier_map(spec, lang=lang, profile=profile, category=category,
-                           store=deps.get_store(), network=deps.get_network(quartier_id),
-                           annotations=annotations, language_href=href)
+                           store=deps.get_store(), annotations=annotations, language_href=href)
     return map_html(m)
 
 

@@ -1,0 +1,33 @@
+"""A quartier whose OSM data comes only from Overpass, imported offline (Alt-Hamborn:
+boundary and office, no network): its map is served, with the office listed, not drawn."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import deps
+from api.main import app
+from geoquartier.importer import import_quartier
+from geoquartier.layers.store import GeoPackageStore
+from geoquartier.registry import get_quartier
+
+
+@pytest.fixture()
+def offline_workspace(tmp_path, monkeypatch):
+    gpkg = tmp_path / "ws.gpkg"
+    import_quartier(get_quartier("alt-hamborn"), GeoPackageStore(gpkg), progress=False, online=False)
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(gpkg))
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(tmp_path / "participation.sqlite"))
+    deps.clear_caches()
+    yield gpkg
+    deps.clear_caches()
+
+
+def test_map_of_a_quartier_without_network_lists_its_office(offline_workspace):
+    response = TestClient(app).get("/quartiers/alt-hamborn/map?lang=tr")
+    assert response.status_code == 200
+    page = response.text
+    assert "Stadtteilbüro Alt-Hamborn" in page
+    assert "+49 203 31774411" in page
+    assert "Konum verilerde yok" in page  # "location not in the data", in Turkish

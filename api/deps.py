@@ -164,7 +164,9 @@ class QuartierMatch:
     state: str
 
 
-def quartier_at(lon: float, lat: float, margin_m: float = QUARTIER_MARGIN_M) -> QuartierMatch | None:
+def quartier_at(
+    lon: float, lat: float, margin_m: float = QUARTIER_MARGIN_M
+) -> QuartierMatch | None:
     """The quartier whose boundary (plus ``margin_m`` metres) holds the point, or ``None``.
 
     Takes WGS84 longitude/latitude in degrees. Boundaries come from the workspace's
@@ -213,7 +215,7 @@ def _metric_quartiers(quartiers: gpd.GeoDataFrame) -> dict[str, Any]:
     if cached is not None and cached[1][0] is quartiers:
         return cached[1][1]
     metric = quartiers.to_crs(config.ANALYSIS_CRS)
-    mapping = {str(q): g for q, g in zip(metric["id"], metric.geometry)}
+    mapping = {str(q): g for q, g in zip(metric["id"], metric.geometry, strict=True)}
     with _lock:
         _frames[key] = ((), (quartiers, mapping))
     return mapping

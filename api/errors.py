@@ -88,8 +88,13 @@ class BodyTooLarge(HTTPException):
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"query", "path", "body", "header", "cookie"}:
-        kind = {"query": "query parameter", "path": "path parameter", "header": "header",
-                "cookie": "cookie", "body": "body"}[parts[0]]
+        kind = {
+            "query": "query parameter",
+            "path": "path parameter",
+            "header": "header",
+            "cookie": "cookie",
+            "body": "body",
+        }[parts[0]]
         rest = ".".join(parts[1:])
         return f"{kind} {rest!r}" if rest else kind
     return ".".join(parts) or "request"
@@ -98,11 +103,13 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
-        out.append({
-            "loc": [p if isinstance(p, (str, int)) else str(p) for p in err.get("loc", ())],
-            "msg": str(err.get("msg", "invalid value")),
-            "type": str(err.get("type", "value_error")),
-        })
+        out.append(
+            {
+                "loc": [p if isinstance(p, (str, int)) else str(p) for p in err.get("loc", ())],
+                "msg": str(err.get("msg", "invalid value")),
+                "type": str(err.get("type", "value_error")),
+            }
+        )
     return out
 
 
@@ -153,14 +160,20 @@ class BodySizeLimitMiddleware:
     limit. ``exempt_prefixes`` lists path prefixes that are not limited.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 exempt_prefixes: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        exempt_prefixes: tuple[str, ...] = (),
+    ):
         self.app = app
         self.max_bytes = int(max_bytes)
         self.exempt_prefixes = tuple(exempt_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").startswith(self.exempt_prefixes or ("\0",)):
+        if scope["type"] != "http" or scope.get("path", "").startswith(
+            self.exempt_prefixes or ("\0",)
+        ):
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", ()):

@@ -37,8 +37,10 @@ ASSET_PACKAGES = {
 }
 """URL prefix under ``/assets/`` → folder inside ``node_modules`` that is served."""
 
-_JSON_ERROR = {"description": "JSON error", "content": {"application/json": {
-    "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+_JSON_ERROR = {
+    "description": "JSON error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
 """An error answer of an HTML route (JSON, not HTML)."""
 
 _html_cache: dict[tuple, tuple[bytes, bytes]] = {}
@@ -57,7 +59,9 @@ def map_languages() -> list[str]:
     except ImportError:
         pass
     locale_dir = Path(__file__).resolve().parent.parent / "geoquartier" / "maps" / "locale"
-    found = sorted(p.name for p in locale_dir.iterdir() if p.is_dir()) if locale_dir.is_dir() else []
+    found = (
+        sorted(p.name for p in locale_dir.iterdir() if p.is_dir()) if locale_dir.is_dir() else []
+    )
     return found or [DEFAULT_LANGUAGE]
 
 
@@ -75,17 +79,25 @@ def _quartier_rows() -> list[dict[str, Any]]:
         return []
     registry = deps.get_registry()
     rows = []
-    for rec, geom in zip(frame.drop(columns=frame.geometry.name).to_dict("records"), frame.geometry):
+    for rec, geom in zip(
+        frame.drop(columns=frame.geometry.name).to_dict("records"), frame.geometry, strict=True
+    ):
         spec = registry.get(str(rec["id"]))
-        rows.append({
-            "id": str(rec["id"]),
-            "name": str(rec.get("name") or rec["id"]),
-            "city": rec.get("city") if isinstance(rec.get("city"), str) else None,
-            "state": rec.get("state") if isinstance(rec.get("state"), str) else None,
-            "programme": rec.get("programme") if isinstance(rec.get("programme"), str) else None,
-            "mode": getattr(spec, "mode", None),
-            "bbox": [float(v) for v in geom.bounds] if geom is not None and not geom.is_empty else None,
-        })
+        rows.append(
+            {
+                "id": str(rec["id"]),
+                "name": str(rec.get("name") or rec["id"]),
+                "city": rec.get("city") if isinstance(rec.get("city"), str) else None,
+                "state": rec.get("state") if isinstance(rec.get("state"), str) else None,
+                "programme": rec.get("programme")
+                if isinstance(rec.get("programme"), str)
+                else None,
+                "mode": getattr(spec, "mode", None),
+                "bbox": [float(v) for v in geom.bounds]
+                if geom is not None and not geom.is_empty
+                else None,
+            }
+        )
     return rows
 
 
@@ -97,14 +109,30 @@ def quartiers(request: Request) -> QuartierList:
     for row in _quartier_rows():
         qid = row["id"]
         links = [
-            Link(href=f"{base}/quartiers/{qid}/map?lang={lang}", rel="map", type="text/html",
-                 title=f"map ({lang})")
+            Link(
+                href=f"{base}/quartiers/{qid}/map?lang={lang}",
+                rel="map",
+                type="text/html",
+                title=f"map ({lang})",
+            )
             for lang in map_languages()
         ]
-        links.append(Link(href=f"{base}/participate/{qid}", rel="participate", type="text/html",
-                          title="participation page"))
-        links.append(Link(href=f"{base}/collections/services/items?quartier={qid}", rel="items",
-                          type="application/geo+json", title="advisory services"))
+        links.append(
+            Link(
+                href=f"{base}/participate/{qid}",
+                rel="participate",
+                type="text/html",
+                title="participation page",
+            )
+        )
+        links.append(
+            Link(
+                href=f"{base}/collections/services/items?quartier={qid}",
+                rel="items",
+                type="application/geo+json",
+                title="advisory services",
+            )
+        )
         out.append(QuartierSummary(**row, links=links))
     return QuartierList(
         quartiers=out,
@@ -124,8 +152,15 @@ def _build_html(quartier_id: str, lang: str, profile: str, category: str | None)
         href += f"&category={category}"
     # the map builder takes the quartier's network itself (memoised in the process) and
     # skips it where the map has nothing to walk from or to
-    m = build_quartier_map(spec, lang=lang, profile=profile, category=category,
-                           store=deps.get_store(), annotations=annotations, language_href=href)
+    m = build_quartier_map(
+        spec,
+        lang=lang,
+        profile=profile,
+        category=category,
+        store=deps.get_store(),
+        annotations=annotations,
+        language_href=href,
+    )
     return map_html(m)
 
 
@@ -138,11 +173,18 @@ def _build_html(quartier_id: str, lang: str, profile: str, category: str | None)
 def quartier_map(
     request: Request,
     quartier_id: Annotated[str, PathParam(max_length=100, description="quartier slug, e.g. lauf")],
-    lang: Annotated[str, Query(max_length=10, description="language (ISO 639-1): de, en, tr, ro, bg")] = DEFAULT_LANGUAGE,
+    lang: Annotated[
+        str, Query(max_length=10, description="language (ISO 639-1): de, en, tr, ro, bg")
+    ] = DEFAULT_LANGUAGE,
     profile: Annotated[str, Query(max_length=30, description="walking profile")] = "standard",
-    category: Annotated[str | None, Query(
-        max_length=30, description="target of the walking-access layer (service or daily-needs "
-                                   "category); default the office")] = None,
+    category: Annotated[
+        str | None,
+        Query(
+            max_length=30,
+            description="target of the walking-access layer (service or daily-needs "
+            "category); default the office",
+        ),
+    ] = None,
 ) -> HTMLResponse:
     """The standalone HTML map of the quartier in the requested language (UTF-8).
 
@@ -159,11 +201,15 @@ def quartier_map(
     if profile not in profiles:
         raise api_error(422, f"unknown profile {profile!r}; known profiles: {', '.join(profiles)}")
     if category is not None and category not in ACCESS_CATEGORIES:
-        raise api_error(422, f"unknown category {category!r}; categories: {', '.join(ACCESS_CATEGORIES)}")
+        raise api_error(
+            422, f"unknown category {category!r}; categories: {', '.join(ACCESS_CATEGORIES)}"
+        )
     known = {row["id"] for row in _quartier_rows()}
     if quartier_id not in known or quartier_id not in deps.get_registry():
         listed = ", ".join(sorted(known)) or "none (import a quartier first)"
-        raise api_error(404, f"unknown quartier {quartier_id!r}; quartiers in the workspace: {listed}")
+        raise api_error(
+            404, f"unknown quartier {quartier_id!r}; quartiers in the workspace: {listed}"
+        )
     from api.participation import approved_version
 
     approved = approved_version()
@@ -199,6 +245,10 @@ def mount_assets(app: FastAPI) -> None:
     for prefix, folder in ASSET_PACKAGES.items():
         directory = root / folder
         if directory.is_dir():
-            app.mount(f"/assets/{prefix}", StaticFiles(directory=directory), name=f"assets-{prefix}")
+            app.mount(
+                f"/assets/{prefix}", StaticFiles(directory=directory), name=f"assets-{prefix}"
+            )
     if STATIC_DIR.is_dir():
-        app.mount("/assets/geoquartier", StaticFiles(directory=STATIC_DIR), name="assets-geoquartier")
+        app.mount(
+            "/assets/geoquartier", StaticFiles(directory=STATIC_DIR), name="assets-geoquartier"
+        )

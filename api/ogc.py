@@ -55,8 +55,15 @@ JSON = "application/json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 
 PUBLIC_LAYERS = (
-    "quartiers", "offices", "services", "pois", "stops", "measures", "events",
-    "population", "buildings",
+    "quartiers",
+    "offices",
+    "services",
+    "pois",
+    "stops",
+    "measures",
+    "events",
+    "population",
+    "buildings",
 )
 """Store layers published as collections (``addresses`` stays internal)."""
 
@@ -135,10 +142,18 @@ def _events_frame() -> Any:
 
 
 PARTICIPATION_SOURCES = (
-    CollectionSource("events", "Events", "participation events (Stadtteilwerkstatt, "
-                     "Stadtteilspaziergang, ...)", _events_frame),
-    CollectionSource("annotations", "Annotations", "residents' ideas, problems, praise and "
-                     "questions (approved only)", _approved_frame),
+    CollectionSource(
+        "events",
+        "Events",
+        "participation events (Stadtteilwerkstatt, Stadtteilspaziergang, ...)",
+        _events_frame,
+    ),
+    CollectionSource(
+        "annotations",
+        "Annotations",
+        "residents' ideas, problems, praise and questions (approved only)",
+        _approved_frame,
+    ),
 )
 """Collections from the participation workflow (always listed, possibly empty)."""
 
@@ -216,14 +231,18 @@ def _serialize(collection_id: str, frame: Any) -> _Serialized:
         geoms = shapely.to_geojson(frame.geometry.values) if len(frame) else []
         features: list[str] = []
         index: dict[str, int] = {}
-        for i, (rec, geom) in enumerate(zip(records, geoms)):
+        for i, (rec, geom) in enumerate(zip(records, geoms, strict=True)):
             props = {k: _jsonable(v) for k, v in rec.items()}
             fid = str(props.get("id", i))
             index.setdefault(fid, i)
             features.append(
-                '{"type":"Feature","id":' + json.dumps(fid, ensure_ascii=False)
-                + ',"geometry":' + (geom if geom is not None else "null")
-                + ',"properties":' + json.dumps(props, ensure_ascii=False, separators=(',', ':')) + "}"
+                '{"type":"Feature","id":'
+                + json.dumps(fid, ensure_ascii=False)
+                + ',"geometry":'
+                + (geom if geom is not None else "null")
+                + ',"properties":'
+                + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+                + "}"
             )
         bbox = None
         if len(frame) and not frame.geometry.is_empty.all():
@@ -253,7 +272,9 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
         minx, miny, _, maxx, maxy, _ = values
     else:
         minx, miny, maxx, maxy = values
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+    if not (
+        -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90
+    ):
         raise api_error(400, "bbox is outside -180..180 longitude / -90..90 latitude (CRS84)")
     if miny > maxy:
         raise api_error(400, "bbox min lat is larger than max lat")
@@ -289,7 +310,9 @@ def _datetime_mask(frame: Any, text: str) -> Any:
     if "start" not in frame.columns:
         return None  # layer without time: the parameter does not restrict it
     start = pd.to_datetime(frame["start"], utc=True, errors="coerce")
-    end = pd.to_datetime(frame["end"], utc=True, errors="coerce") if "end" in frame.columns else start
+    end = (
+        pd.to_datetime(frame["end"], utc=True, errors="coerce") if "end" in frame.columns else start
+    )
     end = end.fillna(start)
     mask = pd.Series(True, index=frame.index)
     if hi is not None:
@@ -306,7 +329,9 @@ def _property_mask(frame: Any, name: str, text: str) -> Any:
     column = frame[name]
     if column.dtype == object and any(isinstance(v, (list, tuple)) for v in column.head(50)):
         wanted = set(values)
-        return column.map(lambda v: isinstance(v, (list, tuple)) and bool(wanted & set(v))).to_numpy()
+        return column.map(
+            lambda v: isinstance(v, (list, tuple)) and bool(wanted & set(v))
+        ).to_numpy()
     if pd.api.types.is_bool_dtype(column.dtype):
         parsed = []
         for v in values:
@@ -364,15 +389,31 @@ def landing_page(request: Request) -> LandingPage:
         ),
         links=[
             Link(href=f"{base}/", rel="self", type=JSON, title="this document"),
-            Link(href=f"{base}/openapi.json", rel="service-desc", type=OPENAPI_JSON,
-                 title="the API definition"),
-            Link(href=f"{base}/docs", rel="service-doc", type="text/html",
-                 title="the API documentation"),
-            Link(href=f"{base}/conformance", rel="conformance", type=JSON,
-                 title="conformance classes"),
+            Link(
+                href=f"{base}/openapi.json",
+                rel="service-desc",
+                type=OPENAPI_JSON,
+                title="the API definition",
+            ),
+            Link(
+                href=f"{base}/docs",
+                rel="service-doc",
+                type="text/html",
+                title="the API documentation",
+            ),
+            Link(
+                href=f"{base}/conformance",
+                rel="conformance",
+                type=JSON,
+                title="conformance classes",
+            ),
             Link(href=f"{base}/collections", rel="data", type=JSON, title="the collections"),
-            Link(href=f"{base}/quartiers", rel="quartiers", type=JSON,
-                 title="the quartiers and their maps"),
+            Link(
+                href=f"{base}/quartiers",
+                rel="quartiers",
+                type=JSON,
+                title="the quartiers and their maps",
+            ),
         ],
     )
 
@@ -396,8 +437,12 @@ def _collection(base: str, source: CollectionSource) -> Collection:
         extent=extent,
         links=[
             Link(href=href, rel="self", type=JSON, title=source.title),
-            Link(href=f"{href}/items", rel="items", type=GEOJSON, title=f"{source.title} (GeoJSON)"),
-            Link(href=f"{href}/items?f=json", rel="items", type=JSON, title=f"{source.title} (JSON)"),
+            Link(
+                href=f"{href}/items", rel="items", type=GEOJSON, title=f"{source.title} (GeoJSON)"
+            ),
+            Link(
+                href=f"{href}/items?f=json", rel="items", type=JSON, title=f"{source.title} (JSON)"
+            ),
         ],
         crs=[CRS84],
     )
@@ -413,12 +458,17 @@ def collections(request: Request) -> Collections:
     )
 
 
-CollectionId = Annotated[str, Path(description="the collection (layer) name, e.g. services",
-                                   max_length=64)]
+CollectionId = Annotated[
+    str, Path(description="the collection (layer) name, e.g. services", max_length=64)
+]
 
 
-@router.get("/collections/{collection_id}", response_model=Collection, responses=OGC_ERRORS,
-            summary="Describe a collection")
+@router.get(
+    "/collections/{collection_id}",
+    response_model=Collection,
+    responses=OGC_ERRORS,
+    summary="Describe a collection",
+)
 def collection(request: Request, collection_id: CollectionId) -> Collection:
     """One collection: title, description, extent and links to its items."""
     return _collection(_base(request), _source_or_404(collection_id))
@@ -433,18 +483,35 @@ def collection(request: Request, collection_id: CollectionId) -> Collection:
 def items(
     request: Request,
     collection_id: CollectionId,
-    bbox: Annotated[str | None, Query(
-        description="min lon,min lat,max lon,max lat (CRS84 degrees)",
-        examples=["11.25,49.50,11.31,49.53"], max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, description=f"page size (at most {MAX_LIMIT})")] = DEFAULT_LIMIT,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="min lon,min lat,max lon,max lat (CRS84 degrees)",
+            examples=["11.25,49.50,11.31,49.53"],
+            max_length=200,
+        ),
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, description=f"page size (at most {MAX_LIMIT})")
+    ] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=10**9, description="features to skip")] = 0,
-    datetime_: Annotated[str | None, Query(
-        alias="datetime", max_length=100,
-        description="instant or interval start/end (.. for open); layers with start/end only")] = None,
+    datetime_: Annotated[
+        str | None,
+        Query(
+            alias="datetime",
+            max_length=100,
+            description="instant or interval start/end (.. for open); layers with start/end only",
+        ),
+    ] = None,
     f: FormatParam = None,
     quartier: Annotated[str | None, Query(max_length=200, description="quartier slug(s)")] = None,
-    category: Annotated[str | None, Query(max_length=200, description="category (services, pois)")] = None,
-    kind: Annotated[str | None, Query(max_length=200, description="kind (offices, measures, events, annotations)")] = None,
+    category: Annotated[
+        str | None, Query(max_length=200, description="category (services, pois)")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        Query(max_length=200, description="kind (offices, measures, events, annotations)"),
+    ] = None,
     status: Annotated[str | None, Query(max_length=200, description="status (measures)")] = None,
 ) -> Response:
     """A page of features as GeoJSON, with ``numberMatched``, ``numberReturned`` and links.
@@ -461,7 +528,11 @@ def items(
         from shapely.geometry import box
 
         minx, miny, maxx, maxy = _parse_bbox(bbox)
-        hits = frame.sindex.query(box(minx, miny, maxx, maxy), predicate="intersects") if len(frame) else []
+        hits = (
+            frame.sindex.query(box(minx, miny, maxx, maxy), predicate="intersects")
+            if len(frame)
+            else []
+        )
         bbox_mask = np.zeros(len(frame), dtype=bool)
         bbox_mask[np.asarray(hits, dtype=int)] = True
         mask &= bbox_mask
@@ -489,31 +560,61 @@ def items(
 
     selected = np.flatnonzero(mask)
     limit = min(limit, MAX_LIMIT)
-    page = selected[offset: offset + limit]
+    page = selected[offset : offset + limit]
     matched, returned = len(selected), len(page)
 
     media = _media_type(request, f)
     links = [Link(href=str(request.url), rel="self", type=media, title="this page")]
     alternate = GEOJSON if media == JSON else JSON
-    links.append(Link(
-        href=str(request.url.include_query_params(f="json" if alternate == JSON else "geojson")),
-        rel="alternate", type=alternate, title="this page as " + alternate))
+    links.append(
+        Link(
+            href=str(
+                request.url.include_query_params(f="json" if alternate == JSON else "geojson")
+            ),
+            rel="alternate",
+            type=alternate,
+            title="this page as " + alternate,
+        )
+    )
     if offset + returned < matched:
-        links.append(Link(href=str(request.url.include_query_params(offset=offset + limit, limit=limit)),
-                          rel="next", type=media, title="next page"))
+        links.append(
+            Link(
+                href=str(request.url.include_query_params(offset=offset + limit, limit=limit)),
+                rel="next",
+                type=media,
+                title="next page",
+            )
+        )
     if offset > 0:
-        links.append(Link(href=str(request.url.include_query_params(offset=max(0, offset - limit), limit=limit)),
-                          rel="prev", type=media, title="previous page"))
-    links.append(Link(href=f"{_base(request)}/collections/{collection_id}", rel="collection",
-                      type=JSON, title="the collection"))
+        links.append(
+            Link(
+                href=str(
+                    request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
+                ),
+                rel="prev",
+                type=media,
+                title="previous page",
+            )
+        )
+    links.append(
+        Link(
+            href=f"{_base(request)}/collections/{collection_id}",
+            rel="collection",
+            type=JSON,
+            title="the collection",
+        )
+    )
 
     features = ",".join(serialized.features[i] for i in page)
-    tail = json.dumps({
-        "numberMatched": matched,
-        "numberReturned": returned,
-        "timeStamp": _iso_now(),
-        "links": [link.model_dump(exclude_none=True) for link in links],
-    }, ensure_ascii=False)
+    tail = json.dumps(
+        {
+            "numberMatched": matched,
+            "numberReturned": returned,
+            "timeStamp": _iso_now(),
+            "links": [link.model_dump(exclude_none=True) for link in links],
+        },
+        ensure_ascii=False,
+    )
     body = '{"type":"FeatureCollection","features":[' + features + "]," + tail[1:]
     return Response(content=body.encode("utf-8"), media_type=media)
 

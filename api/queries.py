@@ -46,12 +46,21 @@ of every request slowed by all the others)."""
 
 QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
     200: {"content": {GEOJSON: {}}, "description": "GeoJSON (EPSG:4326)"},
-    422: {"model": ErrorBody, "description": "invalid parameter, or a point outside every quartier"},
+    422: {
+        "model": ErrorBody,
+        "description": "invalid parameter, or a point outside every quartier",
+    },
 }
 
-Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, description="longitude (WGS84 degrees)")]
-Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude (WGS84 degrees)")]
-ProfileParam = Annotated[str, Query(max_length=30, description="walking profile: standard, senior, wheelchair")]
+Lon = Annotated[
+    float, Query(ge=-180, le=180, allow_inf_nan=False, description="longitude (WGS84 degrees)")
+]
+Lat = Annotated[
+    float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude (WGS84 degrees)")
+]
+ProfileParam = Annotated[
+    str, Query(max_length=30, description="walking profile: standard, senior, wheelchair")
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -127,7 +136,9 @@ def _route(network, origin: tuple[float, float], destination: tuple[float, float
     """
     from geoquartier.mobility import route as mobility_route
 
-    return _route_feature(mobility_route(network, origin, destination, profile=profile), network, profile)
+    return _route_feature(
+        mobility_route(network, origin, destination, profile=profile), network, profile
+    )
 
 
 def _route_feature(result, network, profile) -> dict:
@@ -172,7 +183,9 @@ def _opening_hours(expression: str, state: str):
     return OpeningHours(expression, state)
 
 
-def _hours(expression: Any, state: str, at: datetime) -> tuple[bool | None, datetime | None, datetime | None]:
+def _hours(
+    expression: Any, state: str, at: datetime
+) -> tuple[bool | None, datetime | None, datetime | None]:
     """(open at ``at``, next opening (``at`` if open), next closing if open) for an expression."""
     if not isinstance(expression, str) or not expression.strip():
         return None, None, None
@@ -190,13 +203,24 @@ def _hours(expression: Any, state: str, at: datetime) -> tuple[bool | None, date
 # Routes
 
 
-@router.get("/isochrone", response_model=IsochroneCollection, responses=QUERY_ERRORS,
-            summary="Area reachable on foot")
+@router.get(
+    "/isochrone",
+    response_model=IsochroneCollection,
+    responses=QUERY_ERRORS,
+    summary="Area reachable on foot",
+)
 def isochrone(
     lon: Lon,
     lat: Lat,
-    minutes: Annotated[float, Query(gt=0, le=MAX_MINUTES, allow_inf_nan=False,
-                                    description=f"walking time in minutes (at most {MAX_MINUTES:g})")] = 10,
+    minutes: Annotated[
+        float,
+        Query(
+            gt=0,
+            le=MAX_MINUTES,
+            allow_inf_nan=False,
+            description=f"walking time in minutes (at most {MAX_MINUTES:g})",
+        ),
+    ] = 10,
     profile: ProfileParam = "standard",
 ) -> JSONResponse:
     """The area reachable from the point within ``minutes`` at the profile's speed (GeoJSON)."""
@@ -207,8 +231,11 @@ def isochrone(
     network = _network(match)
     result = isochrones(network, _gdf_point(lon, lat), minutes=[minutes], profile=prof)
     if result.attrs.get("off_network"):  # isochrones() lists off-network points in attrs
-        raise api_error(422, f"the point ({lon:.6f}, {lat:.6f}) is too far from any way usable "
-                             f"with the profile {prof.name!r}")
+        raise api_error(
+            422,
+            f"the point ({lon:.6f}, {lat:.6f}) is too far from any way usable "
+            f"with the profile {prof.name!r}",
+        )
     features = json_features(result)
     body = {
         "type": "FeatureCollection",
@@ -227,22 +254,37 @@ def json_features(gdf) -> list[dict]:
 
     out = []
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    for rec, geom in zip(gdf[columns].to_dict("records"), gdf.geometry):
-        out.append({
-            "type": "Feature",
-            "geometry": json_geometry(geom),
-            "properties": {k: _jsonable(v) for k, v in rec.items()},
-        })
+    for rec, geom in zip(gdf[columns].to_dict("records"), gdf.geometry, strict=True):
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": json_geometry(geom),
+                "properties": {k: _jsonable(v) for k, v in rec.items()},
+            }
+        )
     return out
 
 
-@router.get("/route", response_model=RouteFeature, responses=QUERY_ERRORS,
-            summary="Walking route between two points")
+@router.get(
+    "/route",
+    response_model=RouteFeature,
+    responses=QUERY_ERRORS,
+    summary="Walking route between two points",
+)
 def route(
-    from_: Annotated[str, Query(alias="from", max_length=100, description="start as 'lon,lat'",
-                                examples=["11.2790,49.5110"])],
-    to: Annotated[str, Query(max_length=100, description="destination as 'lon,lat'",
-                             examples=["11.2840,49.5080"])],
+    from_: Annotated[
+        str,
+        Query(
+            alias="from",
+            max_length=100,
+            description="start as 'lon,lat'",
+            examples=["11.2790,49.5110"],
+        ),
+    ],
+    to: Annotated[
+        str,
+        Query(max_length=100, description="destination as 'lon,lat'", examples=["11.2840,49.5080"]),
+    ],
     profile: ProfileParam = "standard",
 ) -> JSONResponse:
     """The shortest walking route (LineString) with ``distance_m``, ``walk_min`` and streets."""
@@ -252,8 +294,11 @@ def route(
     match = _quartier_for(*origin, what="the start")
     other = _quartier_for(*destination, what="the destination")
     if other.id != match.id:
-        raise api_error(422, f"start and destination lie in different quartiers "
-                             f"({match.id!r}, {other.id!r}); routes stay inside one quartier")
+        raise api_error(
+            422,
+            f"start and destination lie in different quartiers "
+            f"({match.id!r}, {other.id!r}); routes stay inside one quartier",
+        )
     network = _network(match)
     with _walk_lock:
         feature = _route(network, origin, destination, prof)
@@ -261,16 +306,28 @@ def route(
     return JSONResponse(feature, media_type=GEOJSON)
 
 
-@router.get("/services/nearest", response_model=NearestServices, responses=QUERY_ERRORS,
-            summary="Nearest advisory services by walking time")
+@router.get(
+    "/services/nearest",
+    response_model=NearestServices,
+    responses=QUERY_ERRORS,
+    summary="Nearest advisory services by walking time",
+)
 def services_nearest(
     lon: Lon,
     lat: Lat,
-    category: Annotated[str | None, Query(max_length=30, description="service category, e.g. debt")] = None,
-    language: Annotated[str | None, Query(max_length=10,
-                                          description="ISO 639-1 code the service must offer, e.g. tr")] = None,
-    open_at: Annotated[datetime | None, Query(
-        description="when the resident wants to go (ISO 8601; naive = Europe/Berlin); default now")] = None,
+    category: Annotated[
+        str | None, Query(max_length=30, description="service category, e.g. debt")
+    ] = None,
+    language: Annotated[
+        str | None,
+        Query(max_length=10, description="ISO 639-1 code the service must offer, e.g. tr"),
+    ] = None,
+    open_at: Annotated[
+        datetime | None,
+        Query(
+            description="when the resident wants to go (ISO 8601; naive = Europe/Berlin); default now"
+        ),
+    ] = None,
     profile: ProfileParam = "standard",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="how many services")] = 5,
 ) -> JSONResponse:
@@ -285,11 +342,15 @@ def services_nearest(
 
     prof = _profile(profile)
     if category is not None and category not in SERVICE_CATEGORIES:
-        raise api_error(422, f"unknown category {category!r}; categories: {', '.join(SERVICE_CATEGORIES)}")
+        raise api_error(
+            422, f"unknown category {category!r}; categories: {', '.join(SERVICE_CATEGORIES)}"
+        )
     if language is not None:
         language = language.strip().lower()
         if not (len(language) == 2 and language.isascii() and language.isalpha()):
-            raise api_error(422, f"language must be an ISO 639-1 code such as 'tr', got {language!r}")
+            raise api_error(
+                422, f"language must be an ISO 639-1 code such as 'tr', got {language!r}"
+            )
     try:
         at = _local(open_at)
     except (OverflowError, ValueError):
@@ -308,16 +369,23 @@ def services_nearest(
             try:
                 tree = route_tree(network, (lon, lat), lonlat, prof, k=limit)
             except GeoquartierError as exc:  # the resident's point is off the network
-                raise api_error(422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}): {exc}") from None
+                raise api_error(
+                    422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}): {exc}"
+                ) from None
             walk_min = [round(float(w), 2) for w in tree.walk_min]  # as the answer shows it
             reachable = np.flatnonzero(np.isfinite(tree.walk_min))
             if not len(reachable):
-                raise api_error(422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}) with profile "
-                                     f"{prof.name!r}: every matching service is off the network or unreachable")
-            ranked = sorted(reachable.tolist(), key=lambda i: (walk_min[i], str(records[i]["id"])))[:limit]
+                raise api_error(
+                    422,
+                    f"no service reachable on foot from ({lon:.6f}, {lat:.6f}) with profile "
+                    f"{prof.name!r}: every matching service is off the network or unreachable",
+                )
+            ranked = sorted(reachable.tolist(), key=lambda i: (walk_min[i], str(records[i]["id"])))[
+                :limit
+            ]
             walks = [_route_feature(r, network, prof) for r in tree.routes(ranked)]
         registry = deps.get_registry()
-        for rank, (i, walk) in enumerate(zip(ranked, walks), start=1):
+        for rank, (i, walk) in enumerate(zip(ranked, walks, strict=True), start=1):
             rec = records[i]
             spec = registry.get(str(rec.get("quartier")))
             state = getattr(spec, "state", match.state) if spec is not None else match.state
@@ -354,8 +422,11 @@ def _candidates(services, quartier: str, category: str | None, language: str | N
     if category is not None:
         mask &= (services["category"].astype(str) == category).to_numpy()
     if language is not None:
-        mask &= services["languages"].map(
-            lambda v: isinstance(v, (list, tuple)) and language in v).to_numpy(dtype=bool)
+        mask &= (
+            services["languages"]
+            .map(lambda v: isinstance(v, (list, tuple)) and language in v)
+            .to_numpy(dtype=bool)
+        )
     chosen = services[mask]
     records = chosen.drop(columns=chosen.geometry.name).to_dict("records")
     geoms = list(chosen.geometry.to_numpy())
@@ -371,8 +442,18 @@ def _service_feature(rank: int, rec: dict, geom, walk: dict, state: str, at: dat
 
     open_now, next_opening, closes_at = _hours(rec.get("opening_hours"), state, at)
     props: dict[str, Any] = {"rank": rank}
-    for key in ("id", "name", "category", "languages", "operator", "address", "phone",
-                "opening_hours", "wheelchair", "quartier"):
+    for key in (
+        "id",
+        "name",
+        "category",
+        "languages",
+        "operator",
+        "address",
+        "phone",
+        "opening_hours",
+        "wheelchair",
+        "quartier",
+    ):
         props[key] = _jsonable(rec.get(key))
     props["distance_m"] = walk["properties"]["distance_m"]
     props["walk_min"] = walk["properties"]["walk_min"]
@@ -381,4 +462,9 @@ def _service_feature(rank: int, rec: dict, geom, walk: dict, state: str, at: dat
     props["closes_at"] = closes_at.isoformat() if closes_at is not None else None
     props["estimate"] = walk["properties"]["estimate"]
     props["route"] = walk
-    return {"type": "Feature", "id": props["id"], "geometry": json_geometry(geom), "properties": props}
+    return {
+        "type": "Feature",
+        "id": props["id"],
+        "geometry": json_geometry(geom),
+        "properties": props,
+    }

@@ -75,20 +75,34 @@ def facilities_for(place, folder, net):
     if place == "lauf":
         import osmnx as ox
 
-        raw = ox.features_from_xml(data_dir() / folder / f"{folder}_osm.osm.bz2", tags={"amenity": True})
+        raw = ox.features_from_xml(
+            data_dir() / folder / f"{folder}_osm.osm.bz2", tags={"amenity": True}
+        )
         raw = raw.reset_index()
         raw = raw[raw["amenity"].isin(LAUF_CATEGORIES)].sort_values("id")
         raw = raw.groupby("amenity", group_keys=False).head(20)
-        pts = gpd.GeoSeries(raw.geometry.to_crs("EPSG:25832").representative_point(), crs="EPSG:25832")
-        return gpd.GeoDataFrame({"id": [f"{e}/{i}" for e, i in zip(raw["element"], raw["id"])],
-                                 "category": raw["amenity"].to_numpy()},
-                                geometry=pts.to_crs("EPSG:4326").values, crs="EPSG:4326")
+        pts = gpd.GeoSeries(
+            raw.geometry.to_crs("EPSG:25832").representative_point(), crs="EPSG:25832"
+        )
+        return gpd.GeoDataFrame(
+            {
+                "id": [f"{e}/{i}" for e, i in zip(raw["element"], raw["id"], strict=True)],
+                "category": raw["amenity"].to_numpy(),
+            },
+            geometry=pts.to_crs("EPSG:4326").values,
+            crs="EPSG:4326",
+        )
     rng = np.random.default_rng(2026)
     edges = rng.choice(net.n_edges, 100, replace=False)
     pts = shapely.line_interpolate_point(net.edge_geometry[edges], 0.5, normalized=True)
-    return gpd.GeoDataFrame({"id": [f"f{i}" for i in range(100)],
-                             "category": [f"category{i // 20 + 1}" for i in range(100)]},
-                            geometry=pts, crs="EPSG:25832").to_crs("EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "id": [f"f{i}" for i in range(100)],
+            "category": [f"category{i // 20 + 1}" for i in range(100)],
+        },
+        geometry=pts,
+        crs="EPSG:25832",
+    ).to_crs("EPSG:4326")
 
 
 def buildings_for(place, folder):
@@ -96,10 +110,15 @@ def buildings_for(place, folder):
         return None
     import osmnx as ox
 
-    raw = ox.features_from_xml(data_dir() / folder / f"{folder}_osm.osm.bz2", tags={"building": True})
+    raw = ox.features_from_xml(
+        data_dir() / folder / f"{folder}_osm.osm.bz2", tags={"building": True}
+    )
     raw = raw[raw.geometry.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index()
-    return gpd.GeoDataFrame({"id": [f"{e}/{i}" for e, i in zip(raw["element"], raw["id"])]},
-                            geometry=raw.geometry.values, crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"id": [f"{e}/{i}" for e, i in zip(raw["element"], raw["id"], strict=True)]},
+        geometry=raw.geometry.values,
+        crs="EPSG:4326",
+    )
 
 
 def networkx_nearest(G, source_nodes_by_cat):
@@ -118,7 +137,9 @@ def osmnx_recipe(Gp, centers, budgets, buff=BUFFER_M):
         for budget in budgets:
             sub = nx.ego_graph(Gp, center, radius=budget, distance="length")
             node_points = [Point((d["x"], d["y"])) for _, d in sub.nodes(data=True)]
-            nodes_gdf = gpd.GeoDataFrame({"id": list(sub.nodes)}, geometry=node_points).set_index("id")
+            nodes_gdf = gpd.GeoDataFrame({"id": list(sub.nodes)}, geometry=node_points).set_index(
+                "id"
+            )
             lines = []
             for u, v in sub.edges():
                 f = nodes_gdf.loc[u].geometry
@@ -160,7 +181,9 @@ def accuracy(net, facilities, polygons_25832):
     for j in range(len(seeds)):
         d = np.minimum(res.dist[j, u] + frac * length, res.dist[j, v] + (1 - frac) * length)
         same = edge == seeds.edge[j]
-        d[same] = np.minimum(d[same], seeds.access_m[j] + np.abs(frac[same] - seeds.fraction[j]) * length[same])
+        d[same] = np.minimum(
+            d[same], seeds.access_m[j] + np.abs(frac[same] - seeds.fraction[j]) * length[same]
+        )
         for minutes in MINUTES:
             poly = polygons_25832[k]
             k += 1
@@ -176,10 +199,13 @@ def accuracy(net, facilities, polygons_25832):
             suspects = np.flatnonzero(beyond & inside)
             if len(suspects):
                 # excused when within the buffer width of a part of a way reached in time
-                reached = (d <= budget)
+                reached = d <= budget
                 tree = shapely.STRtree(shapely.points(x[reached], y[reached]))
-                hit = tree.query(shapely.points(x[suspects], y[suspects]), predicate="dwithin",
-                                 distance=BUFFER_M + 10.0)
+                hit = tree.query(
+                    shapely.points(x[suspects], y[suspects]),
+                    predicate="dwithin",
+                    distance=BUFFER_M + 10.0,
+                )
                 excused = np.zeros(len(suspects), dtype=bool)
                 excused[hit[0]] = True
                 bad = int((~excused).sum())
@@ -196,8 +222,15 @@ def run_place(key, skip_pandana, rows):
     print(f"# {label}: building the OSMnx graph ...", flush=True)
     t_graph, G = timed(lambda: graph_from_osm_file(walk))
     t_conv, net = timed(lambda: WalkNetwork.from_graph(G, source=str(walk)))
-    rows.append((label, f"network build ({net.n_nodes:,} nodes, {2 * net.n_edges:,} directed edges)",
-                 t_graph + t_conv, "ox.graph_from_xml", t_graph))
+    rows.append(
+        (
+            label,
+            f"network build ({net.n_nodes:,} nodes, {2 * net.n_edges:,} directed edges)",
+            t_graph + t_conv,
+            "ox.graph_from_xml",
+            t_graph,
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp:
         npz = net.save(Path(tmp) / "net.npz")
         graphml = Path(tmp) / "net.graphml"
@@ -210,11 +243,18 @@ def run_place(key, skip_pandana, rows):
 
     facilities = facilities_for(key, folder, net)
     cats = sorted(facilities["category"].unique())
-    origins = gpd.GeoDataFrame({"id": net.node_osmid},
-                               geometry=gpd.points_from_xy(net.node_x, net.node_y), crs="EPSG:25832"
-                               ).to_crs("EPSG:4326")
-    fac_nodes = ox.distance.nearest_nodes(G, facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy())
-    by_cat = {c: [fac_nodes[i] for i in np.flatnonzero(facilities["category"].to_numpy() == c)] for c in cats}
+    origins = gpd.GeoDataFrame(
+        {"id": net.node_osmid},
+        geometry=gpd.points_from_xy(net.node_x, net.node_y),
+        crs="EPSG:25832",
+    ).to_crs("EPSG:4326")
+    fac_nodes = ox.distance.nearest_nodes(
+        G, facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()
+    )
+    by_cat = {
+        c: [fac_nodes[i] for i in np.flatnonzero(facilities["category"].to_numpy() == c)]
+        for c in cats
+    }
 
     t_prep, _ = timed(lambda: nearest_facilities(net, origins.head(10), facilities))
     rows.append((label, "one-time preparation (routable graph, spatial index)", t_prep, "", None))
@@ -222,13 +262,34 @@ def run_place(key, skip_pandana, rows):
     t_ours, _ = timed(lambda: nearest_facilities(net, None, facilities), repeat=3)
     t_nx, _ = timed(lambda: networkx_nearest(G, by_cat))
     task = f"nearest facility, {len(cats)} categories, {len(facilities)} facilities, all nodes"
-    rows.append((label, task + ": node_distances (distance per node, as networkx gives)", t_nd,
-                 "networkx multi_source_dijkstra_path_length", t_nx))
-    rows.append((label, task + ": nearest_facilities(origins=None) (GeoDataFrame, facility ids)", t_ours,
-                 "networkx multi_source_dijkstra_path_length", t_nx))
+    rows.append(
+        (
+            label,
+            task + ": node_distances (distance per node, as networkx gives)",
+            t_nd,
+            "networkx multi_source_dijkstra_path_length",
+            t_nx,
+        )
+    )
+    rows.append(
+        (
+            label,
+            task + ": nearest_facilities(origins=None) (GeoDataFrame, facility ids)",
+            t_ours,
+            "networkx multi_source_dijkstra_path_length",
+            t_nx,
+        )
+    )
     t_pts, _ = timed(lambda: nearest_facilities(net, origins, facilities), repeat=3)
-    rows.append((label, task + ": nearest_facilities, nodes given as points (snapped)", t_pts,
-                 "networkx multi_source_dijkstra_path_length", t_nx))
+    rows.append(
+        (
+            label,
+            task + ": nearest_facilities, nodes given as points (snapped)",
+            t_pts,
+            "networkx multi_source_dijkstra_path_length",
+            t_nx,
+        )
+    )
     if not skip_pandana:
         try:
             import pandana  # noqa: F401
@@ -245,8 +306,15 @@ def run_place(key, skip_pandana, rows):
                 return out
 
             t_pd, _ = timed(pd_run)
-            rows.append((label, task + ": node_distances", t_nd,
-                         f"pandana nearest_pois (+{t_pd_prep:.2f} s preprocessing)", t_pd))
+            rows.append(
+                (
+                    label,
+                    task + ": node_distances",
+                    t_nd,
+                    f"pandana nearest_pois (+{t_pd_prep:.2f} s preprocessing)",
+                    t_pd,
+                )
+            )
         except ImportError:
             rows.append((label, task, t_ours, "pandana not installed", None))
 
@@ -261,47 +329,80 @@ def run_place(key, skip_pandana, rows):
             return {c: [d[c].get(n) for n in b_nodes] for c in cats}
 
         t_bnx, _ = timed(nx_buildings)
-        rows.append((label, f"nearest facility, all {len(buildings):,} buildings", t_b,
-                     "networkx multi_source_dijkstra_path_length (node-snapped)", t_bnx))
+        rows.append(
+            (
+                label,
+                f"nearest facility, all {len(buildings):,} buildings",
+                t_b,
+                "networkx multi_source_dijkstra_path_length (node-snapped)",
+                t_bnx,
+            )
+        )
 
     # isochrones: 20 facilities × 5/10/15 min
     iso_fac = facilities.iloc[np.linspace(0, len(facilities) - 1, 20).astype(int)]
     edge_cells(net, BUFFER_M)  # warm the caches (shown in the one-time rows)
 
     def prepare():
-        for cache_key in [k for k in net._cache if isinstance(k, tuple) and k[0] in ("edge_buffers", "edge_cells")]:
+        for cache_key in [
+            k for k in net._cache if isinstance(k, tuple) and k[0] in ("edge_buffers", "edge_cells")
+        ]:
             del net._cache[cache_key]
         return edge_cells(net, BUFFER_M)
 
     t_pre, _ = timed(prepare)
-    rows.append((label, "one-time preparation (edge buffers and their unions per 150 m cell, for isochrones)",
-                 t_pre, "", None))
+    rows.append(
+        (
+            label,
+            "one-time preparation (edge buffers and their unions per 150 m cell, for isochrones)",
+            t_pre,
+            "",
+            None,
+        )
+    )
     isochrones(net, iso_fac.head(2), MINUTES, dissolve=False)
     t_iso, iso = timed(lambda: isochrones(net, iso_fac, MINUTES, dissolve=False), repeat=3)
     print(f"# {label}: OSMnx isochrone recipe ...", flush=True)
     Gp = ox.project_graph(G, to_crs="EPSG:25832")
     iso_m = iso_fac.to_crs("EPSG:25832")
-    centers = ox.distance.nearest_nodes(Gp, iso_m.geometry.x.to_numpy(), iso_m.geometry.y.to_numpy())
+    centers = ox.distance.nearest_nodes(
+        Gp, iso_m.geometry.x.to_numpy(), iso_m.geometry.y.to_numpy()
+    )
     budgets = [m * SPEED for m in MINUTES]
     t_recipe, recipe = timed(lambda: osmnx_recipe(Gp, centers, budgets))
     ours_acc = accuracy(net, iso_fac, list(iso.to_crs("EPSG:25832").geometry.values))
     base_acc = accuracy(net, iso_fac, recipe)
-    rows.append((label, f"isochrones 20 facilities × 5/10/15 min; accuracy {ours_acc[0]:.1%} / {ours_acc[1]:.1%}",
-                 t_iso, f"OSMnx recipe (ego_graph + buffers); accuracy {base_acc[0]:.1%} / {base_acc[1]:.1%}",
-                 t_recipe))
+    rows.append(
+        (
+            label,
+            f"isochrones 20 facilities × 5/10/15 min; accuracy {ours_acc[0]:.1%} / {ours_acc[1]:.1%}",
+            t_iso,
+            f"OSMnx recipe (ego_graph + buffers); accuracy {base_acc[0]:.1%} / {base_acc[1]:.1%}",
+            t_recipe,
+        )
+    )
     t_diss, _ = timed(lambda: isochrones(net, iso_fac, MINUTES, dissolve=True), repeat=3)
-    rows.append((label, "isochrones 20 facilities × 5/10/15 min, dissolved per threshold", t_diss, "", None))
+    rows.append(
+        (label, "isochrones 20 facilities × 5/10/15 min, dissolved per threshold", t_diss, "", None)
+    )
 
 
 def pandana_network(G):
     import pandana
     import pandas as pd
 
-    nodes = pd.DataFrame({"x": [d["x"] for _, d in G.nodes(data=True)],
-                          "y": [d["y"] for _, d in G.nodes(data=True)]}, index=list(G.nodes))
-    u, v, w = zip(*[(a, b, d["length"]) for a, b, d in G.edges(data=True)])
+    nodes = pd.DataFrame(
+        {
+            "x": [d["x"] for _, d in G.nodes(data=True)],
+            "y": [d["y"] for _, d in G.nodes(data=True)],
+        },
+        index=list(G.nodes),
+    )
+    u, v, w = zip(*[(a, b, d["length"]) for a, b, d in G.edges(data=True)], strict=True)
     edges = pd.DataFrame({"from": u, "to": v, "length": w})
-    return pandana.Network(nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["length"]], twoway=False)
+    return pandana.Network(
+        nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["length"]], twoway=False
+    )
 
 
 def main():
@@ -320,9 +421,11 @@ def main():
         base_s = f"{base:.3f}" if base is not None else ""
         print(f"| {place} | {task} | {ours:.3f} | {base_name} | {base_s} | {ratio} |")
     print()
-    print("Accuracy: share of 10 m samples within the time that lie inside the polygon / share of "
-          "samples more than one minute beyond it that lie outside (or within 25 m + 10 m sample "
-          "spacing of a reached point).")
+    print(
+        "Accuracy: share of 10 m samples within the time that lie inside the polygon / share of "
+        "samples more than one minute beyond it that lie outside (or within 25 m + 10 m sample "
+        "spacing of a reached point)."
+    )
 
 
 if __name__ == "__main__":

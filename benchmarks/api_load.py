@@ -99,15 +99,32 @@ def _origins(gpkg: Path, n: int, seed: int = 7) -> list[tuple[float, float]]:
 def _start_server(gpkg: Path, db: Path, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = dict(os.environ)
-    env.update({
-        "GEOQUARTIER_WORKSPACE": str(gpkg),
-        "GEOQUARTIER_PARTICIPATION_DB": str(db),
-        "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": "0",  # load test on a closed machine
-    })
+    env.update(
+        {
+            "GEOQUARTIER_WORKSPACE": str(gpkg),
+            "GEOQUARTIER_PARTICIPATION_DB": str(db),
+            "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": "0",  # load test on a closed machine
+        }
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -145,9 +162,11 @@ class Connection:
         for attempt in (0, 1):
             if self.writer is None:
                 await self._open()
-            head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                    f"Accept: */*\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
+            head = (
+                f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Accept: */*\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode("ascii")
             try:
                 self.writer.write(head + body)
                 await self.writer.drain()
@@ -185,8 +204,15 @@ class Connection:
         return status, size
 
 
-async def _load(host: str, port: int, name: str, make_request, concurrency: int,
-                seconds: float, max_requests: int) -> Result:
+async def _load(
+    host: str,
+    port: int,
+    name: str,
+    make_request,
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+) -> Result:
     result = Result(name)
     stop_at = time.perf_counter() + seconds
     issued = 0
@@ -218,9 +244,15 @@ async def _load(host: str, port: int, name: str, make_request, concurrency: int,
     return result
 
 
-def _scenarios(origins: list[tuple[float, float]], n_buildings: int, quartier_point,
-               concurrency: int, workers: int) -> list:
+def _scenarios(
+    origins: list[tuple[float, float]],
+    n_buildings: int,
+    quartier_point,
+    concurrency: int,
+    workers: int,
+) -> list:
     """(name, request maker, concurrent clients) of every scenario; the baseline first."""
+
     def conformance(rng):
         return "GET", "/conformance", b""
 
@@ -242,8 +274,10 @@ def _scenarios(origins: list[tuple[float, float]], n_buildings: int, quartier_po
     def submit(rng):
         lon, lat = quartier_point
         body = {
-            "geometry": {"type": "Point", "coordinates": [lon + rng.uniform(-5e-4, 5e-4),
-                                                          lat + rng.uniform(-5e-4, 5e-4)]},
+            "geometry": {
+                "type": "Point",
+                "coordinates": [lon + rng.uniform(-5e-4, 5e-4), lat + rng.uniform(-5e-4, 5e-4)],
+            },
             "kind": rng.choice(["idea", "problem", "praise", "question"]),
             "text": "Mehr Bänke am Weg zur Pegnitz – Lastprobe",
             "language": "de",
@@ -319,8 +353,9 @@ def main() -> None:
         office = store.read("offices", quartier="lauf").geometry.iloc[0]
         process, base = _start_server(gpkg, db, args.workers, root / "uvicorn.log")
         try:
-            scenarios = _scenarios(origins, n_buildings, (office.x, office.y), args.concurrency,
-                                   args.workers)
+            scenarios = _scenarios(
+                origins, n_buildings, (office.x, office.y), args.concurrency, args.workers
+            )
             run = _run(base, scenarios, args.seconds, args.max_requests)
             try:
                 import uvloop
@@ -341,23 +376,31 @@ def main() -> None:
         rows = pstore.count_annotations(quartier="lauf", status="pending")
         ids = {a["id"] for a in pstore.list_annotations(quartier="lauf")}
 
-    print(f"\nAPI load on 127.0.0.1: {args.workers} uvicorn worker(s), {args.concurrency} concurrent "
-          f"clients, {args.seconds:g} s per scenario, {os.cpu_count()} CPU cores; baseline: "
-          f"GET /conformance in the same run; load average before/after the run "
-          f"{' '.join(f'{v:.1f}' for v in start_load)} / {' '.join(f'{v:.1f}' for v in load_average)}\n")
+    print(
+        f"\nAPI load on 127.0.0.1: {args.workers} uvicorn worker(s), {args.concurrency} concurrent "
+        f"clients, {args.seconds:g} s per scenario, {os.cpu_count()} CPU cores; baseline: "
+        f"GET /conformance in the same run; load average before/after the run "
+        f"{' '.join(f'{v:.1f}' for v in start_load)} / {' '.join(f'{v:.1f}' for v in load_average)}\n"
+    )
     print(_table(results))
     submissions = results[-1]
     nearest = results[3]
     nearest_light = results[4]
     print()
-    print(f"writes: {created} submissions answered 201, {rows} pending rows, {len(ids)} distinct ids "
-          f"-> {'zero lost or duplicated writes' if rows == created == len(ids) else 'MISMATCH'}")
-    print(f"goal >= {GOAL_SUBMISSIONS_PER_S:g} submissions/s: {submissions.throughput:.0f}/s "
-          f"({'met' if submissions.throughput >= GOAL_SUBMISSIONS_PER_S else 'not met'})")
+    print(
+        f"writes: {created} submissions answered 201, {rows} pending rows, {len(ids)} distinct ids "
+        f"-> {'zero lost or duplicated writes' if rows == created == len(ids) else 'MISMATCH'}"
+    )
+    print(
+        f"goal >= {GOAL_SUBMISSIONS_PER_S:g} submissions/s: {submissions.throughput:.0f}/s "
+        f"({'met' if submissions.throughput >= GOAL_SUBMISSIONS_PER_S else 'not met'})"
+    )
     for r in (nearest, nearest_light):
         p95 = r.percentile_ms(95)
-        print(f"goal /services/nearest p95 <= {GOAL_NEAREST_P95_MS:g} ms ({r.name}): {p95:.1f} ms "
-              f"({'met' if p95 <= GOAL_NEAREST_P95_MS else 'not met'})")
+        print(
+            f"goal /services/nearest p95 <= {GOAL_NEAREST_P95_MS:g} ms ({r.name}): {p95:.1f} ms "
+            f"({'met' if p95 <= GOAL_NEAREST_P95_MS else 'not met'})"
+        )
     for r in results:
         other = {s: n for s, n in r.statuses.items() if s >= 400}
         if other:

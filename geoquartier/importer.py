@@ -35,7 +35,14 @@ from geoquartier.layers.sources import amenity_points, gtfs, osm, population, ze
 from geoquartier.layers.sources._common import frame
 
 LAYER_ORDER = (
-    "quartiers", "offices", "services", "pois", "stops", "buildings", "addresses", "population",
+    "quartiers",
+    "offices",
+    "services",
+    "pois",
+    "stops",
+    "buildings",
+    "addresses",
+    "population",
 )
 
 
@@ -66,9 +73,12 @@ class ImportSummary:
     def lines(self) -> list[str]:
         """The summary as text lines for a terminal."""
         out = [f"{self.name} ({self.quartier})"]
-        out.append("  layers: " + ", ".join(
-            f"{layer} {self.counts[layer]:,}" for layer in LAYER_ORDER if layer in self.counts
-        ))
+        out.append(
+            "  layers: "
+            + ", ".join(
+                f"{layer} {self.counts[layer]:,}" for layer in LAYER_ORDER if layer in self.counts
+            )
+        )
         if self.residents is not None:
             out.append(f"  residents: {self.residents:,} ({self.population_source})")
         else:
@@ -93,7 +103,10 @@ def _progress(total: int, desc: str, enabled: bool):
 
 
 def import_quartier(
-    spec: Any, store: Any, progress: bool = True, now: datetime | None = None,
+    spec: Any,
+    store: Any,
+    progress: bool = True,
+    now: datetime | None = None,
     online: bool = True,
 ) -> ImportSummary:
     """Import one quartier (a :class:`geoquartier.registry.QuartierSpec`) into ``store``
@@ -182,7 +195,10 @@ def import_quartier(
 
 
 def import_all(
-    specs: dict[str, Any], store: Any, progress: bool = True, now: datetime | None = None,
+    specs: dict[str, Any],
+    store: Any,
+    progress: bool = True,
+    now: datetime | None = None,
     online: bool = True,
 ) -> tuple[list[ImportSummary], dict[str, str]]:
     """Import every quartier of ``specs``; returns the summaries and, per quartier that
@@ -242,8 +258,10 @@ def _read_population(
         total = getattr(spec, "population", None)
         points = population.estimate_from_buildings(buildings, spec.id, total)
         if total is None:
-            how = (f"estimate from residential floor area, "
-                   f"{population.LIVING_AREA_PER_RESIDENT_M2} m² living area per resident")
+            how = (
+                f"estimate from residential floor area, "
+                f"{population.LIVING_AREA_PER_RESIDENT_M2} m² living area per resident"
+            )
         else:
             how = "registry total spread over residential floor area"
         return points, how
@@ -263,35 +281,56 @@ def _offices(spec: Any, now: datetime | None) -> tuple[gpd.GeoDataFrame, list[Of
                 open_now = OpeningHours(hours, state=spec.state).is_open(now or datetime.now())
             except ValueError:
                 open_now = None  # validation of the offices layer names the problem
-        statuses.append(OfficeStatus(
-            name=office["name"], placed=placed,
-            location_quality=office.get("location_quality", "unknown"),
-            open_now=open_now, opening_hours=hours,
-        ))
+        statuses.append(
+            OfficeStatus(
+                name=office["name"],
+                placed=placed,
+                location_quality=office.get("location_quality", "unknown"),
+                open_now=open_now,
+                opening_hours=hours,
+            )
+        )
         if not placed:
             continue
-        records.append({
-            "id": office["id"], "quartier": spec.id, "name": office["name"],
-            "kind": office.get("kind"), "operator": office.get("operator"),
-            "address": office.get("address"), "phone": office.get("phone"),
-            "email": office.get("email"), "opening_hours": hours,
-            "languages": list(office.get("languages") or []),
-            "wheelchair": office.get("wheelchair"),
-            "location_quality": office.get("location_quality"),
-            "location_note": office.get("location_note"),
-            "geometry": Point(float(office["lon"]), float(office["lat"])),
-        })
+        records.append(
+            {
+                "id": office["id"],
+                "quartier": spec.id,
+                "name": office["name"],
+                "kind": office.get("kind"),
+                "operator": office.get("operator"),
+                "address": office.get("address"),
+                "phone": office.get("phone"),
+                "email": office.get("email"),
+                "opening_hours": hours,
+                "languages": list(office.get("languages") or []),
+                "wheelchair": office.get("wheelchair"),
+                "location_quality": office.get("location_quality"),
+                "location_note": office.get("location_note"),
+                "geometry": Point(float(office["lon"]), float(office["lat"])),
+            }
+        )
     return frame(records, "offices"), statuses
 
 
 def _quartier_row(spec: Any, boundary: Any, summary: ImportSummary) -> gpd.GeoDataFrame:
-    return frame([{
-        "id": spec.id, "quartier": spec.id, "name": spec.name, "city": spec.city,
-        "state": spec.state, "population": summary.residents,
-        "population_source": summary.population_source,
-        "programme": spec.programme or None, "boundary_quality": spec.boundary_quality,
-        "geometry": boundary,
-    }], "quartiers")
+    return frame(
+        [
+            {
+                "id": spec.id,
+                "quartier": spec.id,
+                "name": spec.name,
+                "city": spec.city,
+                "state": spec.state,
+                "population": summary.residents,
+                "population_source": summary.population_source,
+                "programme": spec.programme or None,
+                "boundary_quality": spec.boundary_quality,
+                "geometry": boundary,
+            }
+        ],
+        "quartiers",
+    )
 
 
 def _concat(frames: list[gpd.GeoDataFrame], layer: str) -> gpd.GeoDataFrame:

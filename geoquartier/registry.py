@@ -29,12 +29,29 @@ from geoquartier.errors import DataMissingError, GeoquartierError
 MODES = ("network", "estimate")
 LOCATION_QUALITIES = ("exact", "approximate", "unknown")
 OFFICE_FIELDS = (
-    "id", "name", "kind", "operator", "address", "phone", "email", "opening_hours",
-    "languages", "mediation_languages", "wheelchair", "location", "location_quality",
+    "id",
+    "name",
+    "kind",
+    "operator",
+    "address",
+    "phone",
+    "email",
+    "opening_hours",
+    "languages",
+    "mediation_languages",
+    "wheelchair",
+    "location",
+    "location_quality",
     "location_note",
 )
 SOURCE_KEYS = (
-    "boundary", "osm_extract", "walk_network", "zensus", "gtfs", "amenity_points", "overpass",
+    "boundary",
+    "osm_extract",
+    "walk_network",
+    "zensus",
+    "gtfs",
+    "amenity_points",
+    "overpass",
 )
 
 
@@ -134,7 +151,9 @@ class QuartierSpec:
         return tuple(resolved)
 
 
-def _resolve_location(spec: QuartierSpec, location: dict[str, Any] | None) -> tuple[float, float] | None:
+def _resolve_location(
+    spec: QuartierSpec, location: dict[str, Any] | None
+) -> tuple[float, float] | None:
     if not location:
         return None
     if "lon" in location and "lat" in location:
@@ -168,8 +187,11 @@ def _osm_feature_location(extract: Path, ref: str) -> tuple[float, float]:
         raise RegistryError(f"OSM reference {ref!r} must look like 'node/123' or 'way/45'")
     wanted = int(osm_id)
     processor = osmium.FileProcessor(str(extract)).with_locations()
-    processor = processor.with_filter(osmium.filter.IdFilter([wanted]).enable_for(
-        osmium.osm.NODE if kind == "node" else osmium.osm.WAY))
+    processor = processor.with_filter(
+        osmium.filter.IdFilter([wanted]).enable_for(
+            osmium.osm.NODE if kind == "node" else osmium.osm.WAY
+        )
+    )
     for obj in processor:
         if kind == "node" and obj.is_node() and obj.id == wanted:
             return obj.location.lon, obj.location.lat
@@ -199,7 +221,9 @@ def _check_entry(qid: str, entry: dict[str, Any]) -> QuartierSpec:
     for key in entry:
         if key not in known:
             raise bad(key, f"one of {', '.join(sorted(known))}")
-    if "population" in entry and not (isinstance(entry["population"], int) and entry["population"] >= 0):
+    if "population" in entry and not (
+        isinstance(entry["population"], int) and entry["population"] >= 0
+    ):
         raise bad("population", "a whole number of residents")
     sources = dict(entry.get("sources", {}))
     for key in sources:

@@ -60,7 +60,9 @@ def api_workspace(tmp_path_factory) -> ApiWorkspace:
     root = tmp_path_factory.mktemp("api-workspace")
     gpkg = root / "geoquartier.gpkg"
     db = root / "participation.sqlite"
-    saved = {k: os.environ.get(k) for k in ("GEOQUARTIER_WORKSPACE", "GEOQUARTIER_PARTICIPATION_DB")}
+    saved = {
+        k: os.environ.get(k) for k in ("GEOQUARTIER_WORKSPACE", "GEOQUARTIER_PARTICIPATION_DB")
+    }
     os.environ["GEOQUARTIER_WORKSPACE"] = str(gpkg)
     os.environ["GEOQUARTIER_PARTICIPATION_DB"] = str(db)
     from api import deps
@@ -105,10 +107,13 @@ def live_server(api_workspace):
     except ImportError:  # plain ``pytest`` with tests/ on sys.path
         from uvicorn_server import UvicornServer
 
-    server = UvicornServer({
-        "GEOQUARTIER_WORKSPACE": str(api_workspace.gpkg),
-        "GEOQUARTIER_PARTICIPATION_DB": str(api_workspace.participation_db),
-    }, log_dir=api_workspace.root)
+    server = UvicornServer(
+        {
+            "GEOQUARTIER_WORKSPACE": str(api_workspace.gpkg),
+            "GEOQUARTIER_PARTICIPATION_DB": str(api_workspace.participation_db),
+        },
+        log_dir=api_workspace.root,
+    )
     base = server.base
     _singletons["server"] = base
     yield base

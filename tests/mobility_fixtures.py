@@ -54,9 +54,11 @@ def _lauf_amenities() -> gpd.GeoDataFrame:
     points = gpd.GeoSeries(metric.representative_point(), crs="EPSG:25832").to_crs("EPSG:4326")
     return gpd.GeoDataFrame(
         {
-            "id": [f"{e}/{i}" for e, i in zip(raw["element"], raw["id"])],
+            "id": [f"{e}/{i}" for e, i in zip(raw["element"], raw["id"], strict=True)],
             "category": raw["amenity"].astype(str).to_numpy(),
-            "name": raw["name"].where(raw["name"].notna(), None).to_numpy() if "name" in raw else None,
+            "name": raw["name"].where(raw["name"].notna(), None).to_numpy()
+            if "name" in raw
+            else None,
         },
         geometry=points.values,
         crs="EPSG:4326",
@@ -67,11 +69,19 @@ def _lauf_amenities() -> gpd.GeoDataFrame:
 def _lauf_buildings() -> gpd.GeoDataFrame:
     raw = _features(str(lauf_full_path()), "building").reset_index()
     raw = raw[raw.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    levels = pd.to_numeric(raw["building:levels"], errors="coerce") if "building:levels" in raw else np.nan
+    levels = (
+        pd.to_numeric(raw["building:levels"], errors="coerce")
+        if "building:levels" in raw
+        else np.nan
+    )
     return gpd.GeoDataFrame(
-        {"id": [f"{e}/{i}" for e, i in zip(raw["element"], raw["id"])],
-         "building": raw["building"].astype(str).to_numpy(), "levels": levels},
-        geometry=raw.geometry.values, crs="EPSG:4326",
+        {
+            "id": [f"{e}/{i}" for e, i in zip(raw["element"], raw["id"], strict=True)],
+            "building": raw["building"].astype(str).to_numpy(),
+            "levels": levels,
+        },
+        geometry=raw.geometry.values,
+        crs="EPSG:4326",
     )
 
 

@@ -50,7 +50,9 @@ FEATURES_COMPONENT = re.compile(
 )
 """One tag of an OSMnx features query: element type, key, optional value, polygon."""
 
-NETWORK_QUERY = re.compile(rf"^\[out:json\][^;]*;\(way((?:\[[^\]]*\])+)\(poly:({_QUOTED})\);>;\);out;$")
+NETWORK_QUERY = re.compile(
+    rf"^\[out:json\][^;]*;\(way((?:\[[^\]]*\])+)\(poly:({_QUOTED})\);>;\);out;$"
+)
 """An OSMnx network query: the way filters and the polygon."""
 
 TAG_FILTER = re.compile(rf"\[({_QUOTED}|[\w:]+)(?:(!=|!~|=|~)({_QUOTED}|[^\]]*))?\]")
@@ -143,10 +145,14 @@ def _elements(data: OsmData, node_ids, way_ids, relation_ids) -> dict:
         elements.append(element)
     for rid in sorted(relation_ids):
         members, tags = data.relations[rid]
-        elements.append({
-            "type": "relation", "id": rid, "tags": tags,
-            "members": [{"type": t, "ref": ref, "role": role} for t, ref, role in members],
-        })
+        elements.append(
+            {
+                "type": "relation",
+                "id": rid,
+                "tags": tags,
+                "members": [{"type": t, "ref": ref, "role": role} for t, ref, role in members],
+            }
+        )
     return {"version": 0.6, "generator": "geoquartier test Overpass", "elements": elements}
 
 
@@ -160,8 +166,10 @@ def answer_network(data: OsmData, query: str) -> dict:
     match = NETWORK_QUERY.match(query)
     if match is None:
         raise ValueError(f"not a network query: {query[:200]}")
-    filters = [(_unquote(k), op or None, _unquote(v) if op else None)
-               for k, op, v in TAG_FILTER.findall(match.group(1))]
+    filters = [
+        (_unquote(k), op or None, _unquote(v) if op else None)
+        for k, op, v in TAG_FILTER.findall(match.group(1))
+    ]
     if TAG_FILTER.sub("", match.group(1)) or not filters:
         raise ValueError(f"cannot read the tag filters {match.group(1)[:200]!r}")
     area = _polygon(match.group(2)).buffer(1e-7)
@@ -273,9 +281,13 @@ class OverpassServer:
                 url = urlparse(self.path)
                 if url.path.endswith("/status"):
                     outer.requests.append(self.path)
-                    self._reply(200, "Connected as: 1\nCurrent time: 2026-01-01T00:00:00Z\n"
-                                "Announced endpoint: none\nRate limit: 2\n"
-                                "2 slots available now.\n", "text/plain")
+                    self._reply(
+                        200,
+                        "Connected as: 1\nCurrent time: 2026-01-01T00:00:00Z\n"
+                        "Announced endpoint: none\nRate limit: 2\n"
+                        "2 slots available now.\n",
+                        "text/plain",
+                    )
                 elif url.path.endswith("/interpreter"):
                     self._interpret(parse_qs(url.query)["data"][0])
                 else:

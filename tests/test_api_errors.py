@@ -110,8 +110,11 @@ def test_chunked_body_over_the_limit_is_refused():
             yield b"y" * 100
         yield b'"}'
 
-    _assert_error(client.post("/echo", content=chunks(),
-                              headers={"content-type": "application/json"}), 413, "1000 bytes")
+    _assert_error(
+        client.post("/echo", content=chunks(), headers={"content-type": "application/json"}),
+        413,
+        "1000 bytes",
+    )
     small = client.post("/echo", json={"a": 1, "b": 2})
     assert small.status_code == 200 and small.json() == {"keys": 2}
 
@@ -137,7 +140,10 @@ def test_route_level_body_limit_and_handlers():
     client = TestClient(app, raise_server_exceptions=False)
     assert client.post("/small", json={"a": 1}).json() == {"a": 1}
     _assert_error(client.post("/small", json={"a": "z" * 100}), 413, "64 bytes")
-    _assert_error(client.post("/small", content=b"{not json", headers={"content-type": "application/json"}), 422)
+    _assert_error(
+        client.post("/small", content=b"{not json", headers={"content-type": "application/json"}),
+        422,
+    )
     _assert_error(client.get("/fail/missing"), 404, "walk network")
     _assert_error(client.get("/fail/user"), 422, "boundary")
     limited = _assert_error(client.get("/fail/limit"), 429, "too many")

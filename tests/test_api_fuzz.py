@@ -35,14 +35,17 @@ EXAMPLES = int(os.environ.get("GEOQUARTIER_FUZZ_EXAMPLES", "12"))
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
-CORE = re.compile(r"^/(collections|conformance|quartiers$|quartiers/\{quartier_id\}/map|isochrone|route|services|$)")
+CORE = re.compile(
+    r"^/(collections|conformance|quartiers$|quartiers/\{quartier_id\}/map|isochrone|route|services|$)"
+)
 """Operations of the core API whose answers must also match their documented schema,
 status codes and content types."""
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_no_server_error_on_any_input(case, api_workspace):
     response = case.call()
     checks = [not_a_server_error]

@@ -16,7 +16,9 @@ from geoquartier.registry import get_quartier
 @pytest.fixture()
 def offline_workspace(tmp_path, monkeypatch):
     gpkg = tmp_path / "ws.gpkg"
-    import_quartier(get_quartier("alt-hamborn"), GeoPackageStore(gpkg), progress=False, online=False)
+    import_quartier(
+        get_quartier("alt-hamborn"), GeoPackageStore(gpkg), progress=False, online=False
+    )
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(gpkg))
     monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(tmp_path / "participation.sqlite"))
     deps.clear_caches()

@@ -99,8 +99,9 @@ def test_bbox_filter_equals_geopandas_intersects(api_client, store):
     bbox = (cx - 0.004, cy - 0.003, cx + 0.004, cy + 0.003)
     expected = set(buildings[buildings.intersects(box(*bbox))]["id"])
     assert 0 < len(expected) < len(buildings)
-    body = api_client.get("/collections/buildings/items",
-                          params={"bbox": ",".join(map(str, bbox)), "limit": 10000}).json()
+    body = api_client.get(
+        "/collections/buildings/items", params={"bbox": ",".join(map(str, bbox)), "limit": 10000}
+    ).json()
     assert body["numberMatched"] == len(expected)
     assert {f["id"] for f in body["features"]} == expected
 
@@ -108,17 +109,20 @@ def test_bbox_filter_equals_geopandas_intersects(api_client, store):
 def test_property_filters(api_client, store):
     services = store.read("services")
     for category in sorted(set(services["category"]))[:3]:
-        body = api_client.get("/collections/services/items",
-                              params={"category": category, "limit": 10000}).json()
+        body = api_client.get(
+            "/collections/services/items", params={"category": category, "limit": 10000}
+        ).json()
         assert body["numberMatched"] == int((services["category"] == category).sum())
         assert {f["properties"]["category"] for f in body["features"]} == {category}
     pois = store.read("pois")
     for quartier in ("lauf", "neu-olvenstedt"):
-        body = api_client.get("/collections/pois/items",
-                              params={"quartier": quartier, "limit": 1}).json()
+        body = api_client.get(
+            "/collections/pois/items", params={"quartier": quartier, "limit": 1}
+        ).json()
         assert body["numberMatched"] == int((pois["quartier"] == quartier).sum()) > 0
-    both = api_client.get("/collections/pois/items",
-                          params={"quartier": "lauf,neu-olvenstedt", "limit": 1}).json()
+    both = api_client.get(
+        "/collections/pois/items", params={"quartier": "lauf,neu-olvenstedt", "limit": 1}
+    ).json()
     assert both["numberMatched"] == len(pois[pois["quartier"].isin(["lauf", "neu-olvenstedt"])])
     none = api_client.get("/collections/pois/items", params={"quartier": "atlantis"}).json()
     assert none["numberMatched"] == 0 and none["features"] == []
@@ -148,10 +152,19 @@ def test_only_approved_annotations_are_published(api_client, api_workspace):
     quartiers = gpd.read_file(api_workspace.gpkg, layer="quartiers")
     lauf = quartiers[quartiers["id"] == "lauf"].geometry.iloc[0]
     where = lauf.representative_point()
-    pending = pstore.add_annotation("lauf", Point(where.x, where.y), "idea", "Bank am Spielplatz", "de")
-    approved = pstore.add_annotation("lauf", Point(where.x, where.y), "problem",
-                                     "<script>alert(1)</script> Gehweg zugeparkt", "de")
-    rejected = pstore.add_annotation("lauf", Point(where.x, where.y), "praise", "rejected text", "de")
+    pending = pstore.add_annotation(
+        "lauf", Point(where.x, where.y), "idea", "Bank am Spielplatz", "de"
+    )
+    approved = pstore.add_annotation(
+        "lauf",
+        Point(where.x, where.y),
+        "problem",
+        "<script>alert(1)</script> Gehweg zugeparkt",
+        "de",
+    )
+    rejected = pstore.add_annotation(
+        "lauf", Point(where.x, where.y), "praise", "rejected text", "de"
+    )
     user, _token = pstore.add_user("ogc-test-moderator", "moderator")
     pstore.decide(approved["id"], "approved", user)
     pstore.decide(rejected["id"], "rejected", user, reason="off topic")
@@ -219,13 +232,20 @@ def test_serve_command_prints_the_addresses_and_serves(api_workspace, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, GEOQUARTIER_WORKSPACE=str(api_workspace.gpkg),
-               GEOQUARTIER_PARTICIPATION_DB=str(api_workspace.participation_db))
-    code = ("import geoquartier.cli.serve; from geoquartier.cli.app import main; main()")
+    env = dict(
+        os.environ,
+        GEOQUARTIER_WORKSPACE=str(api_workspace.gpkg),
+        GEOQUARTIER_PARTICIPATION_DB=str(api_workspace.participation_db),
+    )
+    code = "import geoquartier.cli.serve; from geoquartier.cli.app import main; main()"
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", str(port)],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
@@ -255,8 +275,13 @@ def test_serve_refuses_a_busy_port(api_workspace):
         busy.listen()
         port = busy.getsockname()[1]
         code = "import geoquartier.cli.serve; from geoquartier.cli.app import main; main()"
-        done = subprocess.run([sys.executable, "-c", code, "serve", "--port", str(port)],
-                              check=False, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", code, "serve", "--port", str(port)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 2
     assert "cannot listen" in done.stderr and str(port) in done.stderr
 
@@ -265,20 +290,32 @@ def test_events_collection_and_datetime_filter(api_client):
     from api.participation.store import get_store
 
     pstore = get_store()
-    walk = pstore.add_event("lauf", "Stadtteilspaziergang Altstadt", "2026-05-09T10:00:00+02:00",
-                            Point(11.2799, 49.5142), kind="Stadtteilspaziergang",
-                            end="2026-05-09T12:00:00+02:00")
-    workshop = pstore.add_event("lauf", "Stadtteilwerkstatt Pegnitzufer", "2026-09-15T18:00:00+02:00",
-                                Point(11.2820, 49.5130), kind="Stadtteilwerkstatt")
+    walk = pstore.add_event(
+        "lauf",
+        "Stadtteilspaziergang Altstadt",
+        "2026-05-09T10:00:00+02:00",
+        Point(11.2799, 49.5142),
+        kind="Stadtteilspaziergang",
+        end="2026-05-09T12:00:00+02:00",
+    )
+    workshop = pstore.add_event(
+        "lauf",
+        "Stadtteilwerkstatt Pegnitzufer",
+        "2026-09-15T18:00:00+02:00",
+        Point(11.2820, 49.5130),
+        kind="Stadtteilwerkstatt",
+    )
     body = api_client.get("/collections/events/items?limit=10000").json()
     ids = {f["id"] for f in body["features"]}
     assert {walk["id"], workshop["id"]} <= ids
-    may = api_client.get("/collections/events/items",
-                         params={"datetime": "2026-05-09T09:00:00Z", "limit": 10000}).json()
+    may = api_client.get(
+        "/collections/events/items", params={"datetime": "2026-05-09T09:00:00Z", "limit": 10000}
+    ).json()
     may_ids = {f["id"] for f in may["features"]}
     assert walk["id"] in may_ids and workshop["id"] not in may_ids
-    autumn = api_client.get("/collections/events/items",
-                            params={"datetime": "2026-09-01T00:00:00Z/..", "limit": 10000}).json()
+    autumn = api_client.get(
+        "/collections/events/items", params={"datetime": "2026-09-01T00:00:00Z/..", "limit": 10000}
+    ).json()
     autumn_ids = {f["id"] for f in autumn["features"]}
     assert workshop["id"] in autumn_ids and walk["id"] not in autumn_ids
     kind = api_client.get("/collections/events/items", params={"kind": "Stadtteilwerkstatt"}).json()

@@ -77,8 +77,10 @@ def _lauf_network():
 
 def test_isochrone_grows_with_time_and_shrinks_for_slower_profiles(api_client, office):
     def area(minutes, profile="standard"):
-        response = api_client.get("/isochrone", params={"lon": office.x, "lat": office.y,
-                                                        "minutes": minutes, "profile": profile})
+        response = api_client.get(
+            "/isochrone",
+            params={"lon": office.x, "lat": office.y, "minutes": minutes, "profile": profile},
+        )
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/geo+json")
         body = response.json()
@@ -95,14 +97,18 @@ def test_isochrone_grows_with_time_and_shrinks_for_slower_profiles(api_client, o
 
 def test_route_follows_streets_and_matches_the_mobility_engine(api_client, office):
     destination = (11.28423, 49.50713)
-    response = api_client.get("/route", params={"from": f"{office.x},{office.y}",
-                                                "to": f"{destination[0]},{destination[1]}"})
+    response = api_client.get(
+        "/route",
+        params={"from": f"{office.x},{office.y}", "to": f"{destination[0]},{destination[1]}"},
+    )
     assert response.status_code == 200, response.text
     feature = response.json()
     props = feature["properties"]
     straight = GEOD.inv(office.x, office.y, *destination)[2]
     assert props["distance_m"] > straight
-    assert props["walk_min"] == pytest.approx(props["distance_m"] / PROFILES["standard"].speed_m_per_min, rel=1e-3)
+    assert props["walk_min"] == pytest.approx(
+        props["distance_m"] / PROFILES["standard"].speed_m_per_min, rel=1e-3
+    )
     assert props["streets"] and all(isinstance(s, str) and s for s in props["streets"])
     assert props["estimate"] is False and props["quartier"] == "lauf"
     coords = feature["geometry"]["coordinates"]
@@ -124,8 +130,9 @@ def test_route_in_estimate_quartier_says_estimate(api_client):
 
 def test_nearest_services_are_ranked_by_walking_time_with_routes(api_client, office, store):
     services = store.read("services", quartier="lauf")
-    response = api_client.get("/services/nearest", params={"lon": office.x, "lat": office.y,
-                                                           "limit": 20})
+    response = api_client.get(
+        "/services/nearest", params={"lon": office.x, "lat": office.y, "limit": 20}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     features = body["features"]
@@ -136,8 +143,12 @@ def test_nearest_services_are_ranked_by_walking_time_with_routes(api_client, off
     for feature in features:
         walk = feature["properties"]["route"]
         assert walk["properties"]["distance_m"] == feature["properties"]["distance_m"]
-        assert walk["geometry"]["coordinates"][-1] == pytest.approx(feature["geometry"]["coordinates"], abs=1e-6)
-    three = api_client.get("/services/nearest", params={"lon": office.x, "lat": office.y, "limit": 3}).json()
+        assert walk["geometry"]["coordinates"][-1] == pytest.approx(
+            feature["geometry"]["coordinates"], abs=1e-6
+        )
+    three = api_client.get(
+        "/services/nearest", params={"lon": office.x, "lat": office.y, "limit": 3}
+    ).json()
     assert [f["id"] for f in three["features"]] == [f["id"] for f in features[:3]]
 
 
@@ -150,7 +161,7 @@ def test_nearest_services_equal_one_route_per_service(api_client, store, profile
     lon, lat = origin.x + 0.0021, origin.y - 0.0013  # ~ 200 m away, not on a service
     network = _lauf_network()
     expected = []
-    for sid, geom in zip(services["id"], services.geometry):
+    for sid, geom in zip(services["id"], services.geometry, strict=True):
         try:
             walk = route(network, (lon, lat), (geom.x, geom.y), profile)
         except GeoquartierError:
@@ -158,11 +169,12 @@ def test_nearest_services_equal_one_route_per_service(api_client, store, profile
         expected.append((round(walk.walk_min, 2), str(sid), walk))
     expected.sort(key=lambda e: (e[0], e[1]))
     for limit in (1, 4, 20):
-        body = api_client.get("/services/nearest", params={"lon": lon, "lat": lat, "limit": limit,
-                                                           "profile": profile}).json()
+        body = api_client.get(
+            "/services/nearest", params={"lon": lon, "lat": lat, "limit": limit, "profile": profile}
+        ).json()
         features = body["features"]
         assert [f["id"] for f in features] == [e[1] for e in expected[:limit]]
-        for feature, (walk_min, _, walk) in zip(features, expected):
+        for feature, (walk_min, _, walk) in zip(features, expected, strict=True):
             props = feature["properties"]
             assert props["walk_min"] == walk_min
             assert props["distance_m"] == round(walk.distance_m, 1)
@@ -171,36 +183,54 @@ def test_nearest_services_equal_one_route_per_service(api_client, store, profile
             assert np.abs(coords - np.array(walk.geometry.coords)).max() < 1e-9
 
 
-def test_language_filter_and_opening_hours_with_bavarian_holidays(api_client, office, debt_services):
+def test_language_filter_and_opening_hours_with_bavarian_holidays(
+    api_client, office, debt_services
+):
     params = {"lon": office.x, "lat": office.y, "category": "debt"}
     both = api_client.get("/services/nearest", params=params).json()
     assert {f["id"] for f in both["features"]} == set(debt_services["id"])
 
     params["language"] = "tr"
     # Tuesday 24 November 2026, 10:00 in Lauf: open
-    open_now = api_client.get("/services/nearest", params={**params, "open_at": "2026-11-24T10:00"}).json()
+    open_now = api_client.get(
+        "/services/nearest", params={**params, "open_at": "2026-11-24T10:00"}
+    ).json()
     assert [f["id"] for f in open_now["features"]] == ["lauf:test-debt-tr"]
     service = open_now["features"][0]["properties"]
     assert service["languages"] == ["de", "tr"]
     assert service["name"] == "Schuldnerberatung <b>Türkçe</b>"
     assert service["open_at_time"] is True
-    assert datetime.fromisoformat(service["next_opening"]) == datetime.fromisoformat("2026-11-24T10:00:00+01:00")
-    assert datetime.fromisoformat(service["closes_at"]) == datetime.fromisoformat("2026-11-24T12:00:00+01:00")
+    assert datetime.fromisoformat(service["next_opening"]) == datetime.fromisoformat(
+        "2026-11-24T10:00:00+01:00"
+    )
+    assert datetime.fromisoformat(service["closes_at"]) == datetime.fromisoformat(
+        "2026-11-24T12:00:00+01:00"
+    )
 
     # the same Tuesday at 13:00: closed, opens Wednesday 09:00
-    later = api_client.get("/services/nearest", params={**params, "open_at": "2026-11-24T13:00"}).json()
+    later = api_client.get(
+        "/services/nearest", params={**params, "open_at": "2026-11-24T13:00"}
+    ).json()
     props = later["features"][0]["properties"]
     assert props["open_at_time"] is False
-    assert datetime.fromisoformat(props["next_opening"]) == datetime.fromisoformat("2026-11-25T09:00:00+01:00")
+    assert datetime.fromisoformat(props["next_opening"]) == datetime.fromisoformat(
+        "2026-11-25T09:00:00+01:00"
+    )
 
     # Tuesday 6 January 2026 is Epiphany, a public holiday in Bavaria (DE-BY): closed all day
-    holiday = api_client.get("/services/nearest", params={**params, "open_at": "2026-01-06T10:00"}).json()
+    holiday = api_client.get(
+        "/services/nearest", params={**params, "open_at": "2026-01-06T10:00"}
+    ).json()
     props = holiday["features"][0]["properties"]
     assert props["open_at_time"] is False
-    assert datetime.fromisoformat(props["next_opening"]) == datetime.fromisoformat("2026-01-07T09:00:00+01:00")
+    assert datetime.fromisoformat(props["next_opening"]) == datetime.fromisoformat(
+        "2026-01-07T09:00:00+01:00"
+    )
 
     # an aware open_at in UTC is the same instant
-    utc = api_client.get("/services/nearest", params={**params, "open_at": "2026-11-24T09:30:00Z"}).json()
+    utc = api_client.get(
+        "/services/nearest", params={**params, "open_at": "2026-11-24T09:30:00Z"}
+    ).json()
     assert utc["features"][0]["properties"]["open_at_time"] is True
 
     nobody = api_client.get("/services/nearest", params={**params, "language": "ro"}).json()
@@ -212,8 +242,9 @@ def test_nearest_service_without_hours_says_unknown(api_client, office, store):
     unknown = services[services["opening_hours"].isna()]
     assert len(unknown)
     category = unknown["category"].iloc[0]
-    body = api_client.get("/services/nearest", params={"lon": office.x, "lat": office.y,
-                                                       "category": category}).json()
+    body = api_client.get(
+        "/services/nearest", params={"lon": office.x, "lat": office.y, "category": category}
+    ).json()
     assert body["features"]
     for feature in body["features"]:
         if feature["properties"]["opening_hours"] is None:
@@ -222,7 +253,9 @@ def test_nearest_service_without_hours_says_unknown(api_client, office, store):
 
 
 def test_estimate_quartier_answers_isochrones_as_estimates(api_client):
-    body = api_client.get("/isochrone", params={"lon": 11.5870, "lat": 52.1504, "minutes": 10}).json()
+    body = api_client.get(
+        "/isochrone", params={"lon": 11.5870, "lat": 52.1504, "minutes": 10}
+    ).json()
     assert body["quartier"] == "neu-olvenstedt" and body["estimate"] is True
     radius_m = 10 * PROFILES["standard"].speed_m_per_min / 1.3
     area = body["features"][0]["properties"]["area_m2"]
@@ -253,15 +286,23 @@ def test_map_is_served_in_the_language_with_approved_annotations_escaped(api_cli
     assert '<html lang="en">' in first.text
     assert "https://unpkg" not in first.text and "cdn.jsdelivr" not in first.text
     assert first.headers["content-encoding"] == "gzip"  # the client accepts gzip
-    plain = api_client.get("/quartiers/neu-olvenstedt/map", params={"lang": "en"},
-                           headers={"Accept-Encoding": "identity"})
+    plain = api_client.get(
+        "/quartiers/neu-olvenstedt/map",
+        params={"lang": "en"},
+        headers={"Accept-Encoding": "identity"},
+    )
     assert "content-encoding" not in plain.headers
     assert plain.content == first.text.encode("utf-8")
 
     pstore = get_store()
     marker = "Spielplatz-Marker-7f3a"
-    row = pstore.add_annotation("neu-olvenstedt", Point(11.5870, 52.1504), "idea",
-                                f"<img src=x onerror=alert(1)> {marker}", "de")
+    row = pstore.add_annotation(
+        "neu-olvenstedt",
+        Point(11.5870, 52.1504),
+        "idea",
+        f"<img src=x onerror=alert(1)> {marker}",
+        "de",
+    )
     assert marker not in api_client.get("/quartiers/neu-olvenstedt/map?lang=en").text
     user, _token = pstore.add_user("map-test-moderator", "moderator")
     pstore.decide(row["id"], "approved", user)
@@ -279,4 +320,7 @@ def test_leaflet_assets_are_served(api_client):
     assert response.status_code == 200
     assert "javascript" in response.headers["content-type"]
     assert "Leaflet" in response.text[:2000]
-    assert api_client.get("/assets/leaflet/images/marker-icon.png").headers["content-type"] == "image/png"
+    assert (
+        api_client.get("/assets/leaflet/images/marker-icon.png").headers["content-type"]
+        == "image/png"
+    )

@@ -20,7 +20,7 @@ runner = CliRunner()
 
 OFFICE_CSV = (
     "id,name,address,opening_hours,languages,location_quality,lat,lon\n"
-    "no-buero,Büro für Stadtteilarbeit,\"Scharnhorstring 38, 39130 Magdeburg\","
+    'no-buero,Büro für Stadtteilarbeit,"Scharnhorstring 38, 39130 Magdeburg",'
     "Mo-Fr 09:00-12:00,de;ru,approximate,52.150394,11.587042\n"
 )
 
@@ -28,8 +28,9 @@ OFFICE_CSV = (
 def test_validate_csv_ok(tmp_path):
     path = tmp_path / "offices.csv"
     path.write_text(OFFICE_CSV, encoding="utf-8")
-    result = runner.invoke(app, ["validate", str(path), "--layer", "offices",
-                                 "--quartier", "neu-olvenstedt"])
+    result = runner.invoke(
+        app, ["validate", str(path), "--layer", "offices", "--quartier", "neu-olvenstedt"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "OK: 1 features"
 
@@ -47,8 +48,9 @@ def test_validate_real_geojson_lists_problems_and_exits_2():
 
 def test_validate_real_cafes_names_the_bad_opening_hours(tmp_path):
     cafes = gpd.read_file(NO / "magdeburg_cafes_osm.geojson")
-    cafes = cafes.assign(id=[f"cafe-{i}" for i in range(len(cafes))], quartier="magdeburg",
-                         category="cafe")
+    cafes = cafes.assign(
+        id=[f"cafe-{i}" for i in range(len(cafes))], quartier="magdeburg", category="cafe"
+    )
     path = tmp_path / "cafes.gpkg"
     cafes.to_file(path, layer="cafes", driver="GPKG")
     result = runner.invoke(app, ["validate", str(path), "--layer", "pois"])
@@ -72,13 +74,17 @@ def workspace(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(path))
     s = gpd.read_file(NO / "magdeburg_gtfs_mvb_stops.geojson")
     s = s[s["in_neu_olvenstedt"]]
-    stops = gpd.GeoDataFrame({"id": s["stop_id"], "name": s["stop_name"]},
-                             geometry=s.geometry, crs=s.crs)
+    stops = gpd.GeoDataFrame(
+        {"id": s["stop_id"], "name": s["stop_name"]}, geometry=s.geometry, crs=s.crs
+    )
     store = GeoPackageStore(path)
     store.write("stops", stops, quartier="neu-olvenstedt")
     offices = pd.read_csv(pd.io.common.StringIO(OFFICE_CSV))
-    offices = gpd.GeoDataFrame(offices.drop(columns=["lat", "lon"]),
-                               geometry=gpd.points_from_xy(offices.lon, offices.lat), crs=4326)
+    offices = gpd.GeoDataFrame(
+        offices.drop(columns=["lat", "lon"]),
+        geometry=gpd.points_from_xy(offices.lon, offices.lat),
+        crs=4326,
+    )
     store.write("offices", offices, quartier="neu-olvenstedt")
     return store
 
@@ -97,8 +103,9 @@ def test_export_geojson_gpkg_csv(tmp_path, workspace):
     assert runner.invoke(app, ["export", "offices", "-o", str(gpkg)]).exit_code == 0
     back = GeoPackageStore(gpkg).read("offices")
     assert back["languages"].iloc[0] == ["de", "ru"]
-    assert shapely.equals_exact(back.geometry.iloc[0], workspace.read("offices").geometry.iloc[0],
-                                tolerance=0)
+    assert shapely.equals_exact(
+        back.geometry.iloc[0], workspace.read("offices").geometry.iloc[0], tolerance=0
+    )
 
     csv = tmp_path / "offices.csv"
     assert runner.invoke(app, ["export", "offices", "-o", str(csv)]).exit_code == 0

@@ -22,7 +22,11 @@ def _run_demo(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     )
     return subprocess.run(
         [sys.executable, "-m", "geoquartier", "demo", "--no-serve"],
-        capture_output=True, text=True, env=environment, timeout=900, check=False,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=900,
+        check=False,
     )
 
 
@@ -59,6 +63,11 @@ def test_demo_imports_the_model_quartiers_and_writes_their_maps(tmp_path):
         assert str(path) in out
     store = GeoPackageStore(tmp_path / "ws" / "geoquartier.gpkg")
     # Alt-Hamborn has a boundary in the data: imported offline without its OSM layers
-    assert set(store.read("quartiers")["id"]) == {"neu-olvenstedt", "alt-hamborn", "lauf", "dreieich"}
+    assert set(store.read("quartiers")["id"]) == {
+        "neu-olvenstedt",
+        "alt-hamborn",
+        "lauf",
+        "dreieich",
+    }
     assert "office: Stadtteilbüro Alt-Hamborn" in out
     assert int(store.read("population", quartier="neu-olvenstedt")["residents"].sum()) == 11677

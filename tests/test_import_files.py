@@ -33,9 +33,16 @@ def anchors():
 
 def _offices_rows(anchors):
     return [
-        {"id": f"office-{i}", "name": f"Beratung am {name.split(', ')[-1]}", "kind": "Beratungsstelle",
-         "opening_hours": "Mo-Fr 09:00-12:00; PH off", "languages": "de, tr",
-         "location_quality": "approximate", "lon": lon, "lat": lat}
+        {
+            "id": f"office-{i}",
+            "name": f"Beratung am {name.split(', ')[-1]}",
+            "kind": "Beratungsstelle",
+            "opening_hours": "Mo-Fr 09:00-12:00; PH off",
+            "languages": "de, tr",
+            "location_quality": "approximate",
+            "lon": lon,
+            "lat": lat,
+        }
         for i, (name, lon, lat) in enumerate(anchors)
     ]
 
@@ -55,8 +62,10 @@ def test_csv_with_lat_lon_into_the_store(anchors, tmp_path):
 
 def test_csv_semicolon_decimal_comma_german_columns(anchors, tmp_path):
     lines = ["name;category;Laenge;Breite"]
-    lines += [f"Schuldnerberatungsstätte {i};debt;{str(lon).replace('.', ',')};{str(lat).replace('.', ',')}"
-              for i, (_, lon, lat) in enumerate(anchors)]
+    lines += [
+        f"Schuldnerberatungsstätte {i};debt;{str(lon).replace('.', ',')};{str(lat).replace('.', ',')}"
+        for i, (_, lon, lat) in enumerate(anchors)
+    ]
     text = "\n".join(lines)
     path = tmp_path / "services.csv"
     path.write_bytes(text.encode("cp1252"))  # Excel in Germany writes Windows-1252
@@ -70,10 +79,17 @@ def test_csv_semicolon_decimal_comma_german_columns(anchors, tmp_path):
 
 
 def test_csv_with_projected_xy(anchors, tmp_path):
-    pts = gpd.GeoSeries(gpd.points_from_xy([a[1] for a in anchors], [a[2] for a in anchors]),
-                        crs="EPSG:4326").to_crs("EPSG:25832")
-    df = pd.DataFrame({"name": [a[0] for a in anchors], "status": "planned",
-                       "x": pts.x.round(2), "y": pts.y.round(2)})
+    pts = gpd.GeoSeries(
+        gpd.points_from_xy([a[1] for a in anchors], [a[2] for a in anchors]), crs="EPSG:4326"
+    ).to_crs("EPSG:25832")
+    df = pd.DataFrame(
+        {
+            "name": [a[0] for a in anchors],
+            "status": "planned",
+            "x": pts.x.round(2),
+            "y": pts.y.round(2),
+        }
+    )
     path = tmp_path / "measures.csv"
     df.to_csv(path, index=False)
     gdf = read_planner_file(path, "measures", quartier="neu-olvenstedt", crs="EPSG:25832")
@@ -136,8 +152,11 @@ def test_other_bad_files(tmp_path):
 
 
 def test_geopackage_with_several_layers_asks_which(anchors, tmp_path):
-    gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=gpd.points_from_xy([anchors[0][1]], [anchors[0][2]]),
-                           crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {"name": ["a"]},
+        geometry=gpd.points_from_xy([anchors[0][1]], [anchors[0][2]]),
+        crs="EPSG:4326",
+    )
     path = tmp_path / "plan.gpkg"
     gdf.to_file(path, layer="offices")
     gdf.to_file(path, layer="services")

@@ -75,11 +75,17 @@ def test_lauf_amenities_split_into_services_pois_and_stops(lauf, lauf_raw):
 def test_lauf_services_by_category(lauf):
     services = lauf.services
     assert services["category"].value_counts().to_dict() == {
-        "seniors": 4, "general": 2, "employment": 1, "disability": 1, "addiction": 1,
+        "seniors": 4,
+        "general": 2,
+        "employment": 1,
+        "disability": 1,
+        "addiction": 1,
         "education": 1,
     }
     by_name = dict(zip(services["name"], services["category"], strict=True))
-    assert by_name["Diakonie - Suchtberatungsstelle"] == "addiction"  # social_facility:for=drug_addicted
+    assert (
+        by_name["Diakonie - Suchtberatungsstelle"] == "addiction"
+    )  # social_facility:for=drug_addicted
     assert by_name["Bundesagentur für Arbeit Lauf"] == "employment"  # office=employment_agency
     assert by_name["Moritzberg-Werkstätten Werk III"] == "disability"
     assert by_name["Kath. Pfarrzentrum St. Otto"] == "general"  # amenity=community_centre
@@ -91,8 +97,15 @@ def test_lauf_services_by_category(lauf):
 
 def test_lauf_pois_stops_addresses(lauf):
     assert lauf.pois["category"].value_counts().to_dict() == {
-        "grocery": 28, "doctors": 17, "school": 15, "kindergarten": 11, "gym": 11,
-        "cafe": 8, "pharmacy": 8, "healthcare": 8, "park": 4,
+        "grocery": 28,
+        "doctors": 17,
+        "school": 15,
+        "kindergarten": 11,
+        "gym": 11,
+        "cafe": 8,
+        "pharmacy": 8,
+        "healthcare": 8,
+        "park": 4,
     }
     assert len(lauf.stops) == 216
     assert len(lauf.addresses) == 5416
@@ -110,8 +123,14 @@ def test_dreieich_counts(dreieich):
     assert counts["services"] == 1
     assert dreieich.services.iloc[0]["category"] == "seniors"
     assert dreieich.pois["category"].value_counts().to_dict() == {
-        "grocery": 9, "gym": 4, "park": 4, "kindergarten": 4, "doctors": 3, "pharmacy": 2,
-        "cafe": 2, "school": 1,
+        "grocery": 9,
+        "gym": 4,
+        "park": 4,
+        "kindergarten": 4,
+        "doctors": 3,
+        "pharmacy": 2,
+        "cafe": 2,
+        "school": 1,
     }
     for layer, gdf in dreieich.as_dict().items():
         validate(gdf, layer)
@@ -201,14 +220,18 @@ def test_poi_stop_building_and_language_rules():
     assert not osm_tags.is_stop({"public_transport": "stop_position"})
     assert osm_tags.is_residential({"building": "apartments"})
     assert osm_tags.is_residential({"building": "yes", "addr:housenumber": "3"})
-    assert not osm_tags.is_residential({"building": "yes", "addr:housenumber": "3", "shop": "bakery"})
+    assert not osm_tags.is_residential(
+        {"building": "yes", "addr:housenumber": "3", "shop": "bakery"}
+    )
     assert not osm_tags.is_residential({"building": "yes"})
     assert osm_tags.is_residential({"building": "yes"}, has_address_point=True)
     assert not osm_tags.is_residential({"building": "garage", "addr:housenumber": "3"})
     assert osm_tags.building_value({"building": "no"}) is None
     assert osm_tags.levels({"building:levels": "2,5"}) == 2.5
     assert osm_tags.levels({"building:levels": "many"}) is None
-    assert osm_tags.languages({"language:tr": "yes", "language:de": "yes", "language:ar": "no"}) == ["de", "tr"]
+    assert osm_tags.languages(
+        {"language:tr": "yes", "language:de": "yes", "language:ar": "no"}
+    ) == ["de", "tr"]
 
 
 # -- bad input -------------------------------------------------------------------------------

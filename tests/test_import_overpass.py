@@ -27,10 +27,16 @@ except ImportError:  # tests/ itself on sys.path (pytest's rootdir insertion)
 LAUF = data_dir() / "lauf_an_der_pegnitz" / "lauf_an_der_pegnitz_osm.osm.bz2"
 
 # A polygon over Lauf's old town and the station (EPSG:4326), not a rectangle.
-OLD_TOWN = Polygon([
-    (11.2700, 49.5080), (11.2850, 49.5060), (11.2900, 49.5120),
-    (11.2830, 49.5175), (11.2720, 49.5160), (11.2690, 49.5120),
-])
+OLD_TOWN = Polygon(
+    [
+        (11.2700, 49.5080),
+        (11.2850, 49.5060),
+        (11.2900, 49.5120),
+        (11.2830, 49.5175),
+        (11.2720, 49.5160),
+        (11.2690, 49.5120),
+    ]
+)
 
 
 @pytest.fixture

@@ -35,7 +35,11 @@ def neu_olvenstedt(registry, tmp_path_factory):
 def test_neu_olvenstedt_summary(neu_olvenstedt):
     _, summary = neu_olvenstedt
     assert summary.counts == {
-        "pois": 47, "stops": 30, "population": 179, "offices": 1, "quartiers": 1,
+        "pois": 47,
+        "stops": 30,
+        "population": 179,
+        "offices": 1,
+        "quartiers": 1,
     }
     assert summary.residents == 11677
     assert summary.population_source.startswith("Zensus 2022")
@@ -58,7 +62,12 @@ def test_neu_olvenstedt_layers_in_the_store(neu_olvenstedt):
     assert int(store.read("population", quartier="neu-olvenstedt")["residents"].sum()) == 11677
     pois = store.read("pois", quartier="neu-olvenstedt")
     assert pois["category"].value_counts().to_dict() == {
-        "school": 17, "grocery": 10, "healthcare": 9, "park": 7, "pharmacy": 2, "cafe": 2,
+        "school": 17,
+        "grocery": 10,
+        "healthcare": 9,
+        "park": 7,
+        "pharmacy": 2,
+        "cafe": 2,
     }
     stops = store.read("stops", quartier="neu-olvenstedt")
     assert "Magdeburg, Scharnhorstring" in set(stops["name"])
@@ -81,8 +90,9 @@ def test_dreieich_network_quartier_with_estimated_residents(registry, tmp_path):
     store = GeoPackageStore(tmp_path / "ws.gpkg")
     monday_evening = datetime(2026, 11, 23, 17, 0)  # office: Mo 16:00-19:00
     summary = import_quartier(spec, store, progress=False, now=monday_evening)
-    direct = osm.read_extract(spec.source_path("osm_extract"), "dreieich", polygon=spec.boundary,
-                              state=spec.state)
+    direct = osm.read_extract(
+        spec.source_path("osm_extract"), "dreieich", polygon=spec.boundary, state=spec.state
+    )
     for layer in ("services", "buildings", "addresses", "stops", "pois"):
         assert summary.counts[layer] == len(getattr(direct, layer)) > 0, layer
     assert 0 < summary.counts["buildings"] < 3771  # the planning area is part of the extract
@@ -103,8 +113,9 @@ def test_a_rejected_layer_writes_nothing(neu_olvenstedt, tmp_path):
     marker = 'name = "Büro für Stadtteilarbeit"\n'
     assert marker in text
     broken = tmp_path / "quartiers.toml"
-    broken.write_text(text.replace(marker, marker + 'opening_hours = "Di 10 bis 13 Uhr"\n'),
-                      encoding="utf-8")
+    broken.write_text(
+        text.replace(marker, marker + 'opening_hours = "Di 10 bis 13 Uhr"\n'), encoding="utf-8"
+    )
     spec = load_registry(broken)["neu-olvenstedt"]
     with pytest.raises(ValidationError) as info:
         import_quartier(spec, store, progress=False)
@@ -144,7 +155,11 @@ def test_without_data_and_network_one_clear_message(tmp_path, monkeypatch):
 def _cli(*args, env=None):
     return subprocess.run(
         [sys.executable, "-c", "from geoquartier.cli.app import main; main()", *args],
-        check=False, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=PROJECT_ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=PROJECT_ROOT,
         timeout=600,
     )
 
@@ -163,19 +178,31 @@ def test_cli_source_commands(tmp_path):
 
     md = data_dir() / "neu_olvenstedt_magdeburg"
     env = {"GEOQUARTIER_WORKSPACE": str(tmp_path / "ws.gpkg")}
-    zen = _cli("import-zensus", str(md / "magdeburg_zensus2022_bevoelkerung_100m_epsg3035.geojson"),
-               "--quartier", "neu-olvenstedt", env=env)
+    zen = _cli(
+        "import-zensus",
+        str(md / "magdeburg_zensus2022_bevoelkerung_100m_epsg3035.geojson"),
+        "--quartier",
+        "neu-olvenstedt",
+        env=env,
+    )
     assert zen.returncode == 0, zen.stderr
     assert "179 grid cells, 11,677 residents" in zen.stdout
-    stops = _cli("import-gtfs", str(md / "magdeburg_gtfs_mvb_nasa_20260605.zip"),
-                 "--quartier", "neu-olvenstedt", env=env)
+    stops = _cli(
+        "import-gtfs",
+        str(md / "magdeburg_gtfs_mvb_nasa_20260605.zip"),
+        "--quartier",
+        "neu-olvenstedt",
+        env=env,
+    )
     assert stops.returncode == 0, stops.stderr
     assert "stops: 30 features" in stops.stdout
     csv = tmp_path / "services.csv"
-    csv.write_text("name,category,lon,lat\nSchuldnerberatung,debt,11.587042,52.150394\n",
-                   encoding="utf-8")
-    file = _cli("import-file", str(csv), "--layer", "services", "--quartier", "neu-olvenstedt",
-                env=env)
+    csv.write_text(
+        "name,category,lon,lat\nSchuldnerberatung,debt,11.587042,52.150394\n", encoding="utf-8"
+    )
+    file = _cli(
+        "import-file", str(csv), "--layer", "services", "--quartier", "neu-olvenstedt", env=env
+    )
     assert file.returncode == 0, file.stderr
     assert "services: 1 features" in file.stdout
     store = GeoPackageStore(tmp_path / "ws.gpkg")
@@ -187,8 +214,14 @@ def test_cli_import_osm_extract(tmp_path):
     from geoquartier.config import data_dir
 
     env = {"GEOQUARTIER_WORKSPACE": str(tmp_path / "ws.gpkg")}
-    done = _cli("import-osm", "--extract", str(data_dir() / "dreieich" / "dreieich_osm.osm.bz2"),
-                "--quartier", "dreieich", env=env)
+    done = _cli(
+        "import-osm",
+        "--extract",
+        str(data_dir() / "dreieich" / "dreieich_osm.osm.bz2"),
+        "--quartier",
+        "dreieich",
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     buildings = GeoPackageStore(tmp_path / "ws.gpkg").read("buildings", quartier="dreieich")
     assert f"buildings: {len(buildings):,} features" in done.stdout
@@ -203,8 +236,12 @@ def test_cli_user_errors_are_one_line_exit_2(tmp_path):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "no coordinate columns" in done.stderr
     assert "Traceback" not in done.stderr
-    empty = _cli("import", "neu-olvenstedt", "--quiet",
-                 env={**env, "GEOQUARTIER_DATA": str(tmp_path / "nothing")})
+    empty = _cli(
+        "import",
+        "neu-olvenstedt",
+        "--quiet",
+        env={**env, "GEOQUARTIER_DATA": str(tmp_path / "nothing")},
+    )
     assert empty.returncode == 2
     assert "GEOQUARTIER_DATA" in empty.stderr and "Traceback" not in empty.stderr
     neither = _cli("import", env=env)
@@ -225,11 +262,11 @@ def test_offline_network_quartier_keeps_boundary_and_offices(registry, tmp_path,
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
     monkeypatch.setattr(ox.settings, "cache_folder", ox.settings.cache_folder)
     store = GeoPackageStore(tmp_path / "ws.gpkg")
-    summary = import_quartier(registry["alt-hamborn"], store, progress=False,
-                              now=datetime(2026, 11, 24, 11, 0))  # a Tuesday, 11:00
+    summary = import_quartier(
+        registry["alt-hamborn"], store, progress=False, now=datetime(2026, 11, 24, 11, 0)
+    )  # a Tuesday, 11:00
     assert summary.counts == {"offices": 0, "quartiers": 1}
-    assert any("OpenStreetMap layers not imported" in n and "--extract" in n
-               for n in summary.notes)
+    assert any("OpenStreetMap layers not imported" in n and "--extract" in n for n in summary.notes)
     [office] = summary.offices
     assert office.name == "Stadtteilbüro Alt-Hamborn" and not office.placed
     assert office.open_now is True  # Tu 10:00-13:00

@@ -120,7 +120,12 @@ def test_amenity_points_in_neu_olvenstedt(boundary):
     # SOURCES.md inside: transit 34 (skipped: stops come from GTFS), school 17, grocery 10,
     # healthcare 9, park 7, pharmacy 2, cafe 2.
     assert pois["category"].value_counts().to_dict() == {
-        "school": 17, "grocery": 10, "healthcare": 9, "park": 7, "pharmacy": 2, "cafe": 2,
+        "school": 17,
+        "grocery": 10,
+        "healthcare": 9,
+        "park": 7,
+        "pharmacy": 2,
+        "cafe": 2,
     }
     raw = gpd.read_file(POINTS)
     assert int((raw["in_neu_olvenstedt"] & (raw["category"] == "transit")).sum()) == 34
@@ -146,8 +151,9 @@ def test_population_estimated_from_floor_area(dreieich_buildings):
     homes = dreieich_buildings[dreieich_buildings["residential"]]
     assert len(homes) == 883
     area = population.floor_area_m2(homes)
-    expected = round(area.sum() * population.LIVING_AREA_SHARE
-                     / population.LIVING_AREA_PER_RESIDENT_M2)
+    expected = round(
+        area.sum() * population.LIVING_AREA_SHARE / population.LIVING_AREA_PER_RESIDENT_M2
+    )
     people = population.estimate_from_buildings(dreieich_buildings, "dreieich")
     assert people.attrs["estimated_total"] is True
     assert int(people["residents"].sum()) == expected
@@ -158,12 +164,16 @@ def test_population_estimated_from_floor_area(dreieich_buildings):
     for _, row in people.head(50).iterrows():
         assert by_id.loc[row["id"].removesuffix("-residents")].geometry.contains(row.geometry)
     biggest = homes.iloc[int(np.argmax(area))]["id"]
-    assert people.set_index("id").loc[f"{biggest}-residents", "residents"] == people["residents"].max()
+    assert (
+        people.set_index("id").loc[f"{biggest}-residents", "residents"] == people["residents"].max()
+    )
     validate(people, "population")
 
 
 def test_population_spread_of_a_known_total_adds_up_exactly(dreieich_buildings):
-    people = population.estimate_from_buildings(dreieich_buildings, "dreieich", total_residents=5000)
+    people = population.estimate_from_buildings(
+        dreieich_buildings, "dreieich", total_residents=5000
+    )
     assert int(people["residents"].sum()) == 5000
     assert people["source"].str.startswith("estimate:floor-area-share:").all()
     assert people.attrs["estimated_total"] is False

@@ -39,8 +39,12 @@ def gtfs_stops() -> gpd.GeoDataFrame:
 
 def _quartier(boundary: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return boundary.assign(
-        id="neu-olvenstedt", city="Magdeburg", state="ST", boundary_quality="official",
-        population=11677, population_source="Zensus 2022",
+        id="neu-olvenstedt",
+        city="Magdeburg",
+        state="ST",
+        boundary_quality="official",
+        population=11677,
+        population_source="Zensus 2022",
     )
 
 
@@ -80,9 +84,14 @@ def test_zensus_grid_reprojected_from_epsg3035(boundary):
     assert grid.crs.to_epsg() == 3035
     inside = grid[grid.centroid.within(boundary.to_crs(3035).geometry.iloc[0])]
     cells = gpd.GeoDataFrame(
-        {"id": inside["grid_id"], "quartier": "neu-olvenstedt", "residents": inside["einwohner"],
-         "source": "Zensus 2022"},
-        geometry=inside.geometry, crs=inside.crs,
+        {
+            "id": inside["grid_id"],
+            "quartier": "neu-olvenstedt",
+            "residents": inside["einwohner"],
+            "source": "Zensus 2022",
+        },
+        geometry=inside.geometry,
+        crs=inside.crs,
     )
     out = validate(cells, "population")
     assert out.crs.to_epsg() == 4326
@@ -121,8 +130,9 @@ def test_amenity_points_as_pois():
 
 def test_real_cafes_with_malformed_opening_hours_are_reported_together():
     cafes = _data("magdeburg_cafes_osm.geojson")
-    cafes = cafes.assign(id=[f"cafe-{i}" for i in range(len(cafes))], quartier="magdeburg",
-                         category="cafe")
+    cafes = cafes.assign(
+        id=[f"cafe-{i}" for i in range(len(cafes))], quartier="magdeburg", category="cafe"
+    )
     with pytest.raises(ValidationError) as err:
         validate(cafes, "pois")
     problems = err.value.problems
@@ -141,10 +151,16 @@ def test_real_cafes_with_malformed_opening_hours_are_reported_together():
 
 def test_normalises_strings_languages_and_dates():
     events = gpd.GeoDataFrame(
-        {"id": [" ev1 "], "quartier": ["neu-olvenstedt"], "title": ["  Stadtteilwerkstatt "],
-         "start": ["2026-06-04 18:00"], "end": ["2026-06-04T20:30:00+02:00"],
-         "description": ["   "]},
-        geometry=[Point(*SCHARNHORSTRING)], crs="EPSG:4326",
+        {
+            "id": [" ev1 "],
+            "quartier": ["neu-olvenstedt"],
+            "title": ["  Stadtteilwerkstatt "],
+            "start": ["2026-06-04 18:00"],
+            "end": ["2026-06-04T20:30:00+02:00"],
+            "description": ["   "],
+        },
+        geometry=[Point(*SCHARNHORSTRING)],
+        crs="EPSG:4326",
     )
     out = validate(events, "events")
     assert out["id"].iloc[0] == "ev1" and out["title"].iloc[0] == "Stadtteilwerkstatt"
@@ -154,9 +170,14 @@ def test_normalises_strings_languages_and_dates():
     assert out["end"].iloc[0] == pd.Timestamp("2026-06-04 18:30", tz="UTC")
 
     offices = gpd.GeoDataFrame(
-        {"id": ["a", "b", "c", "d"], "quartier": "neu-olvenstedt", "name": "Büro",
-         "languages": [["DE", "tr"], "de; ar, ru", '["bg", "ro"]', None]},
-        geometry=[Point(*SCHARNHORSTRING)] * 4, crs="EPSG:4326",
+        {
+            "id": ["a", "b", "c", "d"],
+            "quartier": "neu-olvenstedt",
+            "name": "Büro",
+            "languages": [["DE", "tr"], "de; ar, ru", '["bg", "ro"]', None],
+        },
+        geometry=[Point(*SCHARNHORSTRING)] * 4,
+        crs="EPSG:4326",
     )
     out = validate(offices, "offices")
     assert out["languages"].tolist() == [["de", "tr"], ["de", "ar", "ru"], ["bg", "ro"], None]
@@ -181,8 +202,13 @@ def store(tmp_path, gtfs_stops):
 
 
 def _office(**over):
-    row = {"id": "o1", "quartier": "neu-olvenstedt", "name": "Büro für Stadtteilarbeit",
-           "opening_hours": "Mo-Fr 09:00-12:00", "languages": ["de"]}
+    row = {
+        "id": "o1",
+        "quartier": "neu-olvenstedt",
+        "name": "Büro für Stadtteilarbeit",
+        "opening_hours": "Mo-Fr 09:00-12:00",
+        "languages": ["de"],
+    }
     row.update(over)
     return row
 
@@ -195,8 +221,11 @@ def _assert_rejected(store, layer, gdf, index, feature_id, field):
     before = store.path.read_bytes()
     with pytest.raises(ValidationError) as err:
         store.write(layer, gdf)
-    match = [p for p in err.value.problems
-             if p.index == index and p.feature_id == feature_id and p.field == field]
+    match = [
+        p
+        for p in err.value.problems
+        if p.index == index and p.feature_id == feature_id and p.field == field
+    ]
     assert match, err.value.problems
     message = str(err.value)
     where = "layer" if index is None else f"feature {index} (id={feature_id!r})"
@@ -213,8 +242,10 @@ def test_missing_crs(store):
 
 
 def test_wrong_geometry_type(store):
-    gdf = _frame([_office(), _office(id="o2")],
-                 [Point(*SCHARNHORSTRING), LineString([(11.58, 52.15), (11.59, 52.15)])])
+    gdf = _frame(
+        [_office(), _office(id="o2")],
+        [Point(*SCHARNHORSTRING), LineString([(11.58, 52.15), (11.59, 52.15)])],
+    )
     err = _assert_rejected(store, "offices", gdf, 1, "o2", "geometry")
     assert "LineString" in str(err) and "Point" in str(err)
 
@@ -250,21 +281,35 @@ def test_swapped_lon_lat_outside_germany(store):
 
 
 def test_unknown_category(store):
-    gdf = _frame([{"id": "s1", "quartier": "q", "name": "Beratung", "category": "legal"}],
-                 [Point(*SCHARNHORSTRING)])
+    gdf = _frame(
+        [{"id": "s1", "quartier": "q", "name": "Beratung", "category": "legal"}],
+        [Point(*SCHARNHORSTRING)],
+    )
     err = _assert_rejected(store, "services", gdf, 0, "s1", "category")
     assert "migration" in str(err)  # names the accepted values
 
 
 def test_unknown_status(store):
-    gdf = _frame([{"id": "m1", "quartier": "q", "name": "Spielplatz", "status": "done"}],
-                 [Point(*SCHARNHORSTRING)])
+    gdf = _frame(
+        [{"id": "m1", "quartier": "q", "name": "Spielplatz", "status": "done"}],
+        [Point(*SCHARNHORSTRING)],
+    )
     _assert_rejected(store, "measures", gdf, 0, "m1", "status")
 
 
 def test_unknown_kind(store):
-    gdf = _frame([{"id": "a1", "quartier": "q", "kind": "complaint", "text": "Ampel fehlt",
-                   "status": "pending"}], [Point(*SCHARNHORSTRING)])
+    gdf = _frame(
+        [
+            {
+                "id": "a1",
+                "quartier": "q",
+                "kind": "complaint",
+                "text": "Ampel fehlt",
+                "status": "pending",
+            }
+        ],
+        [Point(*SCHARNHORSTRING)],
+    )
     err = _assert_rejected(store, "annotations", gdf, 0, "a1", "kind")
     assert "idea" in str(err)
 
@@ -279,8 +324,19 @@ def test_language_not_iso639(store):
     gdf = _frame([_office(languages=["de", "deutsch"])], [Point(*SCHARNHORSTRING)])
     err = _assert_rejected(store, "offices", gdf, 0, "o1", "languages")
     assert "ISO 639-1" in str(err)
-    gdf = _frame([{"id": "a1", "quartier": "q", "kind": "idea", "text": "Bank", "status":
-                   "pending", "language": "xx"}], [Point(*SCHARNHORSTRING)])
+    gdf = _frame(
+        [
+            {
+                "id": "a1",
+                "quartier": "q",
+                "kind": "idea",
+                "text": "Bank",
+                "status": "pending",
+                "language": "xx",
+            }
+        ],
+        [Point(*SCHARNHORSTRING)],
+    )
     _assert_rejected(store, "annotations", gdf, 0, "a1", "language")
 
 
@@ -291,20 +347,42 @@ def test_duplicate_ids(store):
 
 
 def test_missing_required_field(store):
-    gdf = _frame([_office(name="  "), {k: v for k, v in _office(id="o2").items() if k != "id"}],
-                 [Point(*SCHARNHORSTRING)] * 2)
+    gdf = _frame(
+        [_office(name="  "), {k: v for k, v in _office(id="o2").items() if k != "id"}],
+        [Point(*SCHARNHORSTRING)] * 2,
+    )
     err = _assert_rejected(store, "offices", gdf, 0, "o1", "name")
     assert any(p.index == 1 and p.field == "id" for p in err.problems)
 
 
 def test_bad_numbers_dates_and_email(store):
-    gdf = _frame([{"id": "m1", "quartier": "q", "name": "Platz", "status": "planned",
-                   "cost_eur": "teuer", "start": "2026-13-45"}], [Point(*SCHARNHORSTRING)])
+    gdf = _frame(
+        [
+            {
+                "id": "m1",
+                "quartier": "q",
+                "name": "Platz",
+                "status": "planned",
+                "cost_eur": "teuer",
+                "start": "2026-13-45",
+            }
+        ],
+        [Point(*SCHARNHORSTRING)],
+    )
     err = _assert_rejected(store, "measures", gdf, 0, "m1", "cost_eur")
     assert {p.field for p in err.problems} == {"cost_eur", "start"}
-    gdf = _frame([{"id": "e1", "quartier": "q", "title": "Spaziergang",
-                   "start": "2026-06-04 18:00", "end": "2026-06-04 17:00"}],
-                 [Point(*SCHARNHORSTRING)])
+    gdf = _frame(
+        [
+            {
+                "id": "e1",
+                "quartier": "q",
+                "title": "Spaziergang",
+                "start": "2026-06-04 18:00",
+                "end": "2026-06-04 17:00",
+            }
+        ],
+        [Point(*SCHARNHORSTRING)],
+    )
     _assert_rejected(store, "events", gdf, 0, "e1", "end")
     gdf = _frame([_office(email="buero at example.org")], [Point(*SCHARNHORSTRING)])
     _assert_rejected(store, "offices", gdf, 0, "o1", "email")
@@ -317,8 +395,13 @@ def test_every_problem_is_listed_in_one_error(store, boundary):
     q = pd.concat([q, q], ignore_index=True)  # and a duplicate id
     err = _assert_rejected(store, "quartiers", q, 0, "neu-olvenstedt", "state")
     found = {(p.index, p.field) for p in err.problems}
-    assert found == {(0, "state"), (1, "state"), (0, "boundary_quality"),
-                     (1, "boundary_quality"), (1, "id")}
+    assert found == {
+        (0, "state"),
+        (1, "state"),
+        (0, "boundary_quality"),
+        (1, "boundary_quality"),
+        (1, "id"),
+    }
     assert err.layer == "quartiers"
 
 
@@ -336,9 +419,11 @@ def test_unknown_layer_is_a_user_error():
 
 
 def test_numbers_typed(boundary):
-    b = gpd.GeoDataFrame({"id": ["b1", "b2"], "quartier": "q", "levels": ["2,5", None],
-                          "residential": ["yes", 0]},
-                         geometry=[boundary.geometry.iloc[0]] * 2, crs=4326)
+    b = gpd.GeoDataFrame(
+        {"id": ["b1", "b2"], "quartier": "q", "levels": ["2,5", None], "residential": ["yes", 0]},
+        geometry=[boundary.geometry.iloc[0]] * 2,
+        crs=4326,
+    )
     out = validate(b, "buildings")
     assert out["levels"].tolist()[0] == 2.5 and pd.isna(out["levels"].iloc[1])
     assert out["residential"].tolist() == [True, False]

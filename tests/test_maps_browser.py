@@ -33,8 +33,14 @@ except ImportError:  # pragma: no cover
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 UNREACHABLE_TILES = "file:///nonexistent-geoquartier-tiles/{z}/{x}/{y}.png"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "maps"
 DESKTOP = {"width": 1280, "height": 800}
@@ -55,11 +61,22 @@ def browser():
 
 def _xss_service(quartier: str, near: Point) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"id": [f"{quartier}:xss"], "quartier": [quartier], "name": [XSS_NAME], "category": ["migration"],
-         "operator": [XSS_NAME], "address": ["<b>Teststraße 1</b>"], "phone": [None],
-         "opening_hours": ["Mo-Fr 09:00-12:00"], "languages": [["tr"]], "wheelchair": [None],
-         "source": ["test"]},
-        geometry=[Point(near.x + 0.0015, near.y + 0.001)], crs="EPSG:4326")
+        {
+            "id": [f"{quartier}:xss"],
+            "quartier": [quartier],
+            "name": [XSS_NAME],
+            "category": ["migration"],
+            "operator": [XSS_NAME],
+            "address": ["<b>Teststraße 1</b>"],
+            "phone": [None],
+            "opening_hours": ["Mo-Fr 09:00-12:00"],
+            "languages": [["tr"]],
+            "wheelchair": [None],
+            "source": ["test"],
+        },
+        geometry=[Point(near.x + 0.0015, near.y + 0.001)],
+        crs="EPSG:4326",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +89,13 @@ def built(map_data, tmp_path_factory):
         office = data.drawable_offices().geometry.iloc[0]
         services = data.layer("services")
         data.layers["services"] = gpd.GeoDataFrame(
-            pd.concat([services, _xss_service(quartier, office)], ignore_index=True), crs="EPSG:4326")
+            pd.concat([services, _xss_service(quartier, office)], ignore_index=True),
+            crs="EPSG:4326",
+        )
         for lang in ("de", "tr"):
-            m = build_quartier_map(data, lang=lang, tile_url=UNREACHABLE_TILES,
-                                   language_href=quartier + ".{lang}.html")
+            m = build_quartier_map(
+                data, lang=lang, tile_url=UNREACHABLE_TILES, language_href=quartier + ".{lang}.html"
+            )
             save_map(m, out / f"{quartier}.{lang}.html")
         result[quartier] = data
     return out, result
@@ -95,7 +115,9 @@ class Page:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(url)
-        self.page.wait_for_function("window.GQ && GQ.map && GQ.basemapState === 'vector'", timeout=20000)
+        self.page.wait_for_function(
+            "window.GQ && GQ.map && GQ.basemapState === 'vector'", timeout=20000
+        )
 
     def _console(self, message) -> None:
         if message.type != "error":
@@ -124,7 +146,9 @@ def test_loads_offline_without_errors_and_falls_back_to_the_street_map(browser, 
         p = page.page
         assert page.errors == []
         assert page.external_requests() == []
-        assert any("nonexistent-geoquartier-tiles" in u for u in page.requests), "tiles were not tried"
+        assert any("nonexistent-geoquartier-tiles" in u for u in page.requests), (
+            "tiles were not tried"
+        )
         assert p.evaluate("GQ.map.hasLayer(GQ.layers.basemap)")
         assert p.evaluate("GQ.counts.basemap") > 0
         assert p.locator("#gq-tile-notice").is_visible()
@@ -298,10 +322,16 @@ def test_phone_viewport(browser, built, quartier):
         p.locator(".leaflet-popup-content").wait_for()
         p.wait_for_timeout(400)  # the map pans the popup into view
         popup = p.locator(".leaflet-popup").bounding_box()
-        assert popup["y"] >= box["y"] - 1 and popup["y"] + popup["height"] <= box["y"] + box["height"] + 1
+        assert (
+            popup["y"] >= box["y"] - 1
+            and popup["y"] + popup["height"] <= box["y"] + box["height"] + 1
+        )
         close = p.locator(".leaflet-popup-close-button").bounding_box()
         layers = p.locator(".leaflet-control-layers").bounding_box()
-        assert close["y"] >= layers["y"] + layers["height"] or close["x"] + close["width"] <= layers["x"]
+        assert (
+            close["y"] >= layers["y"] + layers["height"]
+            or close["x"] + close["width"] <= layers["x"]
+        )
         p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone-popup.png"))
     finally:
         page.close()

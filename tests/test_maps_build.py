@@ -21,7 +21,9 @@ try:
 except ImportError:  # pragma: no cover
     from test_maps_support import BUILT_AT, map_data, maps_store  # noqa: F401
 
-EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
+EXTERNAL = re.compile(
+    r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE
+)
 
 
 @pytest.mark.parametrize("quartier,method", [("neu-olvenstedt", "estimate"), ("lauf", "network")])
@@ -33,15 +35,21 @@ def test_map_draws_every_layer_of_the_data(map_data, tmp_path, quartier, method)
     assert m.gq_counts["pois"] == len(data.layer("pois")) > 20
     assert m.gq_counts["stops"] == len(data.layer("stops")) >= 30
     html = save_map(m, tmp_path / "map.en.html").read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
     assert EXTERNAL.search(html) is None
-    assert "cdn.jsdelivr" not in html and "code.jquery.com" not in html and "bootstrapcdn" not in html
+    assert (
+        "cdn.jsdelivr" not in html and "code.jquery.com" not in html and "bootstrapcdn" not in html
+    )
     assert 'data-asset="leaflet/dist/leaflet.js"' in html and "1.9.4" in html
     assert 'data-asset="leaflet.markercluster/dist/leaflet.markercluster.js"' in html
     assert "tile.openstreetmap.org" in html  # the default tiles, tried first at view time
     assert "user-scalable=no" not in html
     # the walking legend says how the times were computed
-    note = "estimate: straight line × detour factor" if method == "estimate" else "computed on the footpath network"
+    note = (
+        "estimate: straight line × detour factor"
+        if method == "estimate"
+        else "computed on the footpath network"
+    )
     assert note in html
     # every population cell/home got a walking time to the office
     assert data.access is not None and len(data.access) == len(data.layer("population"))
@@ -82,12 +90,26 @@ def test_annotations_argument_shows_only_approved(map_data):
     from shapely.geometry import Point
 
     notes = gpd.GeoDataFrame(
-        {"id": ["a1", "a2"], "quartier": ["lauf"] * 2, "kind": ["idea", "problem"],
-         "text": ["Bank am Marktplatz", "NOT APPROVED YET"], "language": ["de", "de"], "event_id": [None, None],
-         "status": ["approved", "pending"], "created_at": pd.to_datetime(["2026-11-01", "2026-11-02"], utc=True)},
-        geometry=[Point(11.2795, 49.5105), Point(11.28, 49.511)], crs="EPSG:4326")
-    html = build_quartier_map(map_data("lauf"), lang="de", annotations=notes, tile_url=None,
-                              built_at=BUILT_AT).get_root().render()
+        {
+            "id": ["a1", "a2"],
+            "quartier": ["lauf"] * 2,
+            "kind": ["idea", "problem"],
+            "text": ["Bank am Marktplatz", "NOT APPROVED YET"],
+            "language": ["de", "de"],
+            "event_id": [None, None],
+            "status": ["approved", "pending"],
+            "created_at": pd.to_datetime(["2026-11-01", "2026-11-02"], utc=True),
+        },
+        geometry=[Point(11.2795, 49.5105), Point(11.28, 49.511)],
+        crs="EPSG:4326",
+    )
+    html = (
+        build_quartier_map(
+            map_data("lauf"), lang="de", annotations=notes, tile_url=None, built_at=BUILT_AT
+        )
+        .get_root()
+        .render()
+    )
     assert "Bank am Marktplatz" in html and "NOT APPROVED YET" not in html
     assert "Freigegebene Beiträge" in html
 
@@ -98,8 +120,20 @@ def test_cli_map_writes_a_standalone_file(maps_store, tmp_path, monkeypatch):
 
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(maps_store.path))
     out = tmp_path / "neu-olvenstedt.tr.html"
-    result = CliRunner().invoke(app, ["map", "neu-olvenstedt", "--lang", "tr", "-o", str(out),
-                                      "--tiles", "none", "--all-languages"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "map",
+            "neu-olvenstedt",
+            "--lang",
+            "tr",
+            "-o",
+            str(out),
+            "--tiles",
+            "none",
+            "--all-languages",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert str(out) in result.output
     html = out.read_text(encoding="utf-8")
@@ -112,8 +146,14 @@ def test_cli_map_writes_a_standalone_file(maps_store, tmp_path, monkeypatch):
 
 
 def test_build_all_maps_writes_each_language(maps_store, tmp_path):
-    paths = build_all_maps(tmp_path, langs=("de", "bg"), quartiers=("neu-olvenstedt",), store=maps_store,
-                           tile_url=None, progress=False)
+    paths = build_all_maps(
+        tmp_path,
+        langs=("de", "bg"),
+        quartiers=("neu-olvenstedt",),
+        store=maps_store,
+        tile_url=None,
+        progress=False,
+    )
     assert [p.name for p in paths] == ["neu-olvenstedt.de.html", "neu-olvenstedt.bg.html"]
     bg = paths[1].read_text(encoding="utf-8")
     assert '<html lang="bg">' in bg and "Карта на Neu Olvenstedt" in bg
@@ -126,12 +166,21 @@ def test_measures_are_coloured_by_status_with_funding_and_dates(map_data):
     from shapely.geometry import LineString, Point
 
     measures = gpd.GeoDataFrame(
-        {"id": ["m1", "m2"], "quartier": ["lauf"] * 2, "name": ["Neugestaltung Marktplatz", "Spielplatz Nord"],
-         "kind": ["public space", "playground"], "status": ["in_progress", "planned"],
-         "start": pd.to_datetime(["2026-03-01", "2027-04-01"], utc=True),
-         "end": pd.to_datetime(["2027-10-31", None], utc=True), "cost_eur": [1250000.0, None],
-         "funding": ["Städtebauförderung", "EFRE"], "description": ["<script>x</script>", None]},
-        geometry=[LineString([(11.279, 49.510), (11.281, 49.511)]), Point(11.282, 49.513)], crs="EPSG:4326")
+        {
+            "id": ["m1", "m2"],
+            "quartier": ["lauf"] * 2,
+            "name": ["Neugestaltung Marktplatz", "Spielplatz Nord"],
+            "kind": ["public space", "playground"],
+            "status": ["in_progress", "planned"],
+            "start": pd.to_datetime(["2026-03-01", "2027-04-01"], utc=True),
+            "end": pd.to_datetime(["2027-10-31", None], utc=True),
+            "cost_eur": [1250000.0, None],
+            "funding": ["Städtebauförderung", "EFRE"],
+            "description": ["<script>x</script>", None],
+        },
+        geometry=[LineString([(11.279, 49.510), (11.281, 49.511)]), Point(11.282, 49.513)],
+        crs="EPSG:4326",
+    )
     data = map_data("lauf")
     data.layers["measures"] = measures
     html = build_quartier_map(data, lang="de", tile_url=None, built_at=BUILT_AT).get_root().render()

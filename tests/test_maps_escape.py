@@ -33,19 +33,44 @@ def test_script_json_cannot_close_the_script():
 
 
 def _row(**values):
-    base = {"id": "x1", "name": None, "category": "debt", "operator": None, "address": None,
-            "phone": None, "email": None, "opening_hours": None, "languages": [], "wheelchair": None,
-            "source": None, "kind": None, "location_quality": None, "location_note": None}
+    base = {
+        "id": "x1",
+        "name": None,
+        "category": "debt",
+        "operator": None,
+        "address": None,
+        "phone": None,
+        "email": None,
+        "opening_hours": None,
+        "languages": [],
+        "wheelchair": None,
+        "source": None,
+        "kind": None,
+        "location_quality": None,
+        "location_note": None,
+    }
     base.update(values)
     return pd.Series(base)
 
 
 def test_place_popup_escapes_every_field():
     evil = XSS_NAME
-    row = _row(name=evil, operator=evil, address=evil, phone="+49 30 1234<b>", email=evil,
-               source=evil, opening_hours=evil)
-    html = place_popup(Translator("en"), HoursBook("DE-BE", BUILT_AT), "services", row,
-                       category_label="Debt advice")
+    row = _row(
+        name=evil,
+        operator=evil,
+        address=evil,
+        phone="+49 30 1234<b>",
+        email=evil,
+        source=evil,
+        opening_hours=evil,
+    )
+    html = place_popup(
+        Translator("en"),
+        HoursBook("DE-BE", BUILT_AT),
+        "services",
+        row,
+        category_label="Debt advice",
+    )
     assert "<img" not in html and "<b>" not in html
     assert html.count("&lt;img src=x onerror=alert(1)&gt;") >= 4
     assert 'href="tel:+49301234"' in html  # only digits and + reach the link
@@ -53,10 +78,19 @@ def test_place_popup_escapes_every_field():
 
 def test_stop_and_annotation_popups_escape():
     tr = Translator("de")
-    assert "<img" not in stop_popup(tr, pd.Series({"id": "s", "name": XSS_NAME, "wheelchair": None,
-                                                   "source": "gtfs:stop/1"}))
-    note = pd.Series({"id": "a", "kind": "idea", "text": XSS_NAME + "</script>", "language": '"><x',
-                      "status": "approved", "created_at": pd.Timestamp("2026-11-20T10:00Z")})
+    assert "<img" not in stop_popup(
+        tr, pd.Series({"id": "s", "name": XSS_NAME, "wheelchair": None, "source": "gtfs:stop/1"})
+    )
+    note = pd.Series(
+        {
+            "id": "a",
+            "kind": "idea",
+            "text": XSS_NAME + "</script>",
+            "language": '"><x',
+            "status": "approved",
+            "created_at": pd.Timestamp("2026-11-20T10:00Z"),
+        }
+    )
     html = annotation_popup(tr, note)
     assert "<img" not in html and "</script>" not in html and '"><x' not in html
     assert "Idee" in html
@@ -67,10 +101,22 @@ def test_built_map_shows_the_xss_name_only_as_text(map_data):
 
     data = map_data("neu-olvenstedt")
     services = gpd.GeoDataFrame(
-        {"id": ["xss-1"], "quartier": ["neu-olvenstedt"], "name": [XSS_NAME], "category": ["migration"],
-         "operator": [XSS_NAME], "address": ["Scharnhorstring 1"], "phone": [None], "opening_hours": ["Mo-Fr 09:00-12:00"],
-         "languages": [["tr", "ar"]], "wheelchair": ["yes"], "source": ["test"]},
-        geometry=[Point(11.5871, 52.1504)], crs="EPSG:4326")
+        {
+            "id": ["xss-1"],
+            "quartier": ["neu-olvenstedt"],
+            "name": [XSS_NAME],
+            "category": ["migration"],
+            "operator": [XSS_NAME],
+            "address": ["Scharnhorstring 1"],
+            "phone": [None],
+            "opening_hours": ["Mo-Fr 09:00-12:00"],
+            "languages": [["tr", "ar"]],
+            "wheelchair": ["yes"],
+            "source": ["test"],
+        },
+        geometry=[Point(11.5871, 52.1504)],
+        crs="EPSG:4326",
+    )
     data.layers["services"] = services
     html = build_quartier_map(data, lang="en", tile_url=None, built_at=BUILT_AT).get_root().render()
     assert XSS_NAME not in html

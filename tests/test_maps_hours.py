@@ -29,11 +29,14 @@ def _state_at(encoded: dict, at: datetime) -> str:
     return {"o": "open", "c": "closed", "u": "unknown"}[encoded["s"][i]]
 
 
-@pytest.mark.parametrize("expression,state", [
-    (LAUF_OFFICE, "DE-BY"),
-    ("Mo 16:00-19:00; Th 09:00-12:00; Fr 16:00-18:00; PH off", "DE-HE"),
-    ("Mo-Fr 08:00-12:30,13:30-18:00; Sa 09:00-13:00; PH off", "DE-ST"),
-])
+@pytest.mark.parametrize(
+    "expression,state",
+    [
+        (LAUF_OFFICE, "DE-BY"),
+        ("Mo 16:00-19:00; Th 09:00-12:00; Fr 16:00-18:00; PH off", "DE-HE"),
+        ("Mo-Fr 08:00-12:30,13:30-18:00; Sa 09:00-13:00; PH off", "DE-ST"),
+    ],
+)
 def test_encoded_intervals_match_opening_hours(expression, state):
     hours = OpeningHours(expression, state=state)
     encoded = encode_intervals(hours, BUILT_AT)
@@ -48,7 +51,9 @@ def test_encoded_intervals_match_opening_hours(expression, state):
 
 
 def test_state_holidays_are_honoured():
-    epiphany = datetime(2027, 1, 6, 16, 0, tzinfo=TIMEZONE)  # a Wednesday; a holiday in Bavaria only
+    epiphany = datetime(
+        2027, 1, 6, 16, 0, tzinfo=TIMEZONE
+    )  # a Wednesday; a holiday in Bavaria only
     bavaria = encode_intervals(OpeningHours(LAUF_OFFICE, state="DE-BY"), BUILT_AT)
     nrw = encode_intervals(OpeningHours(LAUF_OFFICE, state="DE-NW"), BUILT_AT)
     assert _state_at(bavaria, epiphany) == "closed"

@@ -44,7 +44,8 @@ def map_data(maps_store):
 
     def get(quartier: str):
         data = _map_data(str(maps_store.path), quartier)
-        return dataclasses.replace(data, layers=dict(data.layers),
-                                   walk_from_office=dict(data.walk_from_office))
+        return dataclasses.replace(
+            data, layers=dict(data.layers), walk_from_office=dict(data.walk_from_office)
+        )
 
     return get

@@ -37,13 +37,27 @@ def test_access_and_isochrones_on_dreieich(workspace):
     assert (table["residents_within"] <= table["residents_total"]).all()
     assert table["residents_total"].iloc[0] > 0
     layer = pyogrio.read_dataframe(gpkg, layer="access_nearest")
-    assert {"origin_id", "category", "facility_id", "distance_m", "walk_min", "profile"} <= set(layer.columns)
+    assert {"origin_id", "category", "facility_id", "distance_m", "walk_min", "profile"} <= set(
+        layer.columns
+    )
     assert layer["walk_min"].notna().mean() > 0.9
 
     iso = workspace / "iso.geojson"
     cats = table["category"].unique()
-    res = _run(["isochrones", "dreieich", "-o", str(iso), "--minutes", "5,10", "--profile", "wheelchair",
-                "--category", str(cats[0])])
+    res = _run(
+        [
+            "isochrones",
+            "dreieich",
+            "-o",
+            str(iso),
+            "--minutes",
+            "5,10",
+            "--profile",
+            "wheelchair",
+            "--category",
+            str(cats[0]),
+        ]
+    )
     assert res.exit_code == 0, res.output
     areas = gpd.read_file(iso)
     assert list(areas["minutes"]) == [5, 10] and (areas["area_m2"].diff().dropna() > 0).all()
@@ -51,7 +65,9 @@ def test_access_and_isochrones_on_dreieich(workspace):
 
 def test_estimate_mode_from_the_cli(workspace):
     csv = workspace / "nol.csv"
-    res = _run(["access", "neu-olvenstedt", "-o", str(csv), "-c", "office,grocery", "-p", "standard"])
+    res = _run(
+        ["access", "neu-olvenstedt", "-o", str(csv), "-c", "office,grocery", "-p", "standard"]
+    )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(csv)
     assert set(table["category"]) == {"office", "grocery"}

@@ -17,8 +17,11 @@ FOLDER = "neu_olvenstedt_magdeburg"
 def olvenstedt():
     folder = data_dir() / FOLDER
     cells = gpd.read_file(folder / "neu_olvenstedt_zensus2022_bevoelkerung_100m.geojson")
-    population = gpd.GeoDataFrame({"id": cells["grid_id"].astype(str), "residents": cells["einwohner"]},
-                                  geometry=cells.geometry, crs=cells.crs)
+    population = gpd.GeoDataFrame(
+        {"id": cells["grid_id"].astype(str), "residents": cells["einwohner"]},
+        geometry=cells.geometry,
+        crs=cells.crs,
+    )
     amenities = gpd.read_file(folder / "magdeburg_amenity_points_osm.geojson")
     amenities = amenities.reset_index(names="n")
     amenities["id"] = "amenity-" + amenities["n"].astype(str)
@@ -36,14 +39,18 @@ def test_nearest_in_estimate_mode(olvenstedt):
     # independent check: centroid → every pharmacy, straight line in EPSG:25832 × 1.3
     cells = population.to_crs("EPSG:25832").centroid
     pharmacies = amenities[amenities["category"] == "pharmacy"].to_crs("EPSG:25832")
-    pairs = np.hypot(cells.x.to_numpy()[:, None] - pharmacies.geometry.x.to_numpy()[None, :],
-                     cells.y.to_numpy()[:, None] - pharmacies.geometry.y.to_numpy()[None, :])
+    pairs = np.hypot(
+        cells.x.to_numpy()[:, None] - pharmacies.geometry.x.to_numpy()[None, :],
+        cells.y.to_numpy()[:, None] - pharmacies.geometry.y.to_numpy()[None, :],
+    )
     got = res[res["category"] == "pharmacy"].set_index("origin_id").loc[population["id"]]
     assert np.allclose(got["distance_m"].to_numpy(), pairs.min(axis=1) * 1.3)
     assert list(got["facility_id"]) == list(pharmacies["id"].to_numpy()[pairs.argmin(axis=1)])
     assert np.allclose(got["walk_min"], got["distance_m"] / 75.0)
     # k nearest, sorted
-    k3 = nearest_facilities(EstimateNetwork(1.5), population.head(5), amenities, categories="school", k=3)
+    k3 = nearest_facilities(
+        EstimateNetwork(1.5), population.head(5), amenities, categories="school", k=3
+    )
     assert list(k3["rank"][:3]) == [1, 2, 3]
     assert (k3.groupby("origin_id")["distance_m"].apply(lambda s: s.is_monotonic_increasing)).all()
 
@@ -51,8 +58,14 @@ def test_nearest_in_estimate_mode(olvenstedt):
 def test_coverage_isochrones_and_route_in_estimate_mode(olvenstedt):
     population, amenities, _ = olvenstedt
     net = EstimateNetwork()
-    table = coverage(net, population, amenities, thresholds_min=(5, 10), profiles=("standard", "senior"),
-                     categories=["grocery"])
+    table = coverage(
+        net,
+        population,
+        amenities,
+        thresholds_min=(5, 10),
+        profiles=("standard", "senior"),
+        categories=["grocery"],
+    )
     assert set(table["method"]) == {"estimate"}
     assert table["residents_total"].iloc[0] == pytest.approx(11_677)
     std = table[table["profile"] == "standard"].set_index("threshold_min")
@@ -61,8 +74,11 @@ def test_coverage_isochrones_and_route_in_estimate_mode(olvenstedt):
     assert (sen["residents_within"] <= std["residents_within"]).all()
     assert 0 < std.loc[10, "share_within"] <= 1
 
-    office = gpd.GeoDataFrame({"id": ["scharnhorstring"]},
-                              geometry=gpd.points_from_xy([11.587042], [52.150394]), crs="EPSG:4326")
+    office = gpd.GeoDataFrame(
+        {"id": ["scharnhorstring"]},
+        geometry=gpd.points_from_xy([11.587042], [52.150394]),
+        crs="EPSG:4326",
+    )
     iso = isochrones(net, office, minutes=(5, 10), population=population)
     assert (iso["method"] == "estimate").all()
     radius = 10 * 75.0 / 1.3

@@ -45,15 +45,25 @@ def _samples(net, node_dist, on_edge):
         n = max(int(geom.length // 10), 1)
         fr = np.linspace(0, 1, n + 1)
         length = net.edge_length_m[e]
-        d = np.minimum(node_dist[net.edge_u[e]] + fr * length, node_dist[net.edge_v[e]] + (1 - fr) * length)
+        d = np.minimum(
+            node_dist[net.edge_u[e]] + fr * length, node_dist[net.edge_v[e]] + (1 - fr) * length
+        )
         for se, sf, sa in on_edge:
             if se == e:
                 d = np.minimum(d, sa + np.abs(fr - sf) * length)
         pts = shapely.line_interpolate_point(geom, fr, normalized=True)
-        xs.append(shapely.get_x(pts)); ys.append(shapely.get_y(pts))
-        ds.append(d); es.append(np.full(len(fr), e)); fs.append(fr)
-    return (np.concatenate(xs), np.concatenate(ys), np.concatenate(ds), np.concatenate(es),
-            np.concatenate(fs))
+        xs.append(shapely.get_x(pts))
+        ys.append(shapely.get_y(pts))
+        ds.append(d)
+        es.append(np.full(len(fr), e))
+        fs.append(fr)
+    return (
+        np.concatenate(xs),
+        np.concatenate(ys),
+        np.concatenate(ds),
+        np.concatenate(es),
+        np.concatenate(fs),
+    )
 
 
 def _reached_lines(net, node_dist, on_edge, budget):
@@ -76,7 +86,9 @@ def _reached_lines(net, node_dist, on_edge, budget):
     return lines
 
 
-def test_isochrones_match_network_times_sampled_every_10_m(lauf_network, lauf_graph, lauf_amenities):
+def test_isochrones_match_network_times_sampled_every_10_m(
+    lauf_network, lauf_graph, lauf_amenities
+):
     net = lauf_network
     schools = lauf_amenities[lauf_amenities["category"] == "school"].sort_values("id").head(3)
     result = isochrones(net, schools, minutes=(5, 10), buffer_m=BUFFER_M)
@@ -87,7 +99,7 @@ def test_isochrones_match_network_times_sampled_every_10_m(lauf_network, lauf_gr
     node_dist, on_edge = _reference_distances(net, lauf_graph, points)
     x, y, d, _, _ = _samples(net, node_dist, on_edge)
     assert len(x) > 10_000
-    for minutes, poly in zip((5, 10), polys):
+    for minutes, poly in zip((5, 10), polys, strict=True):
         budget = minutes * SPEED_M_PER_MIN
         inside = shapely.contains_xy(poly, x, y)
         within = d <= budget
@@ -115,8 +127,14 @@ def test_isochrone_per_point_and_residents(lauf_network, lauf_amenities, lauf_bu
     assert list(result["point_id"]) == list(doctors["id"])
     assert len(result) == 2
     for _, row in result.iterrows():
-        inside = population.geometry.to_crs("EPSG:25832").centroid.to_crs("EPSG:4326").within(row.geometry)
-        assert row["residents"] == pytest.approx(population.loc[inside.to_numpy(), "residents"].sum())
+        inside = (
+            population.geometry.to_crs("EPSG:25832")
+            .centroid.to_crs("EPSG:4326")
+            .within(row.geometry)
+        )
+        assert row["residents"] == pytest.approx(
+            population.loc[inside.to_numpy(), "residents"].sum()
+        )
         assert 0 < row["residents"] < 1000
 
 
@@ -125,7 +143,10 @@ def test_isochrone_input_errors(lauf_network, lauf_amenities):
     with pytest.raises(GeoquartierError, match="minutes"):
         isochrones(lauf_network, pts, minutes=[-5])
     with pytest.raises(GeoquartierError, match="CRS"):
-        isochrones(lauf_network, gpd.GeoDataFrame(pts.drop(columns="geometry"), geometry=list(pts.geometry)))
+        isochrones(
+            lauf_network,
+            gpd.GeoDataFrame(pts.drop(columns="geometry"), geometry=list(pts.geometry)),
+        )
 
 
 def test_edge_cells_partition_the_edges_and_keep_the_isochrone_area(lauf_network, lauf_amenities):
@@ -163,15 +184,22 @@ def test_edge_cells_partition_the_edges_and_keep_the_isochrone_area(lauf_network
     got = nested_polygons(pg, res.dist, seeds, pts.x, pts.y, budgets, BUFFER_M)
     used_cells = 0
     previous = []
-    for budget, (geom, _) in zip(budgets, got):
+    for budget, (geom, _) in zip(budgets, got, strict=True):
         # the plain construction: each threshold on the previous one plus the reached parts
         full, edge, f0, f1 = reached_parts(pg, res.dist, seeds, budget)
         whole = np.bincount(cells.cell[full], minlength=len(cells.polygons)) == cells.count
         used_cells += int(whole.sum())
-        parts = np.concatenate([shapely.simplify(substrings(net, edge, f0, f1), 1.0),
-                                access_legs(seeds, pts.x, pts.y, budget)])
-        plain = shapely.union_all(np.concatenate([previous, buffers[full],
-                                                  shapely.buffer(parts, BUFFER_M, quad_segs=QUAD_SEGS)]))
+        parts = np.concatenate(
+            [
+                shapely.simplify(substrings(net, edge, f0, f1), 1.0),
+                access_legs(seeds, pts.x, pts.y, budget),
+            ]
+        )
+        plain = shapely.union_all(
+            np.concatenate(
+                [previous, buffers[full], shapely.buffer(parts, BUFFER_M, quad_segs=QUAD_SEGS)]
+            )
+        )
         previous = [plain]
         assert shapely.symmetric_difference(plain, geom).area < 1e-6 * plain.area
     assert used_cells > 0  # the shortcut was taken

@@ -43,7 +43,7 @@ def test_distances_equal_networkx_for_1000_random_node_pairs(lauf_network, lauf_
     res = search(pg, seeds, min_only=False)
     engine = res.dist[inverse, b]
     reference = np.empty(1000)
-    for i, (s, t) in enumerate(zip(a, b)):
+    for i, (s, t) in enumerate(zip(a, b, strict=True)):
         reference[i] = nx.shortest_path_length(
             lauf_graph, int(net.node_osmid[s]), int(net.node_osmid[t]), weight="length"
         )
@@ -60,7 +60,9 @@ def test_all_nodes_multi_source_equals_networkx(lauf_network, lauf_graph):
     result = nearest_facilities(net, None, facilities, category_col=None)  # every node
     assert len(result) == net.n_nodes
     as_points = nearest_facilities(net, origins, facilities, category_col=None)  # snapped points
-    assert np.max(np.abs(as_points["distance_m"].to_numpy() - result["distance_m"].to_numpy())) < 1e-6
+    assert (
+        np.max(np.abs(as_points["distance_m"].to_numpy() - result["distance_m"].to_numpy())) < 1e-6
+    )
     reference = nx.multi_source_dijkstra_path_length(
         lauf_graph, [int(net.node_osmid[s]) for s in sources], weight="length"
     )
@@ -81,7 +83,10 @@ def test_cache_round_trip(lauf_network, tmp_path):
     loaded = WalkNetwork.load(path)
     for name in ("node_x", "node_y", "node_osmid", "edge_u", "edge_v", "edge_length_m"):
         assert np.array_equal(getattr(loaded, name), getattr(lauf_network, name)), name
-    assert all(a.equals_exact(b, 0) for a, b in zip(loaded.edge_geometry, lauf_network.edge_geometry))
+    assert all(
+        a.equals_exact(b, 0)
+        for a, b in zip(loaded.edge_geometry, lauf_network.edge_geometry, strict=True)
+    )
     for name, values in lauf_network.tags.items():
         assert list(loaded.tags[name]) == list(values), name
     assert sum(v is not None for v in loaded.tags["name"]) > 1000

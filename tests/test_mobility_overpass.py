@@ -71,7 +71,8 @@ def _distances(network: WalkNetwork, sources: np.ndarray, targets: np.ndarray) -
     idx = network.node_index(sources)
     facilities = gpd.GeoDataFrame(
         {"id": [str(s) for s in sources], "category": [str(s) for s in sources]},
-        geometry=gpd.points_from_xy(network.node_x[idx], network.node_y[idx]), crs=ANALYSIS_CRS,
+        geometry=gpd.points_from_xy(network.node_x[idx], network.node_y[idx]),
+        crs=ANALYSIS_CRS,
     ).to_crs(STORAGE_CRS)
     table = node_distances(network, facilities)
     return table.loc[targets, [str(s) for s in sources]].to_numpy().T
@@ -97,7 +98,8 @@ def _assert_same_distances(online: WalkNetwork, offline: WalkNetwork, boundary_m
 
 @pytest.mark.slow
 def test_from_polygon_uses_the_buffer_matches_the_extract_and_is_cached(
-        overpass, extract_network, tmp_path):
+    overpass, extract_network, tmp_path
+):
     boundary = get_quartier("lauf").boundary
     boundary_m = _metric(boundary)
     buffered_m = boundary_m.buffer(BUFFER_M)
@@ -130,14 +132,21 @@ def test_from_polygon_uses_the_buffer_matches_the_extract_and_is_cached(
     assert in_ring.sum() > 30
     offline_pairs = {
         (min(u, v), max(u, v), round(length, 6))
-        for u, v, length in zip(extract_network.node_osmid[extract_network.edge_u[in_ring]],
-                                 extract_network.node_osmid[extract_network.edge_v[in_ring]],
-                                 extract_network.edge_length_m[in_ring])
+        for u, v, length in zip(
+            extract_network.node_osmid[extract_network.edge_u[in_ring]],
+            extract_network.node_osmid[extract_network.edge_v[in_ring]],
+            extract_network.edge_length_m[in_ring],
+            strict=True,
+        )
     }
     online_pairs = {
         (min(u, v), max(u, v), round(length, 6))
-        for u, v, length in zip(online.node_osmid[online.edge_u], online.node_osmid[online.edge_v],
-                                online.edge_length_m)
+        for u, v, length in zip(
+            online.node_osmid[online.edge_u],
+            online.node_osmid[online.edge_v],
+            online.edge_length_m,
+            strict=True,
+        )
     }
     assert offline_pairs <= online_pairs, sorted(offline_pairs - online_pairs)[:5]
 
@@ -162,8 +171,10 @@ def test_from_polygon_uses_the_buffer_matches_the_extract_and_is_cached(
     tight = WalkNetwork.from_polygon(boundary, buffer_m=0)
     assert len(overpass.network_queries()) == 2
     assert shapely.covers(boundary_m.buffer(0.5), _points(tight, slice(None))).all()
-    tight_pairs = {(min(u, v), max(u, v)) for u, v in zip(tight.node_osmid[tight.edge_u],
-                                                          tight.node_osmid[tight.edge_v])}
+    tight_pairs = {
+        (min(u, v), max(u, v))
+        for u, v in zip(tight.node_osmid[tight.edge_u], tight.node_osmid[tight.edge_v], strict=True)
+    }
     assert not {(u, v) for u, v, _ in offline_pairs} & tight_pairs
 
 
@@ -203,16 +214,19 @@ def test_network_for_an_overpass_quartier(overpass, extract_network, monkeypatch
     # The memo is keyed by the area, not the quartier id: the same id with another
     # boundary (Dreieich's, where the server has no ways) asks Overpass again and fails
     # clearly instead of returning Lauf's network.
-    registry.write_text(REGISTRY.replace("lauf_an_der_pegnitz_planning_area",
-                                         "dreieich_planning_area"), encoding="utf-8")
+    registry.write_text(
+        REGISTRY.replace("lauf_an_der_pegnitz_planning_area", "dreieich_planning_area"),
+        encoding="utf-8",
+    )
     moved = get_quartier("lauf-online")
     with pytest.raises(DataMissingError, match="no walk network from Overpass"):
         network_for(moved)
     assert len(overpass.network_queries()) == 2
     # A network quartier with neither a walk extract nor a boundary says what to add.
-    registry.write_text(REGISTRY.replace(
-        'boundary = "boundaries/lauf_an_der_pegnitz_planning_area.geojson"\n', ""),
-        encoding="utf-8")
+    registry.write_text(
+        REGISTRY.replace('boundary = "boundaries/lauf_an_der_pegnitz_planning_area.geojson"\n', ""),
+        encoding="utf-8",
+    )
     with pytest.raises(DataMissingError, match="'boundary'"):
         network_for(get_quartier("lauf-online"))
     assert len(overpass.interpreter_requests()) == 2

@@ -23,11 +23,13 @@ def _points(network, n: int, seed: int, jitter_m: float = 25.0) -> list[tuple[fl
     """``n`` points (lon, lat) near random places on the network's edges."""
     rng = np.random.default_rng(seed)
     edges = rng.choice(network.n_edges, n)
-    pts = shapely.line_interpolate_point(network.edge_geometry[edges], rng.random(n), normalized=True)
+    pts = shapely.line_interpolate_point(
+        network.edge_geometry[edges], rng.random(n), normalized=True
+    )
     x = shapely.get_x(pts) + rng.normal(0, jitter_m, n)
     y = shapely.get_y(pts) + rng.normal(0, jitter_m, n)
     lon, lat = TO_DEG.transform(x, y)
-    return list(zip(lon.tolist(), lat.tolist()))
+    return list(zip(lon.tolist(), lat.tolist(), strict=True))
 
 
 def _same_route(a, b) -> None:
@@ -37,8 +39,9 @@ def _same_route(a, b) -> None:
     assert a.street_names == b.street_names
     assert a.highways == b.highways
     assert a.profile == b.profile and a.method == b.method
-    assert (a.unknown_share == b.unknown_share
-            or (math.isnan(a.unknown_share) and math.isnan(b.unknown_share)))
+    assert a.unknown_share == b.unknown_share or (
+        math.isnan(a.unknown_share) and math.isnan(b.unknown_share)
+    )
 
 
 @pytest.mark.parametrize("profile", ["standard", "wheelchair"])
@@ -49,7 +52,7 @@ def test_routes_from_equal_route_for_many_pairs(lauf_network, profile):
     for origin in origins:
         routes = routes_from(lauf_network, origin, destinations, profile)
         assert len(routes) == len(destinations)
-        for destination, got in zip(destinations, routes):
+        for destination, got in zip(destinations, routes, strict=True):
             try:
                 expected = route(lauf_network, origin, destination, profile)
             except GeoquartierError:
@@ -86,8 +89,9 @@ def test_route_tree_k_settles_the_nearest_exactly(lauf_network):
 def test_destinations_as_geodataframe_and_lonlat_agree(lauf_network):
     origin = _points(lauf_network, 1, seed=31)[0]
     destinations = _points(lauf_network, 10, seed=32)
-    gdf = gpd.GeoDataFrame({"id": range(10)}, geometry=[shapely.Point(p) for p in destinations],
-                           crs="EPSG:4326").to_crs("EPSG:25832")
+    gdf = gpd.GeoDataFrame(
+        {"id": range(10)}, geometry=[shapely.Point(p) for p in destinations], crs="EPSG:4326"
+    ).to_crs("EPSG:25832")
     a = route_tree(lauf_network, origin, destinations)
     b = route_tree(lauf_network, origin, gdf)
     assert np.allclose(a.distance_m, b.distance_m, rtol=0, atol=1e-6)
@@ -117,5 +121,7 @@ def test_estimate_mode_equals_route():
     network = EstimateNetwork()
     origin = (11.5870, 52.1504)
     destinations = [(11.5800, 52.1450), (11.5900, 52.1520), (11.6000, 52.1400)]
-    for got, destination in zip(routes_from(network, origin, destinations, "senior"), destinations):
+    for got, destination in zip(
+        routes_from(network, origin, destinations, "senior"), destinations, strict=True
+    ):
         _same_route(got, route(network, origin, destination, "senior"))

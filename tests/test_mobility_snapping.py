@@ -14,8 +14,9 @@ pytest_plugins = ["mobility_fixtures"]
 
 
 def _points(xy, ids):
-    return gpd.GeoDataFrame({"id": ids}, geometry=gpd.points_from_xy(*np.asarray(xy).T),
-                            crs="EPSG:25832").to_crs("EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"id": ids}, geometry=gpd.points_from_xy(*np.asarray(xy).T), crs="EPSG:25832"
+    ).to_crs("EPSG:4326")
 
 
 def _longest_straightish_edge(net):
@@ -31,8 +32,12 @@ def test_point_in_the_middle_of_a_long_edge(lauf_network, lauf_graph):
     geom = net.edge_geometry[e]
     home = shapely.line_interpolate_point(geom, 0.45, normalized=True)
     office = shapely.line_interpolate_point(geom, 0.55, normalized=True)
-    res = nearest_facilities(net, _points([[home.x, home.y]], ["home"]),
-                             _points([[office.x, office.y]], ["office"]), category_col=None)
+    res = nearest_facilities(
+        net,
+        _points([[home.x, home.y]], ["home"]),
+        _points([[office.x, office.y]], ["office"]),
+        category_col=None,
+    )
     got = float(res["distance_m"].iloc[0])
     expected = 0.10 * length  # along the edge, no access legs (both lie on it)
     assert got == pytest.approx(expected, abs=1e-6)
@@ -45,8 +50,9 @@ def test_point_in_the_middle_of_a_long_edge(lauf_network, lauf_graph):
         return int(np.argmin(d)), float(d.min())
 
     (nh, dh), (no, do) = nearest_node(home), nearest_node(office)
-    between = nx.shortest_path_length(lauf_graph, int(net.node_osmid[nh]), int(net.node_osmid[no]),
-                                      weight="length")
+    between = nx.shortest_path_length(
+        lauf_graph, int(net.node_osmid[nh]), int(net.node_osmid[no]), weight="length"
+    )
     node_snapped = dh + between + do
     assert got < node_snapped - 50
 
@@ -62,8 +68,12 @@ def test_access_leg_counts(lauf_network):
     norm = np.hypot(dx, dy)
     side = np.array([p.x - dy / norm * 40, p.y + dx / norm * 40])
     office = shapely.line_interpolate_point(geom, 0.6, normalized=True)
-    res = nearest_facilities(net, _points([side], ["home"]), _points([[office.x, office.y]], ["office"]),
-                             category_col=None)
+    res = nearest_facilities(
+        net,
+        _points([side], ["home"]),
+        _points([[office.x, office.y]], ["office"]),
+        category_col=None,
+    )
     expected = 40 + 0.1 * net.edge_length_m[e]
     # the nearest point of the edge to `side` may not be exactly at 0.5 if another edge is closer
     assert float(res["distance_m"].iloc[0]) == pytest.approx(expected, abs=1.0)
@@ -75,19 +85,25 @@ def test_points_far_from_the_network_are_reported_off_network(lauf_network, lauf
     far = [net.node_x.max() + 2000, net.node_y.max() + 2000]
     near = [net.node_x[0], net.node_y[0]]
     office = [net.node_x[10], net.node_y[10]]
-    res = nearest_facilities(net, _points([far, near], ["far", "near"]), _points([office], ["o"]),
-                             category_col=None)
+    res = nearest_facilities(
+        net, _points([far, near], ["far", "near"]), _points([office], ["o"]), category_col=None
+    )
     res = res.set_index("origin_id")
     assert bool(res.loc["far", "off_network"]) is True
     assert np.isnan(res.loc["far", "distance_m"]) and res.loc["far", "facility_id"] is None
     assert bool(res.loc["near", "off_network"]) is False
     assert np.isfinite(res.loc["near", "distance_m"])
     # with a larger snap distance the far point is attached, with its long access leg
-    res2 = nearest_facilities(net, _points([far], ["far"]), _points([office], ["o"]),
-                              category_col=None, max_snap_m=10_000).iloc[0]
+    res2 = nearest_facilities(
+        net, _points([far], ["far"]), _points([office], ["o"]), category_col=None, max_snap_m=10_000
+    ).iloc[0]
     assert not res2["off_network"] and res2["distance_m"] > 2000
     # an office off the network is skipped and named
-    res3 = nearest_facilities(net, _points([near], ["near"]), _points([far, office], ["far-office", "o"]),
-                              category_col=None)
+    res3 = nearest_facilities(
+        net,
+        _points([near], ["near"]),
+        _points([far, office], ["far-office", "o"]),
+        category_col=None,
+    )
     assert res3.attrs["off_network_facilities"] == ["far-office"]
     assert res3["facility_id"].iloc[0] == "o"

@@ -27,13 +27,21 @@ def _steps_mask(net):
 
 def _point_near(net, node, exclude_edge, metres=5.0):
     """A point ``metres`` along a non-steps edge that leaves ``node``, and that edge."""
-    incident = np.flatnonzero(((net.edge_u == node) | (net.edge_v == node)) & (net.edge_u != net.edge_v))
+    incident = np.flatnonzero(
+        ((net.edge_u == node) | (net.edge_v == node)) & (net.edge_u != net.edge_v)
+    )
     for e in incident:
-        if e == exclude_edge or _is_steps(net.tags["highway"][e]) or net.edge_length_m[e] < 4 * metres:
+        if (
+            e == exclude_edge
+            or _is_steps(net.tags["highway"][e])
+            or net.edge_length_m[e] < 4 * metres
+        ):
             continue
         geom = net.edge_geometry[e]
         frac = metres / geom.length
-        p = shapely.line_interpolate_point(geom, frac if net.edge_u[e] == node else 1 - frac, normalized=True)
+        p = shapely.line_interpolate_point(
+            geom, frac if net.edge_u[e] == node else 1 - frac, normalized=True
+        )
         return TO_DEG.transform(p.x, p.y), int(e)
     return None, None
 
@@ -42,7 +50,9 @@ def _steps_case(net):
     """The first flight of steps in Lauf (by OSM node ids) that a standard route between
     points just beyond its two ends takes, and a wheelchair route must avoid."""
     steps = [e for e in range(net.n_edges) if _is_steps(net.tags["highway"][e])]
-    steps.sort(key=lambda e: (int(net.node_osmid[net.edge_u[e]]), int(net.node_osmid[net.edge_v[e]])))
+    steps.sort(
+        key=lambda e: (int(net.node_osmid[net.edge_u[e]]), int(net.node_osmid[net.edge_v[e]]))
+    )
     for e in steps:
         a, ea = _point_near(net, net.edge_u[e], e)
         b, eb = _point_near(net, net.edge_v[e], e)
@@ -69,6 +79,7 @@ def test_wheelchair_route_takes_a_step_free_detour(lauf_network, lauf_graph):
     assert wheelchair.walk_min == pytest.approx(wheelchair.distance_m / (4.0 * 1000 / 60))
     assert 0.0 <= wheelchair.unknown_share <= 1.0
     assert np.isnan(standard.unknown_share)
+
     # independent check on the OSMnx graph with the two points as extra nodes on their edges
     def with_points(graph):
         g = graph.copy()
@@ -76,21 +87,31 @@ def test_wheelchair_route_takes_a_step_free_detour(lauf_network, lauf_graph):
             x, y = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True).transform(*point)
             dist = shapely.distance(net.edge_geometry, shapely.Point(x, y))
             edge = int(np.argmin(np.where(_steps_mask(net), np.inf, dist)))
-            frac = shapely.line_locate_point(net.edge_geometry[edge], shapely.Point(x, y), normalized=True)
+            frac = shapely.line_locate_point(
+                net.edge_geometry[edge], shapely.Point(x, y), normalized=True
+            )
             length = net.edge_length_m[edge]
-            for node, w in ((net.edge_u[edge], frac * length), (net.edge_v[edge], (1 - frac) * length)):
+            for node, w in (
+                (net.edge_u[edge], frac * length),
+                (net.edge_v[edge], (1 - frac) * length),
+            ):
                 g.add_edge(label, int(net.node_osmid[node]), length=w)
                 g.add_edge(int(net.node_osmid[node]), label, length=w)
         return g
 
     no_steps = lauf_graph.copy()
-    no_steps.remove_edges_from([(x, y, k) for x, y, k, d in lauf_graph.edges(keys=True, data=True)
-                                if _is_steps(";".join(d["highway"]) if isinstance(d["highway"], list)
-                                             else d["highway"])])
+    no_steps.remove_edges_from(
+        [
+            (x, y, k)
+            for x, y, k, d in lauf_graph.edges(keys=True, data=True)
+            if _is_steps(";".join(d["highway"]) if isinstance(d["highway"], list) else d["highway"])
+        ]
+    )
     step_free = nx.shortest_path_length(with_points(no_steps), "a", "b", weight="length")
     assert wheelchair.distance_m >= step_free - 1e-6  # the wheelchair profile excludes more
     assert standard.distance_m == pytest.approx(
-        nx.shortest_path_length(with_points(lauf_graph), "a", "b", weight="length"), abs=1e-6)
+        nx.shortest_path_length(with_points(lauf_graph), "a", "b", weight="length"), abs=1e-6
+    )
     # the route geometry runs from start to end
     assert standard.geometry.coords[0] == pytest.approx(a)
     assert wheelchair.geometry.coords[-1] == pytest.approx(b)
@@ -113,8 +134,14 @@ def test_wheelchair_results_report_unknown_share(lauf_network, lauf_amenities):
 
 def test_profile_rules():
     wc = PROFILES["wheelchair"]
-    assert wc.speed_kmh == 4.0 and PROFILES["senior"].speed_kmh == 3.0 and PROFILES["standard"].speed_kmh == 4.5
-    assert incline_percent("8%") == 8 and incline_percent("-5%") == 5 and incline_percent("up") is None
+    assert (
+        wc.speed_kmh == 4.0
+        and PROFILES["senior"].speed_kmh == 3.0
+        and PROFILES["standard"].speed_kmh == 4.5
+    )
+    assert (
+        incline_percent("8%") == 8 and incline_percent("-5%") == 5 and incline_percent("up") is None
+    )
     assert incline_percent("3°") == pytest.approx(5.24, abs=0.01)
     assert kerb_height_m("3 cm") == pytest.approx(0.03) and kerb_height_m("0.05") == 0.05
     with pytest.raises(GeoquartierError, match="unknown profile"):

@@ -42,8 +42,9 @@ def new_client() -> TestClient:
     """A client with its own address (each has its own rate-limit budget)."""
     from api.main import app
 
-    return TestClient(app, raise_server_exceptions=False,
-                      client=(f"198.51.100.{next(_addresses)}", 40000))
+    return TestClient(
+        app, raise_server_exceptions=False, client=(f"198.51.100.{next(_addresses)}", 40000)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +98,9 @@ def count_rows() -> int:
 
 
 def test_submission_is_pending_and_not_public(client, inside):
-    r = submit(client, {"geometry": point(inside), "kind": "idea", "text": PAYLOAD,
-                        "language": "de"})
+    r = submit(
+        client, {"geometry": point(inside), "kind": "idea", "text": PAYLOAD, "language": "de"}
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "pending" and "after review" in body["message"]
@@ -110,18 +112,32 @@ def test_submission_is_pending_and_not_public(client, inside):
 
 
 def test_margin_accepts_near_and_refuses_far(client, lauf):
-    near = submit(client, {"geometry": point(east_of_boundary(lauf, 30)), "kind": "problem",
-                           "text": "kurz hinter der Grenze"})
+    near = submit(
+        client,
+        {
+            "geometry": point(east_of_boundary(lauf, 30)),
+            "kind": "problem",
+            "text": "kurz hinter der Grenze",
+        },
+    )
     assert near.status_code == 201, near.text
-    far = submit(client, {"geometry": point(east_of_boundary(lauf, 80)), "kind": "problem",
-                          "text": "zu weit draußen"})
+    far = submit(
+        client,
+        {
+            "geometry": point(east_of_boundary(lauf, 80)),
+            "kind": "problem",
+            "text": "zu weit draußen",
+        },
+    )
     assert far.status_code == 422
     assert "outside" in far.json()["detail"] and "80 m" in far.json()["detail"]
 
 
 def _zigzag(p: Point, n: int) -> dict:
-    return {"type": "LineString",
-            "coordinates": [[p.x + 0.00001 * i, p.y + 0.00001 * (i % 2)] for i in range(n)]}
+    return {
+        "type": "LineString",
+        "coordinates": [[p.x + 0.00001 * i, p.y + 0.00001 * (i % 2)] for i in range(n)],
+    }
 
 
 def _bad_cases(inside: Point) -> list[tuple[str, dict, int, str]]:
@@ -129,23 +145,70 @@ def _bad_cases(inside: Point) -> list[tuple[str, dict, int, str]]:
     ok = {"geometry": point(inside), "kind": "idea", "text": "ok", "language": "de"}
     return [
         ("outside the quartier", {**ok, "geometry": point(neu_olvenstedt)}, 422, "outside"),
-        ("lat/lon swapped", {**ok, "geometry": {"type": "Point",
-                                                "coordinates": [inside.y, inside.x]}},
-         422, "outside"),
-        ("too many vertices", {**ok, "geometry": _zigzag(inside, LIMITS.max_vertices + 1)},
-         422, "vertices"),
-        ("self-intersecting polygon", {**ok, "geometry": {"type": "Polygon", "coordinates": [[
-            [inside.x, inside.y], [inside.x + 0.001, inside.y + 0.001],
-            [inside.x + 0.001, inside.y], [inside.x, inside.y + 0.001], [inside.x, inside.y]]]}},
-         422, "invalid"),
-        ("area too large", {**ok, "geometry": {"type": "Polygon", "coordinates": [[
-            [inside.x - 0.01, inside.y - 0.005], [inside.x + 0.01, inside.y - 0.005],
-            [inside.x + 0.01, inside.y + 0.005], [inside.x - 0.01, inside.y + 0.005],
-            [inside.x - 0.01, inside.y - 0.005]]]}}, 422, "area"),
-        ("multipoint", {**ok, "geometry": {"type": "MultiPoint",
-                                           "coordinates": [[inside.x, inside.y]]}}, 422, "type"),
-        ("position not a pair", {**ok, "geometry": {"type": "Point", "coordinates": ["a", 1]}},
-         422, "position"),
+        (
+            "lat/lon swapped",
+            {**ok, "geometry": {"type": "Point", "coordinates": [inside.y, inside.x]}},
+            422,
+            "outside",
+        ),
+        (
+            "too many vertices",
+            {**ok, "geometry": _zigzag(inside, LIMITS.max_vertices + 1)},
+            422,
+            "vertices",
+        ),
+        (
+            "self-intersecting polygon",
+            {
+                **ok,
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [inside.x, inside.y],
+                            [inside.x + 0.001, inside.y + 0.001],
+                            [inside.x + 0.001, inside.y],
+                            [inside.x, inside.y + 0.001],
+                            [inside.x, inside.y],
+                        ]
+                    ],
+                },
+            },
+            422,
+            "invalid",
+        ),
+        (
+            "area too large",
+            {
+                **ok,
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [inside.x - 0.01, inside.y - 0.005],
+                            [inside.x + 0.01, inside.y - 0.005],
+                            [inside.x + 0.01, inside.y + 0.005],
+                            [inside.x - 0.01, inside.y + 0.005],
+                            [inside.x - 0.01, inside.y - 0.005],
+                        ]
+                    ],
+                },
+            },
+            422,
+            "area",
+        ),
+        (
+            "multipoint",
+            {**ok, "geometry": {"type": "MultiPoint", "coordinates": [[inside.x, inside.y]]}},
+            422,
+            "type",
+        ),
+        (
+            "position not a pair",
+            {**ok, "geometry": {"type": "Point", "coordinates": ["a", 1]}},
+            422,
+            "position",
+        ),
         ("text too long", {**ok, "text": "x" * (LIMITS.max_text_chars + 1)}, 422, "text"),
         ("text only blanks", {**ok, "text": "   \n  "}, 422, "text"),
         ("unknown kind", {**ok, "kind": "complaint"}, 422, "kind"),
@@ -162,21 +225,31 @@ def test_each_bad_submission_is_refused_clearly_and_nothing_is_stored(client, in
         assert r.status_code == status, (label, r.status_code, r.text)
         data = r.json()
         assert data["status"] == status and word in data["detail"].lower(), (label, data)
-    unknown = submit(client, {"geometry": point(inside), "kind": "idea", "text": "x"},
-                     quartier="atlantis")
+    unknown = submit(
+        client, {"geometry": point(inside), "kind": "idea", "text": "x"}, quartier="atlantis"
+    )
     assert unknown.status_code == 404 and "unknown quartier" in unknown.json()["detail"]
-    nan = client.post("/quartiers/lauf/annotations",
-                      content=b'{"geometry": {"type": "Point", "coordinates": [NaN, 49.5]},'
-                              b' "kind": "idea", "text": "x"}',
-                      headers={"Content-Type": "application/json"})
+    nan = client.post(
+        "/quartiers/lauf/annotations",
+        content=b'{"geometry": {"type": "Point", "coordinates": [NaN, 49.5]},'
+        b' "kind": "idea", "text": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert nan.status_code == 422 and "finite" in nan.json()["detail"]
-    broken = client.post("/quartiers/lauf/annotations", content=b'{"geometry": ',
-                         headers={"Content-Type": "application/json"})
+    broken = client.post(
+        "/quartiers/lauf/annotations",
+        content=b'{"geometry": ',
+        headers={"Content-Type": "application/json"},
+    )
     assert broken.status_code == 422 and broken.json()["detail"]
     assert count_rows() == before
     # the server keeps serving
-    assert submit(client, {"geometry": point(inside), "kind": "praise",
-                           "text": "still works"}).status_code == 201
+    assert (
+        submit(
+            client, {"geometry": point(inside), "kind": "praise", "text": "still works"}
+        ).status_code
+        == 201
+    )
 
 
 def test_oversize_body_is_refused_with_413(client, inside):
@@ -185,12 +258,17 @@ def test_oversize_body_is_refused_with_413(client, inside):
     r = submit(client, body)
     assert r.status_code == 413
     assert "too large" in r.json()["detail"] and str(LIMITS.max_body_bytes) in r.json()["detail"]
-    huge = client.post("/quartiers/lauf/annotations", content=b"{" + b" " * 2_000_000 + b"}",
-                       headers={"Content-Type": "application/json"})
+    huge = client.post(
+        "/quartiers/lauf/annotations",
+        content=b"{" + b" " * 2_000_000 + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert huge.status_code == 413
     assert count_rows() == before
-    assert submit(client, {"geometry": point(inside), "kind": "idea",
-                           "text": "after 413"}).status_code == 201
+    assert (
+        submit(client, {"geometry": point(inside), "kind": "idea", "text": "after 413"}).status_code
+        == 201
+    )
 
 
 def test_rate_limit_answers_429_per_client_and_stores_nothing_extra(db, inside):
@@ -223,23 +301,38 @@ def pending_id(client, inside):
 
 
 def test_every_staff_endpoint_refuses_missing_wrong_and_underprivileged_tokens(
-        client, tokens, pending_id, inside):
+    client, tokens, pending_id, inside
+):
     wrong = tokens["moderator"][:-4] + "AAAA"
     cases = [
         ("GET", "/moderation/annotations?status=pending", None, tokens["planner"]),
         ("POST", f"/moderation/annotations/{pending_id}/approve", None, tokens["planner"]),
-        ("POST", f"/moderation/annotations/{pending_id}/reject", {"reason": "spam"},
-         tokens["planner"]),
+        (
+            "POST",
+            f"/moderation/annotations/{pending_id}/reject",
+            {"reason": "spam"},
+            tokens["planner"],
+        ),
         ("GET", f"/moderation/annotations/{pending_id}/decisions", None, tokens["planner"]),
-        ("POST", "/events", {"quartier": "lauf", "title": "Spaziergang",
-                             "start": "2026-12-01T10:00",
-                             "location": {"lon": inside.x, "lat": inside.y}},
-         tokens["moderator"]),
+        (
+            "POST",
+            "/events",
+            {
+                "quartier": "lauf",
+                "title": "Spaziergang",
+                "start": "2026-12-01T10:00",
+                "location": {"lon": inside.x, "lat": inside.y},
+            },
+            tokens["moderator"],
+        ),
     ]
     for method, url, body, underprivileged in cases:
-        for headers, status in (({}, 401), (bearer(wrong), 401),
-                                ({"Authorization": "Basic bW9kOnB3"}, 401),
-                                (bearer(underprivileged), 403)):
+        for headers, status in (
+            ({}, 401),
+            (bearer(wrong), 401),
+            ({"Authorization": "Basic bW9kOnB3"}, 401),
+            (bearer(underprivileged), 403),
+        ):
             r = client.request(method, url, json=body, headers=headers)
             assert r.status_code == status, (method, url, headers, r.text)
             assert r.json()["status"] == status and r.json()["detail"]
@@ -251,23 +344,28 @@ def test_every_staff_endpoint_refuses_missing_wrong_and_underprivileged_tokens(
 
 
 def test_moderation_decides_and_logs_who_and_when(client, tokens, inside):
-    ids = [submit(client, {"geometry": point(inside), "kind": k, "text": f"{k} {PAYLOAD}"}
-                  ).json()["id"] for k in ("idea", "problem")]
+    ids = [
+        submit(client, {"geometry": point(inside), "kind": k, "text": f"{k} {PAYLOAD}"}).json()[
+            "id"
+        ]
+        for k in ("idea", "problem")
+    ]
     mod = bearer(tokens["moderator"])
-    queue = client.get("/moderation/annotations", params={"status": "pending", "limit": 1000},
-                       headers=mod)
+    queue = client.get(
+        "/moderation/annotations", params={"status": "pending", "limit": 1000}, headers=mod
+    )
     assert queue.status_code == 200
     assert set(ids) <= {f["id"] for f in queue.json()["features"]}
     assert queue.json()["numberMatched"] >= 2
 
-    missing_reason = client.post(f"/moderation/annotations/{ids[1]}/reject", json={},
-                                 headers=mod)
+    missing_reason = client.post(f"/moderation/annotations/{ids[1]}/reject", json={}, headers=mod)
     assert missing_reason.status_code == 422 and "reason" in missing_reason.json()["detail"]
     approved = client.post(f"/moderation/annotations/{ids[0]}/approve", headers=mod)
     assert approved.status_code == 200
     assert approved.json()["properties"]["status"] == "approved"
-    rejected = client.post(f"/moderation/annotations/{ids[1]}/reject",
-                           json={"reason": "beleidigend"}, headers=mod)
+    rejected = client.post(
+        f"/moderation/annotations/{ids[1]}/reject", json={"reason": "beleidigend"}, headers=mod
+    )
     assert rejected.status_code == 200 and rejected.json()["properties"]["reason"] == "beleidigend"
     assert client.post("/moderation/annotations/nope/approve", headers=mod).status_code == 404
 
@@ -288,35 +386,72 @@ def test_moderation_decides_and_logs_who_and_when(client, tokens, inside):
 
 def test_events_and_their_documentation(client, tokens, inside):
     plan, mod = bearer(tokens["planner"]), bearer(tokens["moderator"])
-    created = client.post("/events", headers=plan, json={
-        "quartier": "lauf", "title": "Stadtteilwerkstatt <b>Marktplatz</b>",
-        "kind": "Stadtteilwerkstatt", "start": "2026-11-28T15:00", "end": "2026-11-28T18:00",
-        "description": "Ideen für den Marktplatz", "location": {"lon": inside.x, "lat": inside.y}})
+    created = client.post(
+        "/events",
+        headers=plan,
+        json={
+            "quartier": "lauf",
+            "title": "Stadtteilwerkstatt <b>Marktplatz</b>",
+            "kind": "Stadtteilwerkstatt",
+            "start": "2026-11-28T15:00",
+            "end": "2026-11-28T18:00",
+            "description": "Ideen für den Marktplatz",
+            "location": {"lon": inside.x, "lat": inside.y},
+        },
+    )
     assert created.status_code == 201, created.text
     event = created.json()
     assert event["properties"]["start"] == "2026-11-28T15:00+01:00"
-    far = client.post("/events", headers=plan, json={
-        "quartier": "lauf", "title": "x", "start": "2026-11-28T15:00",
-        "location": {"lon": 11.58, "lat": 52.15}})
+    far = client.post(
+        "/events",
+        headers=plan,
+        json={
+            "quartier": "lauf",
+            "title": "x",
+            "start": "2026-11-28T15:00",
+            "location": {"lon": 11.58, "lat": 52.15},
+        },
+    )
     assert far.status_code == 422 and "outside" in far.json()["detail"]
-    backwards = client.post("/events", headers=plan, json={
-        "quartier": "lauf", "title": "x", "start": "2026-11-28T15:00", "end": "2026-11-28T14:00",
-        "location": {"lon": inside.x, "lat": inside.y}})
+    backwards = client.post(
+        "/events",
+        headers=plan,
+        json={
+            "quartier": "lauf",
+            "title": "x",
+            "start": "2026-11-28T15:00",
+            "end": "2026-11-28T14:00",
+            "location": {"lon": inside.x, "lat": inside.y},
+        },
+    )
     assert backwards.status_code == 422
     assert event["id"] in {f["id"] for f in client.get("/events").json()["features"]}
 
-    texts = {"idea": PAYLOAD, "problem": "=HYPERLINK(\"http://example.org\")",
-             "praise": "Schöner Spielplatz", "question": "Wo ist das Büro?"}
+    texts = {
+        "idea": PAYLOAD,
+        "problem": '=HYPERLINK("http://example.org")',
+        "praise": "Schöner Spielplatz",
+        "question": "Wo ist das Büro?",
+    }
     ids = {}
     for kind, text in texts.items():
-        r = submit(client, {"geometry": point(inside), "kind": kind, "text": text,
-                            "language": "de", "event_id": event["id"]})
+        r = submit(
+            client,
+            {
+                "geometry": point(inside),
+                "kind": kind,
+                "text": text,
+                "language": "de",
+                "event_id": event["id"],
+            },
+        )
         assert r.status_code == 201
         ids[kind] = r.json()["id"]
     client.post(f"/moderation/annotations/{ids['idea']}/approve", headers=mod)
     client.post(f"/moderation/annotations/{ids['praise']}/approve", headers=mod)
-    client.post(f"/moderation/annotations/{ids['problem']}/reject", json={"reason": "Link"},
-                headers=mod)
+    client.post(
+        f"/moderation/annotations/{ids['problem']}/reject", json={"reason": "Link"}, headers=mod
+    )
 
     for ext in ("geojson", "csv", "html"):
         url = f"/events/{event['id']}/report.{ext}"
@@ -329,8 +464,11 @@ def test_events_and_their_documentation(client, tokens, inside):
     assert doc["counts"]["idea"] == {"pending": 0, "approved": 1, "rejected": 0}
     assert doc["counts"]["question"] == {"pending": 1, "approved": 0, "rejected": 0}
 
-    table = list(csv.DictReader(io.StringIO(
-        client.get(f"/events/{event['id']}/report.csv", headers=mod).text)))
+    table = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/events/{event['id']}/report.csv", headers=mod).text)
+        )
+    )
     assert len(table) == 4
     by_kind = {row["kind"]: row for row in table}
     assert by_kind["problem"]["text"].startswith("'=HYPERLINK")  # no formula in spreadsheets
@@ -356,8 +494,13 @@ def test_pages_speak_the_residents_language_and_escape(client, tokens, inside):
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"?(https?:)?//", page.text)
     assert "L.Draw" in page.text  # leaflet-draw is inlined from node_modules
     assert "script-src 'nonce-" in page.headers["Content-Security-Policy"]
-    for lang, word in (("bg", "Изпращане"), ("ro", "Trimiteți"), ("en", "Send"),
-                       ("de", "Absenden"), ("xx", "Absenden")):
+    for lang, word in (
+        ("bg", "Изпращане"),
+        ("ro", "Trimiteți"),
+        ("en", "Send"),
+        ("de", "Absenden"),
+        ("xx", "Absenden"),
+    ):
         assert word in client.get(f"/participate/lauf?lang={lang}").text
     assert client.get("/participate/atlantis").status_code == 404
     assert client.get("/participate/lauf?event=nope").status_code == 404

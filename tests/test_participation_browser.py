@@ -20,10 +20,18 @@ except ModuleNotFoundError:  # tests/ itself is on sys.path
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAYLOAD = ('<img src=x onerror="window.__pwned=1;alert(1)">'
-           '<script>window.__pwned=2;alert(2)</script>"\'><b>fett</b>')
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAYLOAD = (
+    '<img src=x onerror="window.__pwned=1;alert(1)">'
+    "<script>window.__pwned=2;alert(2)</script>\"'><b>fett</b>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +58,9 @@ class Page:
     """A browser page that records dialogs and never reaches the tile server."""
 
     def __init__(self, browser, headers: dict[str, str] | None = None):
-        self.context = browser.new_context(extra_http_headers=headers or {},
-                                           viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(
+            extra_http_headers=headers or {}, viewport={"width": 1280, "height": 900}
+        )
         self.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
         self.page = self.context.new_page()
         self.dialogs: list[str] = []
@@ -79,10 +88,17 @@ def _public_ids(base: str) -> set[str]:
 
 def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, staff, browser):
     base = live_server
-    event = httpx.post(f"{base}/events", headers={"Authorization": f"Bearer {staff['planner']}"},
-                       json={"quartier": "lauf", "title": "Stadtteilwerkstatt Altstadt",
-                             "kind": "Stadtteilwerkstatt", "start": "2026-11-28T15:00",
-                             "location": {"lon": 11.2806, "lat": 49.5110}})
+    event = httpx.post(
+        f"{base}/events",
+        headers={"Authorization": f"Bearer {staff['planner']}"},
+        json={
+            "quartier": "lauf",
+            "title": "Stadtteilwerkstatt Altstadt",
+            "kind": "Stadtteilwerkstatt",
+            "start": "2026-11-28T15:00",
+            "location": {"lon": 11.2806, "lat": 49.5110},
+        },
+    )
     assert event.status_code == 201, event.text
     event_id = event.json()["id"]
 
@@ -91,9 +107,14 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     page = resident.page
     page.goto(f"{base}/participate/lauf?lang=de&event={event_id}")
     page.wait_for_selector("body[data-ready=true]")
-    assert page.locator("#event-title").text_content() == "Veranstaltung: Stadtteilwerkstatt Altstadt"
+    assert (
+        page.locator("#event-title").text_content() == "Veranstaltung: Stadtteilwerkstatt Altstadt"
+    )
     page.click("#send")
-    assert page.locator("#message").text_content() == "Bitte markieren Sie zuerst einen Ort auf der Karte."
+    assert (
+        page.locator("#message").text_content()
+        == "Bitte markieren Sie zuerst einen Ort auf der Karte."
+    )
     page.click("#draw-point")
     page.locator("#map").click()  # the map is fitted to the quartier: its centre is inside
     page.wait_for_selector("body[data-drawn=Point]")
@@ -127,7 +148,10 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     card.wait_for()
     assert card.locator(".text").text_content() == PAYLOAD
     assert card.locator(".kind").text_content() == "Problem"
-    assert mpage.evaluate("sessionStorage.getItem('geoquartier.moderationToken')") == staff["moderator"]
+    assert (
+        mpage.evaluate("sessionStorage.getItem('geoquartier.moderationToken')")
+        == staff["moderator"]
+    )
     card.locator("button.approve").click()
     mpage.wait_for_selector(f"body[data-decided='{annotation_id}']")
     assert mpage.locator(f"li[data-id='{annotation_id}']").count() == 0
@@ -159,7 +183,10 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     rpage.wait_for_selector("body[data-ready=true]")
     row = rpage.locator(f"#approved tr[data-id='{annotation_id}']")
     assert row.locator("td.text").text_content() == PAYLOAD
-    assert rpage.locator("#counts tr[data-kind=problem] td[data-status=approved]").text_content() == "1"
+    assert (
+        rpage.locator("#counts tr[data-kind=problem] td[data-status=approved]").text_content()
+        == "1"
+    )
     report.assert_payload_inert()
     assert report.errors == []
     report.close()

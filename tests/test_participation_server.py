@@ -40,11 +40,15 @@ class Server(UvicornServer):
     """The app with its own participation database and the test's rate limit."""
 
     def __init__(self, db: Path, workspace: Path):
-        super().__init__({
-            "GEOQUARTIER_PARTICIPATION_DB": str(db),
-            "GEOQUARTIER_WORKSPACE": str(workspace),
-            "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": str(PER_MINUTE),
-        }, log_dir=db.parent, ready_path="/events")
+        super().__init__(
+            {
+                "GEOQUARTIER_PARTICIPATION_DB": str(db),
+                "GEOQUARTIER_WORKSPACE": str(workspace),
+                "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": str(PER_MINUTE),
+            },
+            log_dir=db.parent,
+            ready_path="/events",
+        )
 
 
 @pytest.fixture()
@@ -74,19 +78,32 @@ def test_fifty_concurrent_clients_lose_and_duplicate_nothing(paths, inside):
             with _client(10 + n) as http:
                 start.wait()
                 for i in range(PER_CLIENT):
-                    r = http.post(f"{server.base}/quartiers/lauf/annotations", json={
-                        "geometry": {"type": "Point", "coordinates": [inside.x, inside.y]},
-                        "kind": ("idea", "problem", "praise", "question")[i % 4],
-                        "text": f"client {n} submission {i}", "language": "de"})
+                    r = http.post(
+                        f"{server.base}/quartiers/lauf/annotations",
+                        json={
+                            "geometry": {"type": "Point", "coordinates": [inside.x, inside.y]},
+                            "kind": ("idea", "problem", "praise", "question")[i % 4],
+                            "text": f"client {n} submission {i}",
+                            "language": "de",
+                        },
+                    )
                     out.append((r.status_code, r.json().get("id") or r.json().get("detail")))
             return out
 
         def flooder() -> list[int]:
             with _client(200) as http:
                 start.wait()
-                return [http.post(f"{servers[0].base}/quartiers/lauf/annotations", json={
-                    "geometry": {"type": "Point", "coordinates": [inside.x, inside.y]},
-                    "kind": "idea", "text": f"flood {i}"}).status_code for i in range(FLOOD)]
+                return [
+                    http.post(
+                        f"{servers[0].base}/quartiers/lauf/annotations",
+                        json={
+                            "geometry": {"type": "Point", "coordinates": [inside.x, inside.y]},
+                            "kind": "idea",
+                            "text": f"flood {i}",
+                        },
+                    ).status_code
+                    for i in range(FLOOD)
+                ]
 
         with ThreadPoolExecutor(max_workers=CLIENTS + 1) as pool:
             residents = [pool.submit(resident, n) for n in range(CLIENTS)]
@@ -108,7 +125,8 @@ def test_fifty_concurrent_clients_lose_and_duplicate_nothing(paths, inside):
         assert len(resident_rows) == 1000
         assert {r[0] for r in resident_rows} == set(ids)
         assert {r[1] for r in resident_rows} == {
-            f"client {n} submission {i}" for n in range(CLIENTS) for i in range(PER_CLIENT)}
+            f"client {n} submission {i}" for n in range(CLIENTS) for i in range(PER_CLIENT)
+        }
         assert {r[2] for r in rows} == {"pending"}
         assert len(rows) == 1000 + flood_accepted
         # the servers still answer, and nothing of it is public
@@ -132,17 +150,43 @@ def test_everything_survives_a_killed_server(paths, inside):
 
     first = Server(db, workspace)
     try:
-        event = httpx.post(f"{first.base}/events", headers={"Authorization": f"Bearer {planner}"},
-                           json={"quartier": "lauf", "title": "Stadtteilspaziergang",
-                                 "kind": "Stadtteilspaziergang", "start": "2026-12-05T10:00",
-                                 "location": {"lon": inside.x, "lat": inside.y}}).json()
-        ids = [httpx.post(f"{first.base}/quartiers/lauf/annotations",
-                          json={"geometry": point, "kind": "idea", "text": f"Idee {i}",
-                                "event_id": event["id"]}).json()["id"] for i in range(5)]
-        assert httpx.post(f"{first.base}/moderation/annotations/{ids[0]}/approve",
-                          headers=mod).status_code == 200
-        assert httpx.post(f"{first.base}/moderation/annotations/{ids[1]}/reject",
-                          headers=mod, json={"reason": "doppelt"}).status_code == 200
+        event = httpx.post(
+            f"{first.base}/events",
+            headers={"Authorization": f"Bearer {planner}"},
+            json={
+                "quartier": "lauf",
+                "title": "Stadtteilspaziergang",
+                "kind": "Stadtteilspaziergang",
+                "start": "2026-12-05T10:00",
+                "location": {"lon": inside.x, "lat": inside.y},
+            },
+        ).json()
+        ids = [
+            httpx.post(
+                f"{first.base}/quartiers/lauf/annotations",
+                json={
+                    "geometry": point,
+                    "kind": "idea",
+                    "text": f"Idee {i}",
+                    "event_id": event["id"],
+                },
+            ).json()["id"]
+            for i in range(5)
+        ]
+        assert (
+            httpx.post(
+                f"{first.base}/moderation/annotations/{ids[0]}/approve", headers=mod
+            ).status_code
+            == 200
+        )
+        assert (
+            httpx.post(
+                f"{first.base}/moderation/annotations/{ids[1]}/reject",
+                headers=mod,
+                json={"reason": "doppelt"},
+            ).status_code
+            == 200
+        )
     finally:
         first.stop(signal.SIGKILL)  # no clean shutdown: committed rows must still be there
 
@@ -150,17 +194,23 @@ def test_everything_survives_a_killed_server(paths, inside):
     try:
         public = httpx.get(f"{second.base}/quartiers/lauf/annotations").json()
         assert [f["id"] for f in public["features"]] == [ids[0]]
-        queue = httpx.get(f"{second.base}/moderation/annotations?status=pending",
-                          headers=mod).json()
+        queue = httpx.get(
+            f"{second.base}/moderation/annotations?status=pending", headers=mod
+        ).json()
         assert [f["id"] for f in queue["features"]] == ids[2:]
-        log = httpx.get(f"{second.base}/moderation/annotations/{ids[1]}/decisions",
-                        headers=mod).json()["decisions"]
+        log = httpx.get(
+            f"{second.base}/moderation/annotations/{ids[1]}/decisions", headers=mod
+        ).json()["decisions"]
         assert [(d["decision"], d["reason"], d["user_name"]) for d in log] == [
-            ("rejected", "doppelt", "moderation")]
+            ("rejected", "doppelt", "moderation")
+        ]
         assert [f["id"] for f in httpx.get(f"{second.base}/events").json()["features"]] == [
-            event["id"]]
-        report = httpx.get(f"{second.base}/events/{event['id']}/report.geojson",
-                           headers={"Authorization": f"Bearer {planner}"})
+            event["id"]
+        ]
+        report = httpx.get(
+            f"{second.base}/events/{event['id']}/report.geojson",
+            headers={"Authorization": f"Bearer {planner}"},
+        )
         assert report.status_code == 200 and len(report.json()["features"]) == 5
     finally:
         second.stop()

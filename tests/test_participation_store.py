@@ -41,9 +41,13 @@ def store(tmp_path) -> ParticipationStore:
 
 def test_annotation_lifecycle_and_decision_log(store, lauf_point):
     a = store.add_annotation("lauf", lauf_point, "idea", "Mehr Bänke am Marktplatz", "de")
-    b = store.add_annotation("lauf", LineString([(lauf_point.x, lauf_point.y),
-                                                 (lauf_point.x + 0.001, lauf_point.y)]),
-                             "problem", "Gehweg zu schmal", "de")
+    b = store.add_annotation(
+        "lauf",
+        LineString([(lauf_point.x, lauf_point.y), (lauf_point.x + 0.001, lauf_point.y)]),
+        "problem",
+        "Gehweg zu schmal",
+        "de",
+    )
     assert a["status"] == b["status"] == "pending"
     assert [r["id"] for r in store.list_annotations(status="pending")] == [a["id"], b["id"]]
 
@@ -75,16 +79,26 @@ def test_annotation_lifecycle_and_decision_log(store, lauf_point):
 def test_frame_has_layer_schema_and_only_approved_are_read(store, lauf_point, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(store.path))
     moderator, _ = store.add_user("m", "moderator")
-    ids = [store.add_annotation("lauf", lauf_point, kind, f"text {kind}", "tr")["id"]
-           for kind in ("idea", "problem", "praise", "question")]
+    ids = [
+        store.add_annotation("lauf", lauf_point, kind, f"text {kind}", "tr")["id"]
+        for kind in ("idea", "problem", "praise", "question")
+    ]
     store.decide(ids[1], "approved", moderator)
     store.decide(ids[3], "approved", moderator)
     frame = read_approved()
     assert frame.crs.to_epsg() == 4326
     assert sorted(frame["id"]) == sorted([ids[1], ids[3]])
     assert set(frame["status"]) == {"approved"}
-    for column in ("id", "quartier", "kind", "text", "language", "event_id", "status",
-                   "created_at"):
+    for column in (
+        "id",
+        "quartier",
+        "kind",
+        "text",
+        "language",
+        "event_id",
+        "status",
+        "created_at",
+    ):
         assert column in frame.columns
     assert str(frame["created_at"].dtype).startswith("datetime64")
     assert read_approved("neu-olvenstedt").empty
@@ -93,8 +107,14 @@ def test_frame_has_layer_schema_and_only_approved_are_read(store, lauf_point, mo
 
 def test_events_and_event_membership(store, lauf_point, monkeypatch):
     planner, _ = store.add_user("planung", "planner")
-    event = store.add_event("lauf", "Stadtteilwerkstatt Marktplatz", "2026-11-21T15:00+01:00",
-                            lauf_point, kind="Stadtteilwerkstatt", created_by=planner)
+    event = store.add_event(
+        "lauf",
+        "Stadtteilwerkstatt Marktplatz",
+        "2026-11-21T15:00+01:00",
+        lauf_point,
+        kind="Stadtteilwerkstatt",
+        created_by=planner,
+    )
     a = store.add_annotation("lauf", lauf_point, "idea", "Trinkbrunnen", "de", event["id"])
     assert store.list_annotations(event_id=event["id"])[0]["id"] == a["id"]
     assert store.list_events("lauf")[0]["title"] == "Stadtteilwerkstatt Marktplatz"
@@ -150,8 +170,9 @@ def test_concurrent_writers_in_threads_lose_nothing(store, lauf_point):
     rows = store.list_annotations()
     assert len(rows) == threads * per_thread
     assert len({r["id"] for r in rows}) == len(rows)
-    assert {r["text"] for r in rows} == {f"t{n}-{i}" for n in range(threads)
-                                        for i in range(per_thread)}
+    assert {r["text"] for r in rows} == {
+        f"t{n}-{i}" for n in range(threads) for i in range(per_thread)
+    }
     with sqlite3.connect(store.path) as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -44,7 +44,9 @@ def test_alt_hamborn_office_keeps_the_seed_facts_and_has_no_invented_location():
 def test_demo_office_in_lauf_is_placed_on_the_rathaus_from_the_extract():
     spec = get_quartier("lauf")
     office = spec.offices[0]
-    assert spec.boundary.contains(__import__("shapely").geometry.Point(office["lon"], office["lat"]))
+    assert spec.boundary.contains(
+        __import__("shapely").geometry.Point(office["lon"], office["lat"])
+    )
     assert spec.walk_network_path.name == "lauf_an_der_pegnitz_walk_osm.osm.bz2"
 
 
@@ -66,7 +68,7 @@ def test_unknown_quartier_names_the_known_ones():
             ),
             "offices\\[0\\].location",
         ),
-        ('[quartiers.x\nname=', "not valid TOML"),
+        ("[quartiers.x\nname=", "not valid TOML"),
     ],
 )
 def test_malformed_registry_names_quartier_and_key(tmp_path, body, message):
@@ -78,6 +80,8 @@ def test_malformed_registry_names_quartier_and_key(tmp_path, body, message):
 
 def test_unknown_registry_key_is_rejected_not_dropped(tmp_path):
     path = tmp_path / "quartiers.toml"
-    path.write_text('[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\nresidents=5\n', encoding="utf-8")
+    path.write_text(
+        '[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\nresidents=5\n', encoding="utf-8"
+    )
     with pytest.raises(RegistryError, match="'residents'"):
         load_registry(path)

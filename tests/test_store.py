@@ -25,43 +25,65 @@ SCHARNHORSTRING = (11.587042, 52.150394)  # GTFS stop "Magdeburg, Scharnhorstrin
 @pytest.fixture(scope="module")
 def boundary() -> gpd.GeoDataFrame:
     b = gpd.read_file(NO / "neu_olvenstedt_boundary_osm.geojson")
-    return b.assign(id="neu-olvenstedt", city="Magdeburg", state="DE-ST",
-                    boundary_quality="official", population=11677,
-                    population_source="Zensus 2022 (dl-de/by-2.0)")
+    return b.assign(
+        id="neu-olvenstedt",
+        city="Magdeburg",
+        state="DE-ST",
+        boundary_quality="official",
+        population=11677,
+        population_source="Zensus 2022 (dl-de/by-2.0)",
+    )
 
 
 @pytest.fixture(scope="module")
 def cells() -> gpd.GeoDataFrame:
     z = gpd.read_file(NO / "neu_olvenstedt_zensus2022_bevoelkerung_100m.geojson")
-    return gpd.GeoDataFrame({"id": z["grid_id"], "residents": z["einwohner"],
-                             "source": "Zensus 2022"}, geometry=z.geometry, crs=z.crs)
+    return gpd.GeoDataFrame(
+        {"id": z["grid_id"], "residents": z["einwohner"], "source": "Zensus 2022"},
+        geometry=z.geometry,
+        crs=z.crs,
+    )
 
 
 @pytest.fixture(scope="module")
 def stops() -> gpd.GeoDataFrame:
     s = gpd.read_file(NO / "magdeburg_gtfs_mvb_stops.geojson")
     s = s[s["in_neu_olvenstedt"]]
-    return gpd.GeoDataFrame({"id": s["stop_id"], "name": s["stop_name"],
-                             "source": "gtfs:" + s["stop_id"]}, geometry=s.geometry, crs=s.crs)
+    return gpd.GeoDataFrame(
+        {"id": s["stop_id"], "name": s["stop_name"], "source": "gtfs:" + s["stop_id"]},
+        geometry=s.geometry,
+        crs=s.crs,
+    )
 
 
 def _offices() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"id": ["no-buero"], "name": ["Büro für Stadtteilarbeit"],
-         "kind": ["Stadtteilbüro"], "address": ["Scharnhorstring 38, 39130 Magdeburg"],
-         "opening_hours": ["Mo-Fr 09:00-12:00"], "languages": [["de", "ru", "ar"]],
-         "location_quality": ["approximate"],
-         "location_note": ["at the transit stop Scharnhorstring (GTFS), not the office"]},
-        geometry=[Point(*SCHARNHORSTRING)], crs="EPSG:4326",
+        {
+            "id": ["no-buero"],
+            "name": ["Büro für Stadtteilarbeit"],
+            "kind": ["Stadtteilbüro"],
+            "address": ["Scharnhorstring 38, 39130 Magdeburg"],
+            "opening_hours": ["Mo-Fr 09:00-12:00"],
+            "languages": [["de", "ru", "ar"]],
+            "location_quality": ["approximate"],
+            "location_note": ["at the transit stop Scharnhorstring (GTFS), not the office"],
+        },
+        geometry=[Point(*SCHARNHORSTRING)],
+        crs="EPSG:4326",
     )
 
 
 def _events() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"id": ["ev1", "ev2"], "title": ["Stadtteilwerkstatt", "Stadtteilspaziergang"],
-         "kind": ["Stadtteilwerkstatt", None], "start": ["2026-06-04 18:00:00.250", "2026-12-01"],
-         "end": ["2026-06-04T20:00:00+02:00", None]},
-        geometry=[Point(*SCHARNHORSTRING)] * 2, crs="EPSG:4326",
+        {
+            "id": ["ev1", "ev2"],
+            "title": ["Stadtteilwerkstatt", "Stadtteilspaziergang"],
+            "kind": ["Stadtteilwerkstatt", None],
+            "start": ["2026-06-04 18:00:00.250", "2026-12-01"],
+            "end": ["2026-06-04T20:00:00+02:00", None],
+        },
+        geometry=[Point(*SCHARNHORSTRING)] * 2,
+        crs="EPSG:4326",
     )
 
 
@@ -78,8 +100,13 @@ def _assert_same(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
 def test_round_trip_keeps_crs_types_lists_datetimes_geometries(tmp_path, boundary, cells, stops):
     store = GeoPackageStore(tmp_path / "ws.gpkg")
     q = "neu-olvenstedt"
-    frames = {"quartiers": boundary, "population": cells, "stops": stops,
-              "offices": _offices(), "events": _events()}
+    frames = {
+        "quartiers": boundary,
+        "population": cells,
+        "stops": stops,
+        "offices": _offices(),
+        "events": _events(),
+    }
     counts = store.write_many(frames, quartier=q)
     assert counts == {"quartiers": 1, "population": 179, "stops": 30, "offices": 1, "events": 2}
     assert sorted(store.layers()) == sorted(frames)
@@ -96,20 +123,25 @@ def test_round_trip_keeps_crs_types_lists_datetimes_geometries(tmp_path, boundar
 
 def test_file_is_a_standard_geopackage(tmp_path, boundary, stops):
     path = tmp_path / "ws.gpkg"
-    GeoPackageStore(path).write_many({"quartiers": boundary, "stops": stops},
-                                     quartier="neu-olvenstedt")
+    GeoPackageStore(path).write_many(
+        {"quartiers": boundary, "stops": stops}, quartier="neu-olvenstedt"
+    )
     assert path.read_bytes()[:16] == b"SQLite format 3\x00"
     con = sqlite3.connect(path)
     try:
         assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # "GPKG"
         rows = dict(con.execute("SELECT table_name, srs_id FROM gpkg_contents").fetchall())
         assert rows == {"quartiers": 4326, "stops": 4326}
-        geom = dict(con.execute(
-            "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns").fetchall())
+        geom = dict(
+            con.execute(
+                "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"
+            ).fetchall()
+        )
         assert geom == {"quartiers": "MULTIPOLYGON", "stops": "POINT"}
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        langs = con.execute("SELECT count(*) FROM gpkg_extensions WHERE "
-                            "extension_name = 'gpkg_rtree_index'").fetchone()[0]
+        langs = con.execute(
+            "SELECT count(*) FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'"
+        ).fetchone()[0]
         assert langs == 2  # a spatial index per layer
     finally:
         con.close()
@@ -121,8 +153,9 @@ def test_file_is_a_standard_geopackage(tmp_path, boundary, stops):
 def test_replacing_one_quartier_keeps_the_others(tmp_path, stops):
     store = GeoPackageStore(tmp_path / "ws.gpkg")
     store.write("stops", stops, quartier="neu-olvenstedt")
-    other = gpd.GeoDataFrame({"id": ["x1"], "name": ["Halt"]},
-                             geometry=[Point(11.62, 52.13)], crs=4326)
+    other = gpd.GeoDataFrame(
+        {"id": ["x1"], "name": ["Halt"]}, geometry=[Point(11.62, 52.13)], crs=4326
+    )
     store.write("stops", other, quartier="magdeburg-sued")
     assert len(store.read("stops")) == 31
     store.write("stops", stops.iloc[:5], quartier="neu-olvenstedt")

@@ -39,12 +39,14 @@ router = APIRouter()
 limiter = RateLimiter(LIMITS.per_minute, window_s=60.0)
 """Submissions per client and minute (``GEOQUARTIER_ANNOTATIONS_PER_MINUTE``)."""
 
-QuartierId = Annotated[str, Path(description="quartier id from the registry, e.g. 'lauf'",
-                                 max_length=100)]
+QuartierId = Annotated[
+    str, Path(description="quartier id from the registry, e.g. 'lauf'", max_length=100)
+]
 AnnotationId = Annotated[str, Path(description="annotation id", max_length=64)]
 
-SUBMITTED_MESSAGE = ("Thank you! Your contribution was received and will appear on the map "
-                     "after review.")
+SUBMITTED_MESSAGE = (
+    "Thank you! Your contribution was received and will appear on the map after review."
+)
 
 
 class GeometryIn(BaseModel):
@@ -62,8 +64,9 @@ class AnnotationIn(BaseModel):
     geometry: GeometryIn
     kind: Literal["idea", "problem", "praise", "question"]
     text: BodyText = Field(min_length=1, max_length=LIMITS.max_text_chars)
-    language: BodyText | None = Field(default=None, description="ISO 639-1 code, e.g. 'tr'",
-                                 max_length=8)
+    language: BodyText | None = Field(
+        default=None, description="ISO 639-1 code, e.g. 'tr'", max_length=8
+    )
     event_id: BodyText | None = Field(default=None, max_length=64)
 
 
@@ -108,23 +111,28 @@ def _known_quartier(quartier: str) -> None:
     tags=["participation"],
     summary="Submit an annotation (anyone; appears after review)",
     dependencies=[Depends(max_body_size(LIMITS.max_body_bytes))],
-    responses={404: {"description": "unknown quartier"},
-               413: {"description": "request body too large"},
-               422: {"description": "invalid submission"},
-               429: {"description": "too many submissions from this client"}},
+    responses={
+        404: {"description": "unknown quartier"},
+        413: {"description": "request body too large"},
+        422: {"description": "invalid submission"},
+        429: {"description": "too many submissions from this client"},
+    },
 )
 def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request) -> dict:
     """Store a resident's pin, line or area as ``pending``; it is public only once approved."""
     verdict = limiter.hit(_client_identity(request))
     if not verdict.allowed:
         raise api_error(
-            429, f"too many submissions from this connection; at most {limiter.limit} per "
+            429,
+            f"too many submissions from this connection; at most {limiter.limit} per "
             f"minute. Try again in {verdict.retry_after_s} s.",
-            headers={"Retry-After": str(verdict.retry_after_s)})
+            headers={"Retry-After": str(verdict.retry_after_s)},
+        )
     _known_quartier(quartier)
     try:
-        geometry = check_geometry({"type": body.geometry.type,
-                                   "coordinates": body.geometry.coordinates}, quartier)
+        geometry = check_geometry(
+            {"type": body.geometry.type, "coordinates": body.geometry.coordinates}, quartier
+        )
         kind = check_kind(body.kind)
         text = check_text(body.text)
         language = check_language(body.language)
@@ -147,31 +155,33 @@ def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request
 )
 def public_annotations(
     quartier: QuartierId,
-    kind: Annotated[Literal["idea", "problem", "praise", "question"] | None,
-                    Query(description="only this kind")] = None,
+    kind: Annotated[
+        Literal["idea", "problem", "praise", "question"] | None, Query(description="only this kind")
+    ] = None,
     event_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Approved annotations only; pending and rejected ones are never public."""
     _known_quartier(quartier)
-    rows = get_store().list_annotations(quartier=quartier, status="approved",
-                                        event_id=event_id)
+    rows = get_store().list_annotations(quartier=quartier, status="approved", event_id=event_id)
     if kind is not None:
         rows = [r for r in rows if r["kind"] == kind]
-    return feature_collection([annotation_feature(r) for r in rows],
-                              numberReturned=len(rows))
+    return feature_collection([annotation_feature(r) for r in rows], numberReturned=len(rows))
 
 
 @router.get(
     "/moderation/annotations",
     tags=["moderation"],
     summary="The review queue (moderators)",
-    responses={401: {"description": "missing or wrong token"},
-               403: {"description": "not a moderator"}},
+    responses={
+        401: {"description": "missing or wrong token"},
+        403: {"description": "not a moderator"},
+    },
 )
 def moderation_queue(
     user: Annotated[User, Depends(auth.moderator)],
-    status: Annotated[Literal["pending", "approved", "rejected"],
-                      Query(description="review state")] = "pending",
+    status: Annotated[
+        Literal["pending", "approved", "rejected"], Query(description="review state")
+    ] = "pending",
     quartier: Annotated[str | None, Query(max_length=100)] = None,
     event_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -179,11 +189,15 @@ def moderation_queue(
 ) -> dict[str, Any]:
     """Annotations in one review state, oldest first, with paging."""
     store = get_store()
-    rows = store.list_annotations(quartier=quartier, status=status, event_id=event_id,
-                                  limit=limit, offset=offset)
+    rows = store.list_annotations(
+        quartier=quartier, status=status, event_id=event_id, limit=limit, offset=offset
+    )
     total = store.count_annotations(quartier=quartier, status=status, event_id=event_id)
-    return feature_collection([annotation_feature(r, staff=True) for r in rows],
-                              numberMatched=total, numberReturned=len(rows))
+    return feature_collection(
+        [annotation_feature(r, staff=True) for r in rows],
+        numberMatched=total,
+        numberReturned=len(rows),
+    )
 
 
 def _decide(annotation_id: str, decision: str, user: User, reason: str | None) -> dict:
@@ -200,12 +214,17 @@ def _decide(annotation_id: str, decision: str, user: User, reason: str | None) -
     "/moderation/annotations/{annotation_id}/approve",
     tags=["moderation"],
     summary="Approve an annotation (moderators)",
-    responses={401: {"description": "missing or wrong token"},
-               403: {"description": "not a moderator"},
-               404: {"description": "unknown annotation"}},
+    responses={
+        401: {"description": "missing or wrong token"},
+        403: {"description": "not a moderator"},
+        404: {"description": "unknown annotation"},
+    },
 )
-def approve(annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)],
-            body: DecisionIn | None = None) -> dict[str, Any]:
+def approve(
+    annotation_id: AnnotationId,
+    user: Annotated[User, Depends(auth.moderator)],
+    body: DecisionIn | None = None,
+) -> dict[str, Any]:
     """Make the annotation public; the decision is logged with the moderator and time."""
     return _decide(annotation_id, "approved", user, body.reason if body else None)
 
@@ -214,12 +233,15 @@ def approve(annotation_id: AnnotationId, user: Annotated[User, Depends(auth.mode
     "/moderation/annotations/{annotation_id}/reject",
     tags=["moderation"],
     summary="Reject an annotation with a reason (moderators)",
-    responses={401: {"description": "missing or wrong token"},
-               403: {"description": "not a moderator"},
-               404: {"description": "unknown annotation"}},
+    responses={
+        401: {"description": "missing or wrong token"},
+        403: {"description": "not a moderator"},
+        404: {"description": "unknown annotation"},
+    },
 )
-def reject(annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)],
-           body: RejectIn) -> dict[str, Any]:
+def reject(
+    annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)], body: RejectIn
+) -> dict[str, Any]:
     """Keep the annotation off the public map; the reason is logged with moderator and time."""
     return _decide(annotation_id, "rejected", user, body.reason)
 
@@ -228,12 +250,15 @@ def reject(annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moder
     "/moderation/annotations/{annotation_id}/decisions",
     tags=["moderation"],
     summary="Decision log of one annotation (moderators)",
-    responses={401: {"description": "missing or wrong token"},
-               403: {"description": "not a moderator"},
-               404: {"description": "unknown annotation"}},
+    responses={
+        401: {"description": "missing or wrong token"},
+        403: {"description": "not a moderator"},
+        404: {"description": "unknown annotation"},
+    },
 )
-def decision_log(annotation_id: AnnotationId,
-                 user: Annotated[User, Depends(auth.moderator)]) -> dict[str, Any]:
+def decision_log(
+    annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)]
+) -> dict[str, Any]:
     """Every decision on the annotation: decision, previous state, reason, who, when."""
     store = get_store()
     try:

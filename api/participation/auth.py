@@ -15,8 +15,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.errors import api_error
 from api.participation.store import User, get_store
 
-bearer = HTTPBearer(auto_error=False, scheme_name="staffToken",
-                    description="token from 'geoquartier users add NAME --role ...'")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="staffToken",
+    description="token from 'geoquartier users add NAME --role ...'",
+)
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -26,8 +29,11 @@ def current_user(
 ) -> User:
     """The staff user of the request's bearer token (401 when missing or wrong)."""
     if credentials is None or not credentials.credentials:
-        raise api_error(401, "this endpoint needs a staff token: "
-                        "send 'Authorization: Bearer <token>'", headers=_CHALLENGE)
+        raise api_error(
+            401,
+            "this endpoint needs a staff token: send 'Authorization: Bearer <token>'",
+            headers=_CHALLENGE,
+        )
     user = get_store().authenticate(credentials.credentials)
     if user is None:
         raise api_error(401, "the token is not valid", headers=_CHALLENGE)
@@ -40,7 +46,8 @@ def require_role(*roles: str):
     def _check(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
             raise api_error(
-                403, f"the role {user.role!r} may not do this; needed: {' or '.join(roles)}")
+                403, f"the role {user.role!r} may not do this; needed: {' or '.join(roles)}"
+            )
         return user
 
     return _check

@@ -58,5 +58,8 @@ def streets(quartier: Annotated[str, Path(max_length=100)]) -> Response:
 
     if quartier not in get_registry():
         raise api_error(404, f"unknown quartier {quartier!r}")
-    return Response(street_map_json(quartier), media_type="application/geo+json",
-                    headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        street_map_json(quartier),
+        media_type="application/geo+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

@@ -53,8 +53,9 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     quartier: BodyText = Field(min_length=1, max_length=100)
     title: BodyText = Field(min_length=1, max_length=200)
-    kind: BodyText | None = Field(default=None, max_length=100,
-                             description="e.g. Stadtteilwerkstatt, Stadtteilspaziergang")
+    kind: BodyText | None = Field(
+        default=None, max_length=100, description="e.g. Stadtteilwerkstatt, Stadtteilspaziergang"
+    )
     start: datetime
     end: datetime | None = None
     description: BodyText | None = Field(default=None, max_length=5000)
@@ -88,10 +89,12 @@ def _event_or_404(event_id: str) -> dict:
     tags=["events"],
     summary="Create a participation event (planners)",
     dependencies=[Depends(max_body_size(65_536))],
-    responses={401: {"description": "missing or wrong token"},
-               403: {"description": "not a planner"},
-               404: {"description": "unknown quartier"},
-               422: {"description": "invalid event"}},
+    responses={
+        401: {"description": "missing or wrong token"},
+        403: {"description": "not a planner"},
+        404: {"description": "unknown quartier"},
+        422: {"description": "invalid event"},
+    },
 )
 def create_event(body: EventIn, user: Annotated[User, Depends(auth.planner)]) -> dict[str, Any]:
     """Create an event; residents' annotations can then name it with ``event_id``."""
@@ -101,18 +104,23 @@ def create_event(body: EventIn, user: Annotated[User, Depends(auth.planner)]) ->
         raise api_error(404, str(exc)) from None
     try:
         location = check_geometry(
-            {"type": "Point", "coordinates": [body.location.lon, body.location.lat]},
-            body.quartier)
+            {"type": "Point", "coordinates": [body.location.lon, body.location.lat]}, body.quartier
+        )
     except SubmissionError as exc:
         raise api_error(422, "location: " + str(exc).split(": ", 1)[-1]) from None
     title = " ".join(body.title.split())
     if not title:
         raise api_error(422, "title: the title is empty")
     row = get_store().add_event(
-        quartier=body.quartier, title=title, start=_iso(body.start),
-        location=Point(location.x, location.y), kind=(body.kind or "").strip() or None,
-        end=_iso(body.end), description=(body.description or "").strip() or None,
-        created_by=user)
+        quartier=body.quartier,
+        title=title,
+        start=_iso(body.start),
+        location=Point(location.x, location.y),
+        kind=(body.kind or "").strip() or None,
+        end=_iso(body.end),
+        description=(body.description or "").strip() or None,
+        created_by=user,
+    )
     return event_feature(row)
 
 
@@ -125,44 +133,68 @@ def list_events(
     return feature_collection([event_feature(r) for r in rows], numberReturned=len(rows))
 
 
-@router.get("/events/{event_id}", tags=["events"], summary="One participation event",
-            responses={404: {"description": "unknown event"}})
+@router.get(
+    "/events/{event_id}",
+    tags=["events"],
+    summary="One participation event",
+    responses={404: {"description": "unknown event"}},
+)
 def get_event(event_id: EventId) -> dict[str, Any]:
     """The event as a GeoJSON Feature."""
     return event_feature(_event_or_404(event_id))
 
 
-_STAFF_RESPONSES = {401: {"description": "missing or wrong token"},
-                    403: {"description": "not staff"},
-                    404: {"description": "unknown event"}}
+_STAFF_RESPONSES = {
+    401: {"description": "missing or wrong token"},
+    403: {"description": "not staff"},
+    404: {"description": "unknown event"},
+}
 
 
-@router.get("/events/{event_id}/report.geojson", tags=["events"],
-            summary="Event documentation as GeoJSON (staff)", responses=_STAFF_RESPONSES)
-def report_geojson(event_id: EventId,
-                   user: Annotated[User, Depends(auth.staff)]) -> Response:
+@router.get(
+    "/events/{event_id}/report.geojson",
+    tags=["events"],
+    summary="Event documentation as GeoJSON (staff)",
+    responses=_STAFF_RESPONSES,
+)
+def report_geojson(event_id: EventId, user: Annotated[User, Depends(auth.staff)]) -> Response:
     """Every annotation of the event with kind, text, language, status, review time."""
     event = _event_or_404(event_id)
     rows = get_store().list_annotations(event_id=event_id)
-    return Response(report.geojson_text(event, rows), media_type="application/geo+json",
-                    headers=_download(event, "geojson"))
+    return Response(
+        report.geojson_text(event, rows),
+        media_type="application/geo+json",
+        headers=_download(event, "geojson"),
+    )
 
 
-@router.get("/events/{event_id}/report.csv", tags=["events"],
-            summary="Event documentation as CSV (staff)", responses=_STAFF_RESPONSES)
+@router.get(
+    "/events/{event_id}/report.csv",
+    tags=["events"],
+    summary="Event documentation as CSV (staff)",
+    responses=_STAFF_RESPONSES,
+)
 def report_csv(event_id: EventId, user: Annotated[User, Depends(auth.staff)]) -> Response:
     """One row per annotation with lon/lat of its centre (WGS84) and its geometry as WKT."""
     event = _event_or_404(event_id)
     rows = get_store().list_annotations(event_id=event_id)
-    return Response(report.csv_text(rows), media_type="text/csv; charset=utf-8",
-                    headers=_download(event, "csv"))
+    return Response(
+        report.csv_text(rows), media_type="text/csv; charset=utf-8", headers=_download(event, "csv")
+    )
 
 
-@router.get("/events/{event_id}/report.html", tags=["events"],
-            summary="Event documentation as an HTML report (staff)",
-            response_class=HTMLResponse, responses=_STAFF_RESPONSES)
-def report_html(event_id: EventId, user: Annotated[User, Depends(auth.staff)],
-                lang: Annotated[str, Query(max_length=5)] = "de") -> HTMLResponse:
+@router.get(
+    "/events/{event_id}/report.html",
+    tags=["events"],
+    summary="Event documentation as an HTML report (staff)",
+    response_class=HTMLResponse,
+    responses=_STAFF_RESPONSES,
+)
+def report_html(
+    event_id: EventId,
+    user: Annotated[User, Depends(auth.staff)],
+    lang: Annotated[str, Query(max_length=5)] = "de",
+) -> HTMLResponse:
     """Map, table of approved contributions and counts by kind and status."""
     event = _event_or_404(event_id)
     rows = get_store().list_annotations(event_id=event_id)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PUBLIC_ANNOTATION_FIELDS = ("id", "quartier", "kind", "text", "language", "event_id",
-                            "created_at")
+PUBLIC_ANNOTATION_FIELDS = ("id", "quartier", "kind", "text", "language", "event_id", "created_at")
 """Properties of an approved annotation that the public sees."""
 
 REVIEW_FIELDS = ("status", "decided_at", "reason")

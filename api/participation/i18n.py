@@ -25,8 +25,13 @@ STATIC_DIR = PACKAGE_DIR / "static"
 DOMAIN = "participation"
 DEFAULT_LANGUAGE = "de"
 
-LANGUAGE_NAMES = {"de": "Deutsch", "en": "English", "tr": "Türkçe", "ro": "Română",
-                  "bg": "Български"}
+LANGUAGE_NAMES = {
+    "de": "Deutsch",
+    "en": "English",
+    "tr": "Türkçe",
+    "ro": "Română",
+    "bg": "Български",
+}
 """Each page language in its own name (for the language switch)."""
 
 
@@ -60,8 +65,9 @@ class Translator:
         try:
             text = self._messages[msgid]
         except KeyError:
-            raise KeyError(f"msgid {msgid!r} has no translation in "
-                           f"{catalog_path(self.lang)}") from None
+            raise KeyError(
+                f"msgid {msgid!r} has no translation in {catalog_path(self.lang)}"
+            ) from None
         return text.format(**values) if values else text
 
     def all(self) -> dict[str, str]:
@@ -109,6 +115,14 @@ def asset_tags(*bundles: str) -> Markup:
 def render(template: str, lang: str, **context: Any) -> str:
     """Render ``templates/<template>`` in ``lang`` with ``tr`` and ``i18n_json`` available."""
     tr = Translator(lang)
-    return environment().get_template(template).render(
-        tr=tr, lang=tr.lang, languages=PAGE_LANGUAGES, i18n_json=script_json(tr.all()),
-        **context)
+    return (
+        environment()
+        .get_template(template)
+        .render(
+            tr=tr,
+            lang=tr.lang,
+            languages=PAGE_LANGUAGES,
+            i18n_json=script_json(tr.all()),
+            **context,
+        )
+    )

@@ -30,8 +30,29 @@ from api.participation.validation import UnknownQuartier, quartier_area
 
 router = APIRouter(tags=["participation pages"])
 
-TEXT_LANGUAGES = ("de", "en", "tr", "ar", "ru", "uk", "pl", "ro", "bg", "ku", "fa", "sq",
-                  "it", "el", "sr", "hr", "bs", "fr", "es", "ti", "so")
+TEXT_LANGUAGES = (
+    "de",
+    "en",
+    "tr",
+    "ar",
+    "ru",
+    "uk",
+    "pl",
+    "ro",
+    "bg",
+    "ku",
+    "fa",
+    "sq",
+    "it",
+    "el",
+    "sr",
+    "hr",
+    "bs",
+    "fr",
+    "es",
+    "ti",
+    "so",
+)
 """Languages offered for a resident's text (ISO 639-1); others can be sent via the API."""
 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -55,12 +76,15 @@ def content_security_policy(nonce: str) -> str:
 def html_page(html: str, nonce: str) -> HTMLResponse:
     """An HTML response whose ``<script>`` tags carry ``nonce``, with the matching CSP."""
     html = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', html)
-    return HTMLResponse(html, headers={
-        "Content-Security-Policy": content_security_policy(nonce),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-    })
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": content_security_policy(nonce),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def language_options(page_lang: str) -> list[tuple[str, str]]:
@@ -110,7 +134,8 @@ def participate(
         "streetsUrl": f"/quartiers/{quartier}/streets.geojson",
     }
     html = render(
-        "participate.html", lang,
+        "participate.html",
+        lang,
         quartier_name=spec.name,
         event=event_row,
         kinds=KINDS,
@@ -135,8 +160,18 @@ def moderate(
     """The moderators' page; it talks to ``/moderation/...`` with the token typed in."""
     lang = page_language(lang)
     nonce = secrets.token_urlsafe(16)
-    config = {"lang": lang, "queueUrl": "/moderation/annotations",
-              "tileUrl": TILE_URL, "kinds": list(KINDS)}
-    html = render("moderate.html", lang, config_json=script_json(config),
-                  page_languages=PAGE_LANGUAGES, self_path="/moderate", event_query="")
+    config = {
+        "lang": lang,
+        "queueUrl": "/moderation/annotations",
+        "tileUrl": TILE_URL,
+        "kinds": list(KINDS),
+    }
+    html = render(
+        "moderate.html",
+        lang,
+        config_json=script_json(config),
+        page_languages=PAGE_LANGUAGES,
+        self_path="/moderate",
+        event_query="",
+    )
     return html_page(html, nonce)

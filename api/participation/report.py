@@ -22,8 +22,18 @@ from api.participation.geojson import annotation_feature, event_feature, feature
 from api.participation.i18n import Translator, page_language, render, script_json
 from api.participation.settings import KINDS, STATUSES
 
-EXPORT_FIELDS = ("id", "quartier", "event_id", "kind", "text", "language", "status",
-                 "created_at", "decided_at", "reason")
+EXPORT_FIELDS = (
+    "id",
+    "quartier",
+    "event_id",
+    "kind",
+    "text",
+    "language",
+    "status",
+    "created_at",
+    "decided_at",
+    "reason",
+)
 """Columns of the CSV export (plus ``lon``, ``lat``, ``geometry_type``, ``wkt``)."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -36,8 +46,9 @@ def geojson_text(event: dict, rows: list[dict]) -> str:
         feature = annotation_feature(row, staff=True)
         feature["properties"].pop("decided_by", None)
         features.append(feature)
-    doc = feature_collection(features, event=event_feature(event),
-                             counts=counts_by_kind_and_status(rows))
+    doc = feature_collection(
+        features, event=event_feature(event), counts=counts_by_kind_and_status(rows)
+    )
     return json.dumps(doc, ensure_ascii=False)
 
 
@@ -56,9 +67,15 @@ def csv_text(rows: list[dict]) -> str:
     for row in rows:
         geom = shape(row["geometry"])
         point = geom if geom.geom_type == "Point" else geom.representative_point()
-        writer.writerow([_csv_cell(row.get(f)) for f in EXPORT_FIELDS]
-                        + [geom.geom_type, f"{point.x:.6f}", f"{point.y:.6f}",
-                           shapely.to_wkt(geom, rounding_precision=6)])
+        writer.writerow(
+            [_csv_cell(row.get(f)) for f in EXPORT_FIELDS]
+            + [
+                geom.geom_type,
+                f"{point.x:.6f}",
+                f"{point.y:.6f}",
+                shapely.to_wkt(geom, rounding_precision=6),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -79,7 +96,8 @@ def html_text(event: dict, rows: list[dict], lang: str = "de") -> str:
         "annotations": feature_collection([annotation_feature(r) for r in approved]),
     }
     return render(
-        "report.html", lang,
+        "report.html",
+        lang,
         event=event,
         counts=counts,
         kinds=KINDS,

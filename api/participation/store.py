@@ -42,8 +42,16 @@ from geoquartier.errors import GeoquartierError
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 
-ANNOTATION_COLUMNS = ["id", "quartier", "kind", "text", "language", "event_id", "status",
-                      "created_at"]
+ANNOTATION_COLUMNS = [
+    "id",
+    "quartier",
+    "kind",
+    "text",
+    "language",
+    "event_id",
+    "status",
+    "created_at",
+]
 """Columns of the ``annotations`` layer (besides ``geometry``)."""
 
 EVENT_COLUMNS = ["id", "quartier", "title", "kind", "start", "end", "description"]
@@ -131,7 +139,7 @@ def token_sha256(token: str) -> str:
 
 
 def _row_to_dict(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
-    return {col[0]: value for col, value in zip(cursor.description, row)}
+    return {col[0]: value for col, value in zip(cursor.description, row, strict=True)}
 
 
 class ParticipationStore:
@@ -153,8 +161,9 @@ class ParticipationStore:
         if con is not None:
             return con
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                              isolation_level=None, check_same_thread=False)
+        con = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
         con.row_factory = _row_to_dict
         con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         con.execute("PRAGMA foreign_keys = ON")
@@ -164,7 +173,8 @@ class ParticipationStore:
                 if mode.lower() != "wal":
                     raise GeoquartierError(
                         f"the participation database {self.path} cannot use WAL mode "
-                        f"(journal mode {mode!r}); put it on a local file system")
+                        f"(journal mode {mode!r}); put it on a local file system"
+                    )
                 con.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in _SCHEMA.split(";"):
@@ -174,7 +184,8 @@ class ParticipationStore:
                     if version > SCHEMA_VERSION:
                         raise GeoquartierError(
                             f"the participation database {self.path} has schema version "
-                            f"{version}; this geoquartier understands up to {SCHEMA_VERSION}")
+                            f"{version}; this geoquartier understands up to {SCHEMA_VERSION}"
+                        )
                     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     con.execute("COMMIT")
                 except BaseException:
@@ -211,8 +222,15 @@ class ParticipationStore:
             self._local.con = None
 
     # -- annotations -----------------------------------------------------------------------
-    def add_annotation(self, quartier: str, geometry: BaseGeometry, kind: str, text: str,
-                       language: str | None = None, event_id: str | None = None) -> dict:
+    def add_annotation(
+        self,
+        quartier: str,
+        geometry: BaseGeometry,
+        kind: str,
+        text: str,
+        language: str | None = None,
+        event_id: str | None = None,
+    ) -> dict:
         """Store a new annotation as ``pending`` and return it as a dict.
 
         ``geometry`` is a shapely Point/LineString/Polygon in EPSG:4326; the caller has
@@ -233,18 +251,22 @@ class ParticipationStore:
         }
         with self._write() as con:
             if event_id is not None:
-                event = con.execute("SELECT quartier FROM events WHERE id = ?",
-                                    (event_id,)).fetchone()
+                event = con.execute(
+                    "SELECT quartier FROM events WHERE id = ?", (event_id,)
+                ).fetchone()
                 if event is None:
                     raise NotFound(f"event {event_id!r} does not exist")
                 if event["quartier"] != quartier:
                     raise GeoquartierError(
                         f"event {event_id!r} belongs to quartier {event['quartier']!r}, "
-                        f"not {quartier!r}")
+                        f"not {quartier!r}"
+                    )
             con.execute(
                 "INSERT INTO annotations (id, quartier, kind, text, language, event_id, status,"
                 " created_at, geometry) VALUES (:id, :quartier, :kind, :text, :language,"
-                " :event_id, :status, :created_at, :geometry)", row)
+                " :event_id, :status, :created_at, :geometry)",
+                row,
+            )
         return self._annotation_out(row)
 
     @staticmethod
@@ -255,21 +277,29 @@ class ParticipationStore:
 
     def get_annotation(self, annotation_id: str) -> dict:
         """The annotation ``annotation_id`` with its review fields (NotFound if absent)."""
-        row = self._connect().execute("SELECT * FROM annotations WHERE id = ?",
-                                      (annotation_id,)).fetchone()
+        row = (
+            self._connect()
+            .execute("SELECT * FROM annotations WHERE id = ?", (annotation_id,))
+            .fetchone()
+        )
         if row is None:
             raise NotFound(f"annotation {annotation_id!r} does not exist")
         return self._annotation_out(row)
 
-    def list_annotations(self, *, quartier: str | None = None, status: str | None = None,
-                         event_id: str | None = None, limit: int | None = None,
-                         offset: int = 0) -> list[dict]:
+    def list_annotations(
+        self,
+        *,
+        quartier: str | None = None,
+        status: str | None = None,
+        event_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict]:
         """Annotations, oldest first, filtered by quartier, status and event."""
         if status is not None and status not in STATUSES:
             raise GeoquartierError(f"unknown status {status!r}; expected one of {STATUSES}")
         where, params = [], []
-        for column, value in (("quartier", quartier), ("status", status),
-                              ("event_id", event_id)):
+        for column, value in (("quartier", quartier), ("status", status), ("event_id", event_id)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -283,12 +313,12 @@ class ParticipationStore:
         rows = self._connect().execute(sql, params).fetchall()
         return [self._annotation_out(r) for r in rows]
 
-    def count_annotations(self, *, quartier: str | None = None, status: str | None = None,
-                          event_id: str | None = None) -> int:
+    def count_annotations(
+        self, *, quartier: str | None = None, status: str | None = None, event_id: str | None = None
+    ) -> int:
         """How many annotations match the filters."""
         where, params = [], []
-        for column, value in (("quartier", quartier), ("status", status),
-                              ("event_id", event_id)):
+        for column, value in (("quartier", quartier), ("status", status), ("event_id", event_id)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -297,8 +327,9 @@ class ParticipationStore:
             sql += " WHERE " + " AND ".join(where)
         return int(self._connect().execute(sql, params).fetchone()["n"])
 
-    def decide(self, annotation_id: str, decision: str, user: User,
-               reason: str | None = None) -> dict:
+    def decide(
+        self, annotation_id: str, decision: str, user: User, reason: str | None = None
+    ) -> dict:
         """Approve or reject an annotation and log the decision (who, when, why).
 
         ``decision`` is ``approved`` or ``rejected``; a rejection needs a ``reason``.
@@ -311,24 +342,30 @@ class ParticipationStore:
             raise GeoquartierError("a rejection needs a reason")
         now = utc_now()
         with self._write() as con:
-            row = con.execute("SELECT status FROM annotations WHERE id = ?",
-                              (annotation_id,)).fetchone()
+            row = con.execute(
+                "SELECT status FROM annotations WHERE id = ?", (annotation_id,)
+            ).fetchone()
             if row is None:
                 raise NotFound(f"annotation {annotation_id!r} does not exist")
             con.execute(
                 "UPDATE annotations SET status = ?, decided_by = ?, decided_at = ?, reason = ?"
-                " WHERE id = ?", (decision, user.id, now, reason, annotation_id))
+                " WHERE id = ?",
+                (decision, user.id, now, reason, annotation_id),
+            )
             con.execute(
                 "INSERT INTO decisions (annotation_id, decision, previous, reason, user_id,"
                 " decided_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (annotation_id, decision, row["status"], reason, user.id, now))
+                (annotation_id, decision, row["status"], reason, user.id, now),
+            )
         return self.get_annotation(annotation_id)
 
     def decisions(self, annotation_id: str | None = None) -> list[dict]:
         """The decision log (oldest first) with the deciding account's name and role."""
-        sql = ("SELECT d.seq, d.annotation_id, d.decision, d.previous, d.reason,"
-               " d.user_id, u.name AS user_name, u.role AS user_role, d.decided_at"
-               " FROM decisions d JOIN users u ON u.id = d.user_id")
+        sql = (
+            "SELECT d.seq, d.annotation_id, d.decision, d.previous, d.reason,"
+            " d.user_id, u.name AS user_name, u.role AS user_role, d.decided_at"
+            " FROM decisions d JOIN users u ON u.id = d.user_id"
+        )
         params: tuple = ()
         if annotation_id is not None:
             sql += " WHERE d.annotation_id = ?"
@@ -340,8 +377,9 @@ class ParticipationStore:
         row = self._connect().execute("SELECT coalesce(max(seq), 0) AS v FROM decisions")
         return int(row.fetchone()["v"])
 
-    def annotations_frame(self, *, quartier: str | None = None, status: str | None = None,
-                          event_id: str | None = None) -> gpd.GeoDataFrame:
+    def annotations_frame(
+        self, *, quartier: str | None = None, status: str | None = None, event_id: str | None = None
+    ) -> gpd.GeoDataFrame:
         """Annotations as a GeoDataFrame in EPSG:4326 with the ``annotations`` layer columns.
 
         ``created_at`` is a timezone-aware UTC datetime column.
@@ -350,9 +388,17 @@ class ParticipationStore:
         return annotations_to_frame(rows)
 
     # -- events ----------------------------------------------------------------------------
-    def add_event(self, quartier: str, title: str, start: str, location: BaseGeometry,
-                  kind: str | None = None, end: str | None = None,
-                  description: str | None = None, created_by: User | None = None) -> dict:
+    def add_event(
+        self,
+        quartier: str,
+        title: str,
+        start: str,
+        location: BaseGeometry,
+        kind: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+        created_by: User | None = None,
+    ) -> dict:
         """Store a participation event and return it (``location``: shapely Point, EPSG:4326).
 
         ``start`` and ``end`` are ISO 8601 texts.
@@ -373,7 +419,9 @@ class ParticipationStore:
             con.execute(
                 'INSERT INTO events (id, quartier, title, kind, start, "end", description,'
                 " geometry, created_by, created_at) VALUES (:id, :quartier, :title, :kind,"
-                " :start, :end, :description, :geometry, :created_by, :created_at)", row)
+                " :start, :end, :description, :geometry, :created_by, :created_at)",
+                row,
+            )
         return self._event_out(row)
 
     @staticmethod
@@ -384,8 +432,7 @@ class ParticipationStore:
 
     def get_event(self, event_id: str) -> dict:
         """The event ``event_id`` (NotFound if absent)."""
-        row = self._connect().execute("SELECT * FROM events WHERE id = ?",
-                                      (event_id,)).fetchone()
+        row = self._connect().execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
             raise NotFound(f"event {event_id!r} does not exist")
         return self._event_out(row)
@@ -418,30 +465,39 @@ class ParticipationStore:
                 con.execute(
                     "INSERT INTO users (id, name, role, token_sha256, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (user.id, user.name, user.role, token_sha256(token), user.created_at))
+                    (user.id, user.name, user.role, token_sha256(token), user.created_at),
+                )
         except sqlite3.IntegrityError:
             raise GeoquartierError(f"a user called {name!r} exists already") from None
         return user, token
 
     def list_users(self) -> list[User]:
         """Every staff account, by name."""
-        rows = self._connect().execute(
-            "SELECT id, name, role, created_at, active FROM users ORDER BY name").fetchall()
-        return [User(r["id"], r["name"], r["role"], r["created_at"], bool(r["active"]))
-                for r in rows]
+        rows = (
+            self._connect()
+            .execute("SELECT id, name, role, created_at, active FROM users ORDER BY name")
+            .fetchall()
+        )
+        return [
+            User(r["id"], r["name"], r["role"], r["created_at"], bool(r["active"])) for r in rows
+        ]
 
     def authenticate(self, token: str | None) -> User | None:
         """The active user holding ``token``, or None (hashes compared in constant time)."""
         if not token or len(token) > 200:
             return None
         user_id = token.split(".", 1)[0]
-        row = self._connect().execute(
-            "SELECT id, name, role, created_at, active, token_sha256 FROM users WHERE id = ?",
-            (user_id,)).fetchone()
+        row = (
+            self._connect()
+            .execute(
+                "SELECT id, name, role, created_at, active, token_sha256 FROM users WHERE id = ?",
+                (user_id,),
+            )
+            .fetchone()
+        )
         # Compare against a dummy hash when the id is unknown, so both paths cost the same.
         stored = row["token_sha256"] if row else "0" * 64
-        matches = hmac.compare_digest(stored.encode("ascii"),
-                                      token_sha256(token).encode("ascii"))
+        matches = hmac.compare_digest(stored.encode("ascii"), token_sha256(token).encode("ascii"))
         if row is None or not matches or not row["active"]:
             return None
         return User(row["id"], row["name"], row["role"], row["created_at"], True)
@@ -457,8 +513,7 @@ def annotations_to_frame(rows: list[dict]) -> gpd.GeoDataFrame:
     data = {c: [r.get(c) for r in rows] for c in ANNOTATION_COLUMNS}
     frame = pd.DataFrame(data, columns=ANNOTATION_COLUMNS)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
-                           crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     try:
         from geoquartier.layers import validate
     except ImportError:  # the layers package is optional for reading the store
@@ -472,12 +527,12 @@ def events_to_frame(rows: list[dict]) -> gpd.GeoDataFrame:
     ``start`` and ``end`` are UTC datetime columns.
     """
     geoms = [shapely.geometry.shape(r["geometry"]) for r in rows]
-    frame = pd.DataFrame({c: [r.get(c) for r in rows] for c in EVENT_COLUMNS},
-                         columns=EVENT_COLUMNS)
+    frame = pd.DataFrame(
+        {c: [r.get(c) for r in rows] for c in EVENT_COLUMNS}, columns=EVENT_COLUMNS
+    )
     for column in ("start", "end"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
-                           crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     try:
         from geoquartier.layers import validate
     except ImportError:  # the layers package is optional for reading the store
@@ -496,8 +551,10 @@ def get_store(path: Path | str | None = None) -> ParticipationStore:
     change, so tests and ``geoquartier serve`` may set them after import.
     """
     if path is None:
-        env_key = (os.environ.get("GEOQUARTIER_PARTICIPATION_DB"),
-                   os.environ.get("GEOQUARTIER_WORKSPACE"))
+        env_key = (
+            os.environ.get("GEOQUARTIER_PARTICIPATION_DB"),
+            os.environ.get("GEOQUARTIER_WORKSPACE"),
+        )
         store = _DEFAULT_STORES.get(env_key)
         if store is not None:
             return store

@@ -61,6 +61,7 @@ _areas_lock = threading.Lock()
 
 def to_metric(geom: BaseGeometry) -> BaseGeometry:
     """``geom`` from EPSG:4326 (degrees) to EPSG:25832 (metres)."""
+
     def project(xy: np.ndarray) -> np.ndarray:
         x, y = _TO_METRIC.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
@@ -86,7 +87,8 @@ def quartier_area(quartier: str, limits: Limits = LIMITS) -> QuartierArea:
     boundary = spec.boundary
     if boundary is None:
         raise UnknownQuartier(
-            f"quartier {quartier!r} has no boundary in the data; annotations need one")
+            f"quartier {quartier!r} has no boundary in the data; annotations need one"
+        )
     area = QuartierArea(quartier, boundary, to_metric(boundary).buffer(limits.margin_m))
     shapely.prepare(area.allowed_metric)
     with _areas_lock:
@@ -113,24 +115,30 @@ def check_geometry(geojson: Any, quartier: str, limits: Limits = LIMITS) -> Base
     gtype = geojson.get("type")
     if gtype not in GEOMETRY_TYPES:
         raise SubmissionError(
-            "geometry", f"type {gtype!r} is not accepted; expected one of {GEOMETRY_TYPES}")
+            "geometry", f"type {gtype!r} is not accepted; expected one of {GEOMETRY_TYPES}"
+        )
     coords = geojson.get("coordinates")
     if not isinstance(coords, list):
         raise SubmissionError("geometry", "'coordinates' must be a list")
     # Count positions before building anything, so a huge list is refused cheaply.
-    flat = _flatten_positions(coords, depth={"Point": 0, "LineString": 1, "Polygon": 2}[gtype],
-                              max_positions=limits.max_vertices + 2)
+    flat = _flatten_positions(
+        coords,
+        depth={"Point": 0, "LineString": 1, "Polygon": 2}[gtype],
+        max_positions=limits.max_vertices + 2,
+    )
     if len(flat) > limits.max_vertices + 1:
         raise SubmissionError(
-            "geometry", f"too many vertices (more than {limits.max_vertices}); "
-            "draw a simpler shape")
+            "geometry", f"too many vertices (more than {limits.max_vertices}); draw a simpler shape"
+        )
     for lon, lat in flat:
         if not (math.isfinite(lon) and math.isfinite(lat)):
             raise SubmissionError("geometry", "coordinates must be finite numbers")
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise SubmissionError(
-                "geometry", f"coordinate ({lon}, {lat}) is not longitude/latitude in degrees "
-                "(EPSG:4326, longitude first)")
+                "geometry",
+                f"coordinate ({lon}, {lat}) is not longitude/latitude in degrees "
+                "(EPSG:4326, longitude first)",
+            )
     try:
         geom = shape({"type": gtype, "coordinates": coords})
     except (ValueError, TypeError, IndexError, shapely.errors.GEOSException) as exc:
@@ -142,26 +150,31 @@ def check_geometry(geojson: Any, quartier: str, limits: Limits = LIMITS) -> Base
     vertices = _count_vertices(geom)
     if vertices > limits.max_vertices:
         raise SubmissionError(
-            "geometry", f"{vertices} vertices; at most {limits.max_vertices} are accepted")
+            "geometry", f"{vertices} vertices; at most {limits.max_vertices} are accepted"
+        )
     if not geom.is_valid:
         raise SubmissionError("geometry", f"invalid {gtype}: {explain_validity(geom)}")
     area = quartier_area(quartier, limits)
     metric = to_metric(geom)
     if gtype == "LineString" and metric.length > limits.max_length_m:
         raise SubmissionError(
-            "geometry", f"the line is {metric.length:.0f} m long; at most "
-            f"{limits.max_length_m:.0f} m are accepted")
+            "geometry",
+            f"the line is {metric.length:.0f} m long; at most "
+            f"{limits.max_length_m:.0f} m are accepted",
+        )
     if gtype == "Polygon" and metric.area > limits.max_area_m2:
         raise SubmissionError(
-            "geometry", f"the area is {metric.area:.0f} m²; at most "
-            f"{limits.max_area_m2:.0f} m² are accepted")
+            "geometry",
+            f"the area is {metric.area:.0f} m²; at most {limits.max_area_m2:.0f} m² are accepted",
+        )
     if not area.allowed_metric.covers(metric):
         distance_m = to_metric(area.boundary).distance(metric)
-        where = (f"{distance_m:.0f} m outside" if distance_m > 0
-                 else "partly outside")
+        where = f"{distance_m:.0f} m outside" if distance_m > 0 else "partly outside"
         raise SubmissionError(
-            "geometry", f"the geometry lies {where} quartier {quartier!r}; it must be within "
-            f"{limits.margin_m:.0f} m of the quartier boundary")
+            "geometry",
+            f"the geometry lies {where} quartier {quartier!r}; it must be within "
+            f"{limits.margin_m:.0f} m of the quartier boundary",
+        )
     return geom
 
 
@@ -173,11 +186,14 @@ def _flatten_positions(coords: Any, depth: int, max_positions: int) -> list[tupl
         if len(out) > max_positions:
             return
         if level == 0:
-            if (not isinstance(node, list) or len(node) not in (2, 3)
-                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                               for v in node)):
+            if (
+                not isinstance(node, list)
+                or len(node) not in (2, 3)
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in node)
+            ):
                 raise SubmissionError(
-                    "geometry", "each position must be [longitude, latitude] in degrees")
+                    "geometry", "each position must be [longitude, latitude] in degrees"
+                )
             out.append((float(node[0]), float(node[1])))
             return
         if not isinstance(node, list) or not node:
@@ -199,7 +215,8 @@ def check_text(text: Any, limits: Limits = LIMITS) -> str:
         raise SubmissionError("text", "the text is empty")
     if len(text) > limits.max_text_chars:
         raise SubmissionError(
-            "text", f"{len(text)} characters; at most {limits.max_text_chars} are accepted")
+            "text", f"{len(text)} characters; at most {limits.max_text_chars} are accepted"
+        )
     return text
 
 
@@ -220,7 +237,8 @@ def iso_639_1_codes() -> frozenset[str]:
         from babel import Locale
 
         _ISO_639_1 = frozenset(
-            code for code in Locale("en").languages if len(code) == 2 and code.isalpha())
+            code for code in Locale("en").languages if len(code) == 2 and code.isalpha()
+        )
     return _ISO_639_1
 
 
@@ -233,5 +251,6 @@ def check_language(language: Any) -> str | None:
     code = language.strip().lower()
     if code not in iso_639_1_codes():
         raise SubmissionError(
-            "language", f"{language!r} is not an ISO 639-1 code (two letters, e.g. 'de', 'tr')")
+            "language", f"{language!r} is not an ISO 639-1 code (two letters, e.g. 'de', 'tr')"
+        )
     return code

@@ -24,7 +24,9 @@ def _minutes(text: str) -> list[float]:
     try:
         values = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise GeoquartierError(f"--minutes must be numbers separated by commas, got {text!r}") from None
+        raise GeoquartierError(
+            f"--minutes must be numbers separated by commas, got {text!r}"
+        ) from None
     if not values:
         raise GeoquartierError("--minutes is empty")
     return values
@@ -60,12 +62,25 @@ def facilities_of(store, quartier: str):
             continue
         gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
         category = "office" if layer == "offices" else gdf["category"].astype(str)
-        frames.append(gpd.GeoDataFrame({"id": gdf["id"].astype(str), "category": category,
-                                        "name": gdf.get("name"),
-                                        "layer": layer}, geometry=gdf.geometry.values, crs=gdf.crs))
+        frames.append(
+            gpd.GeoDataFrame(
+                {
+                    "id": gdf["id"].astype(str),
+                    "category": category,
+                    "name": gdf.get("name"),
+                    "layer": layer,
+                },
+                geometry=gdf.geometry.values,
+                crs=gdf.crs,
+            )
+        )
     if not frames:
-        raise GeoquartierError(f"quartier {quartier!r} has no offices, services or places to walk to")
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+        raise GeoquartierError(
+            f"quartier {quartier!r} has no offices, services or places to walk to"
+        )
+    return gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
+    )
 
 
 def _write_layer(gdf, path: Path, layer: str) -> None:
@@ -80,21 +95,38 @@ def _write_layer(gdf, path: Path, layer: str) -> None:
 
 @app.command("access")
 def access_command(
-    quartier: Annotated[str, typer.Argument(
-        help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file for the coverage table.")],
+    quartier: Annotated[
+        str,
+        typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="CSV file for the coverage table.")
+    ],
     profile: str = typer.Option(
-        "standard,senior,wheelchair", "--profile", "-p",
+        "standard,senior,wheelchair",
+        "--profile",
+        "-p",
         help="Walking profiles, comma-separated: standard (4.5 km/h), senior (3.0 km/h), "
-             "wheelchair (4.0 km/h, no steps, kerbs over 3 cm or inclines over 6 %)."),
+        "wheelchair (4.0 km/h, no steps, kerbs over 3 cm or inclines over 6 %).",
+    ),
     category: str | None = typer.Option(
-        None, "--category", "-c",
+        None,
+        "--category",
+        "-c",
         help="Categories to walk to, comma-separated (office, and service or place categories "
-             "such as migration, debt, grocery, pharmacy); default: all present."),
-    minutes: str = typer.Option("5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."),
-    gpkg: Annotated[Path | None, typer.Option(
-        "--gpkg", help="Also write every home or population cell with its nearest facility "
-                       "per category and profile to this GeoPackage (layer access_nearest).")] = None,
+        "such as migration, debt, grocery, pharmacy); default: all present.",
+    ),
+    minutes: str = typer.Option(
+        "5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."
+    ),
+    gpkg: Annotated[
+        Path | None,
+        typer.Option(
+            "--gpkg",
+            help="Also write every home or population cell with its nearest facility "
+            "per category and profile to this GeoPackage (layer access_nearest).",
+        ),
+    ] = None,
 ) -> None:
     """How many residents reach each kind of facility on foot within the given minutes.
 
@@ -114,18 +146,34 @@ def access_command(
     spec, store, network = _load(quartier)
     population = store.read("population", quartier=spec.id)
     if population.empty:
-        raise GeoquartierError(f"quartier {spec.id!r} has no population layer; coverage needs residents")
+        raise GeoquartierError(
+            f"quartier {spec.id!r} has no population layer; coverage needs residents"
+        )
     facilities = facilities_of(store, spec.id)
     cats = _split(category)
     nearest_frames = []
     tables = []
     for name in profiles:
         typer.echo(f"profile {name} ...", err=True)
-        near = nearest_facilities(network, population[["id", "residents", "geometry"]], facilities,
-                                  categories=cats, profile=name)
+        near = nearest_facilities(
+            network,
+            population[["id", "residents", "geometry"]],
+            facilities,
+            categories=cats,
+            profile=name,
+        )
         nearest_frames.append(near)
-        tables.append(coverage(network, population, facilities, mins, profiles=[name],
-                               categories=cats, nearest=near))
+        tables.append(
+            coverage(
+                network,
+                population,
+                facilities,
+                mins,
+                profiles=[name],
+                categories=cats,
+                nearest=near,
+            )
+        )
     table = pd.concat(tables, ignore_index=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(output, index=False)
@@ -133,8 +181,9 @@ def access_command(
     if gpkg is not None:
         import geopandas as gpd
 
-        layer = gpd.GeoDataFrame(pd.concat(nearest_frames, ignore_index=True), geometry="geometry",
-                                 crs="EPSG:4326")
+        layer = gpd.GeoDataFrame(
+            pd.concat(nearest_frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
+        )
         layer["origin_id"] = layer["origin_id"].astype(str)
         layer["facility_id"] = layer["facility_id"].astype(object)
         gpkg.parent.mkdir(parents=True, exist_ok=True)
@@ -144,19 +193,35 @@ def access_command(
 
 @app.command("isochrones")
 def isochrones_command(
-    quartier: Annotated[str, typer.Argument(
-        help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt.")],
-    output: Annotated[Path, typer.Option(
-        "--output", "-o", help="File to write: .gpkg (layer isochrones) or .geojson.")],
-    minutes: str = typer.Option("5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."),
-    profile: str = typer.Option("standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."),
+    quartier: Annotated[
+        str,
+        typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="File to write: .gpkg (layer isochrones) or .geojson."),
+    ],
+    minutes: str = typer.Option(
+        "5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."
+    ),
+    profile: str = typer.Option(
+        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
+    ),
     category: str | None = typer.Option(
-        None, "--category", "-c",
-        help="Draw around every facility of this category (e.g. migration, grocery); default: the offices."),
+        None,
+        "--category",
+        "-c",
+        help="Draw around every facility of this category (e.g. migration, grocery); default: the offices.",
+    ),
     at: str | None = typer.Option(
-        None, "--at", help="Draw around one place instead, given as LON,LAT (e.g. a home)."),
-    per_point: bool = typer.Option(False, "--per-point", help="One area per facility instead of one merged area."),
-    buffer_m: float = typer.Option(25.0, "--buffer-m", help="Width in metres drawn on each side of a reached way."),
+        None, "--at", help="Draw around one place instead, given as LON,LAT (e.g. a home)."
+    ),
+    per_point: bool = typer.Option(
+        False, "--per-point", help="One area per facility instead of one merged area."
+    ),
+    buffer_m: float = typer.Option(
+        25.0, "--buffer-m", help="Width in metres drawn on each side of a reached way."
+    ),
 ) -> None:
     """Areas reachable on foot from the offices (or facilities of a category, or one place)
     within each of the given minutes, drawn along the reached ways, with area_m2 and the
@@ -180,13 +245,24 @@ def isochrones_command(
         points = facilities[facilities["category"] == wanted]
         if points.empty:
             present = ", ".join(sorted(facilities["category"].unique()))
-            raise GeoquartierError(f"quartier {spec.id!r} has no {wanted!r} with a location (present: {present})")
+            raise GeoquartierError(
+                f"quartier {spec.id!r} has no {wanted!r} with a location (present: {present})"
+            )
     population = store.read("population", quartier=spec.id)
-    result = isochrones(network, points, mins, profile=profile, buffer_m=buffer_m,
-                        population=None if population.empty else population, dissolve=not per_point)
+    result = isochrones(
+        network,
+        points,
+        mins,
+        profile=profile,
+        buffer_m=buffer_m,
+        population=None if population.empty else population,
+        dissolve=not per_point,
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     _write_layer(result, output, "isochrones")
     off = result.attrs.get("off_network") or []
     if off:
-        typer.echo(f"left out (farther than 300 m from a usable way): {', '.join(map(str, off))}", err=True)
+        typer.echo(
+            f"left out (farther than 300 m from a usable way): {', '.join(map(str, off))}", err=True
+        )
     typer.echo(str(output))

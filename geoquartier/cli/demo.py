@@ -11,7 +11,9 @@ from geoquartier.cli.app import app
 def demo_command(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web server at the end."),
     online: bool = typer.Option(
-        False, "--online", help="Also fetch quartiers without local data from OpenStreetMap (Overpass)."
+        False,
+        "--online",
+        help="Also fetch quartiers without local data from OpenStreetMap (Overpass).",
     ),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port of the web server."),
 ) -> None:

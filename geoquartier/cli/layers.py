@@ -55,8 +55,15 @@ def read_table(path: Path, source_layer: str | None = None) -> gpd.GeoDataFrame:
 
 def _read_csv(path: Path) -> gpd.GeoDataFrame:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                            sep=None, engine="python", encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            sep=None,
+            engine="python",
+            encoding="utf-8-sig",
+        )
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise GeoquartierError(f"cannot read {path.name} as CSV: {exc}") from None
     lower = {c.lower().strip(): c for c in frame.columns}
@@ -70,10 +77,10 @@ def _read_csv(path: Path) -> gpd.GeoDataFrame:
     xs = pd.to_numeric(frame[lon].str.replace(",", ".", regex=False), errors="coerce")
     ys = pd.to_numeric(frame[lat].str.replace(",", ".", regex=False), errors="coerce")
     geometry = gpd.points_from_xy(xs, ys)
-    geometry = [None if (pd.isna(x) or pd.isna(y)) else g for g, x, y in zip(geometry, xs, ys)]
-    return gpd.GeoDataFrame(
-        frame.drop(columns=[lat, lon]), geometry=geometry, crs=STORAGE_CRS
-    )
+    geometry = [
+        None if (pd.isna(x) or pd.isna(y)) else g for g, x, y in zip(geometry, xs, ys, strict=True)
+    ]
+    return gpd.GeoDataFrame(frame.drop(columns=[lat, lon]), geometry=geometry, crs=STORAGE_CRS)
 
 
 @app.command("validate")
@@ -86,7 +93,9 @@ def validate_command(
     ],
     quartier: Annotated[
         str | None,
-        typer.Option("--quartier", "-q", help="Quartier slug for rows without a 'quartier' column."),
+        typer.Option(
+            "--quartier", "-q", help="Quartier slug for rows without a 'quartier' column."
+        ),
     ] = None,
     source_layer: Annotated[
         str | None,
@@ -122,8 +131,9 @@ def export_command(
     layer: Annotated[str, typer.Argument(help="Layer to export: " + _LAYER_NAMES)],
     output: Annotated[
         Path,
-        typer.Option("--output", "-o",
-                     help="Output file: .geojson, .gpkg or .csv (points as lat/lon)."),
+        typer.Option(
+            "--output", "-o", help="Output file: .geojson, .gpkg or .csv (points as lat/lon)."
+        ),
     ],
     quartier: Annotated[
         str | None, typer.Option("--quartier", "-q", help="Only this quartier.")
@@ -174,12 +184,14 @@ def _to_geojson(gdf: gpd.GeoDataFrame) -> str:
     features = []
     props = [c for c in gdf.columns if c != gdf.geometry.name]
     for row, geom in zip(gdf[props].itertuples(index=False), gdf.geometry, strict=True):
-        features.append({
-            "type": "Feature",
-            "id": row[0],
-            "properties": {k: _plain(v) for k, v in zip(props, row, strict=True)},
-            "geometry": geom.__geo_interface__,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": row[0],
+                "properties": {k: _plain(v) for k, v in zip(props, row, strict=True)},
+                "geometry": geom.__geo_interface__,
+            }
+        )
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
@@ -187,9 +199,7 @@ def _to_csv(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     out = pd.DataFrame({c: gdf[c] for c in gdf.columns if c != gdf.geometry.name})
     for column in out.columns:
         if out[column].dtype == object:
-            out[column] = [
-                ";".join(v) if isinstance(v, list) else _plain(v) for v in out[column]
-            ]
+            out[column] = [";".join(v) if isinstance(v, list) else _plain(v) for v in out[column]]
         elif isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = [_plain(v) for v in out[column]]
     if len(gdf) and (gdf.geometry.geom_type == "Point").all():

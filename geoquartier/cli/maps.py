@@ -11,28 +11,39 @@ from geoquartier.cli.app import app
 
 @app.command("map")
 def map_command(
-    quartier: str = typer.Argument(..., help="Quartier id from the registry, e.g. neu-olvenstedt or lauf."),
-    lang: str = typer.Option("de", "--lang", "-l", help="Language of the map: de, en, tr, ro or bg."),
+    quartier: str = typer.Argument(
+        ..., help="Quartier id from the registry, e.g. neu-olvenstedt or lauf."
+    ),
+    lang: str = typer.Option(
+        "de", "--lang", "-l", help="Language of the map: de, en, tr, ro or bg."
+    ),
     profile: str = typer.Option(
         "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
     ),
     category: str | None = typer.Option(
-        None, "--category", "-c",
+        None,
+        "--category",
+        "-c",
         help="Colour homes by walking time to the nearest service or place of this category "
-             "(e.g. migration, debt, grocery, pharmacy); default: the office.",
+        "(e.g. migration, debt, grocery, pharmacy); default: the office.",
     ),
     output: str | None = typer.Option(
-        None, "--output", "-o",
+        None,
+        "--output",
+        "-o",
         help="HTML file to write; default maps/<quartier>.<lang>.html (GEOQUARTIER_MAPS).",
     ),
     all_languages: bool = typer.Option(
-        False, "--all-languages", help="Also write the map in the other four languages beside it, "
-        "so that the language switch on the page works."
+        False,
+        "--all-languages",
+        help="Also write the map in the other four languages beside it, "
+        "so that the language switch on the page works.",
     ),
     tiles: str = typer.Option(
-        "osm", "--tiles",
+        "osm",
+        "--tiles",
         help="Background: 'osm' (OpenStreetMap tiles, offline street map when they cannot "
-             "load), 'none' (offline street map only) or a tile URL template with {z}/{x}/{y}.",
+        "load), 'none' (offline street map only) or a tile URL template with {z}/{x}/{y}.",
     ),
 ) -> None:
     """Write the interactive map of QUARTIER as one HTML file that works without internet.
@@ -70,6 +81,12 @@ def map_command(
     hrefs = sibling_hrefs(path, lang)
     for current in langs:
         target = path.with_name(hrefs[current])
-        m = build_quartier_map(data, lang=current, profile=profile, category=category,
-                               tile_url=tile_url, language_href=hrefs)
+        m = build_quartier_map(
+            data,
+            lang=current,
+            profile=profile,
+            category=category,
+            tile_url=tile_url,
+            language_href=hrefs,
+        )
         typer.echo(str(save_map(m, target)))

@@ -10,7 +10,9 @@ from geoquartier.registry import load_registry
 
 @app.command("quartiers")
 def quartiers_command(
-    details: bool = typer.Option(False, "--details", "-d", help="Also list the offices and data sources."),
+    details: bool = typer.Option(
+        False, "--details", "-d", help="Also list the offices and data sources."
+    ),
 ) -> None:
     """List the quartiers of the registry (data/quartiers.toml).
 

@@ -20,7 +20,9 @@ def _quartier_ids() -> list[str]:
 
 @app.command("serve")
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for the whole network)."),
+    host: str = typer.Option(
+        "127.0.0.1", help="Address to listen on (0.0.0.0 for the whole network)."
+    ),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(1, min=1, max=16, help="Worker processes."),
 ) -> None:
@@ -46,13 +48,19 @@ def serve(
     quartiers = _quartier_ids()
     typer.echo(f"geoquartier is serving on {base}")
     if not quartiers:
-        typer.echo("  no quartier imported yet: run 'geoquartier demo' or 'geoquartier import <quartier>'")
+        typer.echo(
+            "  no quartier imported yet: run 'geoquartier demo' or 'geoquartier import <quartier>'"
+        )
     for qid in quartiers:
         typer.echo(f"  map of {qid}:            {base}/quartiers/{qid}/map?lang=de")
         typer.echo(f"  participation ({qid}):   {base}/participate/{qid}")
-    typer.echo(f"  moderation page:        {base}/moderate  "
-               "(token: geoquartier users add NAME --role moderator)")
+    typer.echo(
+        f"  moderation page:        {base}/moderate  "
+        "(token: geoquartier users add NAME --role moderator)"
+    )
     typer.echo(f"  layers for QGIS (OGC API – Features): {base}/")
     typer.echo(f"  API documentation:      {base}/docs")
     # No access log: it would print every client address (privacy of participants).
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info", access_log=False)
+    uvicorn.run(
+        "api.main:app", host=host, port=port, workers=workers, log_level="info", access_log=False
+    )

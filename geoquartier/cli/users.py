@@ -35,11 +35,18 @@ app.add_typer(users_app, name="users")
 
 @users_app.command("add")
 def add(
-    name: Annotated[str, typer.Argument(
-        help="Account name, e.g. 'moderation-werkstatt' (no personal data needed).")],
-    role: Annotated[Role, typer.Option(
-        "--role", help="moderator (reviews contributions) or planner (creates events and "
-        "exports their documentation).")],
+    name: Annotated[
+        str,
+        typer.Argument(help="Account name, e.g. 'moderation-werkstatt' (no personal data needed)."),
+    ],
+    role: Annotated[
+        Role,
+        typer.Option(
+            "--role",
+            help="moderator (reviews contributions) or planner (creates events and "
+            "exports their documentation).",
+        ),
+    ],
 ) -> None:
     """Create a staff account and print its token ONCE (it cannot be shown again)."""
     from api.participation.store import get_store
@@ -57,8 +64,9 @@ def list_users() -> None:
 
     users = get_store().list_users()
     if not users:
-        typer.echo("no staff accounts yet; create one with "
-                   "'geoquartier users add NAME --role moderator'")
+        typer.echo(
+            "no staff accounts yet; create one with 'geoquartier users add NAME --role moderator'"
+        )
         return
     width = max(len(u.name) for u in users)
     typer.echo(f"{'name'.ljust(width)}  role       id             created")

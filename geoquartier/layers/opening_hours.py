@@ -273,8 +273,12 @@ class OpeningHours:
                 if _state_name(state) == "open":
                     b = max(begin, start)
                     e = min(end, stop) if end is not None else stop
-                    spans.append((b.timetz().replace(tzinfo=None), e.timetz().replace(tzinfo=None)
-                                  if e < stop else time(0)))
+                    spans.append(
+                        (
+                            b.timetz().replace(tzinfo=None),
+                            e.timetz().replace(tzinfo=None) if e < stop else time(0),
+                        )
+                    )
                 if end is None or end >= stop:
                     break
             out.append((wd, spans))

@@ -38,12 +38,30 @@ PLAUSIBLE_BOUNDS = (5.0, 47.0, 16.0, 55.5)
 """Plausible area in EPSG:4326 degrees: Germany (5.87-15.04 E, 47.27-55.06 N) with a margin."""
 
 SERVICE_CATEGORIES = (
-    "migration", "debt", "family", "youth", "seniors", "health", "addiction",
-    "employment", "housing", "education", "disability", "general",
+    "migration",
+    "debt",
+    "family",
+    "youth",
+    "seniors",
+    "health",
+    "addiction",
+    "employment",
+    "housing",
+    "education",
+    "disability",
+    "general",
 )
 POI_CATEGORIES = (
-    "grocery", "pharmacy", "doctors", "healthcare", "school", "kindergarten",
-    "university", "park", "gym", "cafe",
+    "grocery",
+    "pharmacy",
+    "doctors",
+    "healthcare",
+    "school",
+    "kindergarten",
+    "university",
+    "park",
+    "gym",
+    "cafe",
 )
 WHEELCHAIR_VALUES = ("yes", "limited", "no", "designated")
 MEASURE_STATUS = ("planned", "in_progress", "completed")
@@ -52,8 +70,22 @@ ANNOTATION_STATUS = ("pending", "approved", "rejected")
 BOUNDARY_QUALITY = ("official", "enclosing_district", "planning_area")
 LOCATION_QUALITY = ("exact", "approximate")
 GERMAN_STATES = (
-    "DE-BB", "DE-BE", "DE-BW", "DE-BY", "DE-HB", "DE-HE", "DE-HH", "DE-MV",
-    "DE-NI", "DE-NW", "DE-RP", "DE-SH", "DE-SL", "DE-SN", "DE-ST", "DE-TH",
+    "DE-BB",
+    "DE-BE",
+    "DE-BW",
+    "DE-BY",
+    "DE-HB",
+    "DE-HE",
+    "DE-HH",
+    "DE-MV",
+    "DE-NI",
+    "DE-NW",
+    "DE-RP",
+    "DE-SH",
+    "DE-SL",
+    "DE-SN",
+    "DE-ST",
+    "DE-TH",
 )
 """ISO 3166-2 codes of the 16 German states (used for public holidays)."""
 
@@ -130,11 +162,18 @@ class LayerSchema:
 POINT = ("Point",)
 POLYGONAL = ("Polygon", "MultiPolygon")
 ANY_GEOMETRY = (
-    "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
 )
 
 _WHEELCHAIR = Field("wheelchair", vocabulary=WHEELCHAIR_VALUES, description="OSM wheelchair value")
-_OPENING_HOURS = Field("opening_hours", kind="opening_hours", description="OSM opening_hours syntax")
+_OPENING_HOURS = Field(
+    "opening_hours", kind="opening_hours", description="OSM opening_hours syntax"
+)
 _LANGUAGES = Field("languages", kind="languages", description="ISO 639-1 codes")
 _SOURCE = Field("source", description="origin, e.g. osm:node/123 or gtfs:stop/...")
 
@@ -286,9 +325,7 @@ def iso639_1_codes() -> frozenset[str]:
     """The ISO 639-1 two-letter language codes, from the CLDR data shipped with Babel."""
     from babel import Locale
 
-    return frozenset(
-        code for code in Locale("en").languages if len(code) == 2 and code.isalpha()
-    )
+    return frozenset(code for code in Locale("en").languages if len(code) == 2 and code.isalpha())
 
 
 def layer_schema(layer: str) -> LayerSchema:

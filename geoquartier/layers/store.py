@@ -118,9 +118,7 @@ class GeoPackageStore:
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock():
-            merged = {
-                layer: self._merge(layer, new, quartier) for layer, new in validated.items()
-            }
+            merged = {layer: self._merge(layer, new, quartier) for layer, new in validated.items()}
             self._replace_file(merged)
         return {layer: len(new) for layer, new in validated.items()}
 
@@ -147,9 +145,7 @@ class GeoPackageStore:
         raw = raw[[c for c in schema.columns if c in raw.columns] + [raw.geometry.name]]
         return validate(raw, layer)
 
-    def _merge(
-        self, layer: str, new: gpd.GeoDataFrame, quartier: str | None
-    ) -> gpd.GeoDataFrame:
+    def _merge(self, layer: str, new: gpd.GeoDataFrame, quartier: str | None) -> gpd.GeoDataFrame:
         if quartier is None:
             return new
         kept = self._others(layer, quartier)
@@ -228,8 +224,7 @@ def _write_layer(path: Path, layer: str, gdf: gpd.GeoDataFrame) -> None:
     out = gdf.copy()
     if "languages" in out.columns:
         out["languages"] = [
-            None if v is None else json.dumps(list(v), ensure_ascii=False)
-            for v in out["languages"]
+            None if v is None else json.dumps(list(v), ensure_ascii=False) for v in out["languages"]
         ]
         out["languages"] = out["languages"].astype("string")
     types = sorted(set(out.geometry.geom_type.dropna()))

@@ -131,8 +131,9 @@ def _convert_column(
             expected = f"a value (required in layer {schema.name!r})"
             if fld.vocabulary:
                 expected += "; one of " + ", ".join(fld.vocabulary)
-            problems.append(Problem(i, ids[i], fld.name, None if _is_null(value) else value,
-                                    expected))
+            problems.append(
+                Problem(i, ids[i], fld.name, None if _is_null(value) else value, expected)
+            )
         converted.append(None if result is _BAD else result)
     return _typed_series(fld, converted)
 
@@ -318,8 +319,9 @@ def _check_geometry(
         )
     arr = np.asarray(geoms.values, dtype=object)
     missing = shapely.is_missing(arr)
-    types = np.array([None if m else g.geom_type for g, m in zip(arr, missing, strict=True)],
-                     dtype=object)
+    types = np.array(
+        [None if m else g.geom_type for g, m in zip(arr, missing, strict=True)], dtype=object
+    )
     wrong = ~missing & ~np.isin(types, list(allowed))
     empty = ~missing & ~wrong & shapely.is_empty(arr)
     nonfinite = _nonfinite(arr) & ~missing & ~wrong & ~empty
@@ -334,12 +336,14 @@ def _check_geometry(
         elif empty[i]:
             problems.append(Problem(int(i), ids[i], "geometry", "EMPTY", "a non-empty geometry"))
         elif nonfinite[i]:
-            problems.append(Problem(int(i), ids[i], "geometry", _short(arr[i]),
-                                    "finite coordinates"))
+            problems.append(
+                Problem(int(i), ids[i], "geometry", _short(arr[i]), "finite coordinates")
+            )
         else:
             reason = shapely.is_valid_reason(arr[i])
-            problems.append(Problem(int(i), ids[i], "geometry", _short(arr[i]),
-                                    f"a valid geometry ({reason})"))
+            problems.append(
+                Problem(int(i), ids[i], "geometry", _short(arr[i]), f"a valid geometry ({reason})")
+            )
     ok &= ~invalid
     if crs is None:
         return gpd.GeoSeries(arr, crs=STORAGE_CRS)
@@ -361,15 +365,27 @@ def _check_geometry(
     for i in np.flatnonzero(ok & ~plausible):
         value = _bounds_text(shapely.get_coordinates(out[i]))
         if not in_wgs84[i]:
-            problems.append(Problem(
-                int(i), ids[i], "geometry", value,
-                "longitude/latitude within -180..180 / -90..90 degrees in EPSG:4326"
-                f"{where}; is the CRS label right?"))
+            problems.append(
+                Problem(
+                    int(i),
+                    ids[i],
+                    "geometry",
+                    value,
+                    "longitude/latitude within -180..180 / -90..90 degrees in EPSG:4326"
+                    f"{where}; is the CRS label right?",
+                )
+            )
         else:
-            problems.append(Problem(
-                int(i), ids[i], "geometry", value,
-                f"coordinates in Germany (lon {w:g}..{e:g}, lat {s:g}..{n:g} in EPSG:4326)"
-                f"{where}; swapped lon/lat or a wrong CRS?"))
+            problems.append(
+                Problem(
+                    int(i),
+                    ids[i],
+                    "geometry",
+                    value,
+                    f"coordinates in Germany (lon {w:g}..{e:g}, lat {s:g}..{n:g} in EPSG:4326)"
+                    f"{where}; swapped lon/lat or a wrong CRS?",
+                )
+            )
     return gpd.GeoSeries(out, crs=STORAGE_CRS)
 
 

@@ -18,10 +18,21 @@ from geoquartier.mobility.nearest import nearest_facilities
 from geoquartier.mobility.profiles import PROFILES, get_profile
 from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M
 
-RESIDENTIAL_BUILDINGS = frozenset({
-    "residential", "house", "apartments", "detached", "semidetached_house", "terrace",
-    "farm", "bungalow", "dormitory", "static_caravan", "yes",
-})
+RESIDENTIAL_BUILDINGS = frozenset(
+    {
+        "residential",
+        "house",
+        "apartments",
+        "detached",
+        "semidetached_house",
+        "terrace",
+        "farm",
+        "bungalow",
+        "dormitory",
+        "static_caravan",
+        "yes",
+    }
+)
 """OSM ``building`` values counted as homes when no ``residential`` column says otherwise."""
 
 
@@ -69,8 +80,16 @@ def coverage(
         if nearest is not None and set(nearest["profile"]) == {prof.name}:
             near = nearest
         else:
-            near = nearest_facilities(network, population, facilities, category_col=category_col,
-                                      categories=categories, profile=prof, k=1, max_snap_m=max_snap_m)
+            near = nearest_facilities(
+                network,
+                population,
+                facilities,
+                category_col=category_col,
+                categories=categories,
+                profile=prof,
+                k=1,
+                max_snap_m=max_snap_m,
+            )
         near = near[near["rank"] == 1]
         for category, group in near.groupby("category", sort=True):
             w = weight.reindex(group["origin_id"].to_numpy()).to_numpy()
@@ -82,24 +101,43 @@ def coverage(
                 unk = np.nan
                 if np.isfinite(share_unknown).any() and w[within].sum() > 0:
                     ok = within & np.isfinite(share_unknown)
-                    unk = float(np.average(share_unknown[ok], weights=w[ok])) if w[ok].sum() > 0 else np.nan
-                rows.append({
-                    "profile": prof.name,
-                    "category": category,
-                    "threshold_min": t,
-                    "residents_within": float(w[within].sum()),
-                    "residents_total": total,
-                    "share_within": float(w[within].sum() / total) if total > 0 else np.nan,
-                    "residents_off_network": float(w[off].sum()),
-                    "unknown_share": unk,
-                    "method": network.method,
-                })
-    return pd.DataFrame(rows, columns=["profile", "category", "threshold_min", "residents_within",
-                                       "residents_total", "share_within", "residents_off_network",
-                                       "unknown_share", "method"])
+                    unk = (
+                        float(np.average(share_unknown[ok], weights=w[ok]))
+                        if w[ok].sum() > 0
+                        else np.nan
+                    )
+                rows.append(
+                    {
+                        "profile": prof.name,
+                        "category": category,
+                        "threshold_min": t,
+                        "residents_within": float(w[within].sum()),
+                        "residents_total": total,
+                        "share_within": float(w[within].sum() / total) if total > 0 else np.nan,
+                        "residents_off_network": float(w[off].sum()),
+                        "unknown_share": unk,
+                        "method": network.method,
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "profile",
+            "category",
+            "threshold_min",
+            "residents_within",
+            "residents_total",
+            "share_within",
+            "residents_off_network",
+            "unknown_share",
+            "method",
+        ],
+    )
 
 
-def residents_from_buildings(buildings: gpd.GeoDataFrame, total_residents: float) -> gpd.GeoDataFrame:
+def residents_from_buildings(
+    buildings: gpd.GeoDataFrame, total_residents: float
+) -> gpd.GeoDataFrame:
     """Spread ``total_residents`` over residential buildings in proportion to floor area.
 
     Floor area = footprint area (EPSG:25832, m²) × ``levels`` (column ``levels`` or
@@ -122,13 +160,20 @@ def residents_from_buildings(buildings: gpd.GeoDataFrame, total_residents: float
     if homes.empty:
         raise GeoquartierError("buildings: no residential building polygons")
     area = homes.geometry.to_crs(ANALYSIS_CRS).area.to_numpy()
-    col = "levels" if "levels" in homes else "building:levels" if "building:levels" in homes else None
+    col = (
+        "levels" if "levels" in homes else "building:levels" if "building:levels" in homes else None
+    )
     levels = np.ones(len(homes))
     if col is not None:
         parsed = pd.to_numeric(homes[col], errors="coerce").to_numpy(dtype=float)
         levels = np.where(np.isfinite(parsed) & (parsed > 0), parsed, 1.0)
     floor = area * levels
     residents = total_residents * floor / floor.sum() if floor.sum() > 0 else np.zeros(len(homes))
-    ids = homes["id"].astype(str).to_numpy() if "id" in homes else np.array([str(i) for i in homes.index])
-    return gpd.GeoDataFrame({"id": ids, "residents": residents}, geometry=homes.geometry.values,
-                            crs=homes.crs).to_crs("EPSG:4326")
+    ids = (
+        homes["id"].astype(str).to_numpy()
+        if "id" in homes
+        else np.array([str(i) for i in homes.index])
+    )
+    return gpd.GeoDataFrame(
+        {"id": ids, "residents": residents}, geometry=homes.geometry.values, crs=homes.crs
+    ).to_crs("EPSG:4326")

@@ -41,11 +41,15 @@ def as_points(gdf, what: str, id_col: str = "id") -> Points:
     bad = geom.isna() | geom.is_empty
     if bad.any():
         ids = (gdf[id_col] if id_col in gdf else pd.Series(gdf.index, index=gdf.index))[bad]
-        raise GeoquartierError(f"{what}: {int(bad.sum())} feature(s) without geometry (ids {ids.tolist()[:10]})")
+        raise GeoquartierError(
+            f"{what}: {int(bad.sum())} feature(s) without geometry (ids {ids.tolist()[:10]})"
+        )
     kinds = set(geom.geom_type.unique())
     allowed = {"Point", "Polygon", "MultiPolygon"}
     if not kinds <= allowed:
-        raise GeoquartierError(f"{what}: geometry must be Point, Polygon or MultiPolygon, found {sorted(kinds - allowed)}")
+        raise GeoquartierError(
+            f"{what}: geometry must be Point, Polygon or MultiPolygon, found {sorted(kinds - allowed)}"
+        )
     frame = gdf.to_crs(STORAGE_CRS) if str(gdf.crs) != STORAGE_CRS else gdf
     metric = gdf.geometry.to_crs(ANALYSIS_CRS).values
     pts = np.where(shapely.get_type_id(metric) == 0, metric, shapely.centroid(metric))
@@ -60,7 +64,9 @@ def categories_of(facilities: gpd.GeoDataFrame, category_col: str | None, catego
         found = ["all"]
     else:
         if category_col not in facilities:
-            raise GeoquartierError(f"facilities: no column {category_col!r} (columns: {list(facilities.columns)})")
+            raise GeoquartierError(
+                f"facilities: no column {category_col!r} (columns: {list(facilities.columns)})"
+            )
         found = sorted(facilities[category_col].dropna().astype(str).unique())
     if categories is not None:
         wanted = [categories] if isinstance(categories, str) else list(categories)
@@ -71,7 +77,9 @@ def categories_of(facilities: gpd.GeoDataFrame, category_col: str | None, catego
     return found
 
 
-def category_mask(facilities: gpd.GeoDataFrame, category_col: str | None, category: str) -> np.ndarray:
+def category_mask(
+    facilities: gpd.GeoDataFrame, category_col: str | None, category: str
+) -> np.ndarray:
     """Rows of ``facilities`` in ``category``."""
     if category_col is None:
         return np.ones(len(facilities), dtype=bool)

@@ -82,11 +82,24 @@ def isochrones(
     if getattr(network, "method", "network") == "estimate":
         groups = [np.arange(len(pts))] if dissolve else [np.array([i]) for i in range(len(pts))]
         for group in groups:
-            for m, b in zip(mins, budgets):
+            for m, b in zip(mins, budgets, strict=True):
                 radius = b / network.detour_factor
-                geom = shapely.union_all(shapely.buffer(shapely.points(pts.x[group], pts.y[group]), radius))
-                rows.append(_row(pts, group, dissolve, m, geom, pop, prof.name, "estimate",
-                                 1.0 if prof.unknown_tags else np.nan))
+                geom = shapely.union_all(
+                    shapely.buffer(shapely.points(pts.x[group], pts.y[group]), radius)
+                )
+                rows.append(
+                    _row(
+                        pts,
+                        group,
+                        dissolve,
+                        m,
+                        geom,
+                        pop,
+                        prof.name,
+                        "estimate",
+                        1.0 if prof.unknown_tags else np.nan,
+                    )
+                )
     else:
         pg = paths.profile_graph(network, prof)
         snap = snap_points(network, pts.x, pts.y, pg.allowed, max_snap_m)
@@ -102,20 +115,30 @@ def isochrones(
         if dissolve:
             res = paths.search(pg, seeds, min_only=True, limit_m=budgets[-1])
             polys = nested_polygons(pg, res.dist, seeds, sx, sy, budgets, buffer_m, unknown)
-            for m, (geom, share) in zip(mins, polys):
+            for m, (geom, share) in zip(mins, polys, strict=True):
                 rows.append(_row(pts, good, True, m, geom, pop, prof.name, "network", share))
         else:
             res = paths.search(pg, seeds, min_only=False, limit_m=budgets[-1])
 
             def one(j):
-                return nested_polygons(pg, res.dist[j], seeds.take(np.array([j])), sx[j:j + 1],
-                                       sy[j:j + 1], budgets, buffer_m, unknown)
+                return nested_polygons(
+                    pg,
+                    res.dist[j],
+                    seeds.take(np.array([j])),
+                    sx[j : j + 1],
+                    sy[j : j + 1],
+                    budgets,
+                    buffer_m,
+                    unknown,
+                )
 
             with ThreadPoolExecutor(max_workers=_workers(len(good))) as pool:
                 results = list(pool.map(one, range(len(good))))
             for j, polys in enumerate(results):
-                for m, (geom, share) in zip(mins, polys):
-                    rows.append(_row(pts, good[j:j + 1], False, m, geom, pop, prof.name, "network", share))
+                for m, (geom, share) in zip(mins, polys, strict=True):
+                    rows.append(
+                        _row(pts, good[j : j + 1], False, m, geom, pop, prof.name, "network", share)
+                    )
     frame = pd.DataFrame(rows)
     result = gpd.GeoDataFrame(frame, geometry="geometry", crs=ANALYSIS_CRS).to_crs(STORAGE_CRS)
     result.attrs["off_network"] = off_ids
@@ -149,8 +172,14 @@ def nested_polygons(pg, dist, seeds: Snapped, seed_x, seed_y, budgets, buffer_m,
         cut = shapely.simplify(substrings(net, edge, f0, f1), SIMPLIFY_M)
         legs = access_legs(seeds, seed_x, seed_y, budget)
         parts = np.concatenate([cut, legs])
-        polygons = np.concatenate([previous, cells.polygons[new_cells], full_buffers[new_full],
-                                   shapely.buffer(parts, buffer_m, quad_segs=QUAD_SEGS)])
+        polygons = np.concatenate(
+            [
+                previous,
+                cells.polygons[new_cells],
+                full_buffers[new_full],
+                shapely.buffer(parts, buffer_m, quad_segs=QUAD_SEGS),
+            ]
+        )
         geom = shapely.union_all(polygons) if len(polygons) else shapely.Polygon()
         done[full] = True
         cell_done |= whole
@@ -199,13 +228,21 @@ def edge_cells(network, buffer_m: float) -> EdgeCells:
         coords, offsets, _ = network.edge_vertex_arrays()
         mx = (coords[offsets[:-1], 0] + coords[offsets[1:] - 1, 0]) / 2
         my = (coords[offsets[:-1], 1] + coords[offsets[1:] - 1, 1]) / 2
-        ix = np.floor((mx - mx.min()) / CELL_M).astype(np.int64) if len(mx) else np.empty(0, np.int64)
-        iy = np.floor((my - my.min()) / CELL_M).astype(np.int64) if len(my) else np.empty(0, np.int64)
+        ix = (
+            np.floor((mx - mx.min()) / CELL_M).astype(np.int64)
+            if len(mx)
+            else np.empty(0, np.int64)
+        )
+        iy = (
+            np.floor((my - my.min()) / CELL_M).astype(np.int64)
+            if len(my)
+            else np.empty(0, np.int64)
+        )
         keys, cell = np.unique(ix * (int(iy.max(initial=0)) + 1) + iy, return_inverse=True)
         count = np.bincount(cell, minlength=len(keys))
         order = np.argsort(cell, kind="stable")
         starts = np.concatenate([[0], np.cumsum(count)])
-        groups = [buffers[order[starts[c]:starts[c + 1]]] for c in range(len(keys))]
+        groups = [buffers[order[starts[c] : starts[c + 1]]] for c in range(len(keys))]
         chunks = np.array_split(np.arange(len(groups)), max(1, _workers(len(groups))))
 
         def union_chunk(idx):
@@ -289,7 +326,9 @@ def substrings(network, edge: np.ndarray, f0: np.ndarray, f1: np.ndarray) -> np.
     p0 = shapely.line_interpolate_point(geoms, f0, normalized=True)
     p1 = shapely.line_interpolate_point(geoms, f1, normalized=True)
     n = len(edge)
-    all_xy = np.concatenate([shapely.get_coordinates(p0), coords[vidx[inner]], shapely.get_coordinates(p1)])
+    all_xy = np.concatenate(
+        [shapely.get_coordinates(p0), coords[vidx[inner]], shapely.get_coordinates(p1)]
+    )
     key_piece = np.concatenate([np.arange(n), piece[inner], np.arange(n)])
     key_pos = np.concatenate([np.full(n, -1), within[inner], np.full(n, np.iinfo(np.int64).max)])
     order = np.lexsort((key_pos, key_piece))
@@ -304,7 +343,9 @@ def _population_points(population):
     if "residents" not in population:
         raise GeoquartierError("population: no column 'residents'")
     pts = as_points(population, "population")
-    residents = pd.to_numeric(population["residents"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    residents = (
+        pd.to_numeric(population["residents"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    )
     return pts.x, pts.y, residents
 
 
@@ -312,7 +353,9 @@ def _row(pts, group, dissolve, minutes, geom, pop, profile_name, method, share):
     residents = np.nan
     if pop is not None:
         x, y, r = pop
-        inside = shapely.contains_xy(geom, x, y) if not geom.is_empty else np.zeros(len(x), dtype=bool)
+        inside = (
+            shapely.contains_xy(geom, x, y) if not geom.is_empty else np.zeros(len(x), dtype=bool)
+        )
         residents = float(r[inside].sum())
     row = {
         "minutes": minutes,

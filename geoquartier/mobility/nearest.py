@@ -20,8 +20,17 @@ from geoquartier.mobility.profiles import Profile, get_profile
 from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, node_snaps, snap_points
 
 RESULT_COLUMNS = [
-    "origin_id", "category", "rank", "facility_id", "facility_name", "distance_m", "walk_min",
-    "profile", "method", "off_network", "unknown_share",
+    "origin_id",
+    "category",
+    "rank",
+    "facility_id",
+    "facility_name",
+    "distance_m",
+    "walk_min",
+    "profile",
+    "method",
+    "off_network",
+    "unknown_share",
 ]
 
 
@@ -78,7 +87,9 @@ def nearest_facilities(
         else:
             osnap = snap_points(network, org.x, org.y, pg.allowed, max_snap_m)
         off = osnap.off_network
-        fsnap_all = snap_points(network, fac.x, fac.y, pg.allowed, max_snap_m)  # once, all categories
+        fsnap_all = snap_points(
+            network, fac.x, fac.y, pg.allowed, max_snap_m
+        )  # once, all categories
         unknown = prof.unknown_edges(network).astype(np.float64) if prof.unknown_tags else None
     else:
         off = np.zeros(len(org), dtype=bool)
@@ -150,8 +161,11 @@ def _unknown_share(pg, res, osnap, seed, via, network_m, unknown):
     off = osnap.offset_m[on]
     length = net.edge_length_m[e]
     v = via[on]
-    unk = np.where(v == 0, acc[net.edge_u[e]] + unknown[e] * off,
-                   acc[net.edge_v[e]] + unknown[e] * (length - off))
+    unk = np.where(
+        v == 0,
+        acc[net.edge_u[e]] + unknown[e] * off,
+        acc[net.edge_v[e]] + unknown[e] * (length - off),
+    )
     along = v == 2
     if along.any():
         s_off = res.seeds.offset_m[seed[on][along]]
@@ -181,7 +195,9 @@ def _assemble(org, cats, parts, fac_ids, names, speed, profile_name, method, off
         "category": np.repeat(cat_values, rows),
         "rank": np.tile(np.arange(1, k + 1), n * c),
         "facility_id": ids[fi],  # None where nothing is reachable
-        "facility_name": labels[fi] if any(v is not None for v in names) else _constant(None, total),
+        "facility_name": labels[fi]
+        if any(v is not None for v in names)
+        else _constant(None, total),
         "distance_m": d,
         "walk_min": d / speed,
         "profile": _constant(profile_name, total),
@@ -230,7 +246,9 @@ def node_distances(
     pg = paths.profile_graph(network, prof)
     out = np.empty((network.n_nodes, len(cats)))
     for j, cat in enumerate(cats):
-        fpos = np.flatnonzero(np.ones(len(fac), dtype=bool) if cat_values is None else cat_values == cat)
+        fpos = np.flatnonzero(
+            np.ones(len(fac), dtype=bool) if cat_values is None else cat_values == cat
+        )
         fsnap = snap_points(network, fac.x[fpos], fac.y[fpos], pg.allowed, max_snap_m)
         seeds = fsnap.take(~fsnap.off_network)
         dist = paths.search(pg, seeds, min_only=True, sources=False).dist

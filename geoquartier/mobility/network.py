@@ -102,7 +102,9 @@ class WalkNetwork:
         return len(self.edge_u)
 
     def __repr__(self) -> str:
-        return f"WalkNetwork({self.n_nodes:,} nodes, {self.n_edges:,} edges, source={self.source!r})"
+        return (
+            f"WalkNetwork({self.n_nodes:,} nodes, {self.n_edges:,} edges, source={self.source!r})"
+        )
 
     def node_index(self, osmids: Any) -> np.ndarray:
         """Positions of the given OSM node ids in the node arrays (raises KeyError if absent)."""
@@ -156,7 +158,8 @@ class WalkNetwork:
 
             return gpd.GeoDataFrame(
                 {"id": self.node_osmid},
-                geometry=gpd.points_from_xy(self.node_x, self.node_y), crs=ANALYSIS_CRS,
+                geometry=gpd.points_from_xy(self.node_x, self.node_y),
+                crs=ANALYSIS_CRS,
             ).to_crs(STORAGE_CRS)
 
         return self._cached("nodes_gdf", build)
@@ -165,8 +168,11 @@ class WalkNetwork:
         """The edges as a GeoDataFrame in EPSG:4326 (u, v, length_m and the OSM tags)."""
         import geopandas as gpd
 
-        data = {"u": self.node_osmid[self.edge_u], "v": self.node_osmid[self.edge_v],
-                "length_m": self.edge_length_m}
+        data = {
+            "u": self.node_osmid[self.edge_u],
+            "v": self.node_osmid[self.edge_v],
+            "length_m": self.edge_length_m,
+        }
         data.update({name: self.tags[name] for name in EDGE_TAGS})
         gdf = gpd.GeoDataFrame(data, geometry=self.edge_geometry, crs=ANALYSIS_CRS)
         return gdf.to_crs(STORAGE_CRS)
@@ -213,7 +219,7 @@ class WalkNetwork:
             rows.append((u, v, length, data, key))
         # keep ceil(count / 2) of each group of twins, preferring the u <= v orientation
         keep_count = {key: (count + 1) // 2 for key, count in groups.items()}
-        rows.sort(key=lambda r: (pos[r[0]] > pos[r[1]]))
+        rows.sort(key=lambda r: pos[r[0]] > pos[r[1]])
         kept = []
         for row in rows:
             key = row[4]
@@ -265,8 +271,15 @@ class WalkNetwork:
         if not path.is_file():
             raise DataMissingError(f"walk network file not found: {path}")
         stat = path.stat()
-        key = _key({"kind": "osm_file", "path": str(path), "size": stat.st_size,
-                    "mtime_ns": stat.st_mtime_ns, "settings": _settings()})
+        key = _key(
+            {
+                "kind": "osm_file",
+                "path": str(path),
+                "size": stat.st_size,
+                "mtime_ns": stat.st_mtime_ns,
+                "settings": _settings(),
+            }
+        )
         name = path.name.split(".")[0]
         if use_cache:
             cached = storage.load_cached(name, key)
@@ -298,11 +311,16 @@ class WalkNetwork:
         polygon = _as_polygon(polygon_4326)
         to_m = Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
         to_deg = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
-        widened = shapely.transform(polygon, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
+        widened = shapely.transform(
+            polygon, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1]))
+        )
         widened = widened.buffer(float(buffer_m))
-        area = shapely.transform(widened, lambda c: np.column_stack(to_deg.transform(c[:, 0], c[:, 1])))
-        key = _key({"kind": "overpass", "polygon": shapely.to_wkb(area, hex=True),
-                    "settings": _settings()})
+        area = shapely.transform(
+            widened, lambda c: np.column_stack(to_deg.transform(c[:, 0], c[:, 1]))
+        )
+        key = _key(
+            {"kind": "overpass", "polygon": shapely.to_wkb(area, hex=True), "settings": _settings()}
+        )
         if use_cache:
             cached = storage.load_cached("overpass", key)
             if cached is not None:
@@ -373,8 +391,13 @@ def _node_kerbs_to_edges(G) -> None:
         incident = list(G.out_edges(node, keys=True, data=True)) + list(
             G.in_edges(node, keys=True, data=True)
         )
-        crossings = [e for e in incident if e[3].get("footway") == "crossing"
-                     or e[3].get("highway") == "crossing" or "crossing" in e[3]]
+        crossings = [
+            e
+            for e in incident
+            if e[3].get("footway") == "crossing"
+            or e[3].get("highway") == "crossing"
+            or "crossing" in e[3]
+        ]
         for _, _, _, edata in crossings or incident:
             for tag in ("kerb", "kerb:height"):
                 if tag in data and tag not in edata:
@@ -390,8 +413,14 @@ def _tag_text(value) -> str:
 
 
 def _settings() -> dict:
-    return {"format": FORMAT_VERSION, "tags": list(EDGE_TAGS), "node_tags": list(NODE_KERB_TAGS),
-            "bidirectional": True, "simplify": True, "retain_all": False}
+    return {
+        "format": FORMAT_VERSION,
+        "tags": list(EDGE_TAGS),
+        "node_tags": list(NODE_KERB_TAGS),
+        "bidirectional": True,
+        "simplify": True,
+        "retain_all": False,
+    }
 
 
 def _key(payload: dict) -> str:
@@ -406,10 +435,14 @@ def _as_polygon(geom):
             gs = gs.to_crs(STORAGE_CRS)
         geom = shapely.union_all(np.asarray(gs.values))
     if not isinstance(geom, shapely.Geometry) or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise GeoquartierError("the area for the walk network must be a Polygon or MultiPolygon in EPSG:4326")
+        raise GeoquartierError(
+            "the area for the walk network must be a Polygon or MultiPolygon in EPSG:4326"
+        )
     if geom.is_empty:
         raise GeoquartierError("the area for the walk network is empty")
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= 180 and -90 <= miny <= 90 and maxx <= 180 and maxy <= 90):
-        raise GeoquartierError("the area for the walk network must be in EPSG:4326 (longitude/latitude)")
+        raise GeoquartierError(
+            "the area for the walk network must be in EPSG:4326 (longitude/latitude)"
+        )
     return geom

@@ -66,7 +66,9 @@ def profile_graph(network, profile: Profile) -> ProfileGraph:
         first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
         rows, cols, w, edge = rows[first], cols[first], w[first], edge[first]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=network.n_nodes))])
-        return ProfileGraph(network, allowed, indptr.astype(np.int64), cols.astype(np.int32), w, edge)
+        return ProfileGraph(
+            network, allowed, indptr.astype(np.int64), cols.astype(np.int32), w, edge
+        )
 
     return network._cached(("graph", profile.cache_key()), build)
 
@@ -106,8 +108,15 @@ class Search:
     seeds: Snapped
 
 
-def search(pg: ProfileGraph, seeds: Snapped, *, min_only: bool = True, limit_m: float = np.inf,
-           predecessors: bool = False, sources: bool = True) -> Search:
+def search(
+    pg: ProfileGraph,
+    seeds: Snapped,
+    *,
+    min_only: bool = True,
+    limit_m: float = np.inf,
+    predecessors: bool = False,
+    sources: bool = True,
+) -> Search:
     """Run one Dijkstra from all ``seeds`` (snapped, none off-network).
 
     ``min_only=True`` keeps, for every node, the nearest seed only; otherwise one row of
@@ -117,8 +126,12 @@ def search(pg: ProfileGraph, seeds: Snapped, *, min_only: bool = True, limit_m: 
     n = pg.n
     if len(seeds) == 0:
         shape = (n,) if min_only else (0, n)
-        return Search(np.full(shape, np.inf), np.full(n, -1) if min_only else None,
-                      np.full(n, -9999) if min_only else None, seeds)
+        return Search(
+            np.full(shape, np.inf),
+            np.full(n, -1) if min_only else None,
+            np.full(n, -9999) if min_only else None,
+            seeds,
+        )
     spare = _spare_matrix(pg) if len(seeds) == 1 else None
     if spare is not None and spare[1].acquire(blocking=False):
         try:  # one seed: the graph's matrix with its spare virtual row filled in
@@ -160,21 +173,35 @@ def _fill_spare(pg: ProfileGraph, m: csr_matrix, seed: Snapped) -> None:
     m.data[end], m.data[end + 1] = max(wa, EPSILON_M), max(wb, EPSILON_M)
 
 
-def _run(m: csr_matrix, n: int, seeds: Snapped, min_only: bool, limit_m: float,
-         predecessors: bool, sources: bool) -> Search:
+def _run(
+    m: csr_matrix,
+    n: int,
+    seeds: Snapped,
+    min_only: bool,
+    limit_m: float,
+    predecessors: bool,
+    sources: bool,
+) -> Search:
     """The Dijkstra run of :func:`search` on a seeded matrix (seeds in rows ``n..``)."""
     indices = np.arange(n, n + len(seeds))
     if min_only and not sources and not predecessors:
         dist = dijkstra(m, directed=True, indices=indices, min_only=True, limit=limit_m)
         return Search(dist[:n], None, None, seeds)
     if min_only:
-        dist, pred, src = dijkstra(m, directed=True, indices=indices, min_only=True,
-                                   limit=limit_m, return_predecessors=True)
+        dist, pred, src = dijkstra(
+            m,
+            directed=True,
+            indices=indices,
+            min_only=True,
+            limit=limit_m,
+            return_predecessors=True,
+        )
         source = np.where(src[:n] >= 0, src[:n] - n, -1)
         return Search(dist[:n], source, pred[:n], seeds)
     if predecessors:
-        dist, pred = dijkstra(m, directed=True, indices=indices, limit=limit_m,
-                              return_predecessors=True)
+        dist, pred = dijkstra(
+            m, directed=True, indices=indices, limit=limit_m, return_predecessors=True
+        )
         return Search(dist[:, :n], None, pred[:, :n], seeds)
     dist = dijkstra(m, directed=True, indices=indices, limit=limit_m)
     return Search(dist[:, :n], None, None, seeds)
@@ -309,8 +336,11 @@ def tree_sums(pg: ProfileGraph, result: Search, edge_weight: np.ndarray) -> np.n
     if len(virt):
         s = pred[virt] - n
         e = result.seeds.edge[s]
-        part = np.where(net.edge_u[e] == virt, result.seeds.offset_m[s],
-                        net.edge_length_m[e] - result.seeds.offset_m[s])
+        part = np.where(
+            net.edge_u[e] == virt,
+            result.seeds.offset_m[s],
+            net.edge_length_m[e] - result.seeds.offset_m[s],
+        )
         acc[virt] = edge_weight[e] * part
     while True:
         m = parent >= 0

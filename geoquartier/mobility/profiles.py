@@ -47,7 +47,9 @@ class Profile:
 
     def __post_init__(self):
         if not (isinstance(self.speed_kmh, (int, float)) and 0 < self.speed_kmh < 50):
-            raise GeoquartierError(f"profile {self.name!r}: speed_kmh must be in (0, 50), got {self.speed_kmh!r}")
+            raise GeoquartierError(
+                f"profile {self.name!r}: speed_kmh must be in (0, 50), got {self.speed_kmh!r}"
+            )
 
     @property
     def speed_m_per_min(self) -> float:
@@ -57,15 +59,26 @@ class Profile:
     @property
     def restricted(self) -> bool:
         """True if the profile excludes any way or reports unknown tags."""
-        return bool(self.excluded_highways or self.excluded_wheelchair or self.excluded_surfaces
-                    or self.excluded_kerbs or self.max_kerb_height_m is not None
-                    or self.max_incline_percent is not None or self.unknown_tags)
+        return bool(
+            self.excluded_highways
+            or self.excluded_wheelchair
+            or self.excluded_surfaces
+            or self.excluded_kerbs
+            or self.max_kerb_height_m is not None
+            or self.max_incline_percent is not None
+            or self.unknown_tags
+        )
 
     def cache_key(self) -> tuple:
         """Hashable key of the rules that shape the routable graph (speed excluded)."""
-        return (tuple(sorted(self.excluded_highways)), tuple(sorted(self.excluded_wheelchair)),
-                tuple(sorted(self.excluded_surfaces)), tuple(sorted(self.excluded_kerbs)),
-                self.max_kerb_height_m, self.max_incline_percent)
+        return (
+            tuple(sorted(self.excluded_highways)),
+            tuple(sorted(self.excluded_wheelchair)),
+            tuple(sorted(self.excluded_surfaces)),
+            tuple(sorted(self.excluded_kerbs)),
+            self.max_kerb_height_m,
+            self.max_incline_percent,
+        )
 
     def allowed_edges(self, network) -> np.ndarray:
         """Boolean mask over ``network``'s edges: may this profile use the edge?"""
@@ -78,10 +91,25 @@ class Profile:
         return network._cached(key, lambda: _unknown(self, network))
 
 
-_WHEELCHAIR_SURFACES = frozenset({
-    "sand", "mud", "grass", "grass_paver", "dirt", "earth", "ground", "gravel", "pebblestone",
-    "rock", "stepping_stones", "woodchips", "unhewn_cobblestone", "scree", "shells",
-})
+_WHEELCHAIR_SURFACES = frozenset(
+    {
+        "sand",
+        "mud",
+        "grass",
+        "grass_paver",
+        "dirt",
+        "earth",
+        "ground",
+        "gravel",
+        "pebblestone",
+        "rock",
+        "stepping_stones",
+        "woodchips",
+        "unhewn_cobblestone",
+        "scree",
+        "shells",
+    }
+)
 
 PROFILES: dict[str, Profile] = {
     "standard": Profile("standard", 4.5),
@@ -159,10 +187,25 @@ def _allowed(profile: Profile, network) -> np.ndarray:
         return allowed
     tags = network.tags
     for i in range(n):
-        if profile.excluded_highways and set(_values(tags["highway"][i])) & profile.excluded_highways or profile.excluded_wheelchair and set(_values(tags["wheelchair"][i])) & profile.excluded_wheelchair or profile.excluded_surfaces and set(_values(tags["surface"][i])) & profile.excluded_surfaces or profile.excluded_kerbs and set(_values(tags["kerb"][i])) & profile.excluded_kerbs or profile.max_kerb_height_m is not None and (
-            (h := kerb_height_m(tags["kerb:height"][i])) is not None and h > profile.max_kerb_height_m
-        ) or profile.max_incline_percent is not None and (
-            (p := incline_percent(tags["incline"][i])) is not None and p > profile.max_incline_percent
+        if (
+            profile.excluded_highways
+            and set(_values(tags["highway"][i])) & profile.excluded_highways
+            or profile.excluded_wheelchair
+            and set(_values(tags["wheelchair"][i])) & profile.excluded_wheelchair
+            or profile.excluded_surfaces
+            and set(_values(tags["surface"][i])) & profile.excluded_surfaces
+            or profile.excluded_kerbs
+            and set(_values(tags["kerb"][i])) & profile.excluded_kerbs
+            or profile.max_kerb_height_m is not None
+            and (
+                (h := kerb_height_m(tags["kerb:height"][i])) is not None
+                and h > profile.max_kerb_height_m
+            )
+            or profile.max_incline_percent is not None
+            and (
+                (p := incline_percent(tags["incline"][i])) is not None
+                and p > profile.max_incline_percent
+            )
         ):
             allowed[i] = False
     return allowed
@@ -174,11 +217,20 @@ def _unknown(profile: Profile, network) -> np.ndarray:
     for tag in profile.unknown_tags:
         if tag == "kerb":
             crossing = np.array(
-                [("crossing" in _values(f)) or ("crossing" in _values(h)) or c is not None
-                 for f, h, c in zip(tags["footway"], tags["highway"], tags["crossing"])],
+                [
+                    ("crossing" in _values(f)) or ("crossing" in _values(h)) or c is not None
+                    for f, h, c in zip(
+                        tags["footway"], tags["highway"], tags["crossing"], strict=True
+                    )
+                ],
                 dtype=bool,
             )
-            missing = np.array([k is None and kh is None for k, kh in zip(tags["kerb"], tags["kerb:height"])])
+            missing = np.array(
+                [
+                    k is None and kh is None
+                    for k, kh in zip(tags["kerb"], tags["kerb:height"], strict=True)
+                ]
+            )
             unknown |= crossing & missing
         else:
             unknown |= np.array([v is None for v in tags[tag]], dtype=bool)

@@ -54,7 +54,9 @@ def route(
     if getattr(network, "method", "network") == "estimate":
         d = float(np.hypot(x1 - x0, y1 - y0)) * network.detour_factor
         line = shapely.LineString([(x0, y0), (x1, y1)])
-        return _result(line, d, speed, [], [], prof, "estimate", 1.0 if prof.unknown_tags else np.nan)
+        return _result(
+            line, d, speed, [], [], prof, "estimate", 1.0 if prof.unknown_tags else np.nan
+        )
 
     pg = paths.profile_graph(network, prof)
     snap = snap_points(network, np.array([x0, x1]), np.array([y0, y1]), pg.allowed, max_snap_m)
@@ -85,14 +87,36 @@ def _best_end(net, dist: np.ndarray, src: Snapped, dst: Snapped, i: int) -> tupl
     return min(cand, key=lambda c: c[0])
 
 
-def _build(net, pg, pred: np.ndarray, src: Snapped, dst: Snapped, i: int, start_xy, end_xy,
-           best: float, how: str, prof: Profile) -> Route:
+def _build(
+    net,
+    pg,
+    pred: np.ndarray,
+    src: Snapped,
+    dst: Snapped,
+    i: int,
+    start_xy,
+    end_xy,
+    best: float,
+    how: str,
+    prof: Profile,
+) -> Route:
     """The :class:`Route` to destination ``i`` from a search's predecessor tree."""
     return _finish(net, [_trace(net, pg, pred, src, dst, i, start_xy, end_xy, best, how, prof)])[0]
 
 
-def _trace(net, pg, pred, src: Snapped, dst: Snapped, i: int, start_xy, end_xy,
-           best: float, how: str, prof: Profile) -> tuple:
+def _trace(
+    net,
+    pg,
+    pred,
+    src: Snapped,
+    dst: Snapped,
+    i: int,
+    start_xy,
+    end_xy,
+    best: float,
+    how: str,
+    prof: Profile,
+) -> tuple:
     """The route to destination ``i`` before its coordinates go to EPSG:4326: its
     EPSG:25832 coordinates (consecutive repeats dropped), the position of each in the
     network's vertex array (-1 for points that are no vertex), and its attributes.
@@ -130,10 +154,12 @@ def _trace(net, pg, pred, src: Snapped, dst: Snapped, i: int, start_xy, end_xy,
             edges = pg.csr_edge[paths._row_lookup(pg, tail, np.array(chain[1:]))]
             offsets = _vertex_lists(net)[0]
             # whole edges: all their vertices, from u to v where walked forward
-            for e, forward in zip(edges.tolist(), (net.edge_u[edges] == tail).tolist()):
+            for e, forward in zip(
+                edges.tolist(), (net.edge_u[edges] == tail).tolist(), strict=True
+            ):
                 lo, hi = offsets[e], offsets[e + 1]
                 pts.extend(range(lo, hi) if forward else range(hi - 1, lo - 1, -1))
-            walked.extend(zip(edges.tolist(), net.edge_length_m[edges].tolist()))
+            walked.extend(zip(edges.tolist(), net.edge_length_m[edges].tolist(), strict=True))
         f_end = 0.0 if how == "u" else 1.0
         _add_part(pts, net, e_t, f_end, f_t)
         walked.append((e_t, abs(f_t - f_end) * length_t))
@@ -189,10 +215,21 @@ def _finish(net, traced: list[tuple]) -> list[Route]:
         out[other, 0], out[other, 1] = lon, lat
     ends = np.cumsum([len(t[1]) for t in traced])
     routes = []
-    for (_, _, distance, names, highways, prof, share), lonlat in zip(traced, np.split(out, ends[:-1])):
-        routes.append(Route(shapely.LineString(lonlat), float(distance),
-                            float(distance / prof.speed_m_per_min), list(names), list(highways),
-                            prof.name, "network", float(share)))
+    for (_, _, distance, names, highways, prof, share), lonlat in zip(
+        traced, np.split(out, ends[:-1]), strict=True
+    ):
+        routes.append(
+            Route(
+                shapely.LineString(lonlat),
+                float(distance),
+                float(distance / prof.speed_m_per_min),
+                list(names),
+                list(highways),
+                prof.name,
+                "network",
+                float(share),
+            )
+        )
     return routes
 
 
@@ -232,8 +269,21 @@ class RouteTree:
     search's predecessor tree — the same route :func:`route` finds.
     """
 
-    def __init__(self, network, prof: Profile, origin_xy, dest_xy, distance_m, method,
-                 pg=None, pred=None, src=None, dst=None, how=None, network_m=None):
+    def __init__(
+        self,
+        network,
+        prof: Profile,
+        origin_xy,
+        dest_xy,
+        distance_m,
+        method,
+        pg=None,
+        pred=None,
+        src=None,
+        dst=None,
+        how=None,
+        network_m=None,
+    ):
         self.network = network
         self.profile = prof
         self.method = method
@@ -259,11 +309,29 @@ class RouteTree:
         prof = self.profile
         if self.method == "estimate":
             line = shapely.LineString([(x0, y0), (x1, y1)])
-            return _result(line, self.distance_m[i], prof.speed_m_per_min, [], [], prof, "estimate",
-                           1.0 if prof.unknown_tags else np.nan)
-        return _build(self.network, self._pg, self._pred_list(), self._src, self._dst, int(i),
-                      (x0, y0), (float(x1), float(y1)), float(self._network_m[i]),
-                      _HOW[int(self._how[i])], prof)
+            return _result(
+                line,
+                self.distance_m[i],
+                prof.speed_m_per_min,
+                [],
+                [],
+                prof,
+                "estimate",
+                1.0 if prof.unknown_tags else np.nan,
+            )
+        return _build(
+            self.network,
+            self._pg,
+            self._pred_list(),
+            self._src,
+            self._dst,
+            int(i),
+            (x0, y0),
+            (float(x1), float(y1)),
+            float(self._network_m[i]),
+            _HOW[int(self._how[i])],
+            prof,
+        )
 
     def _pred_list(self) -> list[int]:
         """The predecessor tree as a list (walked node by node when tracing routes)."""
@@ -282,12 +350,24 @@ class RouteTree:
         for pos, i in enumerate(indices):
             if np.isfinite(self.distance_m[i]):
                 end_xy = (float(self._dest[0][i]), float(self._dest[1][i]))
-                traced.append(_trace(self.network, self._pg, self._pred_list(), self._src, self._dst, i,
-                                     (x0, y0), end_xy, float(self._network_m[i]),
-                                     _HOW[int(self._how[i])], self.profile))
+                traced.append(
+                    _trace(
+                        self.network,
+                        self._pg,
+                        self._pred_list(),
+                        self._src,
+                        self._dst,
+                        i,
+                        (x0, y0),
+                        end_xy,
+                        float(self._network_m[i]),
+                        _HOW[int(self._how[i])],
+                        self.profile,
+                    )
+                )
                 where.append(pos)
         out: list[Route | None] = [None] * len(indices)
-        for pos, r in zip(where, _finish(self.network, traced)):
+        for pos, r in zip(where, _finish(self.network, traced), strict=True):
             out[pos] = r
         return out
 
@@ -332,8 +412,9 @@ def route_tree(
         d = np.hypot(dx - x0, dy - y0) * network.detour_factor
         return RouteTree(network, prof, (x0, y0), (dx, dy), d, "estimate")
     pg = paths.profile_graph(network, prof)
-    snap = snap_points(network, np.concatenate([[x0], dx]), np.concatenate([[y0], dy]), pg.allowed,
-                       max_snap_m)
+    snap = snap_points(
+        network, np.concatenate([[x0], dx]), np.concatenate([[y0], dy]), pg.allowed, max_snap_m
+    )
     if snap.edge[0] < 0:
         raise GeoquartierError(
             f"the start point is more than {max_snap_m:g} m from any way usable with profile {prof.name!r}"
@@ -364,8 +445,20 @@ def route_tree(
     distance = np.where(reached, best + np.where(on, dst.access_m, 0.0), np.inf)
     if np.isfinite(budget):
         distance[on & ~(best <= budget)] = np.nan  # beyond the search: not computed
-    return RouteTree(network, prof, (x0, y0), (dx, dy), distance, "network", pg,
-                     None if res is None else res.pred, start, dst, how, best)
+    return RouteTree(
+        network,
+        prof,
+        (x0, y0),
+        (dx, dy),
+        distance,
+        "network",
+        pg,
+        None if res is None else res.pred,
+        start,
+        dst,
+        how,
+        best,
+    )
 
 
 def routes_from(
@@ -419,17 +512,22 @@ def _destinations_m(destinations) -> tuple[np.ndarray, np.ndarray]:
     try:
         arr = np.asarray(destinations, dtype=np.float64)
     except (TypeError, ValueError):
-        raise GeoquartierError("destinations: expected a GeoDataFrame or (longitude, latitude) pairs") from None
+        raise GeoquartierError(
+            "destinations: expected a GeoDataFrame or (longitude, latitude) pairs"
+        ) from None
     if arr.size == 0:
         return np.empty(0), np.empty(0)
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise GeoquartierError(f"destinations: expected (longitude, latitude) pairs, got shape {arr.shape}")
+        raise GeoquartierError(
+            f"destinations: expected (longitude, latitude) pairs, got shape {arr.shape}"
+        )
     lon, lat = arr[:, 0], arr[:, 1]
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise GeoquartierError(f"destinations: ({lon[i]}, {lat[i]}) at position {i} is not a "
-                               "longitude/latitude pair")
+        raise GeoquartierError(
+            f"destinations: ({lon[i]}, {lat[i]}) at position {i} is not a longitude/latitude pair"
+        )
     x, y = _TO_M.transform(lon, lat)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
@@ -466,8 +564,10 @@ def _interpolate(xy: np.ndarray, fraction: float) -> tuple[float, float]:
     ``xy`` — computed as GEOS's ``line_interpolate_point`` (normalized) does, step for
     step, so the coordinates are the same to the last bit."""
     pts = xy.tolist()
-    seg = [math.sqrt((bx - ax) * (bx - ax) + (by - ay) * (by - ay))
-           for (ax, ay), (bx, by) in itertools.pairwise(pts)]
+    seg = [
+        math.sqrt((bx - ax) * (bx - ax) + (by - ay) * (by - ay))
+        for (ax, ay), (bx, by) in itertools.pairwise(pts)
+    ]
     total = 0.0
     for s in seg:  # the line's length, summed in order as GEOS does
         total += s
@@ -509,8 +609,12 @@ def _edge_labels(net):
     and its ``highway`` value as text (or ``None``); made once per network."""
 
     def build():
-        names = [() if value is None else tuple(n for n in (p.strip() for p in str(value).split(";")) if n)
-                 for value in net.tags["name"]]
+        names = [
+            ()
+            if value is None
+            else tuple(n for n in (p.strip() for p in str(value).split(";")) if n)
+            for value in net.tags["name"]
+        ]
         highway = [None if hw is None else str(hw) for hw in net.tags["highway"]]
         return names, highway
 
@@ -543,7 +647,11 @@ class Route:
     @property
     def __geo_interface__(self) -> dict:
         props = {k: v for k, v in asdict(self).items() if k != "geometry"}
-        return {"type": "Feature", "geometry": shapely.geometry.mapping(self.geometry), "properties": props}
+        return {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(self.geometry),
+            "properties": props,
+        }
 
 
 _TO_DEG = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
@@ -553,6 +661,13 @@ def _result(line, distance_m, speed, names, highways, prof, method, share) -> Ro
     """The :class:`Route` of a line in EPSG:25832 (a LineString or its (n, 2) coordinates)."""
     xy = line if isinstance(line, np.ndarray) else shapely.get_coordinates(line)
     lon, lat = _TO_DEG.transform(xy[:, 0], xy[:, 1])
-    return Route(shapely.LineString(np.column_stack([lon, lat])), float(distance_m),
-                 float(distance_m / speed), list(names), list(highways), prof.name, method,
-                 float(share))
+    return Route(
+        shapely.LineString(np.column_stack([lon, lat])),
+        float(distance_m),
+        float(distance_m / speed),
+        list(names),
+        list(highways),
+        prof.name,
+        method,
+        float(share),
+    )

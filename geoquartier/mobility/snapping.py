@@ -39,7 +39,12 @@ class Snapped:
 
     def take(self, index) -> Snapped:
         """The subset at ``index`` (positions or boolean mask)."""
-        return Snapped(*(getattr(self, f)[index] for f in ("edge", "fraction", "offset_m", "access_m", "x", "y")))
+        return Snapped(
+            *(
+                getattr(self, f)[index]
+                for f in ("edge", "fraction", "offset_m", "access_m", "x", "y")
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.edge)
@@ -56,8 +61,13 @@ def edge_tree(network, allowed: np.ndarray):
     return network._cached(key, build)
 
 
-def snap_points(network, x: np.ndarray, y: np.ndarray, allowed: np.ndarray | None = None,
-                max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+def snap_points(
+    network,
+    x: np.ndarray,
+    y: np.ndarray,
+    allowed: np.ndarray | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> Snapped:
     """Snap points (EPSG:25832 coordinates, metres) to the nearest allowed edge.
 
     ``allowed`` is a boolean mask over the edges (default: all). Returns :class:`Snapped`.
@@ -80,13 +90,20 @@ def snap_points(network, x: np.ndarray, y: np.ndarray, allowed: np.ndarray | Non
         # points the candidate search could not settle exactly go through the STRtree
         unsure = ~np.isfinite(dist)
         ok = np.flatnonzero(~unsure & (dist <= max_snap_m))
-        edge[ok], fraction[ok], access[ok], sx[ok], sy[ok] = e[ok], frac[ok], dist[ok], px[ok], py[ok]
+        edge[ok], fraction[ok], access[ok], sx[ok], sy[ok] = (
+            e[ok],
+            frac[ok],
+            dist[ok],
+            px[ok],
+            py[ok],
+        )
         rest = np.flatnonzero(unsure)
         if len(rest):
             tree, positions = edge_tree(network, allowed)
             points = shapely.points(x[rest], y[rest])
-            (src, hit), d = tree.query_nearest(points, max_distance=float(max_snap_m),
-                                                return_distance=True, all_matches=False)
+            (src, hit), d = tree.query_nearest(
+                points, max_distance=float(max_snap_m), return_distance=True, all_matches=False
+            )
             ee = positions[hit]
             geoms = network.edge_geometry[ee]
             fr = shapely.line_locate_point(geoms, points[src], normalized=True)
@@ -118,7 +135,8 @@ class SegmentIndex:
         edges = np.flatnonzero(allowed)
         nv = offsets[edges + 1] - offsets[edges]
         start = np.repeat(offsets[edges], nv - 1) + (
-            np.arange((nv - 1).sum()) - np.repeat(np.cumsum(nv - 1) - (nv - 1), nv - 1))
+            np.arange((nv - 1).sum()) - np.repeat(np.cumsum(nv - 1) - (nv - 1), nv - 1)
+        )
         self.seg_edge = np.repeat(edges, nv - 1)
         self.x0, self.y0 = coords[start, 0], coords[start, 1]
         self.x1, self.y1 = coords[start + 1, 0], coords[start + 1, 1]
@@ -126,7 +144,9 @@ class SegmentIndex:
         seg_len = np.hypot(self.x1 - self.x0, self.y1 - self.y0)
         count = np.maximum(np.ceil(seg_len / spacing_m).astype(np.int64), 1) + 1
         seg = np.repeat(np.arange(len(seg_len)), count)
-        t = (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)) / np.repeat(count - 1, count)
+        t = (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)) / np.repeat(
+            count - 1, count
+        )
         sx = self.x0[seg] + t * (self.x1[seg] - self.x0[seg])
         sy = self.y0[seg] + t * (self.y1[seg] - self.y0[seg])
         self.sample_seg = seg
@@ -144,7 +164,11 @@ class SegmentIndex:
         x0, y0, x1, y1 = self.x0[seg], self.y0[seg], self.x1[seg], self.y1[seg]
         dx, dy = x1 - x0, y1 - y0
         ll = dx * dx + dy * dy
-        t = np.where(ll > 0, ((x[:, None] - x0) * dx + (y[:, None] - y0) * dy) / np.where(ll > 0, ll, 1.0), 0.0)
+        t = np.where(
+            ll > 0,
+            ((x[:, None] - x0) * dx + (y[:, None] - y0) * dy) / np.where(ll > 0, ll, 1.0),
+            0.0,
+        )
         t = np.clip(t, 0.0, 1.0)
         px, py = x0 + t * dx, y0 + t * dy
         dist = np.hypot(x[:, None] - px, y[:, None] - py)
@@ -183,8 +207,14 @@ def node_snaps(network, allowed: np.ndarray) -> Snapped:
         on = edge >= 0
         offset = np.where(on, fraction * network.edge_length_m[np.maximum(edge, 0)], np.nan)
         access = np.where(on, 0.0, np.nan)
-        return Snapped(edge, fraction, offset, access, np.where(on, network.node_x, np.nan),
-                       np.where(on, network.node_y, np.nan))
+        return Snapped(
+            edge,
+            fraction,
+            offset,
+            access,
+            np.where(on, network.node_x, np.nan),
+            np.where(on, network.node_y, np.nan),
+        )
 
     key = ("node_snaps", allowed.tobytes() if not allowed.all() else "all")
     return network._cached(key, build)

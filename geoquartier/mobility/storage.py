@@ -48,8 +48,11 @@ def save(network, path: str | Path) -> Path:
     for i, name in enumerate(tag_names):
         values = network.tags[name]
         present = np.array([v is not None for v in values], dtype=bool)
-        vocab, codes = np.unique(values[present].astype(str), return_inverse=True) if present.any() \
+        vocab, codes = (
+            np.unique(values[present].astype(str), return_inverse=True)
+            if present.any()
             else (np.array([], dtype=str), np.array([], dtype=np.int64))
+        )
         full = np.full(len(values), -1, dtype=np.int32)
         full[present] = codes
         arrays[f"tag{i}_codes"] = full
@@ -82,8 +85,15 @@ def load(path: str | Path):
             vocab = np.concatenate([data[f"tag{i}_vocab"].astype(object), [None]])
             tags[name] = vocab[codes]  # code -1 picks the trailing None
         return WalkNetwork(
-            data["node_x"], data["node_y"], data["node_osmid"], data["edge_u"], data["edge_v"],
-            data["edge_length_m"], geometry, tags, source=meta["source"],
+            data["node_x"],
+            data["node_y"],
+            data["node_osmid"],
+            data["edge_u"],
+            data["edge_v"],
+            data["edge_length_m"],
+            geometry,
+            tags,
+            source=meta["source"],
         )
 
 

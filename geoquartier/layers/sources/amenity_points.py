@@ -46,8 +46,14 @@ def read_amenity_points(
     if boundary is not None:
         points = points[points.within(boundary)]
     records = [
-        {"id": f"{quartier}:pt-{cat}-{geom.x:.5f}-{geom.y:.5f}", "quartier": quartier, "name": None,
-         "category": cat, "source": f"osm-derived:{path.name}", "geometry": geom}
+        {
+            "id": f"{quartier}:pt-{cat}-{geom.x:.5f}-{geom.y:.5f}",
+            "quartier": quartier,
+            "name": None,
+            "category": cat,
+            "source": f"osm-derived:{path.name}",
+            "geometry": geom,
+        }
         for cat, geom in zip(points["category"], points.geometry, strict=True)
     ]
     return frame(records, "pois")

@@ -99,7 +99,9 @@ def _read_csv(path: Path, crs: str) -> gpd.GeoDataFrame:
     table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     table.columns = [str(c).strip() for c in table.columns]
     lower = {c.lower(): c for c in table.columns}
-    pair = next(((lower[x], lower[y]) for x, y in COORDINATE_PAIRS if x in lower and y in lower), None)
+    pair = next(
+        ((lower[x], lower[y]) for x, y in COORDINATE_PAIRS if x in lower and y in lower), None
+    )
     if pair is None:
         names = " / ".join(f"{x}+{y}" for x, y in COORDINATE_PAIRS)
         raise GeoquartierError(

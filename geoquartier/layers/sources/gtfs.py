@@ -74,13 +74,16 @@ def read_gtfs_stops(
         boarding = (row.get("wheelchair_boarding") or "").strip()
         if boarding in ("", "0"):
             boarding = parents.get((row.get("parent_station") or "").strip(), "")
-        records.append({
-            "id": f"{quartier}:gtfs-{row['stop_id']}", "quartier": quartier,
-            "name": text(row["stop_name"]) or row["stop_id"],
-            "wheelchair": _WHEELCHAIR.get(boarding),
-            "source": f"gtfs:{path.name}:{row['stop_id']}",
-            "geometry": Point(lon, lat),
-        })
+        records.append(
+            {
+                "id": f"{quartier}:gtfs-{row['stop_id']}",
+                "quartier": quartier,
+                "name": text(row["stop_name"]) or row["stop_id"],
+                "wheelchair": _WHEELCHAIR.get(boarding),
+                "source": f"gtfs:{path.name}:{row['stop_id']}",
+                "geometry": Point(lon, lat),
+            }
+        )
     stops = frame(records, "stops")
     if boundary is not None:
         stops = stops[stops.within(boundary)].reset_index(drop=True)

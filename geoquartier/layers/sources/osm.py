@@ -100,8 +100,7 @@ def _suffix_kind(path: Path) -> str:
     if name.endswith(XML_SUFFIXES):
         return "xml"
     raise GeoquartierError(
-        f"{path}: unknown OSM file type; expected one of "
-        f"{', '.join(XML_SUFFIXES + PBF_SUFFIXES)}"
+        f"{path}: unknown OSM file type; expected one of {', '.join(XML_SUFFIXES + PBF_SUFFIXES)}"
     )
 
 
@@ -168,8 +167,7 @@ def _pbf_to_xml(source: Path, target: Path) -> None:
                 if obj.id in ways:
                     writer.add_way(obj)
             elif obj.is_relation():
-                members = [(m.type, m.ref, m.role) for m in obj.members
-                           if m.ref in present[m.type]]
+                members = [(m.type, m.ref, m.role) for m in obj.members if m.ref in present[m.type]]
                 if not members:
                     continue
                 if len(members) == len(obj.members):
@@ -221,9 +219,7 @@ def _check_polygon(polygon: BaseGeometry) -> Polygon | MultiPolygon:
     return polygon
 
 
-def _features_from_overpass(
-    polygon: BaseGeometry | None, place: str | None
-) -> gpd.GeoDataFrame:
+def _features_from_overpass(polygon: BaseGeometry | None, place: str | None) -> gpd.GeoDataFrame:
     import osmnx as ox
     import requests
     from osmnx._errors import InsufficientResponseError
@@ -302,8 +298,11 @@ def layers_from_features(
     geometries: dict[str, BaseGeometry] = {}
     for element, osmid, tags, geometry in _rows(features):
         geometries[f"osm:{element}/{osmid}"] = geometry
-        base = {"id": f"{quartier}:osm-{element}-{osmid}", "quartier": quartier,
-                "source": f"osm:{element}/{osmid}"}
+        base = {
+            "id": f"{quartier}:osm-{element}-{osmid}",
+            "quartier": quartier,
+            "source": f"osm:{element}/{osmid}",
+        }
         name = text(tags.get("name"))
         hours = opening_hours(tags.get("opening_hours"))
         if hours is None and text(tags.get("opening_hours")) is not None:
@@ -312,50 +311,69 @@ def layers_from_features(
 
         category = osm_tags.service_category(tags)
         if category is not None:
-            records["services"].append({
-                **base, "geometry": point_of(geometry),
-                "name": name or _fallback_name(tags, category),
-                "category": category,
-                "operator": text(tags.get("operator")),
-                "address": address_text(tags),
-                "phone": text(tags.get("phone")) or text(tags.get("contact:phone")),
-                "opening_hours": hours,
-                "languages": iso_languages(osm_tags.languages(tags)),
-                "wheelchair": chair,
-            })
+            records["services"].append(
+                {
+                    **base,
+                    "geometry": point_of(geometry),
+                    "name": name or _fallback_name(tags, category),
+                    "category": category,
+                    "operator": text(tags.get("operator")),
+                    "address": address_text(tags),
+                    "phone": text(tags.get("phone")) or text(tags.get("contact:phone")),
+                    "opening_hours": hours,
+                    "languages": iso_languages(osm_tags.languages(tags)),
+                    "wheelchair": chair,
+                }
+            )
         category = osm_tags.poi_category(tags)
         if category is not None:
-            records["pois"].append({
-                **base, "geometry": point_of(geometry), "name": name, "category": category,
-                "opening_hours": hours, "wheelchair": chair,
-            })
+            records["pois"].append(
+                {
+                    **base,
+                    "geometry": point_of(geometry),
+                    "name": name,
+                    "category": category,
+                    "opening_hours": hours,
+                    "wheelchair": chair,
+                }
+            )
         if osm_tags.is_stop(tags):
-            records["stops"].append({
-                **base, "geometry": point_of(geometry),
-                "name": name or text(tags.get("ref")) or "Haltestelle",
-                "wheelchair": chair,
-            })
+            records["stops"].append(
+                {
+                    **base,
+                    "geometry": point_of(geometry),
+                    "name": name or text(tags.get("ref")) or "Haltestelle",
+                    "wheelchair": chair,
+                }
+            )
         building = osm_tags.building_value(tags)
         if building is not None:
             if geometry.geom_type in ("Polygon", "MultiPolygon"):
-                records["buildings"].append({
-                    **base, "geometry": geometry, "building": building,
-                    "levels": osm_tags.levels(tags),
-                    "residential": osm_tags.is_residential(tags),
-                    "address": address_text(tags),
-                    "_tags": tags,
-                })
+                records["buildings"].append(
+                    {
+                        **base,
+                        "geometry": geometry,
+                        "building": building,
+                        "levels": osm_tags.levels(tags),
+                        "residential": osm_tags.is_residential(tags),
+                        "address": address_text(tags),
+                        "_tags": tags,
+                    }
+                )
             else:
                 skipped["building_not_polygon"] += 1
         number = text(tags.get("addr:housenumber"))
         if number is not None:
-            records["addresses"].append({
-                **base, "geometry": point_of(geometry),
-                "street": text(tags.get("addr:street")) or text(tags.get("addr:place")),
-                "housenumber": number,
-                "postcode": text(tags.get("addr:postcode")),
-                "city": text(tags.get("addr:city")),
-            })
+            records["addresses"].append(
+                {
+                    **base,
+                    "geometry": point_of(geometry),
+                    "street": text(tags.get("addr:street")) or text(tags.get("addr:place")),
+                    "housenumber": number,
+                    "postcode": text(tags.get("addr:postcode")),
+                    "city": text(tags.get("addr:city")),
+                }
+            )
     _flag_buildings_with_address_points(records["buildings"], records["addresses"])
     layers = {name: frame(rows, name) for name, rows in records.items()}
     return OsmLayers(**layers, origin=origin, skipped=skipped, geometries=geometries)
@@ -379,18 +397,25 @@ def _flag_buildings_with_address_points(
                 building["residential"] = True
             if building["address"] is None:
                 point = points[point_index]
-                building["address"] = " ".join(
-                    p for p in (point["street"], point["housenumber"]) if p
-                ) or None
+                building["address"] = (
+                    " ".join(p for p in (point["street"], point["housenumber"]) if p) or None
+                )
     for building in buildings:
         building.pop("_tags", None)
 
 
 _FALLBACK_NAMES = {
-    "migration": "Migrationsberatung", "debt": "Schuldnerberatung", "family": "Familienberatung",
-    "youth": "Jugendeinrichtung", "seniors": "Senioreneinrichtung", "health": "Gesundheitsberatung",
-    "addiction": "Suchtberatung", "employment": "Arbeitsvermittlung", "housing": "Wohnungshilfe",
-    "education": "Bildungsberatung", "disability": "Einrichtung für Menschen mit Behinderung",
+    "migration": "Migrationsberatung",
+    "debt": "Schuldnerberatung",
+    "family": "Familienberatung",
+    "youth": "Jugendeinrichtung",
+    "seniors": "Senioreneinrichtung",
+    "health": "Gesundheitsberatung",
+    "addiction": "Suchtberatung",
+    "employment": "Arbeitsvermittlung",
+    "housing": "Wohnungshilfe",
+    "education": "Bildungsberatung",
+    "disability": "Einrichtung für Menschen mit Behinderung",
     "general": "Soziale Einrichtung",
 }
 

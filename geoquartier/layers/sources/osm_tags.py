@@ -27,41 +27,105 @@ Rule = tuple[dict[str, TagCondition], str]
 # ----------------------------------------------------------------------------------------
 SERVICE_RULES: tuple[Rule, ...] = (
     # Counselling centres (Beratungsstellen), by topic.
-    ({"healthcare": "counselling", "counselling": ("addiction", "drugs", "alcohol", "gambling")}, "addiction"),
+    (
+        {"healthcare": "counselling", "counselling": ("addiction", "drugs", "alcohol", "gambling")},
+        "addiction",
+    ),
     ({"healthcare": "counselling", "counselling": "debt"}, "debt"),
-    ({"healthcare": "counselling", "counselling": ("immigrant", "migration", "refugee")}, "migration"),
-    ({"healthcare": "counselling", "counselling": ("family", "couple", "marriage", "child_guidance",
-                                                   "antenatal", "pregnancy", "sexual", "parenting")}, "family"),
+    (
+        {"healthcare": "counselling", "counselling": ("immigrant", "migration", "refugee")},
+        "migration",
+    ),
+    (
+        {
+            "healthcare": "counselling",
+            "counselling": (
+                "family",
+                "couple",
+                "marriage",
+                "child_guidance",
+                "antenatal",
+                "pregnancy",
+                "sexual",
+                "parenting",
+            ),
+        },
+        "family",
+    ),
     ({"healthcare": "counselling", "counselling": ("education", "school", "career")}, "education"),
     ({"healthcare": "counselling", "counselling": ("homeless", "housing")}, "housing"),
-    ({"healthcare": "counselling", "counselling": ("nutrition", "rehabilitation", "psychiatry",
-                                                   "mental_health", "crisis")}, "health"),
+    (
+        {
+            "healthcare": "counselling",
+            "counselling": ("nutrition", "rehabilitation", "psychiatry", "mental_health", "crisis"),
+        },
+        "health",
+    ),
     ({"healthcare": "counselling"}, "general"),
     # Employment: Agentur für Arbeit, Jobcenter (often also tagged amenity=social_facility).
     ({"office": "employment_agency"}, "employment"),
     ({"government": ("employment_agency", "employment", "social_security")}, "employment"),
     ({"amenity": "job_centre"}, "employment"),
     # Social facilities, by the group they serve (social_facility:for).
-    ({"amenity": "social_facility", "social_facility:for": ("migrant", "refugee", "immigrant")}, "migration"),
-    ({"amenity": "social_facility", "social_facility:for": ("drug_addicted", "alcohol_addicted", "addicted")}, "addiction"),
+    (
+        {"amenity": "social_facility", "social_facility:for": ("migrant", "refugee", "immigrant")},
+        "migration",
+    ),
+    (
+        {
+            "amenity": "social_facility",
+            "social_facility:for": ("drug_addicted", "alcohol_addicted", "addicted"),
+        },
+        "addiction",
+    ),
     ({"amenity": "social_facility", "social_facility:for": ("senior", "elderly")}, "seniors"),
-    ({"amenity": "social_facility", "social_facility:for": ("juvenile", "child", "youth", "orphan")}, "youth"),
-    ({"amenity": "social_facility", "social_facility:for": ("disabled", "mental_health", "handicapped")}, "disability"),
+    (
+        {
+            "amenity": "social_facility",
+            "social_facility:for": ("juvenile", "child", "youth", "orphan"),
+        },
+        "youth",
+    ),
+    (
+        {
+            "amenity": "social_facility",
+            "social_facility:for": ("disabled", "mental_health", "handicapped"),
+        },
+        "disability",
+    ),
     ({"amenity": "social_facility", "social_facility:for": ("homeless",)}, "housing"),
-    ({"amenity": "social_facility", "social_facility:for": ("family", "single_parent", "woman", "women", "victim")}, "family"),
+    (
+        {
+            "amenity": "social_facility",
+            "social_facility:for": ("family", "single_parent", "woman", "women", "victim"),
+        },
+        "family",
+    ),
     ({"amenity": "social_facility", "social_facility:for": ("unemployed",)}, "employment"),
     # Social facilities without social_facility:for, by their kind.
-    ({"amenity": "social_facility", "social_facility": ("nursing_home", "assisted_living", "ambulatory_care", "day_care")}, "seniors"),
+    (
+        {
+            "amenity": "social_facility",
+            "social_facility": ("nursing_home", "assisted_living", "ambulatory_care", "day_care"),
+        },
+        "seniors",
+    ),
     ({"amenity": "social_facility", "social_facility": "workshop"}, "disability"),
     ({"amenity": "social_facility", "social_facility": "shelter"}, "housing"),
-    ({"amenity": "social_facility"}, "general"),  # outreach, food_bank, soup_kitchen, group_home, ...
+    (
+        {"amenity": "social_facility"},
+        "general",
+    ),  # outreach, food_bank, soup_kitchen, group_home, ...
     # Employment: Agentur für Arbeit, Jobcenter.
     ({"office": "employment_agency"}, "employment"),
     ({"government": ("employment_agency", "employment", "social_security")}, "employment"),
     ({"amenity": "job_centre"}, "employment"),
     # Youth and family centres.
     ({"amenity": "community_centre", "community_centre": ("youth_centre", "youth")}, "youth"),
-    ({"amenity": "community_centre", "community_centre:for": ("juvenile", "child", "youth")}, "youth"),
+    (
+        {"amenity": "community_centre", "community_centre:for": ("juvenile", "child", "youth")},
+        "youth",
+    ),
     ({"amenity": "community_centre", "community_centre:for": ("senior",)}, "seniors"),
     ({"amenity": "community_centre", "community_centre": ("family_centre",)}, "family"),
     ({"amenity": "youth_centre"}, "youth"),
@@ -79,16 +143,46 @@ SERVICE_RULES: tuple[Rule, ...] = (
 # Daily needs (layer "pois").
 # ----------------------------------------------------------------------------------------
 POI_RULES: tuple[Rule, ...] = (
-    ({"shop": ("supermarket", "convenience", "greengrocer", "bakery", "butcher", "grocery",
-               "deli", "organic", "health_food", "frozen_food")}, "grocery"),
+    (
+        {
+            "shop": (
+                "supermarket",
+                "convenience",
+                "greengrocer",
+                "bakery",
+                "butcher",
+                "grocery",
+                "deli",
+                "organic",
+                "health_food",
+                "frozen_food",
+            )
+        },
+        "grocery",
+    ),
     ({"amenity": "pharmacy"}, "pharmacy"),
     ({"healthcare": "pharmacy"}, "pharmacy"),
     ({"amenity": ("doctors", "dentist")}, "doctors"),
     ({"healthcare": ("doctor", "dentist")}, "doctors"),
     ({"amenity": ("hospital", "clinic")}, "healthcare"),
-    ({"healthcare": ("hospital", "clinic", "centre", "physiotherapist", "speech_therapist",
-                     "occupational_therapist", "psychotherapist", "midwife", "rehabilitation",
-                     "nurse", "dialysis")}, "healthcare"),
+    (
+        {
+            "healthcare": (
+                "hospital",
+                "clinic",
+                "centre",
+                "physiotherapist",
+                "speech_therapist",
+                "occupational_therapist",
+                "psychotherapist",
+                "midwife",
+                "rehabilitation",
+                "nurse",
+                "dialysis",
+            )
+        },
+        "healthcare",
+    ),
     ({"amenity": "school"}, "school"),
     ({"amenity": ("kindergarten", "childcare")}, "kindergarten"),
     ({"amenity": ("university", "college")}, "university"),
@@ -115,18 +209,39 @@ needs."""
 # ----------------------------------------------------------------------------------------
 # Buildings (layer "buildings") and the residential flag.
 # ----------------------------------------------------------------------------------------
-RESIDENTIAL_BUILDINGS: frozenset[str] = frozenset({
-    "house", "residential", "apartments", "detached", "semidetached_house", "terrace",
-    "dormitory", "bungalow", "farm", "static_caravan", "houseboat",
-})
+RESIDENTIAL_BUILDINGS: frozenset[str] = frozenset(
+    {
+        "house",
+        "residential",
+        "apartments",
+        "detached",
+        "semidetached_house",
+        "terrace",
+        "dormitory",
+        "bungalow",
+        "farm",
+        "static_caravan",
+        "houseboat",
+    }
+)
 """``building=*`` values that are residential."""
 
 NOT_A_BUILDING: frozenset[str] = frozenset({"no", "demolished", "razed", "destroyed"})
 """``building=*`` values that say there is no building; such features are skipped."""
 
 NON_RESIDENTIAL_USE_KEYS: tuple[str, ...] = (
-    "amenity", "shop", "office", "craft", "tourism", "industrial", "healthcare", "leisure",
-    "man_made", "historic", "public_transport", "railway",
+    "amenity",
+    "shop",
+    "office",
+    "craft",
+    "tourism",
+    "industrial",
+    "healthcare",
+    "leisure",
+    "man_made",
+    "historic",
+    "public_transport",
+    "railway",
 )
 """A ``building=yes`` that carries one of these keys is used for something else."""
 

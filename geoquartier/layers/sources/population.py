@@ -81,8 +81,13 @@ def estimate_from_buildings(
         source = "estimate:floor-area-share"
     counts = largest_remainder(area, total)
     records = [
-        {"id": f"{bid}-residents", "quartier": quartier, "residents": int(n),
-         "source": f"{source}:{bsource}", "geometry": geom.representative_point()}
+        {
+            "id": f"{bid}-residents",
+            "quartier": quartier,
+            "residents": int(n),
+            "source": f"{source}:{bsource}",
+            "geometry": geom.representative_point(),
+        }
         for bid, bsource, n, geom in zip(
             homes["id"], homes["source"], counts, homes.geometry, strict=True
         )

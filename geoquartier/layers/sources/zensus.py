@@ -70,13 +70,16 @@ def read_zensus_grid(
         ids = grid["grid_id"].astype(str)
     else:
         centroids = grid.geometry.centroid
-        ids = pd.Series(
-            [f"E{int(p.x)}N{int(p.y)}" for p in centroids], index=grid.index
-        )
+        ids = pd.Series([f"E{int(p.x)}N{int(p.y)}" for p in centroids], index=grid.index)
     grid = grid.to_crs(STORAGE_CRS)
     records = [
-        {"id": f"{quartier}:zensus2022-{gid}", "quartier": quartier, "residents": int(n),
-         "source": f"zensus2022:{gid}", "geometry": geom}
+        {
+            "id": f"{quartier}:zensus2022-{gid}",
+            "quartier": quartier,
+            "residents": int(n),
+            "source": f"zensus2022:{gid}",
+            "geometry": geom,
+        }
         for gid, n, geom in zip(ids, grid["residents"], grid.geometry, strict=True)
     ]
     out = frame(records, "population")

@@ -1,18 +1,21 @@
-"""Shared dependencies of the HTTP API: the workspace store, the registry, walk networks.
+"""FastAPI dependencies of the HTTP API: settings, stores, registry, walk networks.
 
-Configuration (``GEOQUARTIER_WORKSPACE``, ``GEOQUARTIER_REGISTRY``, ...) is read when a
-request needs it, never at import time, so tests and the ``serve`` command can point the
-app at another workspace before the first request. Everything is memoised per
-configured path:
+Routes take what they need as annotated parameters (FastAPI's full-stack template):
 
-* :func:`get_store` — the :class:`~geoquartier.layers.store.GeoPackageStore`.
-* :func:`get_registry` — the quartier registry.
-* :func:`layer_frame` — a whole layer as a GeoDataFrame (EPSG:4326), re-read when the
-  GeoPackage file changes on disk (modification time and size of the file and its WAL).
-* :func:`get_network` — the walk network of a quartier (built once per process).
-* :func:`quartier_at` — the quartier whose boundary holds a point.
+* :data:`SettingsDep` — :class:`geoquartier.settings.Settings` (``get_settings``).
+* :data:`WorkspaceDep` — the :class:`Workspace`: the layer store of the configured
+  GeoPackage with its cached layer frames (re-read when the file changes on disk).
+* :data:`RegistryDep` — the quartier registry ``{id: QuartierSpec}``.
+* :data:`ParticipationStoreDep` — the participation database.
+* :data:`NetworksDep` — walk networks, built once per quartier and process.
 
-All functions are thread-safe (sync endpoints run in a thread pool).
+Tests replace any of them with ``app.dependency_overrides``. Code outside a request (map
+batch jobs, the participation validation) uses the same providers through
+:func:`current_workspace` and friends, which resolve them from the current settings.
+
+Locks are held per key and never across slow I/O of another key: reading one layer does
+not wait for another layer, and building one quartier's walk network (possibly an
+Overpass download) blocks only requests for that network.
 """
 
 from __future__ import annotations
@@ -20,71 +23,45 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from geoquartier import config
+from fastapi import Depends
+
+from geoquartier.errors import DataMissingError
+from geoquartier.settings import Settings, get_settings
+from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-_lock = threading.RLock()
-_frames: dict[tuple[str, str], tuple[tuple[int, ...], Any]] = {}
-_networks: dict[tuple[str, str, str], Any] = {}
+    from api.participation.store import ParticipationStore
+    from geoquartier.layers.store import GeoPackageStore
 
 QUARTIER_MARGIN_M = 250.0
 """Points this close (metres) outside a quartier boundary still count as in the quartier."""
 
 
-@lru_cache(maxsize=16)
-def _workspace_for(configured: str | None) -> Path:
-    return config.workspace_path()
+class KeyedLocks:
+    """One lock per key, so that slow work for one key never blocks another key."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[Any, threading.Lock] = {}
+
+    def __call__(self, key: Any) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = self._locks[key] = threading.Lock()
+            return lock
 
 
-def workspace_path() -> Path:
-    """``geoquartier.config.workspace_path()``, resolved once per value of
-    ``GEOQUARTIER_WORKSPACE`` (it is asked on every request)."""
-    return _workspace_for(os.environ.get("GEOQUARTIER_WORKSPACE"))
-
-
-@lru_cache(maxsize=16)
-def _registry_path_for(configured: str | None) -> Path:
-    return config.registry_path()
-
-
-def registry_path() -> Path:
-    """``geoquartier.config.registry_path()``, resolved once per value of
-    ``GEOQUARTIER_REGISTRY``."""
-    return _registry_path_for(os.environ.get("GEOQUARTIER_REGISTRY"))
-
-
-@lru_cache(maxsize=8)
-def _store_for(path: str):
-    from geoquartier.layers.store import GeoPackageStore
-
-    return GeoPackageStore(Path(path))
-
-
-def get_store():
-    """The workspace store (``geoquartier.config.workspace_path()``), memoised per path."""
-    return _store_for(str(workspace_path()))
-
-
-@lru_cache(maxsize=8)
-def _registry_for(path: str):
-    from geoquartier.registry import load_registry
-
-    return load_registry(Path(path))
-
-
-def get_registry() -> dict[str, Any]:
-    """The quartier registry ``{id: QuartierSpec}``, memoised per registry path."""
-    return _registry_for(str(registry_path()))
-
-
-def _file_version(path: Path) -> tuple[int, ...]:
+def file_version(path: Path) -> tuple[int, ...]:
+    """Identity of a GeoPackage and its WAL on disk (inode, mtime, size): changes on write."""
     parts: list[int] = []
     for candidate in (path, path.with_name(path.name + "-wal")):
         try:
@@ -95,64 +72,204 @@ def _file_version(path: Path) -> tuple[int, ...]:
     return tuple(parts)
 
 
-_layer_lists: dict[str, tuple[tuple[int, ...], list[str]]] = {}
+class Workspace:
+    """The layer store of one GeoPackage with its layers cached in memory (EPSG:4326).
 
-
-def store_layers() -> list[str]:
-    """Names of the layers the workspace store holds (empty when there is no workspace).
-
-    Cached until the GeoPackage file changes on disk.
+    A cached frame is re-read when the file changes on disk; frames are shared, callers
+    must not modify them in place. Thread-safe.
     """
-    path = workspace_path()
-    version = _file_version(path)
-    cached = _layer_lists.get(str(path))
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    names = list(get_store().layers()) if path.exists() else []
-    _layer_lists[str(path)] = (version, names)
-    return names
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._frames: dict[str, tuple[tuple[int, ...], Any]] = {}
+        self._layer_list: tuple[tuple[int, ...], list[str]] | None = None
+        self._locks = KeyedLocks()
+        self._metric: tuple[Any, dict[str, Any]] | None = None
+        self._store: GeoPackageStore | None = None
+
+    @property
+    def store(self) -> GeoPackageStore:
+        """The :class:`~geoquartier.layers.store.GeoPackageStore` of this workspace."""
+        if self._store is None:
+            from geoquartier.layers.store import GeoPackageStore
+
+            self._store = GeoPackageStore(self.path)
+        return self._store
+
+    def version(self) -> tuple[int, ...]:
+        """The file's current identity (see :func:`file_version`)."""
+        return file_version(self.path)
+
+    def layers(self) -> list[str]:
+        """Names of the layers the workspace holds (empty when there is no file yet)."""
+        version = self.version()
+        cached = self._layer_list
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        names = list(self.store.layers()) if self.path.exists() else []
+        self._layer_list = (version, names)
+        return names
+
+    def frame(self, layer: str) -> gpd.GeoDataFrame:
+        """The whole ``layer`` (EPSG:4326), with its spatial index built.
+
+        Raises :class:`geoquartier.errors.DataMissingError` when the workspace lacks it.
+        """
+        version = self.version()
+        cached = self._frames.get(layer)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self._locks(layer):
+            cached = self._frames.get(layer)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            if layer not in self.layers():
+                raise DataMissingError(
+                    f"the workspace {self.path} has no layer {layer!r}; import a quartier "
+                    "first ('geoquartier import <quartier>')"
+                )
+            gdf = self.store.read(layer).reset_index(drop=True)
+            _ = gdf.sindex  # build the spatial index once, outside the request path
+            self._frames[layer] = (version, gdf)
+            return gdf
+
+    def metric_quartiers(self) -> dict[str, Any]:
+        """``{quartier id: boundary in EPSG:25832}`` of the ``quartiers`` layer."""
+        quartiers = self.frame("quartiers")
+        cached = self._metric
+        if cached is not None and cached[0] is quartiers:
+            return cached[1]
+        metric = quartiers.to_crs(ANALYSIS_CRS)
+        mapping = {str(q): g for q, g in zip(metric["id"], metric.geometry, strict=True)}
+        self._metric = (quartiers, mapping)
+        return mapping
+
+
+@lru_cache(maxsize=8)
+def _workspace_for(path: Path) -> Workspace:
+    return Workspace(path)
+
+
+def get_workspace(settings: Annotated[Settings, Depends(get_settings)]) -> Workspace:
+    """The :class:`Workspace` of the configured GeoPackage (one per path and process)."""
+    return _workspace_for(settings.workspace_path)
+
+
+@lru_cache(maxsize=8)
+def _registry_for(path: Path) -> dict[str, Any]:
+    from geoquartier.registry import load_registry
+
+    return load_registry(path)
+
+
+def get_registry(settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, Any]:
+    """The quartier registry ``{id: QuartierSpec}`` of the configured file."""
+    return _registry_for(settings.registry_path)
+
+
+def get_participation_store(
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> ParticipationStore:
+    """The participation database of the configured path (one per path and process)."""
+    from api.participation.store import open_store
+
+    return open_store(settings.participation_db_path)
+
+
+class Networks:
+    """Walk networks of the quartiers of one registry, built once per quartier.
+
+    A failed build is remembered with its reason (:meth:`failure`) and retried on the next
+    call; it never turns silently into an estimate.
+    """
+
+    def __init__(self, registry: dict[str, Any], build: Callable[[Any], Any]) -> None:
+        self._registry = registry
+        self._build = build
+        self._built: dict[str, Any] = {}
+        self._failures: dict[str, str] = {}
+        self._locks = KeyedLocks()
+
+    def get(self, quartier_id: str) -> Any:
+        """The network of ``quartier_id`` (see :func:`geoquartier.mobility.network_for`)."""
+        network = self._built.get(quartier_id)
+        if network is not None:
+            return network
+        with self._locks(quartier_id):
+            network = self._built.get(quartier_id)
+            if network is None:
+                try:
+                    network = self._build(self._registry[quartier_id])
+                except Exception as exc:
+                    self._failures[quartier_id] = f"{type(exc).__name__}: {exc}"
+                    raise
+                self._failures.pop(quartier_id, None)
+                self._built[quartier_id] = network
+            return network
+
+    def failure(self, quartier_id: str) -> str | None:
+        """Why the last build of ``quartier_id`` failed, or ``None``."""
+        return self._failures.get(quartier_id)
+
+
+@lru_cache(maxsize=8)
+def _networks_for(registry_path: Path) -> Networks:
+    from geoquartier.mobility import network_for
+
+    return Networks(_registry_for(registry_path), network_for)
+
+
+def get_networks(settings: Annotated[Settings, Depends(get_settings)]) -> Networks:
+    """The :class:`Networks` of the configured registry."""
+    return _networks_for(settings.registry_path)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
+RegistryDep = Annotated[dict[str, Any], Depends(get_registry)]
+ParticipationStoreDep = Annotated["ParticipationStore", Depends(get_participation_store)]
+NetworksDep = Annotated[Networks, Depends(get_networks)]
+
+
+# ---- the same providers outside a request --------------------------------------------
+def current_workspace() -> Workspace:
+    """:func:`get_workspace` for the current settings."""
+    return get_workspace(get_settings())
+
+
+def current_registry() -> dict[str, Any]:
+    """:func:`get_registry` for the current settings."""
+    return get_registry(get_settings())
+
+
+def current_networks() -> Networks:
+    """:func:`get_networks` for the current settings."""
+    return get_networks(get_settings())
 
 
 def layer_frame(layer: str) -> gpd.GeoDataFrame:
-    """The whole ``layer`` from the workspace (EPSG:4326), cached until the file changes.
+    """``current_workspace().frame(layer)``."""
+    return current_workspace().frame(layer)
 
-    Raises :class:`geoquartier.errors.DataMissingError` when the workspace lacks the layer.
-    The returned frame is shared: callers must not modify it in place.
-    """
-    from geoquartier.errors import DataMissingError
 
-    path = workspace_path()
-    key = (str(path), layer)
-    version = _file_version(path)
-    cached = _frames.get(key)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    with _lock:
-        cached = _frames.get(key)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        if layer not in store_layers():
-            raise DataMissingError(
-                f"the workspace {path} has no layer {layer!r}; import a quartier first "
-                "('geoquartier import <quartier>')"
-            )
-        gdf = get_store().read(layer)
-        gdf = gdf.reset_index(drop=True)
-        _ = gdf.sindex  # build the spatial index once, outside the request path
-        _frames[key] = (version, gdf)
-        return gdf
+def store_layers() -> list[str]:
+    """``current_workspace().layers()``."""
+    return current_workspace().layers()
+
+
+def get_network(quartier_id: str) -> Any:
+    """``current_networks().get(quartier_id)``."""
+    return current_networks().get(quartier_id)
 
 
 def clear_caches() -> None:
-    """Forget every cached store, layer, registry and network (after config changes)."""
-    with _lock:
-        _frames.clear()
-        _layer_lists.clear()
-        _networks.clear()
-        _store_for.cache_clear()
-        _registry_for.cache_clear()
-        _workspace_for.cache_clear()
-        _registry_path_for.cache_clear()
+    """Read the settings again and forget every cached workspace, registry and network."""
+    from geoquartier.settings import reload_settings
+
+    reload_settings()
+    _workspace_for.cache_clear()
+    _registry_for.cache_clear()
+    _networks_for.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -165,39 +282,39 @@ class QuartierMatch:
 
 
 def quartier_at(
-    lon: float, lat: float, margin_m: float = QUARTIER_MARGIN_M
+    lon: float,
+    lat: float,
+    margin_m: float = QUARTIER_MARGIN_M,
+    *,
+    workspace: Workspace | None = None,
+    registry: dict[str, Any] | None = None,
 ) -> QuartierMatch | None:
     """The quartier whose boundary (plus ``margin_m`` metres) holds the point, or ``None``.
 
-    Takes WGS84 longitude/latitude in degrees. Boundaries come from the workspace's
-    ``quartiers`` layer; the quartier must also be in the registry. When several match,
-    the one whose boundary actually contains the point (then the smallest) wins.
+    Takes WGS84 (EPSG:4326) longitude/latitude in degrees. Boundaries come from the
+    workspace's ``quartiers`` layer; the quartier must also be in the registry. When
+    several match, the one whose boundary actually contains the point (then the smallest)
+    wins.
     """
     from shapely.geometry import Point
 
-    from geoquartier.errors import DataMissingError
-
+    workspace = workspace or current_workspace()
+    registry = registry if registry is not None else current_registry()
     try:
-        quartiers = layer_frame("quartiers")
+        metric = workspace.metric_quartiers()
     except DataMissingError:  # no workspace or no quartiers layer
         return None
-    registry = get_registry()
     x, y = _to_metric().transform(lon, lat)
     if not (math.isfinite(x) and math.isfinite(y)):
         return None
     pt = Point(x, y)
-    metric = _metric_quartiers(quartiers)
-    best: tuple[float, float, str] | None = None
-    for qid, geom in metric.items():
-        if qid not in registry:
-            continue
-        distance = geom.distance(pt)
-        if distance <= margin_m:
-            rank = (distance, geom.area, qid)
-            if best is None or rank < best:
-                best = rank
-    if best is None:
+    ranked = [
+        (geom.distance(pt), geom.area, qid) for qid, geom in metric.items() if qid in registry
+    ]
+    inside = [rank for rank in ranked if rank[0] <= margin_m]
+    if not inside:
         return None
+    best = min(inside)
     spec = registry[best[2]]
     return QuartierMatch(id=best[2], spec=spec, state=spec.state)
 
@@ -206,38 +323,4 @@ def quartier_at(
 def _to_metric():
     from pyproj import Transformer
 
-    return Transformer.from_crs(config.STORAGE_CRS, config.ANALYSIS_CRS, always_xy=True)
-
-
-def _metric_quartiers(quartiers: gpd.GeoDataFrame) -> dict[str, Any]:
-    key = ("__metric__", str(id(quartiers)))
-    cached = _frames.get(key)
-    if cached is not None and cached[1][0] is quartiers:
-        return cached[1][1]
-    metric = quartiers.to_crs(config.ANALYSIS_CRS)
-    mapping = {str(q): g for q, g in zip(metric["id"], metric.geometry, strict=True)}
-    with _lock:
-        _frames[key] = ((), (quartiers, mapping))
-    return mapping
-
-
-def get_network(quartier_id: str) -> Any:
-    """The walk network of a quartier, built once per process (``mobility.network_for``).
-
-    Returns whatever :func:`geoquartier.mobility.network_for` returns for the registry
-    entry (a network, or an estimate-mode stand-in for quartiers without one).
-    """
-    key = (str(registry_path()), quartier_id, "")
-    cached = _networks.get(key)
-    if cached is not None:
-        return cached
-    with _lock:
-        cached = _networks.get(key)
-        if cached is not None:
-            return cached
-        from geoquartier.mobility import network_for
-
-        spec = get_registry()[quartier_id]
-        network = network_for(spec)
-        _networks[key] = network
-        return network
+    return Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)

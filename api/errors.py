@@ -213,13 +213,16 @@ class BodySizeLimitMiddleware:
             await error_response(413, exc.detail)(scope, receive, send)
 
 
-def max_body_size(max_bytes: int):
-    """A FastAPI dependency refusing bodies above ``max_bytes`` (413) on one route.
+def max_body_size(limit_bytes):
+    """A FastAPI dependency refusing bodies above a limit (413) on one route.
 
-    Usage: ``@router.post(..., dependencies=[Depends(max_body_size(16_384))])``.
+    ``limit_bytes`` is a number of bytes or a function returning it (read per request, so
+    the limit follows the settings). Usage:
+    ``@router.post(..., dependencies=[Depends(max_body_size(16_384))])``.
     """
 
     async def _check(request: Request) -> None:
+        max_bytes = limit_bytes() if callable(limit_bytes) else limit_bytes
         declared = request.headers.get("content-length")
         if declared is not None:
             try:

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import gzip
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,7 +44,8 @@ _JSON_ERROR = {
 
 _html_cache: dict[tuple, tuple[bytes, bytes]] = {}
 """Built maps: key → (UTF-8 HTML, the same gzip-compressed), compressed once per build."""
-_html_lock = threading.Lock()
+_html_locks = deps.KeyedLocks()
+"""One lock per map variant: building one map never waits for another."""
 
 
 def map_languages() -> list[str]:
@@ -77,7 +77,7 @@ def _quartier_rows() -> list[dict[str, Any]]:
         frame = deps.layer_frame("quartiers")
     except DataMissingError:  # nothing imported yet
         return []
-    registry = deps.get_registry()
+    registry = deps.current_registry()
     rows = []
     for rec, geom in zip(
         frame.drop(columns=frame.geometry.name).to_dict("records"), frame.geometry, strict=True
@@ -146,7 +146,7 @@ def _build_html(quartier_id: str, lang: str, profile: str, category: str | None)
     from geoquartier.maps.builder import map_html
 
     annotations = read_approved(quartier_id)
-    spec = deps.get_registry()[quartier_id]
+    spec = deps.current_registry()[quartier_id]
     href = f"/quartiers/{quartier_id}/map?lang={{lang}}&profile={profile}"
     if category is not None:
         href += f"&category={category}"
@@ -157,7 +157,7 @@ def _build_html(quartier_id: str, lang: str, profile: str, category: str | None)
         lang=lang,
         profile=profile,
         category=category,
-        store=deps.get_store(),
+        store=deps.current_workspace().store,
         annotations=annotations,
         language_href=href,
     )
@@ -205,7 +205,7 @@ def quartier_map(
             422, f"unknown category {category!r}; categories: {', '.join(ACCESS_CATEGORIES)}"
         )
     known = {row["id"] for row in _quartier_rows()}
-    if quartier_id not in known or quartier_id not in deps.get_registry():
+    if quartier_id not in known or quartier_id not in deps.current_registry():
         listed = ", ".join(sorted(known)) or "none (import a quartier first)"
         raise api_error(
             404, f"unknown quartier {quartier_id!r}; quartiers in the workspace: {listed}"
@@ -215,10 +215,10 @@ def quartier_map(
     approved = approved_version()
     path = config.workspace_path()
     variant = (quartier_id, lang, profile, category)
-    key = (str(path), deps._file_version(path), approved, *variant)
+    key = (str(path), deps.file_version(path), approved, *variant)
     page = _html_cache.get(key)
     if page is None:
-        with _html_lock:
+        with _html_locks(key):
             page = _html_cache.get(key)
             if page is None:
                 raw = _build_html(quartier_id, lang, profile, category).encode("utf-8")

@@ -47,6 +47,7 @@ from api.schemas import (
     Link,
     SpatialExtent,
 )
+from geoquartier.vocabulary import TIME_ZONE_NAME
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -293,7 +294,7 @@ def _parse_instant(text: str, name: str) -> pd.Timestamp | None:
     if ts is pd.NaT:
         raise api_error(400, f"{name} {text!r} is not an RFC 3339 date-time")
     if ts.tzinfo is None:
-        ts = ts.tz_localize("Europe/Berlin")
+        ts = ts.tz_localize(TIME_ZONE_NAME)
     return ts.tz_convert("UTC")
 
 

@@ -19,7 +19,6 @@ import threading
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
@@ -30,10 +29,11 @@ from api import deps
 from api.errors import api_error
 from api.schemas import ErrorBody, IsochroneCollection, NearestServices, RouteFeature
 from geoquartier.errors import GeoquartierError
+from geoquartier.vocabulary import TIME_ZONE
 
 router = APIRouter(tags=["walking queries"])
 
-LOCAL_TZ = ZoneInfo("Europe/Berlin")
+LOCAL_TZ = TIME_ZONE
 GEOJSON = "application/geo+json"
 MAX_MINUTES = 60.0
 MAX_LIMIT = 20
@@ -384,7 +384,7 @@ def services_nearest(
                 :limit
             ]
             walks = [_route_feature(r, network, prof) for r in tree.routes(ranked)]
-        registry = deps.get_registry()
+        registry = deps.current_registry()
         for rank, (i, walk) in enumerate(zip(ranked, walks, strict=True), start=1):
             rec = records[i]
             spec = registry.get(str(rec.get("quartier")))

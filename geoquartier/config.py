@@ -1,43 +1,33 @@
 """Where geoquartier finds its data, cache, workspace and map output.
 
-Every location can be set with an environment variable; the defaults suit a checkout
-with the shared data folder beside it.
-
-| setting | environment variable | default |
-|---|---|---|
-| data directory | ``GEOQUARTIER_DATA`` | ``../shared/data`` beside the checkout if present, else ``data/`` |
-| cache directory | ``GEOQUARTIER_CACHE`` | ``.cache/`` in the checkout |
-| workspace GeoPackage | ``GEOQUARTIER_WORKSPACE`` | ``workspace/geoquartier.gpkg`` in the checkout |
-| map output directory | ``GEOQUARTIER_MAPS`` | ``maps/`` in the checkout |
+Thin accessors over :func:`geoquartier.settings.get_settings` (the settings table is in
+:mod:`geoquartier.settings`); the CRS constants come from :mod:`geoquartier.vocabulary`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""The checkout (the folder that holds ``pyproject.toml``)."""
+from geoquartier.settings import PROJECT_ROOT, get_settings
+from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
 
-ANALYSIS_CRS = "EPSG:25832"
-"""Metric CRS for analysis (ETRS89 / UTM zone 32N, metres)."""
-
-STORAGE_CRS = "EPSG:4326"
-"""CRS of every stored layer (WGS84 longitude/latitude, degrees)."""
-
-
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else None
+__all__ = [
+    "ANALYSIS_CRS",
+    "PROJECT_ROOT",
+    "STORAGE_CRS",
+    "boundaries_dir",
+    "cache_dir",
+    "data_dir",
+    "maps_dir",
+    "participation_db_path",
+    "registry_path",
+    "workspace_path",
+]
 
 
 def data_dir() -> Path:
     """Folder with the input data (OSM extracts, Zensus grid, GTFS, boundaries)."""
-    configured = _env_path("GEOQUARTIER_DATA")
-    if configured is not None:
-        return configured
-    shared = PROJECT_ROOT.parent / "shared" / "data"
-    return shared if shared.is_dir() else PROJECT_ROOT / "data"
+    return get_settings().data_dir
 
 
 def boundaries_dir() -> Path:
@@ -47,27 +37,26 @@ def boundaries_dir() -> Path:
 
 def registry_path() -> Path:
     """The quartier registry (TOML)."""
-    return _env_path("GEOQUARTIER_REGISTRY") or PROJECT_ROOT / "data" / "quartiers.toml"
+    return get_settings().registry_path
 
 
 def cache_dir() -> Path:
     """Folder for caches (Overpass answers, walk networks as arrays); created on demand."""
-    path = _env_path("GEOQUARTIER_CACHE") or PROJECT_ROOT / ".cache"
+    path = get_settings().cache_dir
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def workspace_path() -> Path:
     """The workspace GeoPackage that holds every layer of every imported quartier."""
-    return _env_path("GEOQUARTIER_WORKSPACE") or PROJECT_ROOT / "workspace" / "geoquartier.gpkg"
+    return get_settings().workspace_path
 
 
 def maps_dir() -> Path:
     """Folder for generated maps (not committed)."""
-    return _env_path("GEOQUARTIER_MAPS") or PROJECT_ROOT / "maps"
+    return get_settings().maps_dir
 
 
 def participation_db_path() -> Path:
     """SQLite database of the participation workflow (annotations, events, users)."""
-    configured = _env_path("GEOQUARTIER_PARTICIPATION_DB")
-    return configured or workspace_path().parent / "participation.sqlite"
+    return get_settings().participation_db_path

@@ -11,6 +11,7 @@ from api.main import app
 from geoquartier.importer import import_quartier
 from geoquartier.layers.store import GeoPackageStore
 from geoquartier.registry import get_quartier
+from geoquartier.settings import reload_settings
 
 
 @pytest.fixture()
@@ -21,6 +22,7 @@ def offline_workspace(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(gpkg))
     monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(tmp_path / "participation.sqlite"))
+    reload_settings()
     deps.clear_caches()
     yield gpkg
     deps.clear_caches()

@@ -146,9 +146,9 @@ def test_single_feature_and_formats(api_client, store):
 
 
 def test_only_approved_annotations_are_published(api_client, api_workspace):
-    from api.participation.store import get_store
+    from api.participation.store import default_store
 
-    pstore = get_store()
+    pstore = default_store()
     quartiers = gpd.read_file(api_workspace.gpkg, layer="quartiers")
     lauf = quartiers[quartiers["id"] == "lauf"].geometry.iloc[0]
     where = lauf.representative_point()
@@ -287,9 +287,9 @@ def test_serve_refuses_a_busy_port(api_workspace):
 
 
 def test_events_collection_and_datetime_filter(api_client):
-    from api.participation.store import get_store
+    from api.participation.store import default_store
 
-    pstore = get_store()
+    pstore = default_store()
     walk = pstore.add_event(
         "lauf",
         "Stadtteilspaziergang Altstadt",

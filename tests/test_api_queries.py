@@ -174,7 +174,7 @@ def test_nearest_services_equal_one_route_per_service(api_client, store, profile
         ).json()
         features = body["features"]
         assert [f["id"] for f in features] == [e[1] for e in expected[:limit]]
-        for feature, (walk_min, _, walk) in zip(features, expected, strict=True):
+        for feature, (walk_min, _, walk) in zip(features, expected[:limit], strict=True):
             props = feature["properties"]
             assert props["walk_min"] == walk_min
             assert props["distance_m"] == round(walk.distance_m, 1)
@@ -278,7 +278,7 @@ def test_quartier_list_links_maps_and_participation(api_client):
 
 
 def test_map_is_served_in_the_language_with_approved_annotations_escaped(api_client, api_workspace):
-    from api.participation.store import get_store
+    from api.participation.store import default_store
 
     first = api_client.get("/quartiers/neu-olvenstedt/map", params={"lang": "en"})
     assert first.status_code == 200
@@ -294,7 +294,7 @@ def test_map_is_served_in_the_language_with_approved_annotations_escaped(api_cli
     assert "content-encoding" not in plain.headers
     assert plain.content == first.text.encode("utf-8")
 
-    pstore = get_store()
+    pstore = default_store()
     marker = "Spielplatz-Marker-7f3a"
     row = pstore.add_annotation(
         "neu-olvenstedt",

@@ -14,6 +14,7 @@ import geoquartier.cli.layers  # noqa: F401  (registers the commands)
 from geoquartier.cli.app import app
 from geoquartier.config import data_dir
 from geoquartier.layers.store import GeoPackageStore
+from geoquartier.settings import reload_settings
 
 NO = data_dir() / "neu_olvenstedt_magdeburg"
 runner = CliRunner()
@@ -72,6 +73,7 @@ def test_validate_csv_without_coordinates_is_a_user_error(tmp_path):
 def workspace(tmp_path, monkeypatch):
     path = tmp_path / "ws.gpkg"
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(path))
+    reload_settings()
     s = gpd.read_file(NO / "magdeburg_gtfs_mvb_stops.geojson")
     s = s[s["in_neu_olvenstedt"]]
     stops = gpd.GeoDataFrame(
@@ -119,6 +121,7 @@ def test_export_geojson_gpkg_csv(tmp_path, workspace):
 
 def test_export_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(tmp_path / "none.gpkg"))
+    reload_settings()
     result = runner.invoke(app, ["export", "stops", "-o", str(tmp_path / "s.geojson")])
     assert result.exit_code == 2 and "no workspace" in result.output
     result = runner.invoke(app, ["export", "stops", "-o", str(tmp_path / "s.shp")])

@@ -10,6 +10,7 @@ from geoquartier.config import data_dir
 from geoquartier.errors import DataMissingError, GeoquartierError
 from geoquartier.layers import validate
 from geoquartier.layers.sources import osm, osm_tags
+from geoquartier.settings import reload_settings
 
 LAUF_BZ2 = data_dir() / "lauf_an_der_pegnitz" / "lauf_an_der_pegnitz_osm.osm.bz2"
 LAUF_PBF = data_dir() / "lauf_an_der_pegnitz" / "lauf_an_der_pegnitz_osm.osm.pbf"
@@ -151,6 +152,7 @@ def test_gz_original_gives_the_same_buildings_as_the_bz2(dreieich):
 def test_pbf_gives_the_same_layers_as_the_bz2(lauf, tmp_path):
     old = os.environ.get("GEOQUARTIER_CACHE")
     os.environ["GEOQUARTIER_CACHE"] = str(tmp_path)
+    reload_settings()
     try:
         from_pbf = osm.read_extract(LAUF_PBF, "lauf", state="DE-BY")
         xml = osm.xml_for_extract(LAUF_PBF)
@@ -159,8 +161,10 @@ def test_pbf_gives_the_same_layers_as_the_bz2(lauf, tmp_path):
     finally:
         if old is None:
             os.environ.pop("GEOQUARTIER_CACHE")
+            reload_settings()
         else:
             os.environ["GEOQUARTIER_CACHE"] = old
+            reload_settings()
     assert xml.parent == tmp_path / "osm_xml"
     assert len(from_pbf.buildings) == len(lauf.buildings) == 6492
     assert from_pbf.counts() == lauf.counts()

@@ -18,6 +18,7 @@ from shapely.geometry import Polygon
 from geoquartier.config import data_dir
 from geoquartier.layers import validate
 from geoquartier.layers.sources import osm
+from geoquartier.settings import reload_settings
 
 try:
     from tests.overpass_server import local_overpass, osm_data
@@ -91,6 +92,7 @@ def test_overpass_unreachable_says_what_to_provide(monkeypatch, tmp_path):
     from geoquartier.errors import DataMissingError
 
     monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    reload_settings()
     # A port nobody listens on: bind, read the port, close.
     import socket
 

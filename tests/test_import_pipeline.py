@@ -18,6 +18,7 @@ from geoquartier.importer import import_all, import_quartier
 from geoquartier.layers.sources import osm, population
 from geoquartier.layers.store import GeoPackageStore
 from geoquartier.registry import load_registry
+from geoquartier.settings import reload_settings
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,7 @@ def _closed_port_url():
 def test_without_data_and_network_one_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    reload_settings()
     monkeypatch.setattr(ox.settings, "overpass_url", _closed_port_url())
     monkeypatch.setattr(ox.settings, "nominatim_url", _closed_port_url())
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
@@ -258,6 +260,7 @@ def test_cli_help_reads_for_planners():
 
 def test_offline_network_quartier_keeps_boundary_and_offices(registry, tmp_path, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    reload_settings()
     monkeypatch.setattr(ox.settings, "overpass_url", _closed_port_url())
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
     monkeypatch.setattr(ox.settings, "cache_folder", ox.settings.cache_folder)

@@ -15,6 +15,7 @@ from geoquartier.maps import build_all_maps, build_quartier_map, save_map
 from geoquartier.maps.data import collect_map_data
 from geoquartier.maps.elements import ExternalAssetError
 from geoquartier.registry import load_registry
+from geoquartier.settings import reload_settings
 
 try:
     from tests.test_maps_support import BUILT_AT, map_data, maps_store
@@ -119,6 +120,7 @@ def test_cli_map_writes_a_standalone_file(maps_store, tmp_path, monkeypatch):
     from geoquartier.cli.app import app
 
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(maps_store.path))
+    reload_settings()
     out = tmp_path / "neu-olvenstedt.tr.html"
     result = CliRunner().invoke(
         app,

@@ -11,11 +11,13 @@ from typer.testing import CliRunner
 
 import geoquartier.cli  # noqa: F401  (registers the commands)
 from geoquartier.cli.app import app
+from geoquartier.settings import reload_settings
 
 
 @pytest.fixture()
 def workspace(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(tmp_path / "ws.gpkg"))
+    reload_settings()
     return tmp_path
 
 

@@ -14,6 +14,7 @@ from geoquartier.config import data_dir
 from geoquartier.mobility import PROFILES, WalkNetwork, nearest_facilities, node_distances, storage
 from geoquartier.mobility.paths import profile_graph, search
 from geoquartier.mobility.snapping import snap_points
+from geoquartier.settings import reload_settings
 
 pytest_plugins = ["mobility_fixtures"]
 
@@ -94,6 +95,7 @@ def test_cache_round_trip(lauf_network, tmp_path):
 
 def test_cache_is_keyed_by_file_and_reused(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    reload_settings()
     source = data_dir() / "dreieich" / "dreieich_walk_osm.osm.bz2"
     local = tmp_path / "dreieich_walk_osm.osm.bz2"
     shutil.copyfile(source, local)

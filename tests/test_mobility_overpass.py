@@ -21,6 +21,7 @@ from geoquartier.errors import DataMissingError
 from geoquartier.mobility import WalkNetwork, network_for, node_distances
 from geoquartier.mobility.sources import clear_memo
 from geoquartier.registry import get_quartier
+from geoquartier.settings import reload_settings
 
 try:
     from tests.overpass_server import local_overpass, osm_data, query_polygons
@@ -197,6 +198,7 @@ def test_network_for_an_overpass_quartier(overpass, extract_network, monkeypatch
     registry = tmp_path / "quartiers.toml"
     registry.write_text(REGISTRY, encoding="utf-8")
     monkeypatch.setenv("GEOQUARTIER_REGISTRY", str(registry))
+    reload_settings()
     spec = get_quartier("lauf-online")
     assert spec.uses_overpass and spec.walk_network_path is None
 

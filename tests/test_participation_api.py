@@ -17,9 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import Point
 
-from api.participation.settings import LIMITS
-from api.participation.store import get_store
+from api.participation.settings import get_limits
+from api.participation.store import default_store
 from geoquartier.registry import load_registry
+from geoquartier.settings import reload_settings
 
 PAYLOAD = '<img src=x onerror="alert(1)"><script>alert(2)</script>&amp; "quoted"'
 _addresses = itertools.count(10)
@@ -31,11 +32,14 @@ def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("participation-api") / "participation.sqlite"
     saved = os.environ.get("GEOQUARTIER_PARTICIPATION_DB")
     os.environ["GEOQUARTIER_PARTICIPATION_DB"] = str(path)
+    reload_settings()
     yield path
     if saved is None:
         os.environ.pop("GEOQUARTIER_PARTICIPATION_DB", None)
+        reload_settings()
     else:
         os.environ["GEOQUARTIER_PARTICIPATION_DB"] = saved
+        reload_settings()
 
 
 def new_client() -> TestClient:
@@ -55,7 +59,7 @@ def client(db):
 
 @pytest.fixture(scope="module")
 def tokens(db):
-    store = get_store()
+    store = default_store()
     _, moderator = store.add_user("moderation", "moderator")
     _, planner = store.add_user("planning", "planner")
     return {"moderator": moderator, "planner": planner}
@@ -94,7 +98,7 @@ def submit(client, body, quartier="lauf", **kwargs):
 
 
 def count_rows() -> int:
-    return get_store().count_annotations()
+    return default_store().count_annotations()
 
 
 def test_submission_is_pending_and_not_public(client, inside):
@@ -104,7 +108,7 @@ def test_submission_is_pending_and_not_public(client, inside):
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "pending" and "after review" in body["message"]
-    stored = get_store().get_annotation(body["id"])
+    stored = default_store().get_annotation(body["id"])
     assert stored["text"] == PAYLOAD and stored["status"] == "pending"
     public = client.get("/quartiers/lauf/annotations")
     assert public.status_code == 200
@@ -153,7 +157,7 @@ def _bad_cases(inside: Point) -> list[tuple[str, dict, int, str]]:
         ),
         (
             "too many vertices",
-            {**ok, "geometry": _zigzag(inside, LIMITS.max_vertices + 1)},
+            {**ok, "geometry": _zigzag(inside, get_limits().max_vertices + 1)},
             422,
             "vertices",
         ),
@@ -209,7 +213,7 @@ def _bad_cases(inside: Point) -> list[tuple[str, dict, int, str]]:
             422,
             "position",
         ),
-        ("text too long", {**ok, "text": "x" * (LIMITS.max_text_chars + 1)}, 422, "text"),
+        ("text too long", {**ok, "text": "x" * (get_limits().max_text_chars + 1)}, 422, "text"),
         ("text only blanks", {**ok, "text": "   \n  "}, 422, "text"),
         ("unknown kind", {**ok, "kind": "complaint"}, 422, "kind"),
         ("unknown language", {**ok, "language": "xx"}, 422, "language"),
@@ -254,10 +258,16 @@ def test_each_bad_submission_is_refused_clearly_and_nothing_is_stored(client, in
 
 def test_oversize_body_is_refused_with_413(client, inside):
     before = count_rows()
-    body = {"geometry": point(inside), "kind": "idea", "text": "x" * (LIMITS.max_body_bytes + 10)}
+    body = {
+        "geometry": point(inside),
+        "kind": "idea",
+        "text": "x" * (get_limits().max_body_bytes + 10),
+    }
     r = submit(client, body)
     assert r.status_code == 413
-    assert "too large" in r.json()["detail"] and str(LIMITS.max_body_bytes) in r.json()["detail"]
+    assert (
+        "too large" in r.json()["detail"] and str(get_limits().max_body_bytes) in r.json()["detail"]
+    )
     huge = client.post(
         "/quartiers/lauf/annotations",
         content=b"{" + b" " * 2_000_000 + b"}",
@@ -277,7 +287,7 @@ def test_rate_limit_answers_429_per_client_and_stores_nothing_extra(db, inside):
     statuses = []
     with new_client() as flooding:
         # a fixed window lets at most 2 x limit through when it turns over mid-loop
-        for _ in range(2 * LIMITS.per_minute + 1):
+        for _ in range(2 * get_limits().per_minute + 1):
             r = submit(flooding, body)
             statuses.append(r.status_code)
             if r.status_code == 429:
@@ -338,9 +348,9 @@ def test_every_staff_endpoint_refuses_missing_wrong_and_underprivileged_tokens(
             assert r.json()["status"] == status and r.json()["detail"]
             if status == 401:
                 assert r.headers["WWW-Authenticate"] == "Bearer"
-    assert get_store().get_annotation(pending_id)["status"] == "pending"
-    assert get_store().decisions(pending_id) == []
-    assert get_store().list_events() == []
+    assert default_store().get_annotation(pending_id)["status"] == "pending"
+    assert default_store().decisions(pending_id) == []
+    assert default_store().list_events() == []
 
 
 def test_moderation_decides_and_logs_who_and_when(client, tokens, inside):

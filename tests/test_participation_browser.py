@@ -46,9 +46,9 @@ def browser():
 
 @pytest.fixture(scope="module")
 def staff(api_workspace):
-    from api.participation.store import get_store
+    from api.participation.store import open_store
 
-    store = get_store(api_workspace.participation_db)
+    store = open_store(api_workspace.participation_db)
     _, moderator = store.add_user("e2e-moderation", "moderator")
     _, planner = store.add_user("e2e-planning", "planner")
     return {"moderator": moderator, "planner": planner}

@@ -17,13 +17,14 @@ from typer.testing import CliRunner
 from api.participation.ratelimit import RateLimiter
 from api.participation.store import (
     ParticipationStore,
-    get_store,
+    open_store,
     read_approved,
     read_events,
     token_sha256,
 )
 from geoquartier.errors import GeoquartierError
 from geoquartier.registry import load_registry
+from geoquartier.settings import reload_settings
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,7 @@ def test_annotation_lifecycle_and_decision_log(store, lauf_point):
 
 def test_frame_has_layer_schema_and_only_approved_are_read(store, lauf_point, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(store.path))
+    reload_settings()
     moderator, _ = store.add_user("m", "moderator")
     ids = [
         store.add_annotation("lauf", lauf_point, kind, f"text {kind}", "tr")["id"]
@@ -124,6 +126,7 @@ def test_events_and_event_membership(store, lauf_point, monkeypatch):
         store.add_annotation("neu-olvenstedt", lauf_point, "idea", "x", "de", event["id"])
     assert store.count_annotations() == 1  # the refused ones were not written
     monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(store.path))
+    reload_settings()
     frame = read_events("lauf")
     assert frame.crs.to_epsg() == 4326 and list(frame["id"]) == [event["id"]]
     assert frame["start"].iloc[0] == pd.Timestamp("2026-11-21T14:00", tz="UTC")
@@ -199,11 +202,12 @@ def test_cli_users_add_prints_token_once_and_list_hides_it(tmp_path, monkeypatch
 
     db = tmp_path / "cli.sqlite"
     monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(db))
+    reload_settings()
     runner = CliRunner()
     added = runner.invoke(app, ["users", "add", "werkstatt-moderation", "--role", "moderator"])
     assert added.exit_code == 0, added.output
     token = added.output.strip().splitlines()[-1]
-    user = get_store(db).authenticate(token)
+    user = open_store(db).authenticate(token)
     assert user is not None and user.role == "moderator"
 
     listed = runner.invoke(app, ["users", "list"])
@@ -213,4 +217,4 @@ def test_cli_users_add_prints_token_once_and_list_hides_it(tmp_path, monkeypatch
 
     bad = runner.invoke(app, ["users", "add", "x", "--role", "admin"])
     assert bad.exit_code != 0
-    assert get_store(db).list_users() == [user]
+    assert open_store(db).list_users() == [user]

@@ -21,8 +21,8 @@ from api.errors import api_error, max_body_size
 from api.participation import auth
 from api.participation.geojson import annotation_feature, feature_collection
 from api.participation.ratelimit import RateLimiter
-from api.participation.settings import KINDS, LIMITS, STATUSES, BodyText
-from api.participation.store import NotFound, User, get_store
+from api.participation.settings import KINDS, STATUSES, BodyText, get_limits
+from api.participation.store import NotFound, User, default_store
 from api.participation.validation import (
     SubmissionError,
     UnknownQuartier,
@@ -36,8 +36,17 @@ from geoquartier.errors import GeoquartierError
 
 router = APIRouter()
 
-limiter = RateLimiter(LIMITS.per_minute, window_s=60.0)
-"""Submissions per client and minute (``GEOQUARTIER_ANNOTATIONS_PER_MINUTE``)."""
+_limiters: dict[int, RateLimiter] = {}
+
+
+def get_limiter() -> RateLimiter:
+    """The rate limiter of submissions per client and minute (``annotations_per_minute``)."""
+    per_minute = get_limits().per_minute
+    limiter = _limiters.get(per_minute)
+    if limiter is None:
+        limiter = _limiters.setdefault(per_minute, RateLimiter(per_minute, window_s=60.0))
+    return limiter
+
 
 QuartierId = Annotated[
     str, Path(description="quartier id from the registry, e.g. 'lauf'", max_length=100)
@@ -62,8 +71,8 @@ class AnnotationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     geometry: GeometryIn
-    kind: Literal["idea", "problem", "praise", "question"]
-    text: BodyText = Field(min_length=1, max_length=LIMITS.max_text_chars)
+    kind: Literal[KINDS]
+    text: BodyText = Field(min_length=1, description="checked against annotation_max_chars")
     language: BodyText | None = Field(
         default=None, description="ISO 639-1 code, e.g. 'tr'", max_length=8
     )
@@ -110,7 +119,7 @@ def _known_quartier(quartier: str) -> None:
     response_model=Submitted,
     tags=["participation"],
     summary="Submit an annotation (anyone; appears after review)",
-    dependencies=[Depends(max_body_size(LIMITS.max_body_bytes))],
+    dependencies=[Depends(max_body_size(lambda: get_limits().max_body_bytes))],
     responses={
         404: {"description": "unknown quartier"},
         413: {"description": "request body too large"},
@@ -120,6 +129,7 @@ def _known_quartier(quartier: str) -> None:
 )
 def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request) -> dict:
     """Store a resident's pin, line or area as ``pending``; it is public only once approved."""
+    limiter = get_limiter()
     verdict = limiter.hit(_client_identity(request))
     if not verdict.allowed:
         raise api_error(
@@ -137,7 +147,7 @@ def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request
         text = check_text(body.text)
         language = check_language(body.language)
         event_id = body.event_id or None
-        row = get_store().add_annotation(quartier, geometry, kind, text, language, event_id)
+        row = default_store().add_annotation(quartier, geometry, kind, text, language, event_id)
     except SubmissionError as exc:
         raise api_error(exc.status, str(exc)) from None
     except NotFound as exc:
@@ -155,14 +165,12 @@ def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request
 )
 def public_annotations(
     quartier: QuartierId,
-    kind: Annotated[
-        Literal["idea", "problem", "praise", "question"] | None, Query(description="only this kind")
-    ] = None,
+    kind: Annotated[Literal[KINDS] | None, Query(description="only this kind")] = None,
     event_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Approved annotations only; pending and rejected ones are never public."""
     _known_quartier(quartier)
-    rows = get_store().list_annotations(quartier=quartier, status="approved", event_id=event_id)
+    rows = default_store().list_annotations(quartier=quartier, status="approved", event_id=event_id)
     if kind is not None:
         rows = [r for r in rows if r["kind"] == kind]
     return feature_collection([annotation_feature(r) for r in rows], numberReturned=len(rows))
@@ -188,7 +196,7 @@ def moderation_queue(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """Annotations in one review state, oldest first, with paging."""
-    store = get_store()
+    store = default_store()
     rows = store.list_annotations(
         quartier=quartier, status=status, event_id=event_id, limit=limit, offset=offset
     )
@@ -202,7 +210,7 @@ def moderation_queue(
 
 def _decide(annotation_id: str, decision: str, user: User, reason: str | None) -> dict:
     try:
-        row = get_store().decide(annotation_id, decision, user, reason)
+        row = default_store().decide(annotation_id, decision, user, reason)
     except NotFound as exc:
         raise api_error(404, str(exc)) from None
     except GeoquartierError as exc:
@@ -260,7 +268,7 @@ def decision_log(
     annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)]
 ) -> dict[str, Any]:
     """Every decision on the annotation: decision, previous state, reason, who, when."""
-    store = get_store()
+    store = default_store()
     try:
         store.get_annotation(annotation_id)
     except NotFound as exc:
@@ -268,4 +276,4 @@ def decision_log(
     return {"annotation_id": annotation_id, "decisions": store.decisions(annotation_id)}
 
 
-__all__ = ["KINDS", "STATUSES", "limiter", "router"]
+__all__ = ["KINDS", "STATUSES", "get_limiter", "router"]

@@ -13,7 +13,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import api_error
-from api.participation.store import User, get_store
+from api.participation.store import User, default_store
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -34,7 +34,7 @@ def current_user(
             "this endpoint needs a staff token: send 'Authorization: Bearer <token>'",
             headers=_CHALLENGE,
         )
-    user = get_store().authenticate(credentials.credentials)
+    user = default_store().authenticate(credentials.credentials)
     if user is None:
         raise api_error(401, "the token is not valid", headers=_CHALLENGE)
     return user

@@ -23,7 +23,8 @@ _cache: dict[tuple, bytes] = {}
 
 def street_map_json(quartier: str) -> bytes:
     """The streets near ``quartier`` as a GeoJSON FeatureCollection (bytes, EPSG:4326)."""
-    from api.deps import get_network, get_registry, layer_frame, store_layers
+    from api.deps import current_registry as get_registry
+    from api.deps import get_network, layer_frame, store_layers
     from geoquartier import config
     from geoquartier.maps.data import streets_near
     from geoquartier.maps.geojson import feature_collection
@@ -54,7 +55,7 @@ def street_map_json(quartier: str) -> bytes:
 )
 def streets(quartier: Annotated[str, Path(max_length=100)]) -> Response:
     """The quartier's walk-network streets as GeoJSON (EPSG:4326); empty in estimate mode."""
-    from api.deps import get_registry
+    from api.deps import current_registry as get_registry
 
     if quartier not in get_registry():
         raise api_error(404, f"unknown quartier {quartier!r}")

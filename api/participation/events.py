@@ -13,7 +13,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
@@ -25,17 +24,18 @@ from api.participation import auth, report
 from api.participation.geojson import event_feature, feature_collection
 from api.participation.pages import html_page
 from api.participation.settings import BodyText
-from api.participation.store import NotFound, User, get_store
+from api.participation.store import NotFound, User, default_store
 from api.participation.validation import (
     SubmissionError,
     UnknownQuartier,
     check_geometry,
     quartier_area,
 )
+from geoquartier.vocabulary import TIME_ZONE
 
 router = APIRouter()
 
-LOCAL_TZ = ZoneInfo("Europe/Berlin")
+LOCAL_TZ = TIME_ZONE
 EventId = Annotated[str, Path(description="event id", max_length=64)]
 
 
@@ -78,7 +78,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def _event_or_404(event_id: str) -> dict:
     try:
-        return get_store().get_event(event_id)
+        return default_store().get_event(event_id)
     except NotFound as exc:
         raise api_error(404, str(exc)) from None
 
@@ -111,7 +111,7 @@ def create_event(body: EventIn, user: Annotated[User, Depends(auth.planner)]) ->
     title = " ".join(body.title.split())
     if not title:
         raise api_error(422, "title: the title is empty")
-    row = get_store().add_event(
+    row = default_store().add_event(
         quartier=body.quartier,
         title=title,
         start=_iso(body.start),
@@ -129,7 +129,7 @@ def list_events(
     quartier: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
     """Events ordered by start, optionally of one quartier (GeoJSON FeatureCollection)."""
-    rows = get_store().list_events(quartier)
+    rows = default_store().list_events(quartier)
     return feature_collection([event_feature(r) for r in rows], numberReturned=len(rows))
 
 
@@ -160,7 +160,7 @@ _STAFF_RESPONSES = {
 def report_geojson(event_id: EventId, user: Annotated[User, Depends(auth.staff)]) -> Response:
     """Every annotation of the event with kind, text, language, status, review time."""
     event = _event_or_404(event_id)
-    rows = get_store().list_annotations(event_id=event_id)
+    rows = default_store().list_annotations(event_id=event_id)
     return Response(
         report.geojson_text(event, rows),
         media_type="application/geo+json",
@@ -177,7 +177,7 @@ def report_geojson(event_id: EventId, user: Annotated[User, Depends(auth.staff)]
 def report_csv(event_id: EventId, user: Annotated[User, Depends(auth.staff)]) -> Response:
     """One row per annotation with lon/lat of its centre (WGS84) and its geometry as WKT."""
     event = _event_or_404(event_id)
-    rows = get_store().list_annotations(event_id=event_id)
+    rows = default_store().list_annotations(event_id=event_id)
     return Response(
         report.csv_text(rows), media_type="text/csv; charset=utf-8", headers=_download(event, "csv")
     )
@@ -197,7 +197,7 @@ def report_html(
 ) -> HTMLResponse:
     """Map, table of approved contributions and counts by kind and status."""
     event = _event_or_404(event_id)
-    rows = get_store().list_annotations(event_id=event_id)
+    rows = default_store().list_annotations(event_id=event_id)
     nonce = secrets.token_urlsafe(16)
     return html_page(report.html_text(event, rows, lang), nonce)
 

@@ -24,8 +24,8 @@ from fastapi.responses import HTMLResponse
 
 from api.errors import api_error
 from api.participation.i18n import page_language, render, script_json
-from api.participation.settings import KINDS, LIMITS, PAGE_LANGUAGES
-from api.participation.store import NotFound, get_store
+from api.participation.settings import KINDS, PAGE_LANGUAGES, get_limits
+from api.participation.store import NotFound, default_store
 from api.participation.validation import UnknownQuartier, quartier_area
 
 router = APIRouter(tags=["participation pages"])
@@ -105,7 +105,7 @@ def participate(
     event: Annotated[str | None, Query(max_length=64, description="event id")] = None,
 ) -> HTMLResponse:
     """The page residents use to pin ideas and problems (in their language)."""
-    from api.deps import get_registry
+    from api.deps import current_registry as get_registry
 
     lang = page_language(lang)
     try:
@@ -116,7 +116,7 @@ def participate(
     event_row = None
     if event:
         try:
-            event_row = get_store().get_event(event)
+            event_row = default_store().get_event(event)
         except NotFound as exc:
             raise api_error(404, str(exc)) from None
         if event_row["quartier"] != quartier:
@@ -129,7 +129,7 @@ def participate(
         "submitUrl": f"/quartiers/{quartier}/annotations",
         "approvedUrl": f"/quartiers/{quartier}/annotations",
         "eventId": event_row["id"] if event_row else None,
-        "maxTextChars": LIMITS.max_text_chars,
+        "maxTextChars": get_limits().max_text_chars,
         "tileUrl": TILE_URL,
         "streetsUrl": f"/quartiers/{quartier}/streets.geojson",
     }
@@ -141,7 +141,7 @@ def participate(
         kinds=KINDS,
         text_languages=language_options(lang),
         page_languages=PAGE_LANGUAGES,
-        max_text_chars=LIMITS.max_text_chars,
+        max_text_chars=get_limits().max_text_chars,
         config_json=script_json(config),
         self_path=f"/participate/{quartier}",
         event_query=f"&event={event_row['id']}" if event_row else "",

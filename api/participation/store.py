@@ -1,6 +1,6 @@
 """SQLite storage of the participation workflow: annotations, events, staff users, decisions.
 
-One SQLite file (``geoquartier.config.participation_db_path()``) in WAL mode. Every write
+One SQLite file (``settings.participation_db_path``) in WAL mode. Every write
 runs in its own ``BEGIN IMMEDIATE`` transaction (the write lock is taken up front, so
 concurrent writers queue on ``busy_timeout`` instead of failing); a row is either fully
 written or not at all, and nothing is lost when the process stops.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import sqlite3
 import threading
@@ -36,8 +35,15 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from api.participation.settings import KINDS, ROLES, STATUSES
-from geoquartier import config
 from geoquartier.errors import GeoquartierError
+from geoquartier.settings import get_settings
+from geoquartier.vocabulary import (
+    ANNOTATION_KINDS,
+    ANNOTATION_STATUSES,
+    DECISIONS,
+    STAFF_ROLES,
+    sql_in,
+)
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
@@ -57,16 +63,16 @@ ANNOTATION_COLUMNS = [
 EVENT_COLUMNS = ["id", "quartier", "title", "kind", "start", "end", "description"]
 """Columns of the ``events`` layer (besides ``geometry``)."""
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS annotations (
     id          TEXT PRIMARY KEY,
     quartier    TEXT NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('idea','problem','praise','question')),
+    kind        TEXT NOT NULL CHECK (kind IN ({sql_in(ANNOTATION_KINDS)})),
     text        TEXT NOT NULL,
     language    TEXT,
     event_id    TEXT REFERENCES events(id),
     status      TEXT NOT NULL DEFAULT 'pending'
-                CHECK (status IN ('pending','approved','rejected')),
+                CHECK (status IN ({sql_in(ANNOTATION_STATUSES)})),
     created_at  TEXT NOT NULL,
     geometry    TEXT NOT NULL,
     decided_by  TEXT REFERENCES users(id),
@@ -94,7 +100,7 @@ CREATE INDEX IF NOT EXISTS events_quartier ON events (quartier, start);
 CREATE TABLE IF NOT EXISTS users (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
-    role        TEXT NOT NULL CHECK (role IN ('moderator','planner')),
+    role        TEXT NOT NULL CHECK (role IN ({sql_in(STAFF_ROLES)})),
     token_sha256 TEXT NOT NULL,
     created_at  TEXT NOT NULL,
     active      INTEGER NOT NULL DEFAULT 1
@@ -103,7 +109,7 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS decisions (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     annotation_id TEXT NOT NULL REFERENCES annotations(id),
-    decision      TEXT NOT NULL CHECK (decision IN ('approved','rejected')),
+    decision      TEXT NOT NULL CHECK (decision IN ({sql_in(DECISIONS)})),
     previous      TEXT NOT NULL,
     reason        TEXT,
     user_id       TEXT NOT NULL REFERENCES users(id),
@@ -111,6 +117,8 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_annotation ON decisions (annotation_id);
 """
+"""The database schema; its CHECK constraints list the vocabularies of
+:mod:`geoquartier.vocabulary`."""
 
 
 class NotFound(GeoquartierError):
@@ -149,7 +157,7 @@ class ParticipationStore:
     """
 
     def __init__(self, path: Path | str | None = None):
-        self.path = Path(path) if path is not None else config.participation_db_path()
+        self.path = Path(path) if path is not None else get_settings().participation_db_path
         self._local = threading.local()
         self._init_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -544,23 +552,8 @@ _STORES: dict[Path, ParticipationStore] = {}
 _STORES_LOCK = threading.Lock()
 
 
-def get_store(path: Path | str | None = None) -> ParticipationStore:
-    """The shared store for ``path`` (default: ``config.participation_db_path()``).
-
-    The default is looked up again whenever the configuring environment variables
-    change, so tests and ``geoquartier serve`` may set them after import.
-    """
-    if path is None:
-        env_key = (
-            os.environ.get("GEOQUARTIER_PARTICIPATION_DB"),
-            os.environ.get("GEOQUARTIER_WORKSPACE"),
-        )
-        store = _DEFAULT_STORES.get(env_key)
-        if store is not None:
-            return store
-        store = get_store(config.participation_db_path())
-        _DEFAULT_STORES[env_key] = store
-        return store
+def open_store(path: Path | str) -> ParticipationStore:
+    """The shared store of the database at ``path`` (one per path and process)."""
     resolved = Path(path).expanduser().resolve()
     with _STORES_LOCK:
         store = _STORES.get(resolved)
@@ -569,7 +562,9 @@ def get_store(path: Path | str | None = None) -> ParticipationStore:
         return store
 
 
-_DEFAULT_STORES: dict[tuple[str | None, str | None], ParticipationStore] = {}
+def default_store() -> ParticipationStore:
+    """The store of the configured database (``settings.participation_db_path``)."""
+    return open_store(get_settings().participation_db_path)
 
 
 def read_approved(quartier: str | None = None) -> gpd.GeoDataFrame:
@@ -578,7 +573,7 @@ def read_approved(quartier: str | None = None) -> gpd.GeoDataFrame:
     Columns: id, quartier, kind, text, language, event_id, status, created_at (UTC
     datetime), geometry. Only approved annotations are ever public.
     """
-    return get_store().annotations_frame(quartier=quartier, status="approved")
+    return default_store().annotations_frame(quartier=quartier, status="approved")
 
 
 def read_events(quartier: str | None = None) -> gpd.GeoDataFrame:
@@ -586,7 +581,7 @@ def read_events(quartier: str | None = None) -> gpd.GeoDataFrame:
 
     Columns: id, quartier, title, kind, start, end (UTC datetimes), description, geometry.
     """
-    return events_to_frame(get_store().list_events(quartier))
+    return events_to_frame(default_store().list_events(quartier))
 
 
 def approved_version() -> int:
@@ -594,4 +589,4 @@ def approved_version() -> int:
 
     Maps that embed :func:`read_approved` can add this to their cache key.
     """
-    return get_store().decisions_version()
+    return default_store().decisions_version()

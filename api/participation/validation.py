@@ -22,7 +22,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from api.participation.settings import KINDS, LIMITS, Limits
+from api.participation.settings import KINDS, Limits, get_limits
 from geoquartier import config
 from geoquartier.errors import GeoquartierError
 
@@ -69,12 +69,13 @@ def to_metric(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, project)
 
 
-def quartier_area(quartier: str, limits: Limits = LIMITS) -> QuartierArea:
+def quartier_area(quartier: str, limits: Limits | None = None) -> QuartierArea:
     """The boundary of ``quartier`` from the registry, with its allowed area (boundary + margin).
 
     Raises :class:`UnknownQuartier` for an unknown id or a quartier without a boundary.
     """
-    from api.deps import get_registry
+    limits = limits or get_limits()
+    from api.deps import current_registry as get_registry
 
     registry = get_registry()
     key = (id(registry), quartier, limits.margin_m)
@@ -102,7 +103,7 @@ def _count_vertices(geom: BaseGeometry) -> int:
     return int(shapely.get_num_coordinates(geom))
 
 
-def check_geometry(geojson: Any, quartier: str, limits: Limits = LIMITS) -> BaseGeometry:
+def check_geometry(geojson: Any, quartier: str, limits: Limits | None = None) -> BaseGeometry:
     """A GeoJSON geometry (EPSG:4326) checked and returned as a shapely geometry (EPSG:4326).
 
     Accepts Point, LineString and Polygon that are valid, have finite coordinates in
@@ -110,6 +111,7 @@ def check_geometry(geojson: Any, quartier: str, limits: Limits = LIMITS) -> Base
     metres of line, ``max_area_m2`` square metres of area, and lie inside the quartier
     boundary widened by ``margin_m`` metres.
     """
+    limits = limits or get_limits()
     if not isinstance(geojson, dict):
         raise SubmissionError("geometry", "expected a GeoJSON geometry object")
     gtype = geojson.get("type")
@@ -205,8 +207,9 @@ def _flatten_positions(coords: Any, depth: int, max_positions: int) -> list[tupl
     return out
 
 
-def check_text(text: Any, limits: Limits = LIMITS) -> str:
+def check_text(text: Any, limits: Limits | None = None) -> str:
     """The resident's text, NFC-normalised and stripped; 1 to ``max_text_chars`` characters."""
+    limits = limits or get_limits()
     if not isinstance(text, str):
         raise SubmissionError("text", "expected a string")
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").strip()

@@ -49,10 +49,10 @@ def add(
     ],
 ) -> None:
     """Create a staff account and print its token ONCE (it cannot be shown again)."""
-    from api.participation.store import get_store
+    from api.participation.store import default_store
 
-    user, token = get_store().add_user(name, role.value)
-    typer.echo(f"created {user.role} {user.name!r} (id {user.id}) in {get_store().path}")
+    user, token = default_store().add_user(name, role.value)
+    typer.echo(f"created {user.role} {user.name!r} (id {user.id}) in {default_store().path}")
     typer.echo("token (shown only now; give it to the person and keep it secret):")
     typer.echo(token)
 
@@ -60,9 +60,9 @@ def add(
 @users_app.command("list")
 def list_users() -> None:
     """List the staff accounts (name, role, id, created); tokens are never shown."""
-    from api.participation.store import get_store
+    from api.participation.store import default_store
 
-    users = get_store().list_users()
+    users = default_store().list_users()
     if not users:
         typer.echo(
             "no staff accounts yet; create one with 'geoquartier users add NAME --role moderator'"

@@ -29,12 +29,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 import opening_hours as _oh
 
-TIMEZONE = ZoneInfo("Europe/Berlin")
+from geoquartier.vocabulary import TIME_ZONE
+
+TIMEZONE = TIME_ZONE
 """Local time zone of every quartier."""
 
 HORIZON_DAYS = 3 * 366

@@ -25,10 +25,16 @@ from functools import lru_cache
 
 import pandas as pd
 
-STORAGE_CRS = "EPSG:4326"
-"""CRS of every layer returned by ``validate`` and stored in the GeoPackage."""
+from geoquartier.vocabulary import (
+    ANNOTATION_KINDS,
+    ANNOTATION_STATUSES,
+    STORAGE_CRS,
+    TIME_ZONE_NAME,
+)
 
-LOCAL_TIMEZONE = "Europe/Berlin"
+__all__ = ["LAYERS", "STORAGE_CRS", "LOCAL_TIMEZONE", "ANNOTATION_KINDS", "layer_schema"]
+
+LOCAL_TIMEZONE = TIME_ZONE_NAME
 """Naive datetimes in input are local time in this zone."""
 
 WGS84_BOUNDS = (-180.0, -90.0, 180.0, 90.0)
@@ -65,8 +71,7 @@ POI_CATEGORIES = (
 )
 WHEELCHAIR_VALUES = ("yes", "limited", "no", "designated")
 MEASURE_STATUS = ("planned", "in_progress", "completed")
-ANNOTATION_KINDS = ("idea", "problem", "praise", "question")
-ANNOTATION_STATUS = ("pending", "approved", "rejected")
+ANNOTATION_STATUS = ANNOTATION_STATUSES
 BOUNDARY_QUALITY = ("official", "enclosing_district", "planning_area")
 LOCATION_QUALITY = ("exact", "approximate")
 GERMAN_STATES = (

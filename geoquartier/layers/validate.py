@@ -225,7 +225,7 @@ def _convert_value(fld: Field, value: Any, i: int, fid: Any, problems: list[Prob
             try:
                 ts = ts.tz_localize(LOCAL_TIMEZONE, ambiguous=True, nonexistent="shift_forward")
             except (ValueError, TypeError):
-                return bad("a date-time that exists in Europe/Berlin")
+                return bad(f"a date-time that exists in {LOCAL_TIMEZONE}")
         return ts.tz_convert("UTC").floor("ms")
     raise AssertionError(f"unknown field kind {kind!r}")
 

@@ -10,6 +10,8 @@ The location of ``node_modules`` can be set with ``GEOQUARTIER_NODE_MODULES``.
 
 from __future__ import annotations
 
+from geoquartier.settings import get_settings
+
 import base64
 import functools
 import os
@@ -51,8 +53,7 @@ BUNDLES = {"leaflet": LEAFLET, "markercluster": MARKERCLUSTER, "draw": DRAW}
 
 def node_modules_dir() -> Path:
     """The ``node_modules`` folder holding the map assets (``npm ci`` at the project root)."""
-    configured = os.environ.get("GEOQUARTIER_NODE_MODULES")
-    return Path(configured).expanduser().resolve() if configured else PROJECT_ROOT / "node_modules"
+    return get_settings().node_modules_dir
 
 
 def _package_file(package: str, path: str) -> Path:

@@ -11,6 +11,8 @@ and a text list of all places beside the map. All coordinates are EPSG:4326.
 
 from __future__ import annotations
 
+from geoquartier.vocabulary import TILE_URL
+
 import re
 from datetime import datetime
 from itertools import pairwise
@@ -49,7 +51,7 @@ from geoquartier.maps.popups import (
     walk_text,
 )
 
-OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_TILE_URL = TILE_URL
 """Default tiles: the OpenStreetMap standard layer (needs the network; see the fallback)."""
 OSM_TILE_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">'
                         "OpenStreetMap</a> contributors")

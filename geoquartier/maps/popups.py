@@ -8,6 +8,8 @@ at view time from the intervals collected in :class:`HoursBook`.
 
 from __future__ import annotations
 
+from geoquartier.vocabulary import ANNOTATION_KINDS, TIME_ZONE_NAME
+
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -196,7 +198,7 @@ def _date(tr: Translator, value: Any) -> str:
     if pd.isna(stamp):
         return ""
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("Europe/Berlin")
+        stamp = stamp.tz_convert(TIME_ZONE_NAME)
     return tr.date(stamp.to_pydatetime().date())
 
 
@@ -221,7 +223,7 @@ def measure_popup(tr: Translator, row: Any) -> str:
 def annotation_popup(tr: Translator, row: Any) -> str:
     """Popup HTML of an approved contribution (kind, text, date)."""
     kind = _value(row, "kind")
-    kind_label = tr(kind) if kind in ("idea", "problem", "praise", "question") else tr("Contribution")
+    kind_label = tr(kind) if kind in ANNOTATION_KINDS else tr("Contribution")
     pairs = [(tr("Date"), text(_date(tr, _value(row, "created_at"))))]
     body = _value(row, "text")
     lang = _value(row, "language")

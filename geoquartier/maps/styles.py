@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from geoquartier.vocabulary import ANNOTATION_COLOURS  # noqa: F401  (re-exported)
+
 import math
 
 import numpy as np
@@ -20,7 +22,6 @@ OFFICE_COLOUR = "#0b4f8a"
 STOP_COLOUR = "#37474f"
 BOUNDARY_STYLE = {"color": "#0b4f8a", "weight": 3, "fill": False, "dashArray": "8 6"}
 MEASURE_COLOURS = {"planned": "#1f78b4", "in_progress": "#e66101", "completed": "#1a9641"}
-ANNOTATION_COLOURS = {"idea": "#fdb863", "problem": "#d7191c", "praise": "#1a9641", "question": "#2c7bb6"}
 
 POPULATION_COLOURS = ("#fff5d6", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000")
 """Five classes of residents per cell, light to dark."""

@@ -1,0 +1,93 @@
+"""Constants shared by every part of geoquartier, defined here once.
+
+Python modules import them; the SQL constraints of the participation database are built
+from them; the JavaScript of the pages reads them from the page configuration
+(:func:`page_constants`). Layer vocabularies (service categories, wheelchair values, ...)
+live with the layer schemas in :mod:`geoquartier.layers.schema`.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from zoneinfo import ZoneInfo
+
+STORAGE_CRS = "EPSG:4326"
+"""CRS of every stored layer (WGS84 longitude/latitude, degrees)."""
+
+ANALYSIS_CRS = "EPSG:25832"
+"""Metric CRS for analysis (ETRS89 / UTM zone 32N, metres)."""
+
+TIME_ZONE_NAME = "Europe/Berlin"
+"""Local time of every quartier; naive datetimes in input are local time in this zone."""
+
+TIME_ZONE = ZoneInfo(TIME_ZONE_NAME)
+
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+"""The online street map drawn under the offline vector basemap when it loads."""
+
+TILE_ORIGIN = "https://tile.openstreetmap.org"
+"""Origin of :data:`TILE_URL` (for the Content-Security-Policy)."""
+
+ANNOTATION_KINDS = ("idea", "problem", "praise", "question")
+"""Kinds of contribution a resident can choose."""
+
+ANNOTATION_STATUSES = ("pending", "approved", "rejected")
+"""Review states of a contribution; only ``approved`` is ever public."""
+
+DECISIONS = ("approved", "rejected")
+"""What a moderator can decide about a pending contribution."""
+
+STAFF_ROLES = ("moderator", "planner")
+"""Roles of staff accounts: moderators review contributions, planners run events."""
+
+EVENT_KINDS = (
+    "Stadtteilwerkstatt",
+    "Stadtteilspaziergang",
+    "Stadtteilkonferenz",
+    "Bürgerversammlung",
+    "Infostand",
+    "Online-Beteiligung",
+)
+"""Usual kinds of participation event (others are accepted as free text)."""
+
+PAGE_LANGUAGES = ("de", "en", "tr", "ro", "bg")
+"""Languages of every page a resident or moderator sees."""
+
+DEFAULT_LANGUAGE = "de"
+
+ANNOTATION_COLOURS = {
+    "idea": "#e08214",
+    "problem": "#d7191c",
+    "praise": "#1a9641",
+    "question": "#2c7bb6",
+}
+"""One colour per kind of contribution, the same on every map and page."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("geoquartier")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a plain checkout
+        return "0+unknown"
+
+
+VERSION = _version()
+"""The installed version of geoquartier."""
+
+
+def sql_in(values: tuple[str, ...]) -> str:
+    """``values`` as the list of an SQL ``IN (...)`` constraint (single-quoted literals)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def page_constants() -> dict[str, object]:
+    """The constants the pages' JavaScript needs (JSON-serialisable)."""
+    return {
+        "kinds": list(ANNOTATION_KINDS),
+        "kindColours": dict(ANNOTATION_COLOURS),
+        "statuses": list(ANNOTATION_STATUSES),
+        "timeZone": TIME_ZONE_NAME,
+        "tileUrl": TILE_URL,
+        "languages": list(PAGE_LANGUAGES),
+        "version": VERSION,
+    }

@@ -66,6 +66,10 @@ class Result:
         return len(self.latencies) / self.elapsed_s if self.elapsed_s else 0.0
 
 
+def _loads(values) -> str:
+    return " ".join(f"{v:.1f}" for v in values)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -322,8 +326,8 @@ def _table(results: list[Result]) -> str:
     for r in results:
         lines.append(
             f"| {r.name} | {len(r.latencies)} | {r.errors} | {r.throughput:.1f} | "
-            f"{r.throughput / baseline:.3f} | {r.percentile_ms(50):.1f} | {r.percentile_ms(95):.1f} | "
-            f"{r.percentile_ms(99):.1f} |"
+            f"{r.throughput / baseline:.3f} | {r.percentile_ms(50):.1f} | "
+            f"{r.percentile_ms(95):.1f} | {r.percentile_ms(99):.1f} |"
         )
     return "\n".join(lines)
 
@@ -380,7 +384,7 @@ def main() -> None:
         f"\nAPI load on 127.0.0.1: {args.workers} uvicorn worker(s), {args.concurrency} concurrent "
         f"clients, {args.seconds:g} s per scenario, {os.cpu_count()} CPU cores; baseline: "
         f"GET /conformance in the same run; load average before/after the run "
-        f"{' '.join(f'{v:.1f}' for v in start_load)} / {' '.join(f'{v:.1f}' for v in load_average)}\n"
+        f"{_loads(start_load)} / {_loads(load_average)}\n"
     )
     print(_table(results))
     submissions = results[-1]

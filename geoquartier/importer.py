@@ -11,7 +11,7 @@ Where each layer comes from (first source present wins):
 |---|---|
 | quartiers | the registry (name, city, state, programme, boundary_quality) + the boundary file |
 | offices | the registry; offices without a location are listed, not drawn |
-| services, buildings, addresses | OSM: ``osm_extract`` (local file), else Overpass (``overpass = true``) |
+| services, buildings, addresses | OSM: ``osm_extract`` (local file), else Overpass |
 | pois | ``amenity_points`` file, plus OSM when there is OSM |
 | stops | ``gtfs`` feed, else OSM |
 | population | ``zensus`` grid, else estimated over OSM residential buildings |

@@ -42,6 +42,8 @@ import osmium
 import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
+from geoquartier.settings import reload_settings
+
 _QUOTED = r"(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
 
 FEATURES_COMPONENT = re.compile(
@@ -186,6 +188,49 @@ def answer_network(data: OsmData, query: str) -> dict:
     return _elements(data, node_ids, way_ids, ())
 
 
+def _feature_nodes(data: OsmData, key: str, value: str, area) -> set:
+    return {
+        nid
+        for nid, (lon, lat, tags) in data.nodes.items()
+        if _matches(tags, key, value) and area.covers(Point(lon, lat))
+    }
+
+
+def _feature_ways(data: OsmData, key: str, value: str, area) -> tuple[set, set]:
+    frame = box(*area.bounds)
+    way_ids, node_ids = set(), set()
+    for wid, (refs, tags) in data.ways.items():
+        if _matches(tags, key, value):
+            line = data.way_line(wid)
+            if line.intersects(frame) and line.intersects(area):
+                way_ids.add(wid)
+                node_ids.update(r for r in refs if r in data.nodes)
+    return way_ids, node_ids
+
+
+def _member_touches(data: OsmData, t: str, ref: int, area) -> bool:
+    if t == "node":
+        return ref in data.nodes and area.covers(Point(data.nodes[ref][:2]))
+    return t == "way" and ref in data.ways and data.way_line(ref).intersects(area)
+
+
+def _feature_relations(data: OsmData, key: str, value: str, area) -> tuple[set, set, set]:
+    relation_ids, way_ids, node_ids = set(), set(), set()
+    for rid, (members, tags) in data.relations.items():
+        if not _matches(tags, key, value):
+            continue
+        if not any(_member_touches(data, t, ref, area) for t, ref, _ in members):
+            continue
+        relation_ids.add(rid)
+        for t, ref, _ in members:  # the ">" recursion: members and their nodes
+            if t == "node" and ref in data.nodes:
+                node_ids.add(ref)
+            elif t == "way" and ref in data.ways:
+                way_ids.add(ref)
+                node_ids.update(r for r in data.ways[ref][0] if r in data.nodes)
+    return relation_ids, way_ids, node_ids
+
+
 def answer_features(data: OsmData, query: str) -> dict:
     """Overpass JSON for an OSMnx features query from ``data``."""
     node_ids, way_ids, relation_ids = set(), set(), set()
@@ -195,35 +240,17 @@ def answer_features(data: OsmData, query: str) -> dict:
     for kind, key, value, poly in components:
         key, value = _unquote(key), _unquote(value)
         area = _polygon(poly).buffer(1e-6)
-        frame = box(*area.bounds)
         if kind == "node":
-            for nid, (lon, lat, tags) in data.nodes.items():
-                if _matches(tags, key, value) and area.covers(Point(lon, lat)):
-                    node_ids.add(nid)
+            node_ids |= _feature_nodes(data, key, value, area)
         elif kind == "way":
-            for wid, (refs, tags) in data.ways.items():
-                if _matches(tags, key, value):
-                    line = data.way_line(wid)
-                    if line.intersects(frame) and line.intersects(area):
-                        way_ids.add(wid)
-                        node_ids.update(r for r in refs if r in data.nodes)
+            ways, nodes = _feature_ways(data, key, value, area)
+            way_ids |= ways
+            node_ids |= nodes
         else:
-            for rid, (members, tags) in data.relations.items():
-                if not _matches(tags, key, value):
-                    continue
-                touches = any(
-                    (t == "node" and ref in data.nodes and area.covers(Point(data.nodes[ref][:2])))
-                    or (t == "way" and ref in data.ways and data.way_line(ref).intersects(area))
-                    for t, ref, _ in members
-                )
-                if touches:
-                    relation_ids.add(rid)
-                    for t, ref, _ in members:  # the ">" recursion: members and their nodes
-                        if t == "node" and ref in data.nodes:
-                            node_ids.add(ref)
-                        elif t == "way" and ref in data.ways:
-                            way_ids.add(ref)
-                            node_ids.update(r for r in data.ways[ref][0] if r in data.nodes)
+            rels, ways, nodes = _feature_relations(data, key, value, area)
+            relation_ids |= rels
+            way_ids |= ways
+            node_ids |= nodes
     return _elements(data, node_ids, way_ids, relation_ids)
 
 
@@ -334,6 +361,7 @@ def local_overpass(data: OsmData, monkeypatch, tmp_path: Path) -> Iterator[Overp
     import osmnx as ox
 
     monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    reload_settings()
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     with OverpassServer(data) as server:

@@ -20,6 +20,10 @@ from geoquartier.layers.store import GeoPackageStore
 FEED = data_dir() / "neu_olvenstedt_magdeburg" / "magdeburg_gtfs_mvb_nasa_20260605.zip"
 
 
+def _comma(value: float) -> str:
+    return str(value).replace(".", ",")
+
+
 @pytest.fixture(scope="module")
 def anchors():
     """Three real stops in Neu Olvenstedt: (name, lon, lat)."""
@@ -63,7 +67,7 @@ def test_csv_with_lat_lon_into_the_store(anchors, tmp_path):
 def test_csv_semicolon_decimal_comma_german_columns(anchors, tmp_path):
     lines = ["name;category;Laenge;Breite"]
     lines += [
-        f"Schuldnerberatungsstätte {i};debt;{str(lon).replace('.', ',')};{str(lat).replace('.', ',')}"
+        f"Schuldnerberatungsstätte {i};debt;{_comma(lon)};{_comma(lat)}"
         for i, (_, lon, lat) in enumerate(anchors)
     ]
     text = "\n".join(lines)

@@ -1,4 +1,7 @@
-"""OSM import from the real Lauf an der Pegnitz and Dreieich extracts (.osm.bz2, .osm.pbf, .osm.gz)."""
+"""OSM import from the real Lauf an der Pegnitz and Dreieich extracts.
+
+Formats: .osm.bz2, .osm.pbf, .osm.gz.
+"""
 
 from __future__ import annotations
 

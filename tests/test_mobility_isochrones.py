@@ -24,7 +24,7 @@ def _reference_distances(net, graph, points_25832):
     the OSMnx graph with one virtual source joined to both ends of each point's edge."""
     g = graph.copy()
     on_edge = []
-    for k, p in enumerate(points_25832):
+    for p in points_25832:
         dist = shapely.distance(net.edge_geometry, p)
         e = int(np.argmin(dist))
         frac = float(shapely.line_locate_point(net.edge_geometry[e], p, normalized=True))

@@ -20,7 +20,10 @@ from geoquartier.cli.app import app
 from geoquartier.config import workspace_path
 from geoquartier.errors import GeoquartierError
 
-_WORKSPACE_HELP = "Workspace GeoPackage to write to (default: GEOQUARTIER_WORKSPACE or workspace/geoquartier.gpkg)."
+_WORKSPACE_HELP = (
+    "Workspace GeoPackage to write to "
+    "(default: GEOQUARTIER_WORKSPACE or workspace/geoquartier.gpkg)."
+)
 
 
 def _store(workspace: Path | None):

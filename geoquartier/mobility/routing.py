@@ -29,6 +29,13 @@ from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_poin
 _TO_M = Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
 
 
+def _too_far(label: str, max_snap_m: float, profile: str) -> GeoquartierError:
+    return GeoquartierError(
+        f"the {label} point is more than {max_snap_m:g} m from any way usable with "
+        f"profile {profile!r}"
+    )
+
+
 def route(
     network,
     from_lonlat: tuple[float, float],
@@ -62,9 +69,7 @@ def route(
     snap = snap_points(network, np.array([x0, x1]), np.array([y0, y1]), pg.allowed, max_snap_m)
     for i, label in enumerate(("start", "destination")):
         if snap.edge[i] < 0:
-            raise GeoquartierError(
-                f"the {label} point is more than {max_snap_m:g} m from any way usable with profile {prof.name!r}"
-            )
+            raise _too_far(label, max_snap_m, prof.name)
     src = snap.take(np.array([0]))
     dst = snap.take(np.array([1]))
     res = paths.search(pg, src, min_only=True, predecessors=True)
@@ -416,9 +421,7 @@ def route_tree(
         network, np.concatenate([[x0], dx]), np.concatenate([[y0], dy]), pg.allowed, max_snap_m
     )
     if snap.edge[0] < 0:
-        raise GeoquartierError(
-            f"the start point is more than {max_snap_m:g} m from any way usable with profile {prof.name!r}"
-        )
+        raise _too_far("start", max_snap_m, prof.name)
     start = snap.take(np.array([0]))
     dst = snap.take(np.arange(1, len(snap)))
     on = dst.edge >= 0

@@ -87,6 +87,9 @@ def test_estimate_mode_from_the_cli(workspace):
     assert (areas["method"] == "estimate").all() and areas["residents"].iloc[-1] > 0
     bad = _run(["isochrones", "neu-olvenstedt", "-o", str(iso), "--minutes", "ten"])
     assert bad.exit_code != 0
+    bad = _run(["access", "neu-olvenstedt", "-o", str(workspace / "nol.xlsx")])
+    assert bad.exit_code != 0 and "needs a .csv file" in str(bad.exception)
+    assert not (workspace / "nol.xlsx").exists()
 
 
 def _access_row(table, category, profile, minutes):

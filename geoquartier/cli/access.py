@@ -166,6 +166,8 @@ def access_command(
 
     profiles = _split(profile) or ["standard"]
     mins = _minutes(minutes)
+    if output.suffix.lower() != ".csv":
+        raise GeoquartierError(f"cannot write {output.name}: the coverage table needs a .csv file")
     if gpkg is not None and gpkg.suffix.lower() not in (".gpkg", ".geojson", ".json"):
         raise GeoquartierError(f"cannot write {gpkg.name}: use a .gpkg or .geojson file")
     spec, store, network = _load(quartier)

@@ -123,7 +123,6 @@ def graduated_qml(
             {"lower": _number(low), "upper": _number(high), "symbol": str(i), "label": label},
         )
         _symbol(symbols, str(i), colour, geometry_type)
-    ET.SubElement(renderer, "classificationMethod", {"id": "Fixed"})
     ET.SubElement(root, "layerGeometryType").text = "2" if "Polygon" in geometry_type else "0"
     body = ET.tostring(root, encoding="unicode")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body

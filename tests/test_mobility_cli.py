@@ -76,10 +76,12 @@ def test_estimate_mode_from_the_cli(workspace):
     )
     assert res.exit_code == 0, res.output
     assert "estimate" in res.output and "straight-line" in res.output
+    assert "Zensus 2022" in res.output and "residents are estimated" not in res.output
     table = read_coverage_csv(csv)
     assert set(table["category"]) == {"office", "grocery"}
     assert (table["method"] == "estimate").all()
     assert table["residents_total"].iloc[0] == pytest.approx(11_677)
+    assert (table["residents_source"] == "zensus2022").all()
     iso = workspace / "nol.gpkg"
     res = _run(["isochrones", "neu-olvenstedt", "-o", str(iso), "--at", "11.5870,52.1504"])
     assert res.exit_code == 0, res.output

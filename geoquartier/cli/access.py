@@ -322,7 +322,12 @@ def _summary(spec, table, network, source_code: str) -> str:
             "! residents are estimated from building floor area, not counted (no Zensus grid): "
             "read the figures as approximate."
         )
-    if flagged:
+    if flagged and network.method == "estimate":
+        lines.append(
+            "! * without a walk network nothing is known about kerbs, inclines or surfaces; "
+            "wheelchair figures are optimistic and uncertain."
+        )
+    elif flagged:
         high = unknown[unknown > UNKNOWN_SHARE_WARNING * 100]
         span = (
             f"{high.min():.0f}–{high.max():.0f} %"

@@ -435,7 +435,12 @@ def _isochrone_summary(spec, result, what: str, buffer_m: float) -> str:
     head = result.iloc[0] if len(result) else None
     lines = [
         f"Walking-time areas around {what} — {spec.name}"
-        + ("" if head is None else f" (profile {head['profile']}, {head['method']})"),
+        + (
+            ""
+            if head is None
+            else f" (profile {head['profile']}, "
+            + ("walk network)" if head["method"] == "network" else "straight-line estimate)")
+        ),
         "",
         f"{'':<32}{'minutes':>8}{'area':>12}{'residents':>12}{'in area':>10}",
     ]

@@ -10,7 +10,7 @@ import shapely
 from shapely.ops import substring
 
 from geoquartier.errors import GeoquartierError
-from geoquartier.mobility import isochrones, residents_from_buildings
+from geoquartier.mobility import isochrones, nearest_facilities, residents_from_buildings
 from geoquartier.mobility.isochrones import SIMPLIFY_M
 
 SPEED_M_PER_MIN = 4.5 * 1000 / 60
@@ -132,10 +132,16 @@ def test_isochrone_per_point_and_residents(lauf_network, lauf_amenities, lauf_bu
             .centroid.to_crs("EPSG:4326")
             .within(row.geometry)
         )
-        assert row["residents"] == pytest.approx(
+        assert row["residents_in_area"] == pytest.approx(
             population.loc[inside.to_numpy(), "residents"].sum()
         )
         assert 0 < row["residents"] < 1000
+        # residents counts homes by their own walking time, as nearest_facilities does
+        one = doctors[doctors["id"] == row["point_id"]]
+        near = nearest_facilities(net, population, one, category_col=None)
+        within = near.loc[near["walk_min"] <= 10, "origin_id"]
+        expected = population.set_index("id").loc[within, "residents"].sum()
+        assert row["residents"] == pytest.approx(expected)
 
 
 def test_isochrone_input_errors(lauf_network, lauf_amenities):

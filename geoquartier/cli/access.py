@@ -93,6 +93,18 @@ def _write_layer(gdf, path: Path, layer: str) -> None:
         raise GeoquartierError(f"cannot write {path.name}: use a .gpkg or .geojson file")
 
 
+UNKNOWN_SHARE_WARNING = 0.5
+"""Above this share of way length without wheelchair tags the summary warns that the
+wheelchair figures are optimistic."""
+
+NEAREST_LAYER = "access_nearest"
+"""Layer of the ``--gpkg`` file: one row per home or population cell."""
+
+DEFAULT_STYLE = ("office", "standard")
+"""Category and profile whose walking minutes colour the ``--gpkg`` layer when QGIS opens
+it (else the first column)."""
+
+
 @app.command("access")
 def access_command(
     quartier: Annotated[
@@ -100,7 +112,13 @@ def access_command(
         typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="CSV file for the coverage table.")
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="CSV file for the coverage table (opens in German Excel / LibreOffice: "
+            "UTF-8, ';', decimal comma); German column descriptions go to <name>.columns.csv.",
+        ),
     ],
     profile: str = typer.Option(
         "standard,senior,wheelchair",
@@ -123,8 +141,10 @@ def access_command(
         Path | None,
         typer.Option(
             "--gpkg",
-            help="Also write every home or population cell with its nearest facility "
-            "per category and profile to this GeoPackage (layer access_nearest).",
+            help="Also write every home or population cell with its residents and its walking "
+            "minutes to the nearest facility of each category and profile (columns "
+            "walk_min_<category>_<profile>) to this GeoPackage (layer access_nearest, "
+            "coloured by walking time when opened in QGIS).",
         ),
     ] = None,
 ) -> None:
@@ -132,17 +152,24 @@ def access_command(
 
     For every population cell or home of QUARTIER and every category of office, service
     or place, finds the nearest one along the walk network (or, without a network, as the
-    crow flies × 1.3, marked 'estimate') for each profile, and writes a table: profile,
-    category, threshold_min, residents_within, residents_total, share_within,
-    residents_off_network, unknown_share (wheelchair: share of the way with untagged kerb,
-    incline or surface) and method.
+    crow flies × 1.3, marked 'estimate') for each profile. Prints a summary table
+    (residents within and their share per category, profile and time, with warnings) and
+    writes the table as CSV: profile, category, threshold_min, residents_within,
+    residents_total, share_within_pct, residents_off_network, unknown_share_pct
+    (wheelchair: share of the way with untagged kerb, incline or surface), method and
+    residents_source.
     """
     import pandas as pd
 
     from geoquartier.mobility import coverage, nearest_facilities
+    from geoquartier.mobility.coverage import residents_source, write_coverage_csv
 
     profiles = _split(profile) or ["standard"]
     mins = _minutes(minutes)
+    if output.suffix.lower() != ".csv":
+        raise GeoquartierError(f"cannot write {output.name}: the coverage table needs a .csv file")
+    if gpkg is not None and gpkg.suffix.lower() not in (".gpkg", ".geojson", ".json"):
+        raise GeoquartierError(f"cannot write {gpkg.name}: use a .gpkg or .geojson file")
     spec, store, network = _load(quartier)
     population = store.read("population", quartier=spec.id)
     if population.empty:
@@ -175,20 +202,151 @@ def access_command(
             )
         )
     table = pd.concat(tables, ignore_index=True)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(output, index=False)
-    typer.echo(str(output))
+    written = write_coverage_csv(table, output)
     if gpkg is not None:
-        import geopandas as gpd
-
-        layer = gpd.GeoDataFrame(
-            pd.concat(nearest_frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
+        written.append(
+            _write_nearest(pd.concat(nearest_frames, ignore_index=True), population, gpkg)
         )
-        layer["origin_id"] = layer["origin_id"].astype(str)
-        layer["facility_id"] = layer["facility_id"].astype(object)
-        gpkg.parent.mkdir(parents=True, exist_ok=True)
-        _write_layer(layer, gpkg, "access_nearest")
-        typer.echo(str(gpkg))
+    typer.echo(_summary(spec, table, network, residents_source(population)))
+    typer.echo("written: " + ", ".join(str(p) for p in written))
+
+
+def _write_nearest(nearest, population, path: Path) -> Path:
+    """The per-home layer (one row per home, walk_min_<category>_<profile> columns) with
+    its QGIS styles (GeoPackage only)."""
+    from geoquartier.mobility.coverage import walk_minutes_per_home
+
+    homes = walk_minutes_per_home(nearest, population)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_layer(homes, path, NEAREST_LAYER)
+    if path.suffix.lower() == ".gpkg":
+        _write_walk_styles(homes, path)
+    return path
+
+
+def _write_walk_styles(homes, path: Path) -> None:
+    """One QGIS style per walk_min column, coloured in the map's walking-time classes."""
+    from itertools import pairwise
+
+    from geoquartier.layers.qgis_style import LayerStyle, graduated_qml, write_layer_styles
+    from geoquartier.maps import styles
+    from geoquartier.maps.i18n import Translator
+    from geoquartier.mobility.coverage import column_key
+
+    tr = Translator("de")
+    bounds = styles.WALK_CLASSES_MIN
+    labels = [tr("up to {minutes} min", minutes=bounds[0])]
+    labels += [tr("{low}–{high} min", low=lo, high=hi) for lo, hi in pairwise(bounds)]
+    labels.append(tr("more than {minutes} min", minutes=bounds[-1]))
+    geometry_type = str(homes.geometry.geom_type.iloc[0]) if len(homes) else "Point"
+    columns = [c for c in homes.columns if c.startswith("walk_min_")]
+    if not columns:
+        return
+    default = "walk_min_{}_{}".format(*map(column_key, DEFAULT_STYLE))
+    default = default if default in columns else columns[0]
+    qml_styles = [
+        LayerStyle(
+            name=column,
+            qml=graduated_qml(
+                column,
+                bounds,
+                styles.WALK_COLOURS,
+                labels,
+                missing_colour=styles.UNREACHABLE_COLOUR,
+                missing_label=tr("not reachable"),
+                geometry_type=geometry_type,
+            ),
+            description=f"walking minutes: {column}",
+        )
+        for column in columns
+    ]
+    write_layer_styles(path, NEAREST_LAYER, qml_styles, default)
+
+
+def _method_text(network, profiles) -> str:
+    from geoquartier.mobility.profiles import get_profile
+
+    speeds = ", ".join(f"{p} {get_profile(p).speed_kmh:.1f} km/h" for p in profiles)
+    if network.method == "estimate":
+        return (
+            f"estimate: straight-line distance × {network.detour_factor:g} detour factor "
+            f"(no walk network for this quartier); speeds {speeds}"
+        )
+    return f"walk network (OpenStreetMap ways, shortest paths); speeds {speeds}"
+
+
+def _cell(residents: float, pct: float) -> str:
+    return f"{round(residents):>8,} {pct:5.1f} %"
+
+
+def _summary(spec, table, network, source_code: str) -> str:
+    """The coverage table as a planner reads it in a terminal, with warnings."""
+    from geoquartier.mobility.coverage import (
+        describe_residents_source,
+        is_estimated,
+        rounded_coverage,
+    )
+    from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M
+
+    rounded = rounded_coverage(table)
+    profiles = list(dict.fromkeys(rounded["profile"]))
+    thresholds = sorted(rounded["threshold_min"].unique())
+    total = int(rounded["residents_total"].iloc[0]) if len(rounded) else 0
+    lines = [
+        f"Residents who reach the nearest facility on foot — {spec.name} ({total:,} residents)",
+        f"  residents: {describe_residents_source(source_code)}",
+        f"  method:    {_method_text(network, profiles)}",
+        "",
+        f"{'category':<16}{'profile':<12}"
+        + "".join(f"{'within ' + format(t, 'g') + ' min':>19}" for t in thresholds),
+    ]
+    unknown = rounded["unknown_share_pct"].dropna()
+    flagged = set()
+    categories = sorted(rounded["category"].unique(), key=lambda c: (c != "office", c))
+    for cat in categories:
+        for i, prof in enumerate(profiles):
+            g = rounded[(rounded["category"] == cat) & (rounded["profile"] == prof)]
+            g = g.set_index("threshold_min")
+            mark = ""
+            if (g["unknown_share_pct"] > UNKNOWN_SHARE_WARNING * 100).any():
+                mark = " *"
+                flagged.add(prof)
+            cells = "".join(
+                f"{_cell(g.loc[t, 'residents_within'], g.loc[t, 'share_within_pct']):>19}"
+                for t in thresholds
+            )
+            lines.append(f"{cat if i == 0 else '':<16}{prof:<12}{cells}{mark}")
+    lines.append("")
+    if is_estimated(source_code):
+        lines.append(
+            "! residents are estimated from building floor area, not counted (no Zensus grid): "
+            "read the figures as approximate."
+        )
+    if flagged and network.method == "estimate":
+        lines.append(
+            "! * without a walk network nothing is known about kerbs, inclines or surfaces; "
+            "wheelchair figures are optimistic and uncertain."
+        )
+    elif flagged:
+        high = unknown[unknown > UNKNOWN_SHARE_WARNING * 100]
+        span = (
+            f"{high.min():.0f}–{high.max():.0f} %"
+            if high.min() != high.max()
+            else f"{high.min():.0f} %"
+        )
+        lines.append(
+            f"! * {span} of the way length on these routes has no wheelchair tags (kerb, incline, "
+            "surface); wheelchair figures are optimistic and uncertain."
+        )
+    off = rounded.groupby("profile")["residents_off_network"].max()
+    for prof, n in off[off > 0].items():
+        lines.append(
+            f"! {prof}: {int(n):,} residents live farther than {DEFAULT_MAX_SNAP_M:g} m from a "
+            "usable way and count as not reached."
+        )
+    if network.method == "estimate":
+        lines.append("! no walk network: every figure is a straight-line estimate.")
+    return "\n".join(lines)
 
 
 @app.command("isochrones")
@@ -211,7 +369,8 @@ def isochrones_command(
         None,
         "--category",
         "-c",
-        help="Draw around every facility of this category (e.g. migration, grocery); default: the offices.",
+        help="Draw around every facility of this category (e.g. migration, grocery); "
+        "default: the offices.",
     ),
     at: str | None = typer.Option(
         None, "--at", help="Draw around one place instead, given as LON,LAT (e.g. a home)."
@@ -224,8 +383,9 @@ def isochrones_command(
     ),
 ) -> None:
     """Areas reachable on foot from the offices (or facilities of a category, or one place)
-    within each of the given minutes, drawn along the reached ways, with area_m2 and the
-    residents living inside."""
+    within each of the given minutes, drawn along the reached ways, with area_m2,
+    residents (whose own walking time is within the minutes: the figure of 'geoquartier
+    access') and residents_in_area (whose home point lies inside the drawn area)."""
     import geopandas as gpd
     from shapely.geometry import Point
 
@@ -265,4 +425,43 @@ def isochrones_command(
         typer.echo(
             f"left out (farther than 300 m from a usable way): {', '.join(map(str, off))}", err=True
         )
-    typer.echo(str(output))
+    what = "the place given" if at is not None else f"{len(points)} × {category or 'office'}"
+    typer.echo(_isochrone_summary(spec, result, what, buffer_m))
+    typer.echo(f"written: {output}")
+
+
+def _isochrone_summary(spec, result, what: str, buffer_m: float) -> str:
+    """The areas as a planner reads them: time, area, residents within, residents inside."""
+    head = result.iloc[0] if len(result) else None
+    lines = [
+        f"Walking-time areas around {what} — {spec.name}"
+        + (
+            ""
+            if head is None
+            else f" (profile {head['profile']}, "
+            + ("walk network)" if head["method"] == "network" else "straight-line estimate)")
+        ),
+        "",
+        f"{'':<32}{'minutes':>8}{'area':>12}{'residents':>12}{'in area':>10}",
+    ]
+    has_residents = len(result) and result["residents"].notna().any()
+    for _, row in result.iterrows():
+        label = str(row.get("point_id", "all together"))[:31]
+        residents = f"{round(row['residents']):,}" if has_residents else "–"
+        inside = f"{round(row['residents_in_area']):,}" if has_residents else "–"
+        lines.append(
+            f"{label:<32}{row['minutes']:>8g}{row['area_m2'] / 10_000:>9.1f} ha"
+            f"{residents:>12}{inside:>10}"
+        )
+    if has_residents:
+        lines += [
+            "",
+            "residents: homes whose own walking time to the nearest starting point is within "
+            "the minutes (for all starting points together: the figure 'geoquartier access' "
+            "gives);",
+            f"in area: homes whose point lies inside the drawn area ({buffer_m:g} m either side "
+            "of the reached ways). They differ: homes set back more than that from their way "
+            "are outside the area though reached in time; homes next to a reached way whose "
+            "own way is not reached in time are inside.",
+        ]
+    return "\n".join(lines)

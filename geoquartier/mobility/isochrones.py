@@ -63,10 +63,14 @@ def isochrones(
     polygon per point and threshold (column ``point_id``).
 
     Returns a GeoDataFrame in EPSG:4326 with ``minutes``, ``area_m2`` (EPSG:25832),
-    ``residents`` (sum of ``population.residents`` whose point or polygon centroid lies
-    inside; NaN without ``population``), ``profile``, ``method`` and ``unknown_share``
-    (share of the reached way length with untagged kerb/incline/surface, for profiles
-    that report it).
+    ``residents`` (sum of ``population.residents`` whose own walking time to the nearest
+    of the points is within ``minutes`` — the same snapping, access legs and shortest
+    paths as :func:`~geoquartier.mobility.nearest.nearest_facilities`, so the figure equals
+    :func:`~geoquartier.mobility.coverage.coverage`), ``residents_in_area`` (sum of those
+    whose point or polygon centroid lies inside the drawn polygon; see docs/mobility.md
+    for why the two differ), both NaN without ``population``, ``profile``, ``method`` and
+    ``unknown_share`` (share of the reached way length with untagged
+    kerb/incline/surface, for profiles that report it).
     """
     prof = get_profile(profile)
     mins = minutes_list(minutes)
@@ -82,6 +86,7 @@ def isochrones(
     if getattr(network, "method", "network") == "estimate":
         groups = [np.arange(len(pts))] if dissolve else [np.array([i]) for i in range(len(pts))]
         for group in groups:
+            pop_min = _estimate_walk_min(network, pts, group, pop, prof)
             for m, b in zip(mins, budgets, strict=True):
                 radius = b / network.detour_factor
                 geom = shapely.union_all(
@@ -95,6 +100,7 @@ def isochrones(
                         m,
                         geom,
                         pop,
+                        pop_min,
                         prof.name,
                         "estimate",
                         1.0 if prof.unknown_tags else np.nan,
@@ -112,13 +118,20 @@ def isochrones(
         unknown = prof.unknown_edges(network) if prof.unknown_tags else None
         edge_cells(network, buffer_m)  # shared caches, built once before any thread starts
         network.edge_vertex_arrays()
+        psnap = (
+            None if pop is None else snap_points(network, pop[0], pop[1], pg.allowed, max_snap_m)
+        )
         if dissolve:
             res = paths.search(pg, seeds, min_only=True, limit_m=budgets[-1])
             polys = nested_polygons(pg, res.dist, seeds, sx, sy, budgets, buffer_m, unknown)
+            pop_min = _network_walk_min(pg, res, psnap, prof)
             for m, (geom, share) in zip(mins, polys, strict=True):
-                rows.append(_row(pts, good, True, m, geom, pop, prof.name, "network", share))
+                rows.append(
+                    _row(pts, good, True, m, geom, pop, pop_min, prof.name, "network", share)
+                )
         else:
             res = paths.search(pg, seeds, min_only=False, limit_m=budgets[-1])
+            pop_mins = _network_walk_min(pg, res, psnap, prof)
 
             def one(j):
                 return nested_polygons(
@@ -135,9 +148,21 @@ def isochrones(
             with ThreadPoolExecutor(max_workers=_workers(len(good))) as pool:
                 results = list(pool.map(one, range(len(good))))
             for j, polys in enumerate(results):
+                pop_min = None if pop_mins is None else pop_mins[j]
                 for m, (geom, share) in zip(mins, polys, strict=True):
                     rows.append(
-                        _row(pts, good[j : j + 1], False, m, geom, pop, prof.name, "network", share)
+                        _row(
+                            pts,
+                            good[j : j + 1],
+                            False,
+                            m,
+                            geom,
+                            pop,
+                            pop_min,
+                            prof.name,
+                            "network",
+                            share,
+                        )
                     )
     frame = pd.DataFrame(rows)
     result = gpd.GeoDataFrame(frame, geometry="geometry", crs=ANALYSIS_CRS).to_crs(STORAGE_CRS)
@@ -349,18 +374,43 @@ def _population_points(population):
     return pts.x, pts.y, residents
 
 
-def _row(pts, group, dissolve, minutes, geom, pop, profile_name, method, share):
-    residents = np.nan
+def _network_walk_min(pg, res: paths.Search, psnap: Snapped | None, prof: Profile):
+    """Walking minutes of every population point to the nearest seed of ``res`` (a
+    ``min_only`` search: shape (points,)) or to each seed (shape (seeds, points)), computed
+    exactly as :func:`~geoquartier.mobility.nearest.nearest_facilities` does: network
+    distance plus the point's own access leg, inf off-network or beyond the search."""
+    if psnap is None:
+        return None
+    access = np.where(psnap.off_network, np.inf, psnap.access_m)
+    if res.source is not None:
+        dist, _, _ = paths.point_distances(pg, res, psnap)
+        return (dist + access) / prof.speed_m_per_min
+    return (paths.point_distance_matrix(pg, res, psnap) + access[None, :]) / prof.speed_m_per_min
+
+
+def _estimate_walk_min(network, pts, group, pop, prof: Profile):
+    """Estimate mode: minutes of every population point to the nearest point of ``group``
+    (straight line × detour factor, as in ``nearest_facilities``)."""
+    if pop is None:
+        return None
+    _, dist = network.nearest(pop[0], pop[1], pts.x[group], pts.y[group], 1)
+    return dist[:, 0] / prof.speed_m_per_min
+
+
+def _row(pts, group, dissolve, minutes, geom, pop, pop_min, profile_name, method, share):
+    residents = residents_in_area = np.nan
     if pop is not None:
         x, y, r = pop
         inside = (
             shapely.contains_xy(geom, x, y) if not geom.is_empty else np.zeros(len(x), dtype=bool)
         )
-        residents = float(r[inside].sum())
+        residents_in_area = float(r[inside].sum())
+        residents = float(r[np.isfinite(pop_min) & (pop_min <= minutes)].sum())
     row = {
         "minutes": minutes,
         "area_m2": float(geom.area),
         "residents": residents,
+        "residents_in_area": residents_in_area,
         "profile": profile_name,
         "method": method,
         "unknown_share": share,

@@ -29,6 +29,12 @@ from geoquartier.config import ANALYSIS_CRS
 from geoquartier.layers.sources._common import frame
 from geoquartier.layers.sources.osm_tags import DEFAULT_LEVELS
 
+SOURCE_FLOOR_AREA = "estimate:floor-area"
+"""``source`` prefix of residents estimated from the floor area alone (no known total)."""
+
+SOURCE_FLOOR_AREA_SHARE = "estimate:floor-area-share"
+"""``source`` prefix of a known total (the registry's) spread over the floor area."""
+
 LIVING_AREA_PER_RESIDENT_M2 = 47.4
 """Living area per resident in Germany at the end of 2022, m² (Statistisches Bundesamt,
 Fortschreibung des Wohngebäude- und Wohnungsbestandes, press release of July 2023:
@@ -75,10 +81,10 @@ def estimate_from_buildings(
     area = floor_area_m2(homes) if len(homes) else np.zeros(0)
     if total_residents is None:
         total = round(float(area.sum()) * LIVING_AREA_SHARE / LIVING_AREA_PER_RESIDENT_M2)
-        source = "estimate:floor-area"
+        source = SOURCE_FLOOR_AREA
     else:
         total = int(total_residents)
-        source = "estimate:floor-area-share"
+        source = SOURCE_FLOOR_AREA_SHARE
     counts = largest_remainder(area, total)
     records = [
         {

@@ -26,6 +26,9 @@ from geoquartier.config import STORAGE_CRS
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.sources._common import frame, require_file
 
+SOURCE = "zensus2022"
+"""Prefix of the ``source`` of every population cell read from the Zensus 2022 grid."""
+
 ZENSUS_CRS = "EPSG:3035"
 """CRS of the Zensus grid (used when the file declares none)."""
 
@@ -77,7 +80,7 @@ def read_zensus_grid(
             "id": f"{quartier}:zensus2022-{gid}",
             "quartier": quartier,
             "residents": int(n),
-            "source": f"zensus2022:{gid}",
+            "source": f"{SOURCE}:{gid}",
             "geometry": geom,
         }
         for gid, n, geom in zip(ids, grid["residents"], grid.geometry, strict=True)

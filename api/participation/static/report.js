@@ -1,7 +1,7 @@
 /* Event report: map of the approved contributions and the event place. */
-"use strict";
 (function () {
-  var data = GQ.config;
+  "use strict";
+  var GQ = window.GQ, data = GQ.config();
   var map = GQ.baseMap("map");
   var layer = GQ.annotationLayer(data.annotations).addTo(map);
   var place = L.geoJSON(data.event, {

@@ -87,24 +87,33 @@
   GQ.nowMin = function () { return Math.floor(Date.now() / 60000); };
 
   var zoneFormat = null;
-  /* UTC offset (minutes) of the configured zone: from the embedded table of a standalone map
-     (config.tz, [[from epoch minute, offset], ...]) or from the browser's zone data. */
-  function offsetMin(epochMin) {
-    var table = GQ.config().tz;
-    if (table && table.length) {
-      var offset = table[0][1];
-      for (var i = 0; i < table.length; i++) { if (epochMin >= table[i][0]) { offset = table[i][1]; } }
-      return offset;
+  function zoneOffsetMin(epochMin) {
+    if (zoneFormat === null) {
+      try {
+        zoneFormat = new Intl.DateTimeFormat('en-US', {
+          timeZone: GQ.config().timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric',
+          day: 'numeric', hour: 'numeric', minute: 'numeric'
+        });
+      } catch {
+        zoneFormat = false;  // no time zone data for the configured zone in this browser
+      }
     }
-    if (!zoneFormat) {
-      zoneFormat = new Intl.DateTimeFormat('en-US', {
-        timeZone: GQ.config().timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric',
-        day: 'numeric', hour: 'numeric', minute: 'numeric'
-      });
-    }
+    if (!zoneFormat) { return null; }
     var p = {};
     zoneFormat.formatToParts(new Date(epochMin * 60000)).forEach(function (part) { p[part.type] = Number(part.value); });
     return Date.UTC(p.year, p.month - 1, p.day, p.hour % 24, p.minute) / 60000 - epochMin;
+  }
+
+  /* UTC offset (minutes) of the configured time zone (config.timeZone) at an epoch minute:
+     from the browser's time zone data, else from the table a standalone map embeds for the
+     months it shows (config.tz, [[from epoch minute, offset], ...]). */
+  function offsetMin(epochMin) {
+    var offset = GQ.config().timeZone ? zoneOffsetMin(epochMin) : null;
+    var table = GQ.config().tz;
+    if (offset !== null || !table || !table.length) { return offset || 0; }
+    offset = table[0][1];
+    for (var i = 0; i < table.length; i++) { if (epochMin >= table[i][0]) { offset = table[i][1]; } }
+    return offset;
   }
 
   /* Wall-clock parts of an epoch minute in the configured time zone (wd: 0 = Monday). */

@@ -152,6 +152,7 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     page.check("input[name=kind][value=problem]")
     page.fill("#text", PAYLOAD)
     page.select_option("#language", "de")
+    page.wait_for_selector("#map .leaflet-streets-pane path", state="attached")
     _screenshot(page, "participate-de")
     page.click("#send")
     page.wait_for_selector("#thanks:not([hidden])")
@@ -183,9 +184,8 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     assert card.locator(".text").text_content() == PAYLOAD
     assert card.locator(".kind").text_content() == "Problem"
     submitted = card.locator(f"dt:text-is('{Translator('de')('Submitted')}') + dd")
-    assert submitted.text_content() == _local_submitted(
-        base, staff["moderator"], annotation_id, "de"
-    )
+    local_submitted = _local_submitted(base, staff["moderator"], annotation_id, "de")
+    assert submitted.text_content() == local_submitted
     _screenshot(mpage, "moderate-de")
     assert (
         mpage.evaluate("sessionStorage.getItem('geoquartier.moderationToken')")
@@ -225,6 +225,8 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     rpage.wait_for_selector("body[data-ready=true]")
     row = rpage.locator(f"#approved tr[data-id='{annotation_id}']")
     assert row.locator("td.text").text_content() == PAYLOAD
+    assert row.locator("time").text_content() == local_submitted
+    assert rpage.locator(".event time").first.text_content() == "28.11.2026, 15:00"
     assert (
         rpage.locator("#counts tr[data-kind=problem] td[data-status=approved]").text_content()
         == "1"

@@ -58,7 +58,9 @@ TEXT_LANGUAGES = (
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 """Basemap tiles (the only network resource of the pages)."""
 
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
+# A <script> tag without a nonce (the templates put one on each; a second nonce attribute
+# would make the browser ignore both and block the script).
+_SCRIPT_TAG = re.compile(r"<script(?=[\s>])(?![^>]*\snonce=)", re.IGNORECASE)
 
 
 def content_security_policy(nonce: str) -> str:

@@ -1,6 +1,7 @@
 # geoquartier — the two jobs a new user runs:
 #   make demo   set up, import the model quartiers, build their maps, start the server
 #   make test   set up, run the whole test suite
+#   make lint   check the Python (ruff) and the page scripts (ESLint)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -32,8 +33,12 @@ bench: setup
 	$(PY) benchmarks/accessibility.py
 	$(PY) benchmarks/api_load.py
 
+# Python with ruff (rules in pyproject.toml), the page scripts with ESLint (eslint.config.js)
+JS_DIRS := geoquartier/maps/static api/participation/static
+
 lint: setup
 	$(VENV)/bin/ruff check geoquartier api tests benchmarks
+	npx --no-install eslint $(JS_DIRS) eslint.config.js
 
 clean:
 	rm -rf $(VENV) node_modules .cache workspace maps/*.html

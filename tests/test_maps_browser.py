@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 from shapely.geometry import Point
 
 from geoquartier.config import PROJECT_ROOT
@@ -134,6 +135,14 @@ class Page:
         self.context.close()
 
 
+def settled(p) -> None:
+    """Wait until every image has loaded or failed and two frames have been painted."""
+    p.wait_for_function("() => Array.from(document.images).every((img) => img.complete)")
+    p.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 def _open(browser, built, quartier, lang="de", viewport=DESKTOP) -> Page:
     out, _ = built
     return Page(browser, (out / f"{quartier}.{lang}.html").as_uri(), viewport)
@@ -156,7 +165,8 @@ def test_loads_offline_without_errors_and_falls_back_to_the_street_map(browser, 
         offset = p.evaluate("""() => {
             const m = GQ.layers.offices.getLayers()[0], map = GQ.map;
             const pt = map.latLngToContainerPoint(m.getLatLng());
-            const r = m.getElement().getBoundingClientRect(), c = map.getContainer().getBoundingClientRect();
+            const r = m.getElement().getBoundingClientRect();
+            const c = map.getContainer().getBoundingClientRect();
             return [r.x + r.width / 2 - c.x - pt.x, r.y + r.height / 2 - c.y - pt.y];
         }""")
         assert abs(offset[0]) < 2 and abs(offset[1]) < 2
@@ -233,7 +243,7 @@ def test_office_popup_shows_hours_in_the_language(browser, built, lang):
         popup.wait_for()
         content = popup.inner_text()
         days = tr.weekday_names()
-        for weekday, spans in hours.weekly():
+        for weekday, _spans in hours.weekly():
             assert days[weekday] in content
         assert "10:00–13:00" in content and "15:00–18:00" in content
         assert tr("Public holidays: closed") in content
@@ -255,9 +265,10 @@ def test_approximate_office_is_marked_and_hours_unknown(browser, built):
         marker = p.locator(".gq-marker-office")
         assert marker.locator(".gq-pin-approx").count() == 1
         marker.focus()
-        p.keyboard.press("Enter")  # keyboard opens the popup
+        p.keyboard.press("Enter")  # keyboard opens the popup and moves the focus into it
         popup = p.locator(".leaflet-popup-content")
         popup.wait_for()
+        expect(popup).to_be_focused()
         text = popup.inner_text()
         assert "Yaklaşık konum" in text
         assert "Açılış saatleri bilinmiyor" in text
@@ -279,7 +290,7 @@ def test_xss_service_name_shows_as_text(browser, built, quartier):
         assert "<b>Teststraße 1</b>" in p.locator(".leaflet-popup-content").inner_text()
         assert p.locator("img[src='x']").count() == 0
         assert p.locator(".leaflet-popup-content b").count() == 0
-        p.wait_for_timeout(300)
+        settled(p)  # an error handler of an injected image would have run by now
         assert page.dialogs == []
         assert page.errors == []
     finally:
@@ -320,7 +331,10 @@ def test_phone_viewport(browser, built, quartier):
         p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone.png"))
         p.locator(".gq-marker-office").click()
         p.locator(".leaflet-popup-content").wait_for()
-        p.wait_for_timeout(400)  # the map pans the popup into view
+        # the map pans the popup into view: wait until the pan has ended
+        p.wait_for_function(
+            "() => !(GQ.map._panAnim && GQ.map._panAnim._inProgress) && !GQ.map._animatingZoom"
+        )
         popup = p.locator(".leaflet-popup").bounding_box()
         assert (
             popup["y"] >= box["y"] - 1

@@ -1,7 +1,10 @@
 """End to end in a real browser (Debian Chromium driven by Playwright): a resident pins a
 contribution whose text is an HTML/JS payload, it stays private until a moderator approves
 it on the moderation page, then it is on the public maps and in the event report — shown
-as text everywhere, and no script of the payload ever runs.
+as text everywhere, and no script of the payload ever runs. The contribution has its
+kind's colour from the vocabulary on the participation page and on the quartier map, the
+moderation page shows when it was sent in local time (Europe/Berlin), and the keyboard
+focus follows the steps. Screenshots go to test-artifacts/participation/.
 
 Uses the shared test workspace (Lauf imported from the real data) and a real uvicorn
 server on 127.0.0.1.
@@ -9,8 +12,16 @@ server on 127.0.0.1.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx
 import pytest
+from playwright.sync_api import expect
+
+from api.participation.i18n import Translator
+from geoquartier.config import PROJECT_ROOT
+from geoquartier.maps.i18n import Translator as MapTranslator
+from geoquartier.vocabulary import ANNOTATION_COLOURS, TIME_ZONE
 
 try:
     from tests.api_fixtures import api_workspace, live_server
@@ -28,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "participation"
 PAYLOAD = (
     '<img src=x onerror="window.__pwned=1;alert(1)">'
     "<script>window.__pwned=2;alert(2)</script>\"'><b>fett</b>"
@@ -86,6 +98,25 @@ def _public_ids(base: str) -> set[str]:
     return {f["id"] for f in httpx.get(f"{base}/quartiers/lauf/annotations").json()["features"]}
 
 
+def _screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _local_submitted(base: str, token: str, annotation_id: str, lang: str) -> str:
+    """When the contribution was sent, as the moderation page should show it (Babel, CLDR)."""
+    queue = httpx.get(
+        f"{base}/moderation/annotations?status=pending&limit=200",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    created = next(
+        f["properties"]["created_at"] for f in queue["features"] if f["id"] == annotation_id
+    )
+    local = datetime.fromisoformat(created).astimezone(TIME_ZONE)
+    tr = MapTranslator(lang)
+    return tr.patterns()["dateTime"].replace("{1}", tr.date(local)).replace("{0}", tr.time(local))
+
+
 def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, staff, browser):
     base = live_server
     event = httpx.post(
@@ -121,8 +152,11 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     page.check("input[name=kind][value=problem]")
     page.fill("#text", PAYLOAD)
     page.select_option("#language", "de")
+    page.wait_for_selector("#map .leaflet-streets-pane path", state="attached")
+    _screenshot(page, "participate-de")
     page.click("#send")
     page.wait_for_selector("#thanks:not([hidden])")
+    expect(page.locator("#thanks .thanks")).to_be_focused()
     assert "erscheint nach der Prüfung" in page.locator("#thanks .thanks").text_content()
     assert page.locator("#echo").text_content() == PAYLOAD
     annotation_id = page.get_attribute("body", "data-submitted")
@@ -146,14 +180,20 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     mpage.click("#signin-button")
     card = mpage.locator(f"li[data-id='{annotation_id}']")
     card.wait_for()
+    expect(mpage.locator("#count")).to_be_focused()
     assert card.locator(".text").text_content() == PAYLOAD
     assert card.locator(".kind").text_content() == "Problem"
+    submitted = card.locator(f"dt:text-is('{Translator('de')('Submitted')}') + dd")
+    local_submitted = _local_submitted(base, staff["moderator"], annotation_id, "de")
+    assert submitted.text_content() == local_submitted
+    _screenshot(mpage, "moderate-de")
     assert (
         mpage.evaluate("sessionStorage.getItem('geoquartier.moderationToken')")
         == staff["moderator"]
     )
     card.locator("button.approve").click()
     mpage.wait_for_selector(f"body[data-decided='{annotation_id}']")
+    assert mpage.evaluate("document.activeElement !== document.body")  # focus stays on the list
     assert mpage.locator(f"li[data-id='{annotation_id}']").count() == 0
     assert mpage.locator("#message").text_content() == f"Freigegeben: {PAYLOAD}"
     mpage.select_option("#status", "approved")
@@ -168,7 +208,9 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     assert annotation_id in _public_ids(base)
     page.goto(f"{base}/participate/lauf?lang=de")
     page.wait_for_selector("body[data-ready=true]")
-    page.wait_for_selector("#map path.leaflet-interactive")
+    pin = page.locator("#map path.leaflet-interactive")
+    pin.wait_for()
+    assert pin.get_attribute("stroke") == ANNOTATION_COLOURS["problem"]
     page.locator("#map").click()  # the approved pin sits at the map centre
     popup = page.locator(".leaflet-popup-content .annotation-popup")
     popup.wait_for()
@@ -183,12 +225,15 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     rpage.wait_for_selector("body[data-ready=true]")
     row = rpage.locator(f"#approved tr[data-id='{annotation_id}']")
     assert row.locator("td.text").text_content() == PAYLOAD
+    assert row.locator("time").text_content() == local_submitted
+    assert rpage.locator(".event time").first.text_content() == "28.11.2026, 15:00"
     assert (
         rpage.locator("#counts tr[data-kind=problem] td[data-status=approved]").text_content()
         == "1"
     )
     report.assert_payload_inert()
     assert report.errors == []
+    _screenshot(rpage, "report-de")
     report.close()
 
     # -- the public quartier map ------------------------------------------------------------
@@ -197,6 +242,8 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     answer = ppage.goto(f"{base}/quartiers/lauf/map?lang=de")
     assert answer.status == 200, answer.text()[:500]
     ppage.wait_for_load_state("load")
+    ppage.wait_for_function("window.GQ && GQ.map && GQ.layers.annotations")
+    _screenshot(ppage, "quartier-map-de")
     shown = ppage.evaluate(
         """(payload) => {
             // every popup of every Leaflet map on the page, read as the text it shows
@@ -217,20 +264,23 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
                     ? new DOMParser().parseFromString(content, 'text/html').body.textContent
                     : content.textContent;
                 }
-                if (text.includes(payload)) found.push(text);
+                if (text.includes(payload)) found.push({text, colour: layer.options.color});
               }
               if (layer.eachLayer) layer.eachLayer(visit);
               if (layer.getLayers) layer.getLayers().forEach(visit);
             };
             for (const key of Object.keys(window)) {
               const obj = window[key];
-              if (obj && typeof obj.eachLayer === 'function' && obj.getContainer) obj.eachLayer(visit);
+              if (obj && typeof obj.eachLayer === 'function' && obj.getContainer) {
+                obj.eachLayer(visit);
+              }
             }
             return found;
         }""",
         PAYLOAD,
     )
     assert shown, "the approved contribution is not on the public quartier map"
+    assert {s["colour"] for s in shown} == {ANNOTATION_COLOURS["problem"]}
     public.assert_payload_inert()
     assert public.errors == []
     public.close()

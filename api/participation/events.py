@@ -199,7 +199,7 @@ def report_html(
     event = _event_or_404(event_id)
     rows = default_store().list_annotations(event_id=event_id)
     nonce = secrets.token_urlsafe(16)
-    return html_page(report.html_text(event, rows, lang), nonce)
+    return html_page(report.html_text(event, rows, lang, csp_nonce=nonce), nonce)
 
 
 def _download(event: dict, ext: str) -> dict[str, str]:

@@ -94,6 +94,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals["static_text"] = static_text
     env.globals["asset_tags"] = asset_tags
+    env.globals["base_script"] = base_script
     env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     return env
 
@@ -105,11 +106,37 @@ def static_text(name: str) -> str:
     return text.replace("</script", "<\\/script")
 
 
-def asset_tags(*bundles: str) -> Markup:
-    """Inline ``<style>``/``<script>`` tags of Leaflet bundles (from ``node_modules``)."""
+def asset_tags(*bundles: str, nonce: str | None = None) -> Markup:
+    """Inline ``<style>``/``<script>`` tags of Leaflet bundles (from ``node_modules``).
+
+    With ``nonce`` every ``<script>`` tag carries it (for the Content-Security-Policy).
+    """
     from geoquartier.maps.assets import inline_tags
 
-    return Markup(inline_tags(tuple(bundles)))
+    return Markup(inline_tags(tuple(bundles), nonce=nonce))
+
+
+def base_script() -> str:
+    """``geoquartier-base.js``, the script base shared with the maps, for inlining."""
+    from geoquartier.maps.assets import BASE_SCRIPT, script_text
+
+    return script_text(BASE_SCRIPT)
+
+
+def page_config(lang: str, **values: Any) -> dict[str, Any]:
+    """The config a page's scripts read (``#gq-config``), ``values`` added.
+
+    Holds the shared vocabulary (:func:`geoquartier.vocabulary.page_constants`: kinds and
+    their colours, statuses, time zone, tile URL), the kind labels and the date and time
+    formats of ``lang``.
+    """
+    from geoquartier.maps.i18n import clock_config
+    from geoquartier.vocabulary import page_constants
+
+    tr = Translator(lang)
+    constants = page_constants()
+    labels = {kind: tr(kind.capitalize()) for kind in constants["kinds"]}
+    return {**constants, **clock_config(tr.lang), "lang": tr.lang, "kindLabels": labels, **values}
 
 
 def render(template: str, lang: str, **context: Any) -> str:

@@ -58,7 +58,9 @@ TEXT_LANGUAGES = (
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 """Basemap tiles (the only network resource of the pages)."""
 
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
+# A <script> tag without a nonce (the templates put one on each; a second nonce attribute
+# would make the browser ignore both and block the script).
+_SCRIPT_TAG = re.compile(r"<script(?=[\s>])(?![^>]*\snonce=)", re.IGNORECASE)
 
 
 def content_security_policy(nonce: str) -> str:
@@ -121,21 +123,23 @@ def participate(
             raise api_error(404, str(exc)) from None
         if event_row["quartier"] != quartier:
             raise api_error(404, f"event {event!r} belongs to another quartier")
+    from api.participation.i18n import page_config
+
     nonce = secrets.token_urlsafe(16)
-    config = {
-        "quartier": quartier,
-        "lang": lang,
-        "boundary": area.boundary.__geo_interface__,
-        "submitUrl": f"/quartiers/{quartier}/annotations",
-        "approvedUrl": f"/quartiers/{quartier}/annotations",
-        "eventId": event_row["id"] if event_row else None,
-        "maxTextChars": get_limits().max_text_chars,
-        "tileUrl": TILE_URL,
-        "streetsUrl": f"/quartiers/{quartier}/streets.geojson",
-    }
+    config = page_config(
+        lang,
+        quartier=quartier,
+        boundary=area.boundary.__geo_interface__,
+        submitUrl=f"/quartiers/{quartier}/annotations",
+        approvedUrl=f"/quartiers/{quartier}/annotations",
+        eventId=event_row["id"] if event_row else None,
+        maxTextChars=get_limits().max_text_chars,
+        streetsUrl=f"/quartiers/{quartier}/streets.geojson",
+    )
     html = render(
         "participate.html",
         lang,
+        csp_nonce=nonce,
         quartier_name=spec.name,
         event=event_row,
         kinds=KINDS,
@@ -158,17 +162,16 @@ def moderate(
     lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
 ) -> HTMLResponse:
     """The moderators' page; it talks to ``/moderation/...`` with the token typed in."""
+    from api.participation.i18n import page_config
+
     lang = page_language(lang)
     nonce = secrets.token_urlsafe(16)
-    config = {
-        "lang": lang,
-        "queueUrl": "/moderation/annotations",
-        "tileUrl": TILE_URL,
-        "kinds": list(KINDS),
-    }
+    config = page_config(lang, queueUrl="/moderation/annotations")
     html = render(
         "moderate.html",
         lang,
+        csp_nonce=nonce,
+        statuses=config["statuses"],
         config_json=script_json(config),
         page_languages=PAGE_LANGUAGES,
         self_path="/moderate",

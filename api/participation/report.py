@@ -19,7 +19,7 @@ import shapely
 from shapely.geometry import shape
 
 from api.participation.geojson import annotation_feature, event_feature, feature_collection
-from api.participation.i18n import Translator, page_language, render, script_json
+from api.participation.i18n import Translator, page_config, page_language, render, script_json
 from api.participation.settings import KINDS, STATUSES
 
 EXPORT_FIELDS = (
@@ -85,19 +85,24 @@ def counts_by_kind_and_status(rows: list[dict]) -> dict[str, dict[str, int]]:
     return {k: {s: counter.get((k, s), 0) for s in STATUSES} for k in KINDS}
 
 
-def html_text(event: dict, rows: list[dict], lang: str = "de") -> str:
-    """The event report as one standalone HTML page (Leaflet inlined, no network needed)."""
+def html_text(event: dict, rows: list[dict], lang: str = "de", csp_nonce: str = "") -> str:
+    """The event report as one standalone HTML page (Leaflet inlined, no network needed).
+
+    ``csp_nonce`` is put on every ``<script>`` tag (the page's Content-Security-Policy).
+    """
     lang = page_language(lang)
     counts = counts_by_kind_and_status(rows)
     approved = [r for r in rows if r["status"] == "approved"]
     status_totals = {s: sum(counts[k][s] for k in KINDS) for s in STATUSES}
-    map_data = {
-        "event": event_feature(event),
-        "annotations": feature_collection([annotation_feature(r) for r in approved]),
-    }
+    config = page_config(
+        lang,
+        event=event_feature(event),
+        annotations=feature_collection([annotation_feature(r) for r in approved]),
+    )
     return render(
         "report.html",
         lang,
+        csp_nonce=csp_nonce,
         event=event,
         counts=counts,
         kinds=KINDS,
@@ -105,7 +110,7 @@ def html_text(event: dict, rows: list[dict], lang: str = "de") -> str:
         status_totals=status_totals,
         total=len(rows),
         approved=approved,
-        map_json=script_json(map_data),
+        config_json=script_json(config),
     )
 
 

@@ -10,20 +10,23 @@ The location of ``node_modules`` can be set with ``GEOQUARTIER_NODE_MODULES``.
 
 from __future__ import annotations
 
-from geoquartier.settings import get_settings
-
 import base64
 import functools
-import os
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from geoquartier.config import PROJECT_ROOT
 from geoquartier.errors import DataMissingError
+from geoquartier.settings import get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """This package's own JavaScript and CSS (opening-hours clock, tile fallback, layout)."""
+
+BASE_SCRIPT = "geoquartier-base.js"
+"""The script base (``GQ``: config, local time, kinds, escaping, focus) of every page: the
+maps and the participation, moderation and report pages."""
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
 
@@ -124,21 +127,31 @@ def _script_safe(text: str) -> str:
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
 
 
-def inline_tags(bundles: tuple[str, ...] = ("leaflet", "markercluster")) -> str:
-    """``<style>`` and ``<script>`` tags with the named bundles inlined, in order."""
+def script_text(name: str) -> str:
+    """One of this package's own scripts (``static/<name>``), safe to inline in ``<script>``."""
+    return _script_safe(static_text(name))
+
+
+def inline_tags(
+    bundles: tuple[str, ...] = ("leaflet", "markercluster"), nonce: str | None = None
+) -> str:
+    """``<style>`` and ``<script>`` tags with the named bundles inlined, in order.
+
+    With ``nonce`` (for a Content-Security-Policy) every ``<script>`` tag carries it.
+    """
     unknown = [b for b in bundles if b not in BUNDLES]
     if unknown:
         raise ValueError(f"unknown asset bundle(s) {unknown}; known: {sorted(BUNDLES)}")
+    script = f'<script nonce="{html.escape(nonce)}"' if nonce else "<script"
     parts: list[str] = []
     for name in bundles:
         for asset in BUNDLES[name]:
             text = asset_text(asset)
+            source = f'data-asset="{asset.package}/{asset.path}"'
             if asset.kind == "css":
-                parts.append(f"<style data-asset=\"{asset.package}/{asset.path}\">\n{text}\n</style>")
+                parts.append(f"<style {source}>\n{text}\n</style>")
             else:
-                parts.append(
-                    f"<script data-asset=\"{asset.package}/{asset.path}\">\n{_script_safe(text)}\n</script>"
-                )
+                parts.append(f"{script} {source}>\n{_script_safe(text)}\n</script>")
         if name == "leaflet":
-            parts.append(f"<script>{leaflet_default_icon_script()}</script>")
+            parts.append(f"{script}>{leaflet_default_icon_script()}</script>")
     return "\n".join(parts)

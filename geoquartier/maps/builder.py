@@ -11,8 +11,6 @@ and a text list of all places beside the map. All coordinates are EPSG:4326.
 
 from __future__ import annotations
 
-from geoquartier.vocabulary import TILE_URL
-
 import re
 from datetime import datetime
 from itertools import pairwise
@@ -38,7 +36,7 @@ from geoquartier.maps.elements import (
 )
 from geoquartier.maps.escape import is_missing, text
 from geoquartier.maps.geojson import feature_collection
-from geoquartier.maps.i18n import LANGUAGES, Translator
+from geoquartier.maps.i18n import LANGUAGES, Translator, clock_config
 from geoquartier.maps.legend import Legend
 from geoquartier.maps.page import ListEntry, aside_html, attribution_html, head_html
 from geoquartier.maps.popups import (
@@ -50,6 +48,7 @@ from geoquartier.maps.popups import (
     stop_popup,
     walk_text,
 )
+from geoquartier.vocabulary import ANNOTATION_KINDS, TILE_URL, page_constants
 
 OSM_TILE_URL = TILE_URL
 """Default tiles: the OpenStreetMap standard layer (needs the network; see the fallback)."""
@@ -409,7 +408,7 @@ def build_quartier_map(
     page = OfflinePage(
         lang=tr.lang, title=title, map_label=tr("Interactive map"),
         head_html=head_html(tr, title, hrefs), aside_html=aside_html(tr, sections, footer, attribution),
-        config=_page_config(tr, d, data, built_at, attribution_html(sources, short=True)),
+        config=_page_config(tr, d, data, built_at, attribution_html(sources, short=True), tile_url),
     )
     page.add_child(m, name="map")
     m.gq_counts = d.counts
@@ -417,17 +416,26 @@ def build_quartier_map(
     return m
 
 
-def _page_config(tr: Translator, d: _Drawing, data: MapData, built_at: datetime, attribution: str) -> dict:
+def _page_config(
+    tr: Translator,
+    d: _Drawing,
+    data: MapData,
+    built_at: datetime,
+    attribution: str,
+    tile_url: str | None,
+) -> dict:
+    """The map's ``#gq-config``: the shared vocabulary (:func:`page_constants`), the tile URL
+    in use, dates in the page language, opening hours, counts and the labels of the script."""
     from geoquartier.maps.hours import utc_offsets
 
     return {
+        **page_constants(),
+        **clock_config(tr.lang),
+        "tileUrl": tile_url,
+        "kindLabels": {kind: tr(kind) for kind in ANNOTATION_KINDS},
         "lang": tr.lang,
         "quartier": data.quartier,
         "method": data.method,
-        "weekdays": tr.weekday_names(),
-        "months": tr.month_names(),
-        "patterns": tr.patterns(),
-        "dayPeriods": tr.day_periods(),
         "tz": utc_offsets(built_at),
         "hours": d.hours.entries,
         "counts": d.counts,

@@ -17,7 +17,7 @@ from folium.map import Layer
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
-from geoquartier.maps.assets import inline_tags, static_text
+from geoquartier.maps.assets import BASE_SCRIPT, inline_tags, script_text, static_text
 from geoquartier.maps.escape import script_json, text
 
 
@@ -29,7 +29,8 @@ class OfflinePage(Figure):
     """Root of the page: ``<html lang>``, inlined assets, header, map and place list.
 
     ``head_html`` and ``aside_html`` must already be escaped HTML; ``config`` is embedded
-    as JSON (``<script type="application/json" id="gq-config">``) for the page script.
+    as JSON (``<script type="application/json" id="gq-config">``) for the page scripts
+    (``static/geoquartier-base.js``, then ``static/geoquartier-map.js``).
     """
 
     _template = Template(
@@ -42,6 +43,7 @@ class OfflinePage(Figure):
         "{{ this.assets }}\n"
         '<script type="application/json" id="gq-config">{{ this.config_json }}</script>\n'
         "<style>{{ this.css }}</style>\n"
+        "<script>{{ this.base_js }}</script>\n"
         "<script>{{ this.js }}</script>\n"
         "{{ this.header.render(**kwargs) }}\n"
         "</head>\n"
@@ -70,7 +72,8 @@ class OfflinePage(Figure):
         self.config_json = script_json(config)
         self.assets = inline_tags(bundles)
         self.css = static_text("geoquartier-map.css")
-        self.js = static_text("geoquartier-map.js")
+        self.base_js = script_text(BASE_SCRIPT)  # GQ shared with the participation pages
+        self.js = script_text("geoquartier-map.js")
 
     def render(self, **kwargs) -> str:
         for child in self._children.values():

@@ -111,13 +111,27 @@ class Translator:
         return name[:1].upper() + name[1:]
 
     def patterns(self) -> dict[str, str]:
-        """CLDR patterns the browser needs: short time and medium date (LDML syntax)."""
+        """CLDR patterns the browser needs: short time and medium date (LDML syntax), and
+        ``dateTime``, how the two are joined (``{1}`` the date, ``{0}`` the time)."""
         return {
             "time": self.locale.time_formats["short"].pattern,
             "date": self.locale.date_formats["medium"].pattern,
+            "dateTime": str(self.locale.datetime_formats["medium"]),
         }
 
     def day_periods(self) -> list[str]:
         """The AM and PM markers of the locale."""
         periods = self.locale.day_periods["format"]["abbreviated"]
         return [periods.get("am", "AM"), periods.get("pm", "PM")]
+
+
+def clock_config(lang: str) -> dict[str, object]:
+    """Page-config entries for local dates and times in ``lang`` (``GQ.formatLocal``):
+    weekday and month names, CLDR patterns and AM/PM markers."""
+    tr = Translator(lang)
+    return {
+        "weekdays": tr.weekday_names(),
+        "months": tr.month_names(),
+        "patterns": tr.patterns(),
+        "dayPeriods": tr.day_periods(),
+    }

@@ -1,7 +1,7 @@
 /* Moderation page: the staff token lives in sessionStorage only; texts shown as text. */
-"use strict";
 (function () {
-  var t = GQ.t, el = GQ.el, cfg = GQ.config;
+  "use strict";
+  var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
   var KEY = "geoquartier.moderationToken";
   var message = document.getElementById("message");
   var queue = document.getElementById("queue");
@@ -32,16 +32,19 @@
     document.getElementById("signin").hidden = signedIn;
     document.getElementById("queue-section").hidden = !signedIn;
   }
+  function signedOut() {
+    sessionStorage.removeItem(KEY);
+    showSignedIn(false);
+    GQ.focus(document.getElementById("token"));
+  }
 
   function refusal(status, data) {
     if (status === 401) {
-      sessionStorage.removeItem(KEY);
-      showSignedIn(false);
+      signedOut();
       return t("The token was not accepted.");
     }
     if (status === 403) {
-      sessionStorage.removeItem(KEY);
-      showSignedIn(false);
+      signedOut();
       return t("This account may not moderate.");
     }
     return t("Action failed: {message}", {message: (data && data.detail) || status});
@@ -49,7 +52,7 @@
 
   function ensureMap() {
     if (map) return;
-    map = GQ.baseMap("map", cfg.tileUrl);
+    map = GQ.baseMap("map");
     map.setView([51.2, 10.4], 6);
   }
 
@@ -72,9 +75,9 @@
     field(facts, t("Quartier"), p.quartier);
     field(facts, t("Language"), p.language);
     field(facts, t("Event"), p.event_id);
-    field(facts, t("Submitted"), p.created_at);
+    field(facts, t("Submitted"), GQ.formatTimestamp(p.created_at));
     field(facts, t("Status"), t(p.status.charAt(0).toUpperCase() + p.status.slice(1)));
-    field(facts, t("Decided"), p.decided_at);
+    field(facts, t("Decided"), p.decided_at && GQ.formatTimestamp(p.decided_at));
     field(facts, t("Reason"), p.reason);
     item.appendChild(facts);
 
@@ -139,7 +142,9 @@
     request("POST", url, body).then(function (result) {
       if (result.status !== 200) { say(refusal(result.status, result.data), true); return; }
       say(t(action === "approve" ? "Approved" : "Rejected") + ": " + result.data.properties.text);
+      var next = item.nextElementSibling || item.previousElementSibling;
       item.remove();
+      GQ.focus(next || message);  // the focused button is gone: go on with the next card
       if (layer) layer.eachLayer(function (l) {
         if (l.feature && l.feature.properties.id === id) layer.removeLayer(l);
       });
@@ -153,14 +158,15 @@
     if (!value) return;
     sessionStorage.setItem(KEY, value);
     document.getElementById("token").value = "";
-    load();
+    load().then(function () {
+      if (!document.getElementById("queue-section").hidden) GQ.focus(document.getElementById("count"));
+    });
   });
   document.getElementById("reload").addEventListener("click", load);
   statusSelect.addEventListener("change", load);
   document.getElementById("signout").addEventListener("click", function () {
-    sessionStorage.removeItem(KEY);
     queue.textContent = "";
-    showSignedIn(false);
+    signedOut();
   });
 
   if (token()) load(); else showSignedIn(false);

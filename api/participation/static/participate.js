@@ -1,8 +1,8 @@
 /* Participation page: draw a pin, line or area, choose a kind, write a text, send it. */
-"use strict";
 (function () {
-  var t = GQ.t, cfg = GQ.config;
-  var map = GQ.baseMap("map", cfg.tileUrl);
+  "use strict";
+  var GQ = window.GQ, t = GQ.t, cfg = GQ.config();
+  var map = GQ.baseMap("map");
   var boundary = L.geoJSON(cfg.boundary, {
     style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
   }).addTo(map);
@@ -16,9 +16,8 @@
   L.drawLocal.draw.handlers.polygon.tooltip.start = t("Click to start drawing the area.");
   L.drawLocal.draw.handlers.polygon.tooltip.cont = t("Click to continue drawing the area.");
   L.drawLocal.draw.handlers.polygon.tooltip.end = t("Click the first point to close the area.");
-  var crossing = document.createElement("strong");
-  crossing.textContent = t("The edges of an area must not cross.");
-  L.drawLocal.draw.handlers.polyline.error = crossing.outerHTML;
+  L.drawLocal.draw.handlers.polyline.error =
+    "<strong>" + GQ.escapeHtml(t("The edges of an area must not cross.")) + "</strong>";
   // leaflet-draw 1.0.4 counts one click twice where the browser sends both pointer and
   // touch events (Chromium): a line or area then ends after its second point
   // (Leaflet.draw issues #789 and #935). Leaflet already turns taps into clicks.
@@ -50,25 +49,35 @@
       .catch(function () { /* the map stays usable without the approved layer */ });
   }
 
-  function markActive(kind) {
+  function markActive(tool) {
     Object.keys(buttons).forEach(function (k) {
-      document.getElementById(buttons[k]).setAttribute("aria-pressed", k === kind ? "true" : "false");
+      document.getElementById(buttons[k]).setAttribute("aria-pressed", k === tool ? "true" : "false");
     });
   }
 
-  function startDrawing(kind) {
+  function chosenKind() {
+    var input = form.querySelector("input[name=kind]:checked");
+    return input ? input.value : cfg.kinds[0];
+  }
+
+  function startDrawing(tool) {
     if (active) active.disable();
-    var style = {color: "#6a3d9a", weight: 4};
-    if (kind === "point") active = new L.Draw.Marker(map, {});
-    else if (kind === "line") active = new L.Draw.Polyline(map, {shapeOptions: style});
+    var style = GQ.kindStyle(chosenKind());  // the drawing takes the colour of its kind
+    if (tool === "point") active = new L.Draw.Marker(map, {});
+    else if (tool === "line") active = new L.Draw.Polyline(map, {shapeOptions: style});
     else active = new L.Draw.Polygon(map, {shapeOptions: style, allowIntersection: false, showArea: false});
-    markActive(kind);
+    markActive(tool);
     active.enable();
     document.getElementById("map").scrollIntoView({block: "nearest"});  // on phones the form is below
   }
 
-  Object.keys(buttons).forEach(function (kind) {
-    document.getElementById(buttons[kind]).addEventListener("click", function () { startDrawing(kind); });
+  Object.keys(buttons).forEach(function (tool) {
+    document.getElementById(buttons[tool]).addEventListener("click", function () { startDrawing(tool); });
+  });
+  form.querySelectorAll("input[name=kind]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      drawn.eachLayer(function (layer) { if (layer.setStyle) layer.setStyle(GQ.kindStyle(chosenKind())); });
+    });
   });
   document.getElementById("clear-drawing").addEventListener("click", function () {
     if (active) active.disable();
@@ -87,13 +96,16 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    if (!shape) { say(t("Please mark a place on the map first."), true); return; }
+    if (!shape) {
+      say(t("Please mark a place on the map first."), true);
+      GQ.focus(document.getElementById(buttons.point));
+      return;
+    }
     var text = textArea.value.trim();
-    if (!text) { say(t("Please write a text."), true); return; }
-    var kindInput = form.querySelector("input[name=kind]:checked");
+    if (!text) { say(t("Please write a text."), true); GQ.focus(textArea); return; }
     var body = {
       geometry: shape,
-      kind: kindInput ? kindInput.value : "idea",
+      kind: chosenKind(),
       text: text,
       language: document.getElementById("language").value
     };
@@ -115,6 +127,7 @@
         document.getElementById("echo").textContent = text;
         document.getElementById("thanks").hidden = false;
         form.hidden = true;
+        GQ.focus(document.querySelector("#thanks .thanks"));
         document.body.setAttribute("data-submitted", result.data.id || "");
         textArea.value = "";
         drawn.clearLayers();
@@ -134,6 +147,7 @@
     document.getElementById("thanks").hidden = true;
     form.hidden = false;
     document.body.removeAttribute("data-submitted");
+    GQ.focus(document.getElementById(buttons.point));
     loadApproved();
   });
 

@@ -1,81 +1,25 @@
 /* geoquartier map runtime: markers, popups, opening status at view time, tile fallback.
  *
- * Every text this script puts into the page arrives already HTML-escaped from Python
- * (popups, tooltips, legend) or is set through DOM properties (title, aria-label,
- * textContent). Configuration is read from <script type="application/json" id="gq-config">.
+ * Runs after geoquartier-base.js (the shared GQ namespace: config, local time, escaping,
+ * focus). Every text this script puts into the page arrives already HTML-escaped from
+ * Python (popups, tooltips, legend) or is set through DOM properties (title, aria-label,
+ * textContent).
  */
 (function () {
   'use strict';
-  var GQ = window.GQ = { layers: {}, counts: {}, basemapState: 'tiles' };
-  var cfg = null;
-
-  function config() {
-    if (!cfg) {
-      cfg = JSON.parse(document.getElementById('gq-config').textContent);
-    }
-    return cfg;
-  }
-  GQ.config = config;
-
-  function fill(template, values) {
-    var out = template;
-    Object.keys(values).forEach(function (k) { out = out.split('{' + k + '}').join(values[k]); });
-    return out;
-  }
-
-  // ---- local time (Europe/Berlin) from epoch minutes, formatted with CLDR patterns ----
-  function local(epochMin) {
-    var tz = config().tz, offset = tz[0][1];
-    for (var i = 0; i < tz.length; i++) { if (epochMin >= tz[i][0]) { offset = tz[i][1]; } }
-    var l = epochMin + offset;
-    var days = Math.floor(l / 1440), mins = l - days * 1440;
-    var d = new Date(days * 86400000);
-    return { days: days, y: d.getUTCFullYear(), M: d.getUTCMonth() + 1, d: d.getUTCDate(),
-             wd: ((days + 3) % 7 + 7) % 7, H: Math.floor(mins / 60), m: mins % 60 };
-  }
-  function pad(v, n) { v = String(v); while (v.length < n) { v = '0' + v; } return v; }
-  function field(c, n, p) {
-    var c0 = config();
-    switch (c) {
-      case 'y': return n === 2 ? pad(p.y % 100, 2) : String(p.y);
-      case 'M': case 'L': return n >= 3 ? c0.months[p.M - 1] : pad(p.M, n);
-      case 'd': return pad(p.d, n);
-      case 'E': case 'c': return c0.weekdays[p.wd];
-      case 'H': return pad(p.H, n);
-      case 'h': return pad(p.H % 12 === 0 ? 12 : p.H % 12, n);
-      case 'm': return pad(p.m, n);
-      case 'a': return c0.dayPeriods[p.H < 12 ? 0 : 1];
-      default: return '';
-    }
-  }
-  /* Format parts with an LDML pattern from CLDR (delivered by Babel). */
-  function ldml(pattern, p) {
-    var out = '', i = 0;
-    while (i < pattern.length) {
-      var c = pattern.charAt(i), j;
-      if (c === "'") {
-        j = pattern.indexOf("'", i + 1);
-        if (j === i + 1) { out += "'"; i += 2; continue; }
-        if (j < 0) { j = pattern.length; }
-        out += pattern.slice(i + 1, j); i = j + 1; continue;
-      }
-      if (/[A-Za-z]/.test(c)) {
-        j = i; while (j < pattern.length && pattern.charAt(j) === c) { j++; }
-        out += field(c, j - i, p); i = j; continue;
-      }
-      out += c; i++;
-    }
-    return out;
-  }
-  GQ.formatLocal = function (epochMin, which) { return ldml(config().patterns[which], local(epochMin)); };
+  var GQ = window.GQ;
+  GQ.layers = {};
+  GQ.counts = {};
+  GQ.basemapState = 'tiles';
+  var config = GQ.config, fill = GQ.fill;
 
   function when(t, now) {
-    var c0 = config(), S = c0.strings, a = local(t), b = local(now);
-    var time = ldml(c0.patterns.time, a), dd = a.days - b.days;
+    var c0 = config(), S = c0.strings, a = GQ.localParts(t), b = GQ.localParts(now);
+    var time = GQ.ldml(c0.patterns.time, a), dd = a.days - b.days;
     if (dd === 0) { return fill(S.today, { time: time }); }
     if (dd === 1) { return fill(S.tomorrow, { time: time }); }
     if (dd < 7) { return fill(S.weekdayTime, { weekday: c0.weekdays[a.wd], time: time }); }
-    return fill(S.dateTime, { date: ldml(c0.patterns.date, a), time: time });
+    return fill(S.dateTime, { date: GQ.ldml(c0.patterns.date, a), time: time });
   }
 
   /* Opening status of encoded hours {t0, t1, s, d} at nowMin (epoch minutes). */
@@ -98,8 +42,6 @@
     return { state: 'u', text: S.statusUnknown };
   };
 
-  GQ.nowMin = function () { return Math.floor(Date.now() / 60000); };
-
   /* Write the opening status into every [data-hours] element below root. */
   GQ.refresh = function (root) {
     var hours = config().hours, now = GQ.nowMin();
@@ -118,7 +60,6 @@
     poi: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="4.5" fill="#fff"/></svg>',
     stop: '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M7 5h10v3h-3.5v11h-3V8H7z" fill="#fff"/></svg>'
   };
-  var COLOR = /^#[0-9a-fA-F]{6}$/;
 
   /* Popups scroll instead of outgrowing the map on small screens. */
   function popupMaxHeight() {
@@ -128,7 +69,7 @@
   }
 
   function markerIcon(item) {
-    var color = COLOR.test(item.c || '') ? item.c : '#555555';
+    var color = GQ.colour(item.c, '#555555');
     var shape = item.a ? ' gq-pin-approx' : '';
     return L.divIcon({
       className: 'gq-marker gq-marker-' + item.g,
@@ -154,12 +95,7 @@
         if (el) {
           el.setAttribute('aria-label', item.t);
           el.setAttribute('data-layer', name);
-          if (!el.gqKeys) {
-            el.gqKeys = true;
-            el.addEventListener('keydown', function (e) {
-              if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); m.openPopup(); }
-            });
-          }
+          GQ.onActivate(el, function () { openWithFocus(m, el); });
         }
       });
       m.gqId = item.id;
@@ -170,16 +106,36 @@
     return group;
   };
 
-  /* Open the popup of a marker by its feature id (used by the place list). */
-  GQ.show = function (name, id) {
+  /* Open marker's popup and put the keyboard focus into it; when the popup closes with the
+     focus inside, the focus goes back to opener (the marker or a button of the place list). */
+  function openWithFocus(marker, opener, open) {
+    var focusPopup = function () {
+      var popup = marker.getPopup() && marker.getPopup().getElement();
+      GQ.focus(popup && popup.querySelector('.leaflet-popup-content'), true);
+    };
+    if (marker.isPopupOpen()) { focusPopup(); return; }
+    marker.once('popupopen', function () {
+      focusPopup();
+      marker.once('popupclose', function () {
+        var active = document.activeElement;
+        if (!active || active === document.body) { GQ.focus(opener, true); }
+      });
+    });
+    (open || function () { marker.openPopup(); })();
+  }
+
+  /* Open the popup of a marker by its feature id (used by the place list, opener its button). */
+  GQ.show = function (name, id, opener) {
     var group = GQ.layers[name];
     if (!group) { return false; }
     var found = null;
     group.eachLayer(function (m) { if (m.gqId === id) { found = m; } });
     if (!found) { return false; }
     if (!GQ.map.hasLayer(group)) { GQ.map.addLayer(group); }
-    var open = function () { found.openPopup(); };
-    if (group.zoomToShowLayer) { group.zoomToShowLayer(found, open); } else { GQ.map.panTo(found.getLatLng()); open(); }
+    openWithFocus(found, opener, function () {
+      var open = function () { found.openPopup(); };
+      if (group.zoomToShowLayer) { group.zoomToShowLayer(found, open); } else { GQ.map.panTo(found.getLatLng()); open(); }
+    });
     return true;
   };
 
@@ -213,7 +169,7 @@
   };
 
   // ---- legend control ----
-  GQ.legend = function (map, html, title) {
+  GQ.legend = function (map, html) {
     var ctl = L.control({ position: 'bottomleft' });
     ctl.onAdd = function () {
       var div = L.DomUtil.create('div', 'gq-legend leaflet-bar');
@@ -255,12 +211,6 @@
     window.setTimeout(function () { if (!loaded && map.hasLayer(tiles)) { fallback(); } }, 8000);
   };
 
-  function label(selector, value) {
-    document.querySelectorAll(selector).forEach(function (el) {
-      el.title = value; el.setAttribute('aria-label', value);
-    });
-  }
-
   /* Fit the quartier into the visible part of the map (beside an open legend on wide screens). */
   GQ.fit = function () {
     var map = GQ.map, target = GQ.layers.boundary || GQ.layers.population || GQ.layers.offices;
@@ -278,9 +228,9 @@
   GQ.start = function (map) {
     var c0 = config();
     GQ.map = map;
-    label('.leaflet-control-zoom-in', c0.strings.zoomIn);
-    label('.leaflet-control-zoom-out', c0.strings.zoomOut);
-    label('.leaflet-control-layers-toggle', c0.strings.layers);
+    GQ.label('.leaflet-control-zoom-in', c0.strings.zoomIn);
+    GQ.label('.leaflet-control-zoom-out', c0.strings.zoomOut);
+    GQ.label('.leaflet-control-layers-toggle', c0.strings.layers);
     if (map.attributionControl && c0.attribution) {
       map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
       map.attributionControl.addAttribution(c0.attribution);
@@ -291,7 +241,7 @@
     document.querySelectorAll('[data-gq-show]').forEach(function (btn) {
       btn.addEventListener('click', function () {
         var target = document.getElementById(GQ.map.getContainer().id);
-        GQ.show(btn.getAttribute('data-gq-layer'), btn.getAttribute('data-gq-show'));
+        GQ.show(btn.getAttribute('data-gq-layer'), btn.getAttribute('data-gq-show'), btn);
         if (target && target.scrollIntoView) { target.scrollIntoView({ block: 'nearest' }); }
       });
     });

@@ -1,0 +1,58 @@
+/* Shared pieces of the participation, moderation and report pages, added to the GQ
+   namespace of geoquartier-base.js (config, labels, kinds and their colours, local time,
+   escaping, focus). User texts are only ever written with textContent: never as markup. */
+(function () {
+  'use strict';
+  var GQ = window.GQ, t = GQ.t, el = GQ.el;
+  var GEOMETRY_LABELS = { Point: 'Pin', LineString: 'Line', Polygon: 'Area' };
+
+  GQ.geometryLabel = function (type) { return t(GEOMETRY_LABELS[type] || type); };
+
+  /* A popup element for an annotation feature: kind as heading, the text as plain text. */
+  GQ.annotationPopup = function (feature) {
+    var p = feature.properties || {};
+    var box = el('div', 'annotation-popup');
+    box.appendChild(el('strong', 'kind', GQ.kindLabel(p.kind)));
+    box.appendChild(el('p', 'text', p.text));
+    if (p.language) { box.appendChild(el('span', 'language', p.language)); }
+    return box;
+  };
+
+  function annotationStyle(feature) { return GQ.kindStyle((feature.properties || {}).kind); }
+
+  /* Approved contributions as a Leaflet layer: one colour per kind, popups as text. */
+  GQ.annotationLayer = function (collection) {
+    return L.geoJSON(collection, {
+      style: annotationStyle,
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, Object.assign(annotationStyle(feature), { radius: 8, fillOpacity: 0.8 }));
+      },
+      onEachFeature: function (feature, layer) { layer.bindPopup(GQ.annotationPopup(feature)); }
+    });
+  };
+
+  /* A Leaflet map with the config's tiles, and a localised attribution. */
+  GQ.baseMap = function (id) {
+    var map = L.map(id, { zoomControl: true });
+    map.attributionControl.setPrefix(false);
+    var tiles = GQ.tileLayer({ attribution: GQ.escapeHtml(t('Map data © OpenStreetMap contributors')) });
+    if (tiles) { tiles.addTo(map); }
+    return map;
+  };
+
+  /* The quartier's streets from this server, drawn under everything: the map stays
+     readable when the tiles cannot load (no wifi at the event). */
+  GQ.streetMap = function (map, url) {
+    if (!url) { return; }
+    fetch(url).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (collection) {
+      if (!collection || !collection.features.length) { return; }
+      var pane = map.createPane('streets');
+      pane.style.zIndex = 250;
+      L.geoJSON(collection, {
+        pane: 'streets', interactive: false, style: { color: '#8a8a8a', weight: 1.5, opacity: 0.9 }
+      }).addTo(map);
+    }).catch(function () { /* the boundary alone still shows where to draw */ });
+  };
+}());

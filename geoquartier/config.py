@@ -3,12 +3,16 @@
 Every location can be set with an environment variable; the defaults suit a checkout
 with the shared data folder beside it.
 
-| setting | environment variable | default |
-|---|---|---|
-| data directory | ``GEOQUARTIER_DATA`` | ``../shared/data`` beside the checkout if present, else ``data/`` |
-| cache directory | ``GEOQUARTIER_CACHE`` | ``.cache/`` in the checkout |
-| workspace GeoPackage | ``GEOQUARTIER_WORKSPACE`` | ``workspace/geoquartier.gpkg`` in the checkout |
-| map output directory | ``GEOQUARTIER_MAPS`` | ``maps/`` in the checkout |
+* data directory — ``GEOQUARTIER_DATA``; default ``../shared/data`` beside the checkout
+  if present, else ``data/``
+* cache directory — ``GEOQUARTIER_CACHE``; default ``.cache/`` in the checkout
+* workspace GeoPackage — ``GEOQUARTIER_WORKSPACE``; default ``workspace/geoquartier.gpkg``
+* map output directory — ``GEOQUARTIER_MAPS``; default ``maps/`` in the checkout
+* quartier registry — ``GEOQUARTIER_REGISTRY``; default ``data/quartiers.toml``
+* online address lookup (opt-in) — ``GEOQUARTIER_GEOCODE``; off, ``nominatim`` switches
+  it on
+* Nominatim endpoint — ``GEOQUARTIER_NOMINATIM_URL``; default
+  ``https://nominatim.openstreetmap.org``
 """
 
 from __future__ import annotations
@@ -71,3 +75,18 @@ def participation_db_path() -> Path:
     """SQLite database of the participation workflow (annotations, events, users)."""
     configured = _env_path("GEOQUARTIER_PARTICIPATION_DB")
     return configured or workspace_path().parent / "participation.sqlite"
+
+
+NOMINATIM_URL = "https://nominatim.openstreetmap.org"
+"""The public Nominatim of the OpenStreetMap Foundation (usage policy: 1 request/s, a user
+agent naming the application, results cached)."""
+
+
+def nominatim_url() -> str:
+    """The Nominatim endpoint for online address lookup (``GEOQUARTIER_NOMINATIM_URL``)."""
+    return os.environ.get("GEOQUARTIER_NOMINATIM_URL") or NOMINATIM_URL
+
+
+def geocode_online() -> bool:
+    """True when the user switched online address lookup on (``GEOQUARTIER_GEOCODE=nominatim``)."""
+    return os.environ.get("GEOQUARTIER_GEOCODE", "").strip().lower() == "nominatim"

@@ -10,13 +10,16 @@ The registry file is ``GEOQUARTIER_REGISTRY`` or ``data/quartiers.toml``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from geoquartier.cli.app import app
+from geoquartier.cli.app import app, fail
 from geoquartier.config import registry_path
+from geoquartier.errors import GeoquartierError
 from geoquartier.registry import load_registry
 
 quartiers_app = typer.Typer(
@@ -32,6 +35,16 @@ quartiers_app = typer.Typer(
 app.add_typer(quartiers_app, name="quartiers")
 
 _BOUNDARY_QUALITIES = ("official", "enclosing_district", "planning_area")
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """A user's mistake ends the command with one line on stderr and exit code 2 (also
+    when the command runs inside Typer's test runner, without :func:`main`)."""
+    try:
+        yield
+    except GeoquartierError as exc:
+        fail(str(exc))
 
 
 @quartiers_app.callback(invoke_without_command=True)
@@ -156,15 +169,8 @@ def add_command(
     file; its comments and order stay as they are. Then import it:
     'geoquartier import ID'.
     """
-    from geoquartier.errors import GeoquartierError
-    from geoquartier.registry_edit import NewQuartier, add_quartier, prepare_quartier
+    from geoquartier.registry_edit import NewQuartier
 
-    if boundary_quality is not None and boundary_quality not in _BOUNDARY_QUALITIES:
-        raise GeoquartierError(
-            f"--boundary-quality {boundary_quality!r}: expected one of "
-            + ", ".join(_BOUNDARY_QUALITIES)
-        )
-    target = registry_path()
     new = NewQuartier(
         id=quartier,
         name=name,
@@ -181,14 +187,27 @@ def add_command(
         zensus=zensus,
         boundary_quality=boundary_quality,
     )
-    if admin is not None:
-        typer.echo(f"looking for boundary {admin!r} in {osm.name} ...", err=True)
+    with _user_errors():
+        _add(new)
+
+
+def _add(new) -> None:
+    from geoquartier.registry_edit import add_quartier, prepare_quartier
+
+    if new.boundary_quality is not None and new.boundary_quality not in _BOUNDARY_QUALITIES:
+        raise GeoquartierError(
+            f"--boundary-quality {new.boundary_quality!r}: expected one of "
+            + ", ".join(_BOUNDARY_QUALITIES)
+        )
+    target = registry_path()
+    if new.admin is not None and new.boundary is None:
+        typer.echo(f"looking for boundary {new.admin!r} in {Path(new.osm).name} ...", err=True)
     prepared = prepare_quartier(new, target)
     add_quartier(target, prepared)
     typer.echo(f"added to {target}:")
     for line in prepared.lines:
         typer.echo(line)
-    typer.echo(f"next: geoquartier import {quartier}")
+    typer.echo(f"next: geoquartier import {new.id}")
 
 
 @quartiers_app.command("remove")
@@ -198,20 +217,21 @@ def remove_command(
 ) -> None:
     """Remove a quartier from the registry (only its tables; other entries and their
     comments stay). The workspace and the data files are not touched."""
-    from geoquartier.errors import GeoquartierError
     from geoquartier.registry_edit import remove_quartier
 
     target = registry_path()
-    registry = load_registry(target)
-    if quartier not in registry:
-        raise GeoquartierError(f"unknown quartier {quartier!r}; known: {', '.join(registry)}")
+    with _user_errors():
+        registry = load_registry(target)
+        if quartier not in registry:
+            raise GeoquartierError(f"unknown quartier {quartier!r}; known: {', '.join(registry)}")
     spec = registry[quartier]
     if not yes and not typer.confirm(
         f"remove {quartier} ({spec.name}, {spec.city}) from {target}?", default=False
     ):
         typer.echo("nothing removed")
         raise typer.Exit(1)
-    remove_quartier(target, quartier)
+    with _user_errors():
+        remove_quartier(target, quartier)
     typer.echo(f"removed {quartier} ({spec.name}) from {target}")
 
 
@@ -224,5 +244,7 @@ def show_command(
     from geoquartier.cli.quartier_summary import summary_lines
     from geoquartier.registry import get_quartier
 
-    for line in summary_lines(get_quartier(quartier)):
+    with _user_errors():
+        lines = summary_lines(get_quartier(quartier))
+    for line in lines:
         typer.echo(line)

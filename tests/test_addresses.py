@@ -135,11 +135,12 @@ def test_suffixes_lists_and_ranges(addresses):
 
 
 def test_street_only_is_placed_at_the_street_middle(addresses):
-    """Urlasstraße exists (27 address points) but has no number 30."""
+    """Urlasstraße exists (18 address points) but has no number 30."""
     match = match_address(parse_address("Urlasstraße 30, Lauf an der Pegnitz"), addresses)
     assert match.quality == "approximate"
     assert "middle of Urlasstraße" in match.note
     street = addresses[addresses["street"] == "Urlasstraße"]
+    assert len(street) == 18
     points = {(p.x, p.y) for p in street.geometry}
     assert (match.lon, match.lat) in points  # on an address of that street
     metric = street.to_crs(25832).geometry

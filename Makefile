@@ -31,6 +31,7 @@ bench: setup
 	$(PY) -m pip install -q -e ".[bench]" || echo "pandana not installable: its column is left out"
 	$(PY) benchmarks/accessibility.py
 	$(PY) benchmarks/api_load.py
+	$(PY) benchmarks/zensus_csv.py
 
 lint: setup
 	$(VENV)/bin/ruff check geoquartier api tests benchmarks

@@ -276,13 +276,16 @@ def _stream_cells(path: Path, area, chunk_rows: int, progress: bool):
     bounds = area.bounds if area is not None else None
     with _open_csv(path) as (handle, size):
         separator, columns = _header(handle, path)
-        wanted = [columns.grid_id, columns.x, columns.y, columns.residents, columns.flags]
+        # with the centre columns, the id is rebuilt for the few cells kept (INSPIRE ids
+        # name the lower-left corner), so 3 million id texts need not be parsed
+        grid_id = None if columns.x and columns.y else columns.grid_id
+        wanted = [grid_id, columns.x, columns.y, columns.residents, columns.flags]
         bar = tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not progress)
         try:
             reader = pd.read_csv(
                 handle,
                 sep=separator,
-                dtype=str,
+                dtype=_dtypes(columns),
                 usecols=[c for c in wanted if c],
                 chunksize=chunk_rows,
                 keep_default_na=False,
@@ -303,11 +306,33 @@ def _stream_cells(path: Path, area, chunk_rows: int, progress: bool):
     return kept, counts
 
 
+def _ids_from_centres(x: np.ndarray, y: np.ndarray, columns: _CsvColumns) -> list[str]:
+    """INSPIRE cell ids (``CRS3035RES100mN3216200E4433100``) from centres (EPSG:3035)."""
+    resolution = columns.grid_id.strip()[len(CSV_ID_PREFIX) :]
+    half = columns.cell_size_m / 2
+    return [
+        f"CRS3035RES{resolution}N{round(north - half)}E{round(east - half)}"
+        for east, north in zip(x, y, strict=True)
+    ]
+
+
+def _dtypes(columns: _CsvColumns) -> dict[str, object]:
+    """Coordinates are parsed as numbers by the C parser (fast; a text in them is an
+    error); ids, residents and notes as text (residents may be ``–`` or ``(12)``)."""
+    types: dict[str, object] = {columns.grid_id: str, columns.residents: str}
+    types = {k: v for k, v in types.items() if k is not None}
+    if columns.x and columns.y:
+        types.update({columns.x: "float64", columns.y: "float64"})
+    if columns.flags:
+        types[columns.flags] = str
+    return types
+
+
 def _cells_of_chunk(chunk: pd.DataFrame, columns: _CsvColumns, area, bounds, counts: dict):
     """The cells of one chunk whose centre lies in ``area`` (EPSG:3035), counted."""
     if columns.x and columns.y:
-        x = pd.to_numeric(chunk[columns.x].str.replace(",", "."), errors="coerce").to_numpy(float)
-        y = pd.to_numeric(chunk[columns.y].str.replace(",", "."), errors="coerce").to_numpy(float)
+        x = chunk[columns.x].to_numpy(dtype=float)
+        y = chunk[columns.y].to_numpy(dtype=float)
     else:
         x, y = _centres_from_ids(chunk[columns.grid_id])
     inside = np.isfinite(x) & np.isfinite(y)
@@ -322,11 +347,16 @@ def _cells_of_chunk(chunk: pd.DataFrame, columns: _CsvColumns, area, bounds, cou
     counts["suppressed_cells"] += int(residents.isna().sum())
     counts["uncertain_cells"] += int(uncertain.sum())
     usable = residents.notna().to_numpy()
+    x, y = x[inside][usable], y[inside][usable]
+    if columns.grid_id in chunk:
+        ids = chunk[columns.grid_id].str.strip().to_numpy()[usable]
+    else:
+        ids = _ids_from_centres(x, y, columns)
     return pd.DataFrame(
         {
-            "grid_id": chunk[columns.grid_id].str.strip().to_numpy()[usable],
-            "x": x[inside][usable],
-            "y": y[inside][usable],
+            "grid_id": ids,
+            "x": x,
+            "y": y,
             "size": columns.cell_size_m,
             "residents": residents.to_numpy()[usable],
         }

@@ -32,6 +32,7 @@ bench: setup
 	$(PY) -m pip install -q -e ".[bench]" || echo "pandana not installable: its column is left out"
 	$(PY) benchmarks/accessibility.py
 	$(PY) benchmarks/api_load.py
+	$(PY) benchmarks/zensus_csv.py
 
 # Python with ruff (rules in pyproject.toml), the page scripts with ESLint (eslint.config.js)
 JS_DIRS := geoquartier/maps/static api/participation/static

@@ -60,3 +60,13 @@ def maps_dir() -> Path:
 def participation_db_path() -> Path:
     """SQLite database of the participation workflow (annotations, events, users)."""
     return get_settings().participation_db_path
+
+
+def nominatim_url() -> str:
+    """The Nominatim endpoint for online address lookup (``settings.nominatim_url``)."""
+    return get_settings().nominatim_url
+
+
+def geocode_online() -> bool:
+    """True when online address lookup is switched on (``GEOQUARTIER_GEOCODE=nominatim``)."""
+    return get_settings().geocode == "nominatim"

@@ -7,14 +7,16 @@ written and the previous workspace stays as it was.
 
 Where each layer comes from (first source present wins):
 
-| layer | sources |
-|---|---|
-| quartiers | the registry (name, city, state, programme, boundary_quality) + the boundary file |
-| offices | the registry; offices without a location are listed, not drawn |
-| services, buildings, addresses | OSM: ``osm_extract`` (local file), else Overpass |
-| pois | ``amenity_points`` file, plus OSM when there is OSM |
-| stops | ``gtfs`` feed, else OSM |
-| population | ``zensus`` grid, else estimated over OSM residential buildings |
+* quartiers: the registry (name, city, state, programme, boundary_quality) + the
+  boundary file;
+* offices: the registry; ``address`` locations are looked up in the OSM addresses (and,
+  opt-in, Nominatim); offices without a location are listed, not drawn;
+* services, buildings, addresses: OSM: ``osm_extract`` (local file), else Overpass
+  (``overpass = true``);
+* pois: ``amenity_points`` file, plus OSM when there is OSM;
+* stops: ``gtfs`` feed, else OSM;
+* population: ``zensus`` grid (GeoJSON/GPKG) or ``zensus_csv`` (Destatis CSV), else
+  estimated over OSM residential buildings.
 
 All GeoDataFrames are EPSG:4326. See docs/import.md.
 """
@@ -55,6 +57,8 @@ class OfficeStatus:
     location_quality: str
     open_now: bool | None
     opening_hours: str | None
+    lookup: str | None = None
+    """How an office given by address was placed (or why not), for the summary."""
 
 
 @dataclass
@@ -89,7 +93,8 @@ class ImportSummary:
             else:
                 state = "open now" if office.open_now else "closed now"
             where = office.location_quality if office.placed else "not placed (location unknown)"
-            out.append(f"  office: {office.name} — {state}; location {where}")
+            lookup = f" ({office.lookup})" if office.lookup else ""
+            out.append(f"  office: {office.name} — {state}; location {where}{lookup}")
         for layer, origin in self.sources.items():
             out.append(f"  source of {layer}: {origin}")
         out.extend(f"  note: {note}" for note in self.notes)
@@ -108,9 +113,14 @@ def import_quartier(
     progress: bool = True,
     now: datetime | None = None,
     online: bool = True,
+    geocoder: Any = None,
 ) -> ImportSummary:
     """Import one quartier (a :class:`geoquartier.registry.QuartierSpec`) into ``store``
     (a :class:`geoquartier.layers.store.GeoPackageStore`); returns the summary.
+
+    Offices given by ``address`` are placed on the quartier's OSM addresses; ``geocoder``
+    (a :class:`geoquartier.layers.sources.nominatim.NominatimGeocoder`, only when the
+    user opted in) is asked for those the OSM data does not hold exactly.
 
     Every layer is read, validated and written in one all-or-nothing ``write_many``.
     ``now`` (naive = Europe/Berlin local time; default: the current time) is the moment
@@ -173,7 +183,9 @@ def import_quartier(
         bar.update()
 
         bar.set_postfix_str("population")
-        frames_population, source = _read_population(spec, boundary, frames.get("buildings"))
+        frames_population, source = _read_population(
+            spec, boundary, frames.get("buildings"), progress
+        )
         if frames_population is not None:
             frames["population"] = frames_population
             summary.residents = int(frames_population["residents"].sum())
@@ -181,7 +193,7 @@ def import_quartier(
         bar.update()
 
         bar.set_postfix_str("offices")
-        frames["offices"], summary.offices = _offices(spec, now)
+        frames["offices"], summary.offices = _offices(spec, now, frames.get("addresses"), geocoder)
         if boundary is not None:
             frames["quartiers"] = _quartier_row(spec, boundary, summary)
         else:
@@ -200,6 +212,7 @@ def import_all(
     progress: bool = True,
     now: datetime | None = None,
     online: bool = True,
+    geocoder: Any = None,
 ) -> tuple[list[ImportSummary], dict[str, str]]:
     """Import every quartier of ``specs``; returns the summaries and, per quartier that
     could not be imported for lack of data or network, the reason. A quartier whose
@@ -210,7 +223,11 @@ def import_all(
     missing: dict[str, str] = {}
     for spec in specs.values():
         try:
-            done.append(import_quartier(spec, store, progress=progress, now=now, online=online))
+            done.append(
+                import_quartier(
+                    spec, store, progress=progress, now=now, online=online, geocoder=geocoder
+                )
+            )
         except DataMissingError as exc:
             missing[spec.id] = str(exc)
     if not done and missing:
@@ -243,17 +260,21 @@ def _read_osm(spec: Any, boundary: Any, online: bool = True) -> osm.OsmLayers | 
 
 
 def _read_population(
-    spec: Any, boundary: Any, buildings: gpd.GeoDataFrame | None
+    spec: Any, boundary: Any, buildings: gpd.GeoDataFrame | None, progress: bool = False
 ) -> tuple[gpd.GeoDataFrame | None, str | None]:
-    if spec.source_path("zensus") is not None:
-        path = spec.require_source("zensus")
+    key = next((k for k in ("zensus", "zensus_csv") if spec.source_path(k) is not None), None)
+    if key is not None:
+        path = spec.require_source(key)
         if boundary is None:
             raise DataMissingError(
                 f"quartier {spec.id!r}: a Zensus grid needs a boundary to clip it; "
                 "the registry names none"
             )
-        cells = zensus.read_zensus_grid(path, spec.id, boundary)
-        return cells, f"Zensus 2022, 100 m grid ({len(cells)} cells)"
+        cells = zensus.read_zensus(path, spec.id, boundary, progress=progress)
+        how = f"Zensus 2022, 100 m grid ({len(cells)} cells"
+        if cells.attrs.get("suppressed_cells"):
+            how += f"; {cells.attrs['suppressed_cells']} cells not published"
+        return cells, how + ")"
     if buildings is not None and len(buildings):
         total = getattr(spec, "population", None)
         points = population.estimate_from_buildings(buildings, spec.id, total)
@@ -268,11 +289,13 @@ def _read_population(
     return None, None
 
 
-def _offices(spec: Any, now: datetime | None) -> tuple[gpd.GeoDataFrame, list[OfficeStatus]]:
+def _offices(
+    spec: Any, now: datetime | None, addresses: Any = None, geocoder: Any = None
+) -> tuple[gpd.GeoDataFrame, list[OfficeStatus]]:
     from geoquartier.layers.opening_hours import OpeningHours
 
     records, statuses = [], []
-    for office in spec.offices:
+    for office in spec.resolve_offices(addresses=addresses, geocoder=geocoder):
         placed = office.get("lon") is not None and office.get("lat") is not None
         hours = office.get("opening_hours")
         open_now = None
@@ -288,6 +311,7 @@ def _offices(spec: Any, now: datetime | None) -> tuple[gpd.GeoDataFrame, list[Of
                 location_quality=office.get("location_quality", "unknown"),
                 open_now=open_now,
                 opening_hours=hours,
+                lookup=office.get("location_lookup"),
             )
         )
         if not placed:

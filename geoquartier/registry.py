@@ -3,8 +3,13 @@
 The registry is a readable TOML file (``data/quartiers.toml``; see
 :func:`geoquartier.config.registry_path`). Loading it checks every entry and names the
 quartier and key of any mistake. Office locations are resolved from real data only — a
-GTFS stop, an OSM feature of the quartier's extract, or surveyed coordinates — and carry
-their ``location_quality``; an office whose location is unknown stays listed but unplaced.
+GTFS stop, an OSM feature of the quartier's extract, surveyed coordinates, or a postal
+address looked up in the quartier's OSM addresses at import — and carry their
+``location_quality``; an office whose location is unknown stays listed but unplaced.
+
+Source paths: ``boundaries/…`` is the project's ``data/boundaries/`` folder; an absolute
+path is used as it is; ``./…`` and ``../…`` are relative to the folder of the registry
+file; anything else is relative to the data directory (``GEOQUARTIER_DATA``).
 
 All geometries are in EPSG:4326 (longitude, latitude in degrees).
 """
@@ -20,8 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import MultiPolygon, Point, Polygon, shape
-from shapely.ops import unary_union
+from shapely.geometry import MultiPolygon, Point, Polygon
 
 from geoquartier import config
 from geoquartier.errors import DataMissingError, GeoquartierError
@@ -49,10 +53,13 @@ SOURCE_KEYS = (
     "osm_extract",
     "walk_network",
     "zensus",
+    "zensus_csv",
     "gtfs",
     "amenity_points",
     "overpass",
 )
+LOCATION_FORMS = ("lon", "gtfs_stop", "osm", "address")
+"""The ways an office location can be given (``lon`` comes with ``lat``)."""
 
 
 class RegistryError(GeoquartierError):
@@ -84,6 +91,8 @@ class QuartierSpec:
     population: int | None = None
     sources: dict[str, Any] = field(default_factory=dict)
     office_entries: tuple[dict[str, Any], ...] = ()
+    registry_dir: Path | None = field(default=None, compare=False, repr=False)
+    """Folder of the registry file the entry came from (for ``./…`` source paths)."""
 
     @property
     def state_code(self) -> str:
@@ -95,9 +104,7 @@ class QuartierSpec:
         value = self.sources.get(key)
         if not value or value is True:
             return None
-        if str(value).startswith("boundaries/"):
-            return config.boundaries_dir() / str(value).removeprefix("boundaries/")
-        return config.data_dir() / str(value)
+        return resolve_source_path(str(value), self.registry_dir)
 
     def require_source(self, key: str) -> Path:
         """Absolute path of a file source that must exist; raises :class:`DataMissingError`."""
@@ -123,7 +130,10 @@ class QuartierSpec:
 
     @cached_property
     def boundary(self) -> Polygon | MultiPolygon | None:
-        """The quartier boundary (EPSG:4326), or ``None`` when the data has none."""
+        """The quartier boundary (EPSG:4326), or ``None`` when the data has none.
+
+        Read from a GeoJSON or GeoPackage file (reprojected to EPSG:4326 if the file
+        declares another CRS)."""
         path = self.source_path("boundary")
         if path is None:
             return None
@@ -131,24 +141,87 @@ class QuartierSpec:
             raise DataMissingError(
                 f"quartier {self.id!r}: boundary file {path} not found; set GEOQUARTIER_DATA"
             )
-        import json
+        from geoquartier.layers.sources.boundary import read_boundary
 
-        data = json.loads(path.read_text(encoding="utf-8"))
-        features = data["features"] if data.get("type") == "FeatureCollection" else [data]
-        geoms = [shape(f.get("geometry", f)) for f in features]
-        return unary_union(geoms)
+        return read_boundary(path)
 
     @cached_property
     def offices(self) -> tuple[dict[str, Any], ...]:
-        """The offices with ``lon``/``lat`` (EPSG:4326) resolved from real data, or ``None``."""
+        """The offices with ``lon``/``lat`` (EPSG:4326) resolved from real data, or ``None``.
+
+        Offices placed by ``address`` are not looked up here (that needs the quartier's
+        OSM addresses): they come back unplaced; the import places them
+        (:meth:`resolve_offices`)."""
+        return self.resolve_offices()
+
+    def resolve_offices(
+        self, addresses: Any = None, geocoder: Any = None
+    ) -> tuple[dict[str, Any], ...]:
+        """The offices with ``lon``/``lat`` (EPSG:4326, or ``None``) and their
+        ``location_quality``.
+
+        ``addresses`` (the quartier's OSM ``addresses`` layer, EPSG:4326) places offices
+        given by ``location = { address = "…" }``
+        (:func:`geoquartier.layers.sources.addresses.locate_address`); ``geocoder`` (a
+        :class:`geoquartier.layers.sources.nominatim.NominatimGeocoder`, opt-in) is asked
+        where the OSM data has no exact match. The quality found replaces the declared one;
+        the lookup's note is added to ``location_note``."""
         resolved = []
         for entry in self.office_entries:
             office = {k: v for k, v in entry.items() if k != "location"}
             office.setdefault("languages", [])
-            lonlat = _resolve_location(self, entry.get("location"))
-            office["lon"], office["lat"] = lonlat if lonlat else (None, None)
+            location = entry.get("location") or {}
+            if "address" in location:
+                match = self._locate_address(str(location["address"]), addresses, geocoder)
+                office["lon"], office["lat"] = match.lon, match.lat
+                office["location_quality"] = match.quality
+                notes = (entry.get("location_note"), match.note)
+                office["location_note"] = "; ".join(n for n in notes if n) or None
+                office["location_lookup"] = match.note
+            else:
+                lonlat = _resolve_location(self, location)
+                office["lon"], office["lat"] = lonlat if lonlat else (None, None)
             resolved.append(office)
         return tuple(resolved)
+
+    def _locate_address(self, text: str, addresses: Any, geocoder: Any):
+        from geoquartier.layers.sources.addresses import AddressMatch, locate_address
+
+        if addresses is None and geocoder is None:
+            return AddressMatch(
+                "unknown", note=f"address {text!r} is looked up at import (geoquartier import)"
+            )
+        area = self.boundary if geocoder is not None else None
+        return locate_address(text, addresses, geocoder=geocoder, area=area)
+
+
+def resolve_source_path(value: str, registry_dir: Path | None = None) -> Path:
+    """Absolute path of a registry source path (see the module notes for the forms)."""
+    if value.startswith("boundaries/"):
+        return config.boundaries_dir() / value.removeprefix("boundaries/")
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    if value.startswith(("./", "../")):
+        base = registry_dir or config.registry_path().parent
+        return (base / path).resolve()
+    return config.data_dir() / value
+
+
+def registry_value_for(path: Path, registry_file: Path) -> str:
+    """How the registry ``registry_file`` names the file ``path``: ``boundaries/…`` in the
+    project's boundaries folder, relative to the data directory when inside it, ``./…``
+    when beside or below the registry file, else the absolute path."""
+    path = Path(path).expanduser().resolve()
+    bases = (
+        (config.boundaries_dir().resolve(), "boundaries/"),
+        (config.data_dir().resolve(), ""),
+        (Path(registry_file).expanduser().resolve().parent, "./"),
+    )
+    for base, prefix in bases:
+        if path.is_relative_to(base):
+            return prefix + path.relative_to(base).as_posix()
+    return path.as_posix()
 
 
 def _resolve_location(
@@ -162,6 +235,8 @@ def _resolve_location(
         return _gtfs_stop_location(spec.require_source("gtfs"), str(location["gtfs_stop"]))
     if "osm" in location:
         return _osm_feature_location(spec.require_source("osm_extract"), str(location["osm"]))
+    if "address" in location:
+        return None
     raise RegistryError(f"quartier {spec.id!r}: office location {location!r} has no known form")
 
 
@@ -205,49 +280,70 @@ def _osm_feature_location(extract: Path, ref: str) -> tuple[float, float]:
     raise DataMissingError(f"OSM feature {ref} not found in {extract}")
 
 
-def _check_entry(qid: str, entry: dict[str, Any]) -> QuartierSpec:
-    def bad(key: str, expected: str) -> RegistryError:
-        return RegistryError(f"registry: quartier {qid!r}, key {key!r}: expected {expected}")
+def _bad(qid: str, key: str, expected: str) -> RegistryError:
+    return RegistryError(f"registry: quartier {qid!r}, key {key!r}: expected {expected}")
+
+
+def _check_office(qid: str, i: int, office: dict[str, Any]) -> dict[str, Any]:
+    """One ``[[quartiers.<id>.offices]]`` entry, checked; ``location_quality`` filled in."""
+    for key in office:
+        if key not in OFFICE_FIELDS:
+            raise _bad(qid, f"offices[{i}].{key}", f"one of {', '.join(OFFICE_FIELDS)}")
+    if not office.get("id") or not office.get("name"):
+        raise _bad(qid, f"offices[{i}]", "an 'id' and a 'name'")
+    location = office.get("location")
+    if location is not None and not (
+        isinstance(location, dict) and any(k in location for k in LOCATION_FORMS)
+    ):
+        raise _bad(
+            qid,
+            f"offices[{i}].location",
+            '{ address = "…" }, { osm = "way/…" }, { gtfs_stop = "…" } or { lon = …, lat = … }',
+        )
+    quality = office.get("location_quality", "unknown")
+    if quality not in LOCATION_QUALITIES:
+        raise _bad(qid, f"offices[{i}].location_quality", f"one of {', '.join(LOCATION_QUALITIES)}")
+    if quality != "unknown" and not location:
+        raise _bad(qid, f"offices[{i}].location", f"a location for location_quality {quality!r}")
+    if location and "address" in location and not str(location["address"]).strip():
+        raise _bad(qid, f"offices[{i}].location.address", "a postal address: 'Street 1, City'")
+    return dict(office, location_quality=quality)
+
+
+def _check_facts(qid: str, entry: dict[str, Any]) -> None:
+    from geoquartier.layers.schema import GERMAN_STATES
 
     for key in ("name", "city", "state"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise bad(key, "a non-empty text")
-    if not entry["state"].startswith("DE-"):
-        raise bad("state", "an ISO 3166-2 code of a German state such as 'DE-NW'")
-    mode = entry.get("mode", "network")
-    if mode not in MODES:
-        raise bad("mode", f"one of {', '.join(MODES)}")
-    known = set(QuartierSpec.__dataclass_fields__) - {"id", "office_entries"} | {"offices"}
+            raise _bad(qid, key, "a non-empty text")
+    if entry["state"] not in GERMAN_STATES:
+        raise _bad(qid, "state", "an ISO 3166-2 code of a German state such as 'DE-NW'")
+    if entry.get("mode", "network") not in MODES:
+        raise _bad(qid, "mode", f"one of {', '.join(MODES)}")
+    known = set(QuartierSpec.__dataclass_fields__) - {"id", "office_entries", "registry_dir"}
+    known |= {"offices"}
     for key in entry:
         if key not in known:
-            raise bad(key, f"one of {', '.join(sorted(known))}")
+            raise _bad(qid, key, f"one of {', '.join(sorted(known))}")
     if "population" in entry and not (
         isinstance(entry["population"], int) and entry["population"] >= 0
     ):
-        raise bad("population", "a whole number of residents")
-    sources = dict(entry.get("sources", {}))
-    for key in sources:
+        raise _bad(qid, "population", "a whole number of residents")
+    for key in entry.get("sources", {}):
         if key not in SOURCE_KEYS:
-            raise bad(f"sources.{key}", f"one of {', '.join(SOURCE_KEYS)}")
-    offices = []
-    for i, office in enumerate(entry.get("offices", [])):
-        for key in office:
-            if key not in OFFICE_FIELDS:
-                raise bad(f"offices[{i}].{key}", f"one of {', '.join(OFFICE_FIELDS)}")
-        if not office.get("id") or not office.get("name"):
-            raise bad(f"offices[{i}]", "an 'id' and a 'name'")
-        quality = office.get("location_quality", "unknown")
-        if quality not in LOCATION_QUALITIES:
-            raise bad(f"offices[{i}].location_quality", f"one of {', '.join(LOCATION_QUALITIES)}")
-        if quality != "unknown" and not office.get("location"):
-            raise bad(f"offices[{i}].location", f"a location for location_quality {quality!r}")
-        offices.append(dict(office, location_quality=quality))
+            raise _bad(qid, f"sources.{key}", f"one of {', '.join(SOURCE_KEYS)}")
+
+
+def _check_entry(qid: str, entry: dict[str, Any], registry_dir: Path | None = None) -> QuartierSpec:
+    _check_facts(qid, entry)
+    offices = [_check_office(qid, i, o) for i, o in enumerate(entry.get("offices", []))]
     extra = {k: v for k, v in entry.items() if k not in ("sources", "funding", "offices")}
     return QuartierSpec(
         id=qid,
         funding=tuple(entry.get("funding", ())),
-        sources=sources,
+        sources=dict(entry.get("sources", {})),
         office_entries=tuple(offices),
+        registry_dir=registry_dir,
         **extra,
     )
 
@@ -264,7 +360,8 @@ def load_registry(path: Path | str | None = None) -> dict[str, QuartierSpec]:
     quartiers = data.get("quartiers")
     if not isinstance(quartiers, dict) or not quartiers:
         raise RegistryError(f"registry {path} has no [quartiers.<id>] tables")
-    return {qid: _check_entry(qid, entry) for qid, entry in quartiers.items()}
+    folder = path.expanduser().resolve().parent
+    return {qid: _check_entry(qid, entry, folder) for qid, entry in quartiers.items()}
 
 
 def get_quartier(quartier_id: str, path: Path | str | None = None) -> QuartierSpec:

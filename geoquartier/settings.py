@@ -29,6 +29,9 @@ Each row: setting — environment variable — default.
   ``GEOQUARTIER_ALLOWED_HOSTS`` — ``*``
 * public base URL used in links — ``GEOQUARTIER_PUBLIC_URL`` — none: links use the
   request's host, checked against the allowed hosts
+* online address lookup (opt-in: ``nominatim``) — ``GEOQUARTIER_GEOCODE`` — ``off``
+* Nominatim endpoint — ``GEOQUARTIER_NOMINATIM_URL`` — the public Nominatim of the OSMF
+  (usage policy: 1 request/s, a user agent naming the application, answers cached)
 * seconds a client may take to send a request — ``GEOQUARTIER_REQUEST_TIMEOUT_S`` — 15
 * request header size limit (bytes) — ``GEOQUARTIER_MAX_HEADER_BYTES`` — 16384
 
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -80,6 +83,8 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     public_url: str | None = None
+    geocode: Literal["off", "nominatim"] = "off"
+    nominatim_url: str = "https://nominatim.openstreetmap.org"
     request_timeout_s: NonNegativeFloat = 15.0
     max_header_bytes: NonNegativeInt = 16_384
 

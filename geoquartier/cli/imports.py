@@ -8,13 +8,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from shapely.geometry import shape
-from shapely.ops import unary_union
 
 from geoquartier.cli.app import app
 from geoquartier.config import workspace_path
@@ -39,19 +36,10 @@ def _spec_or_none(quartier: str):
 
 
 def _polygon_from_geojson(path: Path):
-    """The union of the (multi)polygons of a GeoJSON file (EPSG:4326)."""
-    if not path.is_file():
-        raise GeoquartierError(f"boundary file {path} not found")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        features = data["features"] if data.get("type") == "FeatureCollection" else [data]
-        geoms = [shape(f.get("geometry", f)) for f in features]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise GeoquartierError(f"{path}: not a GeoJSON polygon file ({exc})") from exc
-    polygon = unary_union([g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")])
-    if polygon.is_empty:
-        raise GeoquartierError(f"{path}: holds no Polygon or MultiPolygon")
-    return polygon
+    """The union of the (multi)polygons of a GeoJSON/GeoPackage file (EPSG:4326)."""
+    from geoquartier.layers.sources.boundary import read_boundary
+
+    return read_boundary(path)
 
 
 def _boundary(quartier: str, boundary: Path | None):
@@ -80,6 +68,15 @@ def import_command(
         Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    geocode: Annotated[
+        bool,
+        typer.Option(
+            "--geocode",
+            help="Look up office addresses that the OSM data does not hold exactly with "
+            "Nominatim (online; 1 request/s, answers cached). Also: GEOQUARTIER_GEOCODE="
+            "nominatim. Endpoint: GEOQUARTIER_NOMINATIM_URL.",
+        ),
+    ] = False,
 ) -> None:
     """Import a quartier (or all) from real data into the workspace.
 
@@ -90,18 +87,31 @@ def import_command(
     rejected, nothing of the quartier is written. Prints per quartier the layers and
     feature counts, the residents and whether each office is open now.
 
+    Offices given by address are placed on the OSM addresses of the quartier (exact
+    house number, else the street's middle, else not drawn); with --geocode, Nominatim
+    is asked for those the OSM data does not hold exactly.
+
     The data folder is GEOQUARTIER_DATA (default: ../shared/data beside the checkout).
     """
+    from geoquartier.config import geocode_online
     from geoquartier.importer import import_all, import_quartier
     from geoquartier.registry import get_quartier, load_registry
 
     if all_quartiers == (quartier is not None):
         raise GeoquartierError("name one quartier or give --all (see 'geoquartier quartiers')")
     store = _store(workspace)
+    geocoder = None
+    if geocode or geocode_online():
+        from geoquartier.layers.sources.nominatim import NominatimGeocoder
+
+        geocoder = NominatimGeocoder()
     if all_quartiers:
-        summaries, missing = import_all(load_registry(), store, progress=not quiet)
+        summaries, missing = import_all(
+            load_registry(), store, progress=not quiet, geocoder=geocoder
+        )
     else:
-        summaries = [import_quartier(get_quartier(quartier), store, progress=not quiet)]
+        spec = get_quartier(quartier)
+        summaries = [import_quartier(spec, store, progress=not quiet, geocoder=geocoder)]
         missing = {}
     for summary in summaries:
         typer.echo("\n".join(summary.lines()))
@@ -179,7 +189,8 @@ def import_zensus_command(
     grid: Annotated[
         Path,
         typer.Argument(
-            help="Zensus 2022 100 m grid (GeoJSON/GPKG, EPSG:3035, column 'einwohner')."
+            help="Zensus 2022 100 m grid: the Destatis CSV (GITTER_ID_100m;x_mp_100m;"
+            "y_mp_100m;Einwohner, or its ZIP) or cells as GeoJSON/GPKG (column 'einwohner')."
         ),
     ],
     quartier: Annotated[
@@ -199,20 +210,26 @@ def import_zensus_command(
     """Import residents from the Zensus 2022 100 m grid as the population layer.
 
     Keeps the grid cells whose centre lies inside the quartier boundary and prints the
-    number of cells and residents. © Statistisches Bundesamt (Destatis), dl-de/by-2.0.
+    number of cells and residents. The Destatis CSV (all of Germany, ~3 million rows) is
+    read in chunks; cells Destatis does not publish are left out and counted.
+    © Statistisches Bundesamt (Destatis), dl-de/by-2.0.
     """
-    from geoquartier.layers.sources.zensus import read_zensus_grid
+    from geoquartier.layers.sources.zensus import read_zensus
 
     area = _boundary(quartier, boundary)
     if area is None:
         raise GeoquartierError(
             f"quartier {quartier!r} has no boundary in the registry; give --boundary GEOJSON"
         )
-    cells = read_zensus_grid(grid, quartier, area)
+    cells = read_zensus(grid, quartier, area, progress=True)
     counts = _store(workspace).write_many({"population": cells}, quartier=quartier)
     typer.echo(
         f"{quartier}: {len(cells):,} grid cells, {int(cells['residents'].sum()):,} residents"
     )
+    if cells.attrs.get("suppressed_cells"):
+        typer.echo(
+            f"  {cells.attrs['suppressed_cells']:,} cells not published by Destatis, left out"
+        )
     _echo_counts(counts, workspace)
 
 

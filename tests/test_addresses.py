@@ -20,6 +20,7 @@ from geoquartier.layers.sources.addresses import (
 )
 from geoquartier.layers.sources.nominatim import MIN_DELAY_S, USER_AGENT, NominatimGeocoder
 from geoquartier.registry import load_registry
+from geoquartier.settings import reload_settings
 
 try:
     from tests.nominatim_server import NominatimData, NominatimServer
@@ -45,10 +46,12 @@ def nominatim_data():
 @pytest.fixture
 def nominatim(nominatim_data, monkeypatch, tmp_path):
     monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    reload_settings()
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     with NominatimServer(nominatim_data) as server:
         monkeypatch.setenv("GEOQUARTIER_NOMINATIM_URL", server.url)
+        reload_settings()
         yield server
 
 
@@ -218,6 +221,7 @@ def test_nominatim_street_answer_is_approximate(nominatim):
 
 def test_unreachable_nominatim_keeps_the_local_answer(addresses, monkeypatch, tmp_path):
     monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    reload_settings()
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     geocoder = NominatimGeocoder(url="http://127.0.0.1:9", timeout_s=2)
     match = locate_address("Urlasstraße 30, Lauf an der Pegnitz", addresses, geocoder=geocoder)

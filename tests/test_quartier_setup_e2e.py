@@ -20,6 +20,7 @@ from geoquartier.cli import app
 from geoquartier.config import data_dir
 from geoquartier.layers.store import GeoPackageStore
 from geoquartier.registry import load_registry
+from geoquartier.settings import reload_settings
 
 PBF = data_dir() / "lauf_an_der_pegnitz" / "lauf_an_der_pegnitz_osm.osm.pbf"
 OLD_TOWN = box(11.2720, 49.5080, 11.2900, 49.5200)
@@ -38,6 +39,7 @@ def planner(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOQUARTIER_REGISTRY", str(tmp_path / "quartiers.toml"))
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(tmp_path / "workspace.gpkg"))
     monkeypatch.setenv("GEOQUARTIER_CACHE", str(tmp_path / "cache"))
+    reload_settings()
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)

@@ -18,6 +18,7 @@ from geoquartier.cli import app
 from geoquartier.config import PROJECT_ROOT, data_dir
 from geoquartier.layers.sources.boundary import area_km2, read_boundary
 from geoquartier.registry import load_registry
+from geoquartier.settings import reload_settings
 
 try:
     from tests.osm_boundaries import features_of, write_boundary_relations
@@ -45,6 +46,7 @@ def registry(tmp_path, monkeypatch):
     shutil.copyfile(REGISTRY, target)
     monkeypatch.setenv("GEOQUARTIER_REGISTRY", str(target))
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(tmp_path / "ws.gpkg"))
+    reload_settings()
     return target
 
 

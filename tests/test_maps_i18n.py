@@ -51,10 +51,11 @@ def test_every_label_used_in_code_is_in_the_catalog():
     pattern = re.compile(r"""\btr\(\s*(["'])((?:(?!\1).)+)\1""")
     for path in MAPS_DIR.glob("*.py"):
         used |= {m.group(2) for m in pattern.finditer(path.read_text(encoding="utf-8"))}
-    for mapping in ("WHEELCHAIR_LABELS", "MEASURE_STATUS_LABELS"):
-        from geoquartier.maps import popups
+    from geoquartier.maps import builder, popups
 
+    for mapping in ("WHEELCHAIR_LABELS", "MEASURE_STATUS_LABELS"):
         used |= set(getattr(popups, mapping).values())
+    used |= set(builder.NETWORK_NOTICES.values())
     from geoquartier.layers.schema import ANNOTATION_KINDS, POI_CATEGORIES, SERVICE_CATEGORIES
 
     used |= set(SERVICE_CATEGORIES) | set(POI_CATEGORIES) | set(ANNOTATION_KINDS)

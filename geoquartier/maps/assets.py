@@ -10,17 +10,15 @@ The location of ``node_modules`` can be set with ``GEOQUARTIER_NODE_MODULES``.
 
 from __future__ import annotations
 
-from geoquartier.settings import get_settings
-
 import base64
 import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from geoquartier.config import PROJECT_ROOT
 from geoquartier.errors import DataMissingError
+from geoquartier.settings import get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """This package's own JavaScript and CSS (opening-hours clock, tile fallback, layout)."""
@@ -134,11 +132,10 @@ def inline_tags(bundles: tuple[str, ...] = ("leaflet", "markercluster")) -> str:
         for asset in BUNDLES[name]:
             text = asset_text(asset)
             if asset.kind == "css":
-                parts.append(f"<style data-asset=\"{asset.package}/{asset.path}\">\n{text}\n</style>")
+                parts.append(f'<style data-asset="{asset.package}/{asset.path}">\n{text}\n</style>')
             else:
-                parts.append(
-                    f"<script data-asset=\"{asset.package}/{asset.path}\">\n{_script_safe(text)}\n</script>"
-                )
+                tag = f'<script data-asset="{asset.package}/{asset.path}">'
+                parts.append(f"{tag}\n{_script_safe(text)}\n</script>")
         if name == "leaflet":
             parts.append(f"<script>{leaflet_default_icon_script()}</script>")
     return "\n".join(parts)

@@ -32,7 +32,9 @@ DOMAIN = "geoquartier"
 def check_language(lang: str) -> str:
     """``lang`` if it is one of :data:`LANGUAGES`, else a :class:`GeoquartierError`."""
     if lang not in LANGUAGES:
-        raise GeoquartierError(f"unknown map language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+        raise GeoquartierError(
+            f"unknown map language {lang!r}; choose one of {', '.join(LANGUAGES)}"
+        )
     return lang
 
 
@@ -67,7 +69,9 @@ class Translator:
         try:
             text = self._messages[msgid]
         except KeyError:
-            raise KeyError(f"msgid {msgid!r} has no translation in {catalog_path(self.lang)}") from None
+            raise KeyError(
+                f"msgid {msgid!r} has no translation in {catalog_path(self.lang)}"
+            ) from None
         return text.format(**values) if values else text
 
     def has(self, msgid: str) -> bool:

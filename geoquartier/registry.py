@@ -205,43 +205,54 @@ def _osm_feature_location(extract: Path, ref: str) -> tuple[float, float]:
     raise DataMissingError(f"OSM feature {ref} not found in {extract}")
 
 
-def _check_entry(qid: str, entry: dict[str, Any]) -> QuartierSpec:
-    def bad(key: str, expected: str) -> RegistryError:
-        return RegistryError(f"registry: quartier {qid!r}, key {key!r}: expected {expected}")
+def _bad(qid: str, key: str, expected: str) -> RegistryError:
+    return RegistryError(f"registry: quartier {qid!r}, key {key!r}: expected {expected}")
 
+
+def _check_fields(qid: str, entry: dict[str, Any]) -> None:
+    """Name, city, state, mode, population and no unknown key."""
     for key in ("name", "city", "state"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise bad(key, "a non-empty text")
+            raise _bad(qid, key, "a non-empty text")
     if not entry["state"].startswith("DE-"):
-        raise bad("state", "an ISO 3166-2 code of a German state such as 'DE-NW'")
-    mode = entry.get("mode", "network")
-    if mode not in MODES:
-        raise bad("mode", f"one of {', '.join(MODES)}")
+        raise _bad(qid, "state", "an ISO 3166-2 code of a German state such as 'DE-NW'")
+    if entry.get("mode", "network") not in MODES:
+        raise _bad(qid, "mode", f"one of {', '.join(MODES)}")
     known = set(QuartierSpec.__dataclass_fields__) - {"id", "office_entries"} | {"offices"}
     for key in entry:
         if key not in known:
-            raise bad(key, f"one of {', '.join(sorted(known))}")
-    if "population" in entry and not (
-        isinstance(entry["population"], int) and entry["population"] >= 0
-    ):
-        raise bad("population", "a whole number of residents")
-    sources = dict(entry.get("sources", {}))
+            raise _bad(qid, key, f"one of {', '.join(sorted(known))}")
+    population = entry.get("population", 0)
+    if not (isinstance(population, int) and population >= 0):
+        raise _bad(qid, "population", "a whole number of residents")
+
+
+def _check_sources(qid: str, sources: dict[str, Any]) -> dict[str, Any]:
     for key in sources:
         if key not in SOURCE_KEYS:
-            raise bad(f"sources.{key}", f"one of {', '.join(SOURCE_KEYS)}")
-    offices = []
-    for i, office in enumerate(entry.get("offices", [])):
-        for key in office:
-            if key not in OFFICE_FIELDS:
-                raise bad(f"offices[{i}].{key}", f"one of {', '.join(OFFICE_FIELDS)}")
-        if not office.get("id") or not office.get("name"):
-            raise bad(f"offices[{i}]", "an 'id' and a 'name'")
-        quality = office.get("location_quality", "unknown")
-        if quality not in LOCATION_QUALITIES:
-            raise bad(f"offices[{i}].location_quality", f"one of {', '.join(LOCATION_QUALITIES)}")
-        if quality != "unknown" and not office.get("location"):
-            raise bad(f"offices[{i}].location", f"a location for location_quality {quality!r}")
-        offices.append(dict(office, location_quality=quality))
+            raise _bad(qid, f"sources.{key}", f"one of {', '.join(SOURCE_KEYS)}")
+    return sources
+
+
+def _check_office(qid: str, i: int, office: dict[str, Any]) -> dict[str, Any]:
+    """One ``[[quartiers.<id>.offices]]`` entry, with ``location_quality`` filled in."""
+    for key in office:
+        if key not in OFFICE_FIELDS:
+            raise _bad(qid, f"offices[{i}].{key}", f"one of {', '.join(OFFICE_FIELDS)}")
+    if not office.get("id") or not office.get("name"):
+        raise _bad(qid, f"offices[{i}]", "an 'id' and a 'name'")
+    quality = office.get("location_quality", "unknown")
+    if quality not in LOCATION_QUALITIES:
+        raise _bad(qid, f"offices[{i}].location_quality", f"one of {', '.join(LOCATION_QUALITIES)}")
+    if quality != "unknown" and not office.get("location"):
+        raise _bad(qid, f"offices[{i}].location", f"a location for location_quality {quality!r}")
+    return dict(office, location_quality=quality)
+
+
+def _check_entry(qid: str, entry: dict[str, Any]) -> QuartierSpec:
+    _check_fields(qid, entry)
+    sources = _check_sources(qid, dict(entry.get("sources", {})))
+    offices = [_check_office(qid, i, office) for i, office in enumerate(entry.get("offices", []))]
     extra = {k: v for k, v in entry.items() if k not in ("sources", "funding", "offices")}
     return QuartierSpec(
         id=qid,

@@ -87,3 +87,16 @@ def test_babel_formats_per_locale():
     assert Translator("bg").number(11677) == "11\xa0677"
     assert Translator("tr").language_name("de") == "Almanca"
     assert Translator("de")("{minutes} min walk", minutes=7) == "7 Min. zu Fuß"
+
+
+def test_label_and_colour_tables_cover_the_schema_vocabularies():
+    from geoquartier.layers.schema import MEASURE_STATUS, WHEELCHAIR_VALUES
+    from geoquartier.maps import popups, styles
+    from geoquartier.vocabulary import ANNOTATION_KINDS
+
+    assert tuple(popups.MEASURE_STATUS_LABELS) == MEASURE_STATUS
+    assert tuple(styles.MEASURE_COLOURS) == MEASURE_STATUS
+    assert tuple(popups.WHEELCHAIR_LABELS) == WHEELCHAIR_VALUES
+    assert tuple(styles.ANNOTATION_COLOURS) == ANNOTATION_KINDS
+    assert len(styles.annotation_classes()) == len(ANNOTATION_KINDS)
+    assert len(styles.walk_classes()) == len(styles.WALK_CLASSES_MIN) + 2  # + longer, unreachable

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import folium
-from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
+from branca.element import CssLink, Figure, JavascriptLink, MacroElement
 from folium.map import Layer
 from folium.plugins import MarkerCluster
 from folium.template import Template
@@ -223,7 +223,6 @@ class PageStart(MacroElement):
 
 __all__ = [
     "DataLayer",
-    "Element",
     "ExternalAssetError",
     "OfflineMap",
     "OfflineMarkerCluster",

@@ -156,7 +156,8 @@ def test_loads_offline_without_errors_and_falls_back_to_the_street_map(browser, 
         offset = p.evaluate("""() => {
             const m = GQ.layers.offices.getLayers()[0], map = GQ.map;
             const pt = map.latLngToContainerPoint(m.getLatLng());
-            const r = m.getElement().getBoundingClientRect(), c = map.getContainer().getBoundingClientRect();
+            const r = m.getElement().getBoundingClientRect();
+            const c = map.getContainer().getBoundingClientRect();
             return [r.x + r.width / 2 - c.x - pt.x, r.y + r.height / 2 - c.y - pt.y];
         }""")
         assert abs(offset[0]) < 2 and abs(offset[1]) < 2
@@ -233,7 +234,7 @@ def test_office_popup_shows_hours_in_the_language(browser, built, lang):
         popup.wait_for()
         content = popup.inner_text()
         days = tr.weekday_names()
-        for weekday, spans in hours.weekly():
+        for weekday, _spans in hours.weekly():
             assert days[weekday] in content
         assert "10:00–13:00" in content and "15:00–18:00" in content
         assert tr("Public holidays: closed") in content

@@ -30,10 +30,9 @@ def _lauf_with_walk_network(path) -> object:
 
 def _notices(data, lang: str) -> tuple[str, str]:
     """The notice as it appears in the page (HTML-escaped) and the whole page."""
-    tr = Translator(lang)
-    html = build_quartier_map(data, lang=lang, tile_url=None, built_at=BUILT_AT)
-    page = html.get_root().render()
-    notice = tr(NETWORK_NOTICES[data.network_issue])
+    m = build_quartier_map(data, lang=lang, tile_url=None, built_at=BUILT_AT)
+    page = m.get_root().render()
+    notice = Translator(lang)(NETWORK_NOTICES[data.network_issue])
     return notice.replace("'", "&#x27;"), page
 
 
@@ -43,9 +42,7 @@ def _assert_estimated(data) -> None:
     assert sorted(data.isochrones["minutes"].tolist()) == [5, 10, 15]
 
 
-def test_unreadable_walk_extract_gives_an_estimate_map_that_says_why(
-    maps_store, tmp_path, caplog
-):
+def test_unreadable_walk_extract_gives_an_estimate_map_that_says_why(maps_store, tmp_path, caplog):
     broken = tmp_path / "lauf_walk_osm.osm.bz2"
     broken.write_bytes(b"this is not bzip2-compressed OSM XML")
     spec = _lauf_with_walk_network(broken)
@@ -63,9 +60,8 @@ def test_unreadable_walk_extract_gives_an_estimate_map_that_says_why(
         # once in the legend of each walking layer (isochrones, access) and once in the list
         assert page.count(notice) == 3, lang
         assert str(broken) not in page  # the reason stays in the log, not on a public page
-    assert "Fußwegenetz konnte beim Erstellen dieser Karte nicht berechnet werden" in (
-        _notices(data, "de")[1]
-    )
+    german = _notices(data, "de")[1]
+    assert "Fußwegenetz konnte beim Erstellen dieser Karte nicht berechnet werden" in german
 
 
 def test_unexpected_error_while_building_is_logged_with_its_traceback(
@@ -104,6 +100,5 @@ def test_missing_walk_extract_falls_back_to_estimates_and_says_so(maps_store, tm
 def test_estimate_quartier_and_working_network_show_no_notice(map_data, quartier):
     data = map_data(quartier)
     assert data.network_issue is None
-    page = build_quartier_map(data, lang="en", tile_url=None, built_at=BUILT_AT)
-    html = page.get_root().render()
-    assert "Walking times are estimates:" not in html
+    m = build_quartier_map(data, lang="en", tile_url=None, built_at=BUILT_AT)
+    assert "Walking times are estimates:" not in m.get_root().render()

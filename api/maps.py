@@ -142,7 +142,7 @@ def quartiers(request: Request) -> QuartierList:
 
 def _build_html(quartier_id: str, lang: str, profile: str, category: str | None) -> str:
     from api.participation import read_approved
-    from geoquartier.maps import build_quartier_map
+    from geoquartier.maps import build_quartier_map, gather_map_data
     from geoquartier.maps.builder import map_html
 
     annotations = read_approved(quartier_id)
@@ -150,17 +150,12 @@ def _build_html(quartier_id: str, lang: str, profile: str, category: str | None)
     href = f"/quartiers/{quartier_id}/map?lang={{lang}}&profile={profile}"
     if category is not None:
         href += f"&category={category}"
-    # the map builder takes the quartier's network itself (memoised in the process) and
-    # skips it where the map has nothing to walk from or to
-    m = build_quartier_map(
-        spec,
-        lang=lang,
-        profile=profile,
-        category=category,
-        store=deps.current_workspace().store,
-        annotations=annotations,
-        language_href=href,
+    # the quartier's network (memoised in the process) is taken only where the map has
+    # something to walk from or to
+    data = gather_map_data(
+        spec, profile=profile, category=category, store=deps.current_workspace().store
     )
+    m = build_quartier_map(data, lang=lang, annotations=annotations, language_href=href)
     return map_html(m)
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from geoquartier.errors import GeoquartierError
 from geoquartier.maps import build_all_maps, build_quartier_map, save_map
-from geoquartier.maps.data import collect_map_data
+from geoquartier.maps.data import collect_map_data, gather_map_data
 from geoquartier.maps.elements import ExternalAssetError
 from geoquartier.registry import load_registry
 from geoquartier.settings import reload_settings
@@ -65,14 +65,18 @@ def test_an_element_asking_for_a_cdn_is_refused(map_data):
         m.get_root().render()
 
 
-def test_bad_arguments_are_user_errors(map_data):
+def test_bad_arguments_are_user_errors(map_data, maps_store):
     data = map_data("neu-olvenstedt")
     with pytest.raises(GeoquartierError, match="de, en, tr, ro, bg"):
         build_quartier_map(data, lang="fr")
     with pytest.raises(GeoquartierError, match="standard, senior, wheelchair"):
-        build_quartier_map(data, profile="runner")
+        gather_map_data("neu-olvenstedt", profile="runner", store=maps_store)
     with pytest.raises(GeoquartierError, match="unknown category"):
-        build_quartier_map(data, category="bakery")
+        gather_map_data("neu-olvenstedt", category="bakery", store=maps_store)
+    with pytest.raises(GeoquartierError, match="unknown quartier 'atlantis'"):
+        gather_map_data("atlantis", store=maps_store)
+    with pytest.raises(TypeError, match="gather_map_data"):
+        build_quartier_map("neu-olvenstedt")
 
 
 def test_senior_profile_walks_slower(maps_store):

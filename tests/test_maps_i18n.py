@@ -51,10 +51,11 @@ def test_every_label_used_in_code_is_in_the_catalog():
     pattern = re.compile(r"""\btr\(\s*(["'])((?:(?!\1).)+)\1""")
     for path in MAPS_DIR.glob("*.py"):
         used |= {m.group(2) for m in pattern.finditer(path.read_text(encoding="utf-8"))}
-    for mapping in ("WHEELCHAIR_LABELS", "MEASURE_STATUS_LABELS"):
-        from geoquartier.maps import popups
+    from geoquartier.maps import builder, popups
 
+    for mapping in ("WHEELCHAIR_LABELS", "MEASURE_STATUS_LABELS"):
         used |= set(getattr(popups, mapping).values())
+    used |= set(builder.NETWORK_NOTICES.values())
     from geoquartier.layers.schema import ANNOTATION_KINDS, POI_CATEGORIES, SERVICE_CATEGORIES
 
     used |= set(SERVICE_CATEGORIES) | set(POI_CATEGORIES) | set(ANNOTATION_KINDS)
@@ -86,3 +87,16 @@ def test_babel_formats_per_locale():
     assert Translator("bg").number(11677) == "11\xa0677"
     assert Translator("tr").language_name("de") == "Almanca"
     assert Translator("de")("{minutes} min walk", minutes=7) == "7 Min. zu Fuß"
+
+
+def test_label_and_colour_tables_cover_the_schema_vocabularies():
+    from geoquartier.layers.schema import MEASURE_STATUS, WHEELCHAIR_VALUES
+    from geoquartier.maps import popups, styles
+    from geoquartier.vocabulary import ANNOTATION_KINDS
+
+    assert tuple(popups.MEASURE_STATUS_LABELS) == MEASURE_STATUS
+    assert tuple(styles.MEASURE_COLOURS) == MEASURE_STATUS
+    assert tuple(popups.WHEELCHAIR_LABELS) == WHEELCHAIR_VALUES
+    assert tuple(styles.ANNOTATION_COLOURS) == ANNOTATION_KINDS
+    assert len(styles.annotation_classes()) == len(ANNOTATION_KINDS)
+    assert len(styles.walk_classes()) == len(styles.WALK_CLASSES_MIN) + 2  # + longer, unreachable

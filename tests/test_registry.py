@@ -68,6 +68,29 @@ def test_unknown_quartier_names_the_known_ones():
             ),
             "offices\\[0\\].location",
         ),
+        ('[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\npopulation=-3\n', "'population'"),
+        (
+            '[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\n[quartiers.x.sources]\nosm="a"\n',
+            "'sources.osm'.*boundary, osm_extract",
+        ),
+        (
+            '[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\n[[quartiers.x.offices]]\nname="O"\n',
+            "'offices\\[0\\]': expected an 'id' and a 'name'",
+        ),
+        (
+            (
+                '[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\n'
+                '[[quartiers.x.offices]]\nid="o"\nname="O"\nfax="1"\n'
+            ),
+            "'offices\\[0\\].fax'",
+        ),
+        (
+            (
+                '[quartiers.x]\nname="X"\ncity="C"\nstate="DE-NW"\n'
+                '[[quartiers.x.offices]]\nid="o"\nname="O"\nlocation_quality="roughly"\n'
+            ),
+            "'offices\\[0\\].location_quality': expected one of exact, approximate, unknown",
+        ),
         ("[quartiers.x\nname=", "not valid TOML"),
     ],
 )

@@ -81,12 +81,5 @@ def map_command(
     hrefs = sibling_hrefs(path, lang)
     for current in langs:
         target = path.with_name(hrefs[current])
-        m = build_quartier_map(
-            data,
-            lang=current,
-            profile=profile,
-            category=category,
-            tile_url=tile_url,
-            language_href=hrefs,
-        )
+        m = build_quartier_map(data, lang=current, tile_url=tile_url, language_href=hrefs)
         typer.echo(str(save_map(m, target)))

@@ -7,16 +7,17 @@ from typing import Any
 
 from tqdm import tqdm
 
-from geoquartier.errors import GeoquartierError
 from geoquartier.maps.builder import OSM_TILE_URL, build_quartier_map, save_map
-from geoquartier.maps.data import collect_map_data
+from geoquartier.maps.data import gather_map_data
 from geoquartier.maps.i18n import LANGUAGES, check_language
 
 DEMO_QUARTIERS = ("neu-olvenstedt", "lauf", "dreieich")
 """The model quartiers of the demo: Neu Olvenstedt (estimate mode), Lauf and Dreieich (network)."""
 
 
-def map_filename(quartier: str, lang: str, profile: str = "standard", category: str | None = None) -> str:
+def map_filename(
+    quartier: str, lang: str, profile: str = "standard", category: str | None = None
+) -> str:
     """``<quartier>[-<profile>][-<category>].<lang>.html`` — siblings differ only in ``lang``."""
     parts = [quartier]
     if profile != "standard":
@@ -56,27 +57,18 @@ def build_quartier_maps(
     The layers and walking results are gathered once (importing the quartier into the
     workspace ``store`` first if needed) and drawn per language.
     """
-    from geoquartier.config import workspace_path
-    from geoquartier.importer import import_quartier
-    from geoquartier.layers.store import GeoPackageStore
-    from geoquartier.registry import load_registry
-
     for lang in langs:
         check_language(lang)
-    registry = load_registry()
-    if quartier not in registry:
-        raise GeoquartierError(f"unknown quartier {quartier!r}; known: {', '.join(sorted(registry))}")
-    spec = registry[quartier]
-    store = store if store is not None else GeoPackageStore(workspace_path())
-    if store.read("quartiers", quartier=spec.id).empty:
-        import_quartier(spec, store, progress=progress)
-    data = collect_map_data(spec, store, profile=profile, category=category)
+    data = gather_map_data(
+        quartier, profile=profile, category=category, store=store, progress=progress
+    )
     out_dir = Path(out_dir)
     paths = []
     for lang in langs:
         path = out_dir / map_filename(quartier, lang, profile, category)
-        m = build_quartier_map(data, lang=lang, profile=profile, category=category,
-                               tile_url=tile_url, language_href=sibling_hrefs(path, lang))
+        m = build_quartier_map(
+            data, lang=lang, tile_url=tile_url, language_href=sibling_hrefs(path, lang)
+        )
         paths.append(save_map(m, path))
     return paths
 

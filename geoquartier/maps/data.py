@@ -1,14 +1,22 @@
 """What a map shows, gathered in one object: the quartier's layers and walking results.
 
-:class:`MapData` is what the drawing code takes; :func:`collect_map_data` fills it for a
-registry quartier from the workspace store and :mod:`geoquartier.mobility` (the network
-:func:`geoquartier.mobility.network_for` gives: the quartier's walk extract or Overpass in
-network mode, straight line × detour factor in estimate mode). Every GeoDataFrame is in
-EPSG:4326.
+:class:`MapData` is what the drawing code (:mod:`geoquartier.maps.builder`) takes; this
+module is the only part of :mod:`geoquartier.maps` that reads: :func:`gather_map_data`
+finds a registry quartier, imports it into the workspace if needed and calls
+:func:`collect_map_data`, which reads the store and computes the walking results with
+:mod:`geoquartier.mobility` (the network :func:`geoquartier.mobility.network_for` gives:
+the quartier's walk extract or Overpass in network mode, straight line × detour factor in
+estimate mode). Every GeoDataFrame is in EPSG:4326.
+
+A network quartier whose network is missing (:class:`~geoquartier.errors.DataMissingError`)
+or cannot be built (any other error, logged with this module's logger) is drawn with
+estimated walking times, and :attr:`MapData.network_issue` says why, so that the map can
+tell its readers.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,16 +24,42 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoquartier.config import STORAGE_CRS
-from geoquartier.errors import GeoquartierError
+from geoquartier.errors import DataMissingError, GeoquartierError
 from geoquartier.layers.schema import POI_CATEGORIES, SERVICE_CATEGORIES
+from geoquartier.maps.styles import ISOCHRONE_MINUTES
+from geoquartier.mobility import EstimateNetwork, nearest_facilities, network_for
+from geoquartier.mobility.isochrones import isochrones
+from geoquartier.mobility.profiles import PROFILES as _PROFILES
+from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
 
-MAP_LAYERS = ("quartiers", "offices", "services", "pois", "stops", "measures", "population", "annotations")
+logger = logging.getLogger(__name__)
+
+MAP_LAYERS = (
+    "quartiers",
+    "offices",
+    "services",
+    "pois",
+    "stops",
+    "measures",
+    "population",
+    "annotations",
+)
 """Store layers a map draws (``buildings`` only feed the offline basemap)."""
 
-PROFILES = ("standard", "senior", "wheelchair")
+PROFILES = tuple(_PROFILES)
+"""Names of the walking profiles (:data:`geoquartier.mobility.profiles.PROFILES`)."""
 ACCESS_CATEGORIES = SERVICE_CATEGORIES + POI_CATEGORIES
 """Targets of the walking-access layer besides the office (``category=None``)."""
+
+STREET_MARGIN_M = 400.0
+"""Streets of the offline basemap reach this far (metres) beyond the quartier boundary."""
+
+NETWORK_MISSING = "missing"
+"""``network_issue``: the quartier has no walk network data (walking times estimated)."""
+NETWORK_FAILED = "failed"
+"""``network_issue``: building the walk network failed (logged; walking times estimated)."""
+
+_PLACE_SEPARATOR = "\x1f"
 
 
 @dataclass
@@ -37,7 +71,9 @@ class MapData:
     per origin (population cell or home) with ``walk_min`` to the nearest target
     (``access_category``: None = office, else a service/POI category); ``walk_from_office``
     maps ``(layer, id)`` to minutes from the nearest office; ``method`` is ``network`` or
-    ``estimate``; ``streets``/``buildings`` feed the offline basemap.
+    ``estimate``; ``network_issue`` is None, :data:`NETWORK_MISSING` or
+    :data:`NETWORK_FAILED` (why a network quartier got estimates); ``streets``/``buildings``
+    feed the offline basemap.
     """
 
     quartier: str
@@ -54,6 +90,7 @@ class MapData:
     streets: gpd.GeoDataFrame | None = None
     buildings: gpd.GeoDataFrame | None = None
     population_source: str = ""
+    network_issue: str | None = None
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """The layer, or an empty GeoDataFrame in EPSG:4326."""
@@ -73,7 +110,9 @@ class MapData:
 def check_profile(profile: str) -> str:
     """``profile`` if known (standard, senior, wheelchair), else a GeoquartierError."""
     if profile not in PROFILES:
-        raise GeoquartierError(f"unknown walking profile {profile!r}; choose one of {', '.join(PROFILES)}")
+        raise GeoquartierError(
+            f"unknown walking profile {profile!r}; choose one of {', '.join(PROFILES)}"
+        )
     return profile
 
 
@@ -86,91 +125,85 @@ def check_category(category: str | None) -> str | None:
     return category
 
 
-def _targets(data: MapData, category: str | None) -> gpd.GeoDataFrame:
-    if category is None:
-        return data.drawable_offices()
-    layer = "services" if category in SERVICE_CATEGORIES else "pois"
-    gdf = data.layer(layer)
-    return gdf[gdf["category"] == category]
+# ---- reading -----------------------------------------------------------------------------
+def gather_map_data(
+    quartier: Any,
+    *,
+    profile: str = "standard",
+    category: str | None = None,
+    store: Any = None,
+    network: Any = None,
+    progress: bool = False,
+) -> MapData:
+    """The :class:`MapData` of a registry quartier, ready for the builder (EPSG:4326).
 
-
-def add_walking(data: MapData, network: Any, category: str | None = None) -> MapData:
-    """Fill ``isochrones``, ``access`` and ``walk_from_office`` of ``data`` from ``network``.
-
-    Uses :func:`geoquartier.mobility.isochrones.isochrones` (5/10/15 min around the
-    drawable offices) and :func:`geoquartier.mobility.nearest_facilities` (every
-    population cell/home to the nearest target; every service and place to the nearest
-    office) with ``data.profile``. Without offices or targets the parts stay empty.
+    ``quartier`` is a registry id or a :class:`geoquartier.registry.QuartierSpec`;
+    ``store`` a :class:`geoquartier.layers.store.GeoPackageStore` (default: the
+    workspace), into which the quartier is imported first if it is not there yet;
+    ``network`` a ready walk network (default: the quartier's own, see
+    :func:`collect_map_data`).
     """
-    from geoquartier.mobility import nearest_facilities
-    from geoquartier.mobility.isochrones import isochrones
+    from geoquartier.config import workspace_path
+    from geoquartier.importer import import_quartier
+    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.registry import get_quartier
 
+    check_profile(profile)
     check_category(category)
-    data.access_category = category
-    data.method = getattr(network, "method", "network")
-    offices = data.drawable_offices()
-    if len(offices):
-        data.isochrones = isochrones(network, offices[["id", "geometry"]], (5, 10, 15),
-                                     profile=data.profile)
-    targets = _targets(data, category)
-    origins = data.layer("population")
-    if len(targets) and len(origins):
-        res = nearest_facilities(network, origins[["id", "geometry"]], targets[["id", "geometry"]],
-                                 category_col=None, profile=data.profile)
-        minutes = res.set_index("origin_id")["walk_min"]
-        access = origins[["id", "residents", "geometry"]].copy()
-        access["walk_min"] = access["id"].map(minutes).astype(float)
-        data.access = access
-    if len(offices):
-        places = []
-        for layer in ("services", "pois", "stops"):
-            gdf = data.layer(layer)
-            if len(gdf):
-                part = gdf[["id", "geometry"]].copy()
-                part["id"] = layer + "\x1f" + part["id"].astype(str)
-                places.append(part)
-        if places:
-            allp = gpd.GeoDataFrame(pd.concat(places, ignore_index=True), crs=STORAGE_CRS)
-            res = nearest_facilities(network, allp, offices[["id", "geometry"]],
-                                     category_col=None, profile=data.profile)
-            for oid, minutes in zip(res["origin_id"], res["walk_min"]):
-                if minutes is not None and np.isfinite(minutes):
-                    layer, pid = str(oid).split("\x1f", 1)
-                    data.walk_from_office[(layer, pid)] = float(minutes)
-    return data
+    spec = get_quartier(quartier) if isinstance(quartier, str) else quartier
+    store = store if store is not None else GeoPackageStore(workspace_path())
+    if store.read("quartiers", quartier=spec.id).empty:
+        import_quartier(spec, store, progress=progress)
+    return collect_map_data(spec, store, profile=profile, category=category, network=network)
 
 
-def collect_map_data(spec: Any, store: Any, profile: str = "standard",
-                     category: str | None = None, network: Any = None) -> MapData:
+def collect_map_data(
+    spec: Any,
+    store: Any,
+    profile: str = "standard",
+    category: str | None = None,
+    network: Any = None,
+) -> MapData:
     """Read a quartier's layers from ``store`` and compute its walking results.
 
     ``spec`` is a :class:`geoquartier.registry.QuartierSpec`; ``store`` a
     :class:`geoquartier.layers.store.GeoPackageStore` holding the imported quartier;
     ``network`` (optional) a ready walk network, else the quartier's network from
     :func:`geoquartier.mobility.network_for` (memoised in the process, shared with the CLI
-    and the HTTP API). Returns a :class:`MapData` in EPSG:4326.
+    and the HTTP API), fetched only when the map has something to walk from or to.
+    Returns a :class:`MapData` in EPSG:4326.
     """
     check_profile(profile)
     check_category(category)
-    layers = {name: store.read(name, quartier=spec.id) for name in MAP_LAYERS}
-    if layers["quartiers"].empty:
-        raise GeoquartierError(f"quartier {spec.id!r} is not in the workspace {store.path}; import it first")
-    layers["offices"] = with_unplaced_offices(layers["offices"], spec)
-    q = layers["quartiers"].iloc[0]
-    data = MapData(
-        quartier=spec.id, name=_text(q.get("name"), spec.name), city=_text(q.get("city")),
-        state=_text(q.get("state"), spec.state), profile=profile, layers=layers,
-        population_source=_text(q.get("population_source")),
-    )
-    buildings = store.read("buildings", quartier=spec.id)
-    data.buildings = buildings if len(buildings) else None
-    net = network if network is not None else _walk_network(spec, data)
+    data = _read_layers(spec, store, profile)
+    net = network if network is not None else _walk_network(spec, data, category)
     if net is None:
         return data  # nothing to walk from or to: no walking layers
     if getattr(net, "method", "network") == "network":
-        data.streets = streets_near(net, layers["quartiers"])
+        data.streets = streets_near(net, data.layer("quartiers"))
     add_walking(data, net, category)
     return data
+
+
+def _read_layers(spec: Any, store: Any, profile: str) -> MapData:
+    layers = {name: store.read(name, quartier=spec.id) for name in MAP_LAYERS}
+    if layers["quartiers"].empty:
+        raise GeoquartierError(
+            f"quartier {spec.id!r} is not in the workspace {store.path}; import it first"
+        )
+    layers["offices"] = with_unplaced_offices(layers["offices"], spec)
+    q = layers["quartiers"].iloc[0]
+    buildings = store.read("buildings", quartier=spec.id)
+    return MapData(
+        quartier=spec.id,
+        name=_text(q.get("name"), spec.name),
+        city=_text(q.get("city")),
+        state=_text(q.get("state"), spec.state),
+        profile=profile,
+        layers=layers,
+        population_source=_text(q.get("population_source")),
+        buildings=buildings if len(buildings) else None,
+    )
 
 
 def with_unplaced_offices(offices: gpd.GeoDataFrame, spec: Any) -> gpd.GeoDataFrame:
@@ -179,8 +212,12 @@ def with_unplaced_offices(offices: gpd.GeoDataFrame, spec: Any) -> gpd.GeoDataFr
     marker is drawn and no walking time is computed for them (EPSG:4326)."""
     placed = set(offices["id"].astype(str)) if "id" in offices else set()
     rows = [
-        {**{k: v for k, v in office.items() if k in offices.columns},
-         "id": str(office["id"]), "quartier": spec.id, "location_quality": "unknown"}
+        {
+            **{k: v for k, v in office.items() if k in offices.columns},
+            "id": str(office["id"]),
+            "quartier": spec.id,
+            "location_quality": "unknown",
+        }
         for office in getattr(spec, "offices", ())
         if office.get("lon") is None and str(office["id"]) not in placed
     ]
@@ -195,28 +232,117 @@ def _text(value: Any, default: str = "") -> str:
     return default if value is None or pd.isna(value) or value == "" else str(value)
 
 
-def _walk_network(spec: Any, data: MapData) -> Any:
-    """The quartier's walk network, ``None`` when the map has nothing to walk from or to,
-    or an estimate-mode stand-in (labelled "estimate" on the map) when the network cannot
-    be had (a quartier whose network comes from Overpass, offline)."""
-    from geoquartier.errors import DataMissingError
-    from geoquartier.mobility import EstimateNetwork, network_for
+# ---- the walk network --------------------------------------------------------------------
+def _needs_network(data: MapData, category: str | None) -> bool:
+    """Whether anything is walked: isochrones need offices, the access layer needs origins
+    and targets."""
+    if not data.drawable_offices().empty:
+        return True
+    return not data.layer("population").empty and not _targets(data, category).empty
 
-    if data.drawable_offices().empty and data.layer("population").empty:
+
+def _walk_network(spec: Any, data: MapData, category: str | None) -> Any:
+    """The quartier's walk network; ``None`` when the map has nothing to walk from or to.
+
+    A missing network (:class:`DataMissingError`) and a network that cannot be built (any
+    other error, logged with its traceback unless it is a :class:`GeoquartierError`) give
+    an estimate-mode stand-in and set ``data.network_issue``; the map says why.
+    """
+    if not _needs_network(data, category):
         return None
     try:
         return network_for(spec)
-    except DataMissingError:
-        return EstimateNetwork()
+    except DataMissingError as exc:
+        logger.info("no walk network for quartier %r (%s): walking times estimated", spec.id, exc)
+        data.network_issue = NETWORK_MISSING
+    except Exception as exc:
+        logger.warning(
+            "walk network of quartier %r could not be built (%s: %s): walking times estimated",
+            spec.id,
+            type(exc).__name__,
+            exc,
+            exc_info=not isinstance(exc, GeoquartierError),
+        )
+        data.network_issue = NETWORK_FAILED
+    return EstimateNetwork()
 
 
-def streets_near(network: Any, boundary: gpd.GeoDataFrame, margin_m: float = 400.0) -> gpd.GeoDataFrame:
-    """Edges of ``network`` within ``margin_m`` metres of the boundary (EPSG:4326), simplified."""
-    from geoquartier.config import ANALYSIS_CRS
-
+def streets_near(
+    network: Any, boundary: gpd.GeoDataFrame, margin_m: float = STREET_MARGIN_M
+) -> gpd.GeoDataFrame:
+    """Edges of ``network`` within ``margin_m`` metres of the boundary (EPSG:4326)."""
     edges = network.edges_gdf()[["geometry"]]
     if boundary.empty:
         return edges
     area = boundary.to_crs(ANALYSIS_CRS).buffer(margin_m).to_crs(STORAGE_CRS).union_all()
-    edges = edges[edges.intersects(area)]
-    return edges
+    return edges[edges.intersects(area)]
+
+
+# ---- walking results ---------------------------------------------------------------------
+def _targets(data: MapData, category: str | None) -> gpd.GeoDataFrame:
+    if category is None:
+        return data.drawable_offices()
+    layer = "services" if category in SERVICE_CATEGORIES else "pois"
+    gdf = data.layer(layer)
+    return gdf[gdf["category"] == category] if len(gdf) else gdf
+
+
+def add_walking(data: MapData, network: Any, category: str | None = None) -> MapData:
+    """Fill ``isochrones``, ``access`` and ``walk_from_office`` of ``data`` from ``network``.
+
+    Uses :func:`geoquartier.mobility.isochrones.isochrones` (5/10/15 min around the
+    drawable offices) and :func:`geoquartier.mobility.nearest_facilities` (every
+    population cell/home to the nearest target; every service and place to the nearest
+    office) with ``data.profile``. Without offices or targets the parts stay empty.
+    All GeoDataFrames in EPSG:4326.
+    """
+    check_category(category)
+    data.access_category = category
+    data.method = getattr(network, "method", "network")
+    offices = data.drawable_offices()[["id", "geometry"]]
+    if len(offices):
+        data.isochrones = isochrones(network, offices, ISOCHRONE_MINUTES, profile=data.profile)
+        data.walk_from_office = _walk_from_office(data, network, offices)
+    data.access = _access(data, network, _targets(data, category))
+    return data
+
+
+def _access(data: MapData, network: Any, targets: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Every population cell/home with ``walk_min`` to the nearest of ``targets``."""
+    origins = data.layer("population")
+    if not len(targets) or not len(origins):
+        return None
+    res = nearest_facilities(
+        network,
+        origins[["id", "geometry"]],
+        targets[["id", "geometry"]],
+        category_col=None,
+        profile=data.profile,
+    )
+    minutes = res.set_index("origin_id")["walk_min"]
+    access = origins[["id", "residents", "geometry"]].copy()
+    access["walk_min"] = access["id"].map(minutes).astype(float)
+    return access
+
+
+def _walk_from_office(
+    data: MapData, network: Any, offices: gpd.GeoDataFrame
+) -> dict[tuple[str, str], float]:
+    """Minutes from every service, daily-needs place and stop to the nearest office."""
+    places = []
+    for layer in ("services", "pois", "stops"):
+        gdf = data.layer(layer)
+        if len(gdf):
+            part = gdf[["id", "geometry"]].copy()
+            part["id"] = layer + _PLACE_SEPARATOR + part["id"].astype(str)
+            places.append(part)
+    if not places:
+        return {}
+    all_places = gpd.GeoDataFrame(pd.concat(places, ignore_index=True), crs=STORAGE_CRS)
+    res = nearest_facilities(network, all_places, offices, category_col=None, profile=data.profile)
+    walk: dict[tuple[str, str], float] = {}
+    for oid, minutes in zip(res["origin_id"], res["walk_min"], strict=True):
+        if minutes is not None and np.isfinite(minutes):
+            layer, pid = str(oid).split(_PLACE_SEPARATOR, 1)
+            walk[(layer, pid)] = float(minutes)
+    return walk

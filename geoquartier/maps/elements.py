@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import folium
-from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
+from branca.element import CssLink, Figure, JavascriptLink, MacroElement
 from folium.map import Layer
 from folium.plugins import MarkerCluster
 from folium.template import Template
@@ -60,8 +60,16 @@ class OfflinePage(Figure):
         "</html>\n"
     )
 
-    def __init__(self, lang: str, title: str, map_label: str, head_html: str, aside_html: str,
-                 config: dict, bundles: tuple[str, ...] = ("leaflet", "markercluster")):
+    def __init__(
+        self,
+        lang: str,
+        title: str,
+        map_label: str,
+        head_html: str,
+        aside_html: str,
+        config: dict,
+        bundles: tuple[str, ...] = ("leaflet", "markercluster"),
+    ):
         super().__init__(width="100%", height="100%")
         self._name = "OfflinePage"
         self.lang = text(lang)
@@ -166,13 +174,23 @@ class DataLayer(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = GQ.geojson({{ this.key_json }}, {{ this.data_json }}, {{ this.options_json }});
+            var {{ this.get_name() }} = GQ.geojson(
+                {{ this.key_json }}, {{ this.data_json }}, {{ this.options_json }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, key: str, name: str, data: dict, options: dict, *, overlay: bool = True,
-                 show: bool = True, control: bool = True):
+    def __init__(
+        self,
+        key: str,
+        name: str,
+        data: dict,
+        options: dict,
+        *,
+        overlay: bool = True,
+        show: bool = True,
+        control: bool = True,
+    ):
         super().__init__(name=name, overlay=overlay, control=control, show=show)
         self._name = "DataLayer"
         self.key = key
@@ -207,6 +225,11 @@ class PageStart(MacroElement):
 
 
 __all__ = [
-    "DataLayer", "Element", "ExternalAssetError", "OfflineMap", "OfflineMarkerCluster",
-    "OfflinePage", "PageStart", "PointItems",
+    "DataLayer",
+    "ExternalAssetError",
+    "OfflineMap",
+    "OfflineMarkerCluster",
+    "OfflinePage",
+    "PageStart",
+    "PointItems",
 ]

@@ -47,7 +47,8 @@ _JSON_ESCAPES = {
 
 
 def script_json(value: Any) -> str:
-    """JSON for embedding inside ``<script>``: ``</script>``, ``<!--`` and U+2028 cannot break out."""
+    """JSON for embedding inside ``<script>``: ``</script>``, ``<!--`` and U+2028 cannot
+    break out."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(
         _JSON_ESCAPES
     )

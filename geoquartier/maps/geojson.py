@@ -33,12 +33,14 @@ def feature_collection(
     geoms = shapely.set_precision(geoms, precision_deg, mode="pointwise")
     texts = shapely.to_geojson(geoms)
     features = []
-    for (_, row), geom, geom_json in zip(gdf.iterrows(), geoms, texts):
+    for (_, row), geom, geom_json in zip(gdf.iterrows(), geoms, texts, strict=True):
         if geom is None or shapely.is_empty(geom):
             continue
-        features.append({
-            "type": "Feature",
-            "properties": properties(row) if properties else {},
-            "geometry": json.loads(geom_json),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": properties(row) if properties else {},
+                "geometry": json.loads(geom_json),
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

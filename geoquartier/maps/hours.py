@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from geoquartier.layers.opening_hours import TIMEZONE, OpeningHours
+from geoquartier.layers.opening_hours import OpeningHours
 from geoquartier.maps.i18n import Translator
+from geoquartier.vocabulary import TIME_ZONE
 
 HORIZON_DAYS = 366
 """How far ahead the intervals are computed (days)."""
@@ -41,7 +42,7 @@ def encode_intervals(
     """
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
-    start = start.astimezone(TIMEZONE).replace(second=0, microsecond=0)
+    start = start.astimezone(TIME_ZONE).replace(second=0, microsecond=0)
     end = start + timedelta(days=days)
     states = [_STATE_CODE[hours.state_at(start)]]
     gaps: list[int] = []
@@ -60,12 +61,13 @@ def encode_intervals(
 
 
 def utc_offsets(start: datetime, days: int = HORIZON_DAYS) -> list[list[int]]:
-    """Europe/Berlin UTC offsets over the horizon: ``[[from_epoch_min, offset_min], ...]``.
+    """UTC offsets of the local time zone (:data:`geoquartier.vocabulary.TIME_ZONE`) over
+    the horizon: ``[[from_epoch_min, offset_min], ...]``.
 
     Lets the browser turn an epoch minute into local wall-clock time without relying on
     the viewer's own time zone.
     """
-    cursor = start.astimezone(TIMEZONE).replace(minute=0, second=0, microsecond=0)
+    cursor = start.astimezone(TIME_ZONE).replace(minute=0, second=0, microsecond=0)
     end = cursor + timedelta(days=days + 2)
     table: list[list[int]] = []
     previous = None
@@ -75,7 +77,7 @@ def utc_offsets(start: datetime, days: int = HORIZON_DAYS) -> list[list[int]]:
         if offset != previous:
             table.append([_epoch_min(cursor), offset])
             previous = offset
-        cursor = (cursor.astimezone(TIMEZONE) + step).astimezone(TIMEZONE)
+        cursor = (cursor.astimezone(TIME_ZONE) + step).astimezone(TIME_ZONE)
     table[0][0] = -(2**31)
     return table
 

@@ -14,17 +14,18 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time, get_day_names, get_month_names
+from babel.dates import format_date, format_time, get_day_names, get_month_names
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from geoquartier.errors import GeoquartierError
+from geoquartier.vocabulary import DEFAULT_LANGUAGE, PAGE_LANGUAGES
 
-LANGUAGES = ("de", "en", "tr", "ro", "bg")
-"""Languages of the maps; ``de`` is the default."""
+LANGUAGES = PAGE_LANGUAGES
+"""Languages of the maps (:data:`geoquartier.vocabulary.PAGE_LANGUAGES`); ``de`` is the
+default."""
 
-DEFAULT_LANGUAGE = "de"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "geoquartier"
 
@@ -32,7 +33,9 @@ DOMAIN = "geoquartier"
 def check_language(lang: str) -> str:
     """``lang`` if it is one of :data:`LANGUAGES`, else a :class:`GeoquartierError`."""
     if lang not in LANGUAGES:
-        raise GeoquartierError(f"unknown map language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+        raise GeoquartierError(
+            f"unknown map language {lang!r}; choose one of {', '.join(LANGUAGES)}"
+        )
     return lang
 
 
@@ -53,8 +56,8 @@ class Translator:
     """Labels and locale formatting in one language.
 
     ``tr("Offices")`` returns the translation; ``tr("{minutes} min walk", minutes=5)``
-    fills the placeholders after translating. Dates and times are local (Europe/Berlin)
-    values formatted with Babel.
+    fills the placeholders after translating. Dates and times are local values (the time
+    zone of :data:`geoquartier.vocabulary.TIME_ZONE`) formatted with Babel.
     """
 
     def __init__(self, lang: str = DEFAULT_LANGUAGE):
@@ -67,12 +70,10 @@ class Translator:
         try:
             text = self._messages[msgid]
         except KeyError:
-            raise KeyError(f"msgid {msgid!r} has no translation in {catalog_path(self.lang)}") from None
+            raise KeyError(
+                f"msgid {msgid!r} has no translation in {catalog_path(self.lang)}"
+            ) from None
         return text.format(**values) if values else text
-
-    def has(self, msgid: str) -> bool:
-        """Whether the catalog translates ``msgid``."""
-        return msgid in self._messages
 
     # -- Babel formatting ---------------------------------------------------------------
     def weekday_names(self, width: str = "wide") -> list[str]:
@@ -92,10 +93,6 @@ class Translator:
     def date(self, value: date | datetime, fmt: str = "medium") -> str:
         """A date in the locale's format (``medium`` by default)."""
         return format_date(value, fmt, locale=self.locale)
-
-    def datetime(self, value: datetime, fmt: str = "medium") -> str:
-        """A date and time in the locale's format."""
-        return format_datetime(value, fmt, locale=self.locale)
 
     def number(self, value: float) -> str:
         """A number with the locale's grouping and decimal signs."""

@@ -28,8 +28,13 @@ class Legend:
                     style = f"border-top-color:{colour}"
                 else:
                     style = f"background:{colour}"
-                cls = {"dot": "gq-sw gq-sw-dot", "pin": "gq-sw gq-sw-dot", "line": "gq-sw gq-sw-line"}.get(kind, "gq-sw")
-                parts.append(f'<li><span class="{cls}" style="{text(style)}" aria-hidden="true"></span>{text(label)}</li>')
+                cls = {
+                    "dot": "gq-sw gq-sw-dot",
+                    "pin": "gq-sw gq-sw-dot",
+                    "line": "gq-sw gq-sw-line",
+                }.get(kind, "gq-sw")
+                swatch = f'<span class="{cls}" style="{text(style)}" aria-hidden="true"></span>'
+                parts.append(f"<li>{swatch}{text(label)}</li>")
             parts.append("</ul>")
             if note:
                 parts.append(f'<p class="gq-note">{text(note)}</p>')

@@ -14,18 +14,26 @@ from geoquartier.maps.escape import text
 from geoquartier.maps.i18n import LANGUAGES, Translator
 
 ATTRIBUTIONS = {
-    "osm": ('© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
-            '(<a href="https://opendatacommons.org/licenses/odbl/">ODbL</a>)'),
-    "zensus": ('Zensus 2022: © Statistisches Bundesamt (Destatis) '
-               '(<a href="https://www.govdata.de/dl-de/by-2-0">dl-de/by-2.0</a>)'),
-    "gtfs": ('GTFS: NASA GmbH, Magdeburger Verkehrsbetriebe '
-             '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)'),
+    "osm": (
+        '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
+        '(<a href="https://opendatacommons.org/licenses/odbl/">ODbL</a>)'
+    ),
+    "zensus": (
+        "Zensus 2022: © Statistisches Bundesamt (Destatis) "
+        '(<a href="https://www.govdata.de/dl-de/by-2-0">dl-de/by-2.0</a>)'
+    ),
+    "gtfs": (
+        "GTFS: NASA GmbH, Magdeburger Verkehrsbetriebe "
+        '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)'
+    ),
 }
 """Attribution HTML per data source (fixed text; shown below the place list)."""
 
 SHORT_ATTRIBUTIONS = {
-    "osm": ('© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
-            '(<a href="https://opendatacommons.org/licenses/odbl/">ODbL</a>)'),
+    "osm": (
+        '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
+        '(<a href="https://opendatacommons.org/licenses/odbl/">ODbL</a>)'
+    ),
     "zensus": 'Zensus 2022 (<a href="https://www.govdata.de/dl-de/by-2-0">dl-de/by-2.0</a>)',
     "gtfs": 'GTFS (<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)',
 }
@@ -66,15 +74,19 @@ def head_html(tr: Translator, title: str, language_hrefs: dict[str, str]) -> str
         f"<h1>{text(title)}</h1>"
         f'<nav aria-label="{text(tr("Language"))}"><ul class="gq-lang">{"".join(links)}</ul></nav>'
         f'<p id="gq-tile-notice" class="gq-notice" role="status" hidden>'
-        f'{text(tr("Map tiles could not be loaded: showing the offline street map."))}</p>'
+        f"{text(tr('Map tiles could not be loaded: showing the offline street map.'))}</p>"
         f"</header>"
     )
 
 
 def _entry_html(tr: Translator, entry: ListEntry) -> str:
     if entry.has_marker:
-        head = (f'<button type="button" data-gq-layer="{text(entry.layer)}" data-gq-show="{text(entry.id)}"'
-                f' aria-label="{text(entry.label)}: {text(tr("Show on the map"))}">{text(entry.label)}</button>')
+        show = text(tr("Show on the map"))
+        head = (
+            f'<button type="button" data-gq-layer="{text(entry.layer)}"'
+            f' data-gq-show="{text(entry.id)}"'
+            f' aria-label="{text(entry.label)}: {show}">{text(entry.label)}</button>'
+        )
     else:
         head = f"<strong>{text(entry.label)}</strong>"
     lines = "".join(f'<div class="gq-meta">{text(line)}</div>' for line in entry.lines if line)
@@ -82,15 +94,23 @@ def _entry_html(tr: Translator, entry: ListEntry) -> str:
     return f"<li>{head}{lines}{hours}</li>"
 
 
-def aside_html(tr: Translator, sections: list[tuple[str, list[tuple[str, list[ListEntry]]]]],
-               footer_lines: list[str], attribution: str) -> str:
+def aside_html(
+    tr: Translator,
+    sections: list[tuple[str, list[tuple[str, list[ListEntry]]]]],
+    footer_lines: list[str],
+    attribution: str,
+) -> str:
     """The place list: ``sections`` are ``(heading, [(subheading or "", entries), ...])``.
 
     ``footer_lines`` are plain text; ``attribution`` is trusted HTML from
     :func:`attribution_html`.
     """
-    parts = [(f'<aside class="gq-list" aria-labelledby="gq-list">'
-              f'<h2 id="gq-list" tabindex="-1">{text(tr("Places in the quartier"))}</h2>')]
+    parts = [
+        (
+            f'<aside class="gq-list" aria-labelledby="gq-list">'
+            f'<h2 id="gq-list" tabindex="-1">{text(tr("Places in the quartier"))}</h2>'
+        )
+    ]
     for heading, groups in sections:
         parts.append(f"<section><h2>{text(heading)}</h2>")
         if not any(entries for _, entries in groups):
@@ -103,6 +123,8 @@ def aside_html(tr: Translator, sections: list[tuple[str, list[tuple[str, list[Li
             parts.append("<ul>" + "".join(_entry_html(tr, e) for e in entries) + "</ul>")
         parts.append("</section>")
     foot = "".join(f"<p>{text(line)}</p>" for line in footer_lines if line)
-    parts.append(f'<footer class="gq-foot">{foot}<p>{text(tr("Map data"))}: {attribution}</p></footer>')
+    parts.append(
+        f'<footer class="gq-foot">{foot}<p>{text(tr("Map data"))}: {attribution}</p></footer>'
+    )
     parts.append("</aside>")
     return "".join(parts)

@@ -8,8 +8,6 @@ at view time from the intervals collected in :class:`HoursBook`.
 
 from __future__ import annotations
 
-from geoquartier.vocabulary import ANNOTATION_KINDS, TIME_ZONE_NAME
-
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,16 +17,27 @@ import pandas as pd
 from babel.numbers import format_currency
 
 from geoquartier.layers.opening_hours import OpeningHours
+from geoquartier.layers.schema import POI_CATEGORIES, SERVICE_CATEGORIES
 from geoquartier.maps.escape import is_missing, text
 from geoquartier.maps.hours import encode_intervals, weekly_lines
 from geoquartier.maps.i18n import Translator
+from geoquartier.vocabulary import ANNOTATION_KINDS, TIME_ZONE_NAME
 
 OFFICE_KINDS = ("stadtteilbuero", "stadtteilagentur", "anlaufstelle")
 WHEELCHAIR_LABELS = {
-    "yes": "accessible", "limited": "partly accessible", "no": "not accessible",
+    "yes": "accessible",
+    "limited": "partly accessible",
+    "no": "not accessible",
     "designated": "designed for wheelchair users",
 }
-MEASURE_STATUS_LABELS = {"planned": "planned", "in_progress": "in progress", "completed": "completed"}
+MEASURE_STATUS_LABELS = {
+    "planned": "planned",
+    "in_progress": "in progress",
+    "completed": "completed",
+}
+"""msgids of the measure statuses (:data:`geoquartier.layers.schema.MEASURE_STATUS`)."""
+CATEGORIES = frozenset(SERVICE_CATEGORIES + POI_CATEGORIES)
+"""Categories whose label is a catalog msgid (the schema's controlled vocabularies)."""
 
 
 @dataclass
@@ -45,7 +54,10 @@ class HoursBook:
     _cache: dict[str, tuple] = field(default_factory=dict)
 
     def add(self, key: str, expression: Any) -> tuple[OpeningHours | None, str | None]:
-        """Parse ``expression``; store its intervals under ``key``. ``(None, None)`` if empty/invalid."""
+        """Parse ``expression``; store its intervals under ``key``.
+
+        Returns ``(hours, key)``, or ``(None, None)`` if the expression is empty or invalid.
+        """
         if is_missing(expression):
             return None, None
         expression = str(expression).strip()
@@ -79,15 +91,17 @@ def hours_html(tr: Translator, book: HoursBook, key: str, expression: Any) -> st
     if hours is None:
         if is_missing(expression):
             return f'<span class="gq-status gq-st-u">{text(tr("Opening hours unknown"))}</span>'
-        return f'<span class="gq-status gq-st-u">{text(tr("Status unknown"))}</span> <span>{text(expression)}</span>'
+        unknown = f'<span class="gq-status gq-st-u">{text(tr("Status unknown"))}</span>'
+        return f"{unknown} <span>{text(expression)}</span>"
     rows = "".join(
-        f"<tr><th scope=\"row\">{text(day)}</th><td>{text(span)}</td></tr>" if day
-        else f"<tr><td colspan=\"2\">{text(span)}</td></tr>"
+        f'<tr><th scope="row">{text(day)}</th><td>{text(span)}</td></tr>'
+        if day
+        else f'<tr><td colspan="2">{text(span)}</td></tr>'
         for day, span in weekly_lines(hours, tr)
     )
     return (
         f'<span class="gq-status gq-st-u" role="status" data-hours="{text(hkey)}">'
-        f'{text(tr("Status unknown"))}</span>'
+        f"{text(tr('Status unknown'))}</span>"
         f'<table class="gq-hours"><caption class="gq-meta">{text(tr("Opening hours"))}</caption>'
         f"<tbody>{rows}</tbody></table>"
     )
@@ -108,7 +122,7 @@ def wheelchair_text(tr: Translator, value: Any) -> str:
 
 
 def walk_text(tr: Translator, walk_min: Any, from_office: bool = True) -> str:
-    """"7 min walk from the office" (rounded up), or "" when unknown."""
+    """ "7 min walk from the office" (rounded up), or "" when unknown."""
     if walk_min is None or is_missing(walk_min):
         return ""
     minutes = max(1, int(-(-float(walk_min) // 1)))
@@ -137,19 +151,36 @@ def _email(value: Any) -> str:
     return text(value)
 
 
-def place_label(tr: Translator, row: Any, category_labels: dict[str, str]) -> str:
+def category_label(tr: Translator, category: Any) -> str:
+    """A service or daily-needs category in words (other values as they are)."""
+    return tr(category) if category in CATEGORIES else str(category or "")
+
+
+def capitalised(label: str) -> str:
+    """``label`` with its first letter in upper case."""
+    return label[:1].upper() + label[1:]
+
+
+def place_label(tr: Translator, row: Any) -> str:
     """A plain-text label: the name, else the category in words (OSM points often lack names)."""
     name = _value(row, "name")
     if name:
         return str(name)
     category = _value(row, "category")
     if category:
-        return tr(category_labels.get(str(category), str(category)))
+        return category_label(tr, category)
     return tr("Unnamed")
 
 
-def place_popup(tr: Translator, book: HoursBook, layer: str, row: Any, *,
-                category_label: str | None = None, walk_min: Any = None) -> str:
+def place_popup(
+    tr: Translator,
+    book: HoursBook,
+    layer: str,
+    row: Any,
+    *,
+    category_label: str | None = None,
+    walk_min: Any = None,
+) -> str:
     """Popup HTML of an office, service or daily-needs place (all values escaped)."""
     name = _value(row, "name") or category_label or tr("Unnamed")
     head = f"<h3>{text(name)}</h3>"
@@ -161,8 +192,10 @@ def place_popup(tr: Translator, book: HoursBook, layer: str, row: Any, *,
         sub.append(text(category_label))
     if layer == "offices" and _value(row, "location_quality") == "approximate":
         note = _value(row, "location_note")
-        sub.append(f'<span class="gq-approx">{text(tr("Approximate location"))}</span>'
-                   + (f": {text(note)}" if note else ""))
+        sub.append(
+            f'<span class="gq-approx">{text(tr("Approximate location"))}</span>'
+            + (f": {text(note)}" if note else "")
+        )
     subline = f'<p class="gq-meta">{" · ".join(sub)}</p>' if sub else ""
     pairs = [
         (tr("Operator"), text(_value(row, "operator"))),
@@ -185,7 +218,8 @@ def stop_popup(tr: Translator, row: Any) -> str:
         (tr("Source"), text(_value(row, "source"))),
     ]
     name = _value(row, "name") or tr("Unnamed")
-    return f'<div class="gq-pop"><h3>{text(name)}</h3><p class="gq-meta">{text(tr("Transit stops"))}</p>{_dl(pairs)}</div>'
+    kind = f'<p class="gq-meta">{text(tr("Transit stops"))}</p>'
+    return f'<div class="gq-pop"><h3>{text(name)}</h3>{kind}{_dl(pairs)}</div>'
 
 
 def _date(tr: Translator, value: Any) -> str:
@@ -205,11 +239,18 @@ def _date(tr: Translator, value: Any) -> str:
 def measure_popup(tr: Translator, row: Any) -> str:
     """Popup HTML of a building measure: status, kind, period, cost, funding, description."""
     status = _value(row, "status")
-    period = " – ".join(p for p in (_date(tr, _value(row, "start")), _date(tr, _value(row, "end"))) if p)
+    period = " – ".join(
+        p for p in (_date(tr, _value(row, "start")), _date(tr, _value(row, "end"))) if p
+    )
     cost = _value(row, "cost_eur")
     cost_text = format_currency(float(cost), "EUR", locale=tr.locale) if cost is not None else ""
     pairs = [
-        (tr("Status"), text(tr(MEASURE_STATUS_LABELS[status])) if status in MEASURE_STATUS_LABELS else text(status)),
+        (
+            tr("Status"),
+            text(tr(MEASURE_STATUS_LABELS[status]))
+            if status in MEASURE_STATUS_LABELS
+            else text(status),
+        ),
         (tr("Kind"), text(_value(row, "kind"))),
         (tr("Period"), text(period)),
         (tr("Cost"), text(cost_text)),
@@ -228,5 +269,7 @@ def annotation_popup(tr: Translator, row: Any) -> str:
     body = _value(row, "text")
     lang = _value(row, "language")
     lang_attr = f' lang="{text(lang)}"' if lang and re.fullmatch(r"[a-z]{2,3}", str(lang)) else ""
-    return (f'<div class="gq-pop"><h3>{text(kind_label)}</h3>'
-            f'<p{lang_attr}>{text(body)}</p>{_dl(pairs)}</div>')
+    return (
+        f'<div class="gq-pop"><h3>{text(kind_label)}</h3>'
+        f"<p{lang_attr}>{text(body)}</p>{_dl(pairs)}</div>"
+    )

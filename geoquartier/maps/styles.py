@@ -1,30 +1,58 @@
-"""Colours and class breaks of the maps (colour-blind-aware palettes, fixed per category)."""
+"""Colours, class styles and class breaks of the maps (colour-blind-aware palettes, fixed
+per category).
+
+Every colour a map draws is defined here; the colours of the contribution kinds come from
+:data:`geoquartier.vocabulary.ANNOTATION_COLOURS` (the same on every map and page). The
+``*_classes`` functions give the Leaflet path styles of a layer's classes (index = the
+``_c`` property of a feature, see ``GQ.geojson`` in ``static/geoquartier-map.js``).
+"""
 
 from __future__ import annotations
-
-from geoquartier.vocabulary import ANNOTATION_COLOURS  # noqa: F401  (re-exported)
 
 import math
 
 import numpy as np
 
+from geoquartier.vocabulary import ANNOTATION_COLOURS, ANNOTATION_KINDS
+
 SERVICE_COLOURS = {
-    "migration": "#6a3d9a", "debt": "#b15928", "family": "#e31a8c", "youth": "#1f78b4",
-    "seniors": "#7b6f2a", "health": "#c0392b", "addiction": "#8e5ea2", "employment": "#0f7c6e",
-    "housing": "#a65d00", "education": "#2b59c3", "disability": "#4d4d4d", "general": "#5b6770",
+    "migration": "#6a3d9a",
+    "debt": "#b15928",
+    "family": "#e31a8c",
+    "youth": "#1f78b4",
+    "seniors": "#7b6f2a",
+    "health": "#c0392b",
+    "addiction": "#8e5ea2",
+    "employment": "#0f7c6e",
+    "housing": "#a65d00",
+    "education": "#2b59c3",
+    "disability": "#4d4d4d",
+    "general": "#5b6770",
 }
 POI_COLOURS = {
-    "grocery": "#2e7d32", "pharmacy": "#c62828", "doctors": "#ad1457", "healthcare": "#d84315",
-    "school": "#1565c0", "kindergarten": "#6a1b9a", "university": "#283593", "park": "#558b2f",
-    "gym": "#00838f", "cafe": "#6d4c41",
+    "grocery": "#2e7d32",
+    "pharmacy": "#c62828",
+    "doctors": "#ad1457",
+    "healthcare": "#d84315",
+    "school": "#1565c0",
+    "kindergarten": "#6a1b9a",
+    "university": "#283593",
+    "park": "#558b2f",
+    "gym": "#00838f",
+    "cafe": "#6d4c41",
 }
+PLACE_COLOUR = "#555555"
+"""A service or daily-needs place whose category has no colour of its own."""
 OFFICE_COLOUR = "#0b4f8a"
+APPROXIMATE_OFFICE_COLOUR = "#7a4d00"
+"""Legend swatch of an office whose location is approximate (as ``.gq-approx`` in the CSS)."""
 STOP_COLOUR = "#37474f"
-BOUNDARY_STYLE = {"color": "#0b4f8a", "weight": 3, "fill": False, "dashArray": "8 6"}
+BOUNDARY_STYLE = {"color": OFFICE_COLOUR, "weight": 3, "fill": False, "dashArray": "8 6"}
 MEASURE_COLOURS = {"planned": "#1f78b4", "in_progress": "#e66101", "completed": "#1a9641"}
 
 POPULATION_COLOURS = ("#fff5d6", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000")
 """Five classes of residents per cell, light to dark."""
+POPULATION_OUTLINE_COLOUR = "#7f7f7f"
 
 WALK_CLASSES_MIN = (5, 10, 15, 20)
 """Upper bounds (minutes) of the walking-time classes; a last class holds longer times."""
@@ -32,11 +60,74 @@ WALK_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
 UNREACHABLE_COLOUR = "#9e9e9e"
 
 ISOCHRONE_MINUTES = (5, 10, 15)
+"""Walking times (minutes) of the areas drawn around the offices."""
 ISOCHRONE_COLOURS = {5: "#08519c", 10: "#4292c6", 15: "#9ecae1"}
 
 BASEMAP_STREET_STYLE = {"color": "#9a9a9a", "weight": 1.5, "opacity": 0.9}
-BASEMAP_BUILDING_STYLE = {"color": "#b9b0a3", "weight": 0.5, "fillColor": "#ddd6cb", "fillOpacity": 0.9}
+BASEMAP_BUILDING_STYLE = {
+    "color": "#b9b0a3",
+    "weight": 0.5,
+    "fillColor": "#ddd6cb",
+    "fillOpacity": 0.9,
+}
 BASEMAP_AREA_STYLE = {"color": "#cfcfcf", "weight": 0.3, "fillColor": "#ececec", "fillOpacity": 0.8}
+BASEMAP_CLASSES = (BASEMAP_BUILDING_STYLE, BASEMAP_STREET_STYLE, BASEMAP_AREA_STYLE)
+"""Classes of the offline street map: buildings (0), streets (1), inhabited cells (2)."""
+
+CELL_RADIUS_PX = 4
+"""Radius of a population cell or home drawn as a point."""
+FEATURE_RADIUS_PX = 7
+"""Radius of a measure or contribution drawn as a point."""
+
+
+def _filled(
+    colour: str,
+    weight: float,
+    opacity: float,
+    radius_px: int | None = None,
+    outline: str | None = None,
+) -> dict:
+    style: dict = {
+        "color": outline or colour,
+        "weight": weight,
+        "fillColor": colour,
+        "fillOpacity": opacity,
+    }
+    if radius_px is not None:
+        style["radius"] = radius_px
+    return style
+
+
+def population_classes(colours: tuple[str, ...] | list[str]) -> list[dict]:
+    """Styles of the residents classes drawn in ``colours`` (light to dark)."""
+    return [_filled(c, 0.4, 0.65, CELL_RADIUS_PX, POPULATION_OUTLINE_COLOUR) for c in colours]
+
+
+def walk_classes() -> list[dict]:
+    """Styles of the walking-time classes (:data:`WALK_COLOURS`), then "not reachable"."""
+    classes = [_filled(c, 0.3, 0.7, CELL_RADIUS_PX) for c in WALK_COLOURS]
+    classes.append(_filled(UNREACHABLE_COLOUR, 0.3, 0.6, CELL_RADIUS_PX))
+    return classes
+
+
+def isochrone_colour(minutes: int) -> str:
+    """Colour of the area reached within ``minutes`` (the palest for unlisted times)."""
+    return ISOCHRONE_COLOURS.get(minutes, ISOCHRONE_COLOURS[max(ISOCHRONE_COLOURS)])
+
+
+def isochrone_classes(minutes: list[int]) -> list[dict]:
+    """Styles of the isochrones, one per entry of ``minutes`` (in drawing order)."""
+    return [_filled(isochrone_colour(v), 1, 0.22) for v in minutes]
+
+
+def measure_classes() -> list[dict]:
+    """Styles of the building measures, one per status of :data:`MEASURE_COLOURS`."""
+    return [_filled(c, 3, 0.35, FEATURE_RADIUS_PX) for c in MEASURE_COLOURS.values()]
+
+
+def annotation_classes() -> list[dict]:
+    """Styles of the contributions, one per kind of :data:`ANNOTATION_KINDS`."""
+    return [_filled(ANNOTATION_COLOURS[k], 3, 0.8, FEATURE_RADIUS_PX) for k in ANNOTATION_KINDS]
 
 
 def _nice(value: float) -> int:

@@ -48,7 +48,8 @@ def as_points(gdf, what: str, id_col: str = "id") -> Points:
     allowed = {"Point", "Polygon", "MultiPolygon"}
     if not kinds <= allowed:
         raise GeoquartierError(
-            f"{what}: geometry must be Point, Polygon or MultiPolygon, found {sorted(kinds - allowed)}"
+            f"{what}: geometry must be Point, Polygon or MultiPolygon, "
+            f"found {sorted(kinds - allowed)}"
         )
     frame = gdf.to_crs(STORAGE_CRS) if str(gdf.crs) != STORAGE_CRS else gdf
     metric = gdf.geometry.to_crs(ANALYSIS_CRS).values
@@ -75,20 +76,6 @@ def categories_of(facilities: gpd.GeoDataFrame, category_col: str | None, catego
             raise GeoquartierError(f"no facilities of category {missing} (present: {found})")
         found = wanted
     return found
-
-
-def category_mask(
-    facilities: gpd.GeoDataFrame, category_col: str | None, category: str
-) -> np.ndarray:
-    """Rows of ``facilities`` in ``category``."""
-    if category_col is None:
-        return np.ones(len(facilities), dtype=bool)
-    return (facilities[category_col].astype(str) == category).to_numpy()
-
-
-def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Reproject an EPSG:25832 GeoDataFrame to EPSG:4326."""
-    return gdf.to_crs(STORAGE_CRS)
 
 
 def minutes_list(minutes) -> list[float]:

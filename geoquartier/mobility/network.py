@@ -146,10 +146,6 @@ class WalkNetwork:
 
         return self._cached("vertex_arrays", build)
 
-    def edge_geometry_length_m(self) -> np.ndarray:
-        """Planar length of each edge geometry in EPSG:25832 metres."""
-        return self._cached("geometry_length", lambda: shapely.length(self.edge_geometry))
-
     def nodes_gdf(self):
         """The nodes as a GeoDataFrame in EPSG:4326 (column ``id`` = OSM node id; cached)."""
 
@@ -192,7 +188,7 @@ class WalkNetwork:
         path = Path(path)
         if not path.is_file():
             raise DataMissingError(f"walk network arrays not found: {path}")
-        return storage.load(path)
+        return cls(**storage.load_fields(path))
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -282,9 +278,9 @@ class WalkNetwork:
         )
         name = path.name.split(".")[0]
         if use_cache:
-            cached = storage.load_cached(name, key)
+            cached = storage.load_cached_fields(name, key)
             if cached is not None:
-                return cached
+                return cls(**cached)
         G = graph_from_osm_file(path)
         network = cls.from_graph(G, source=str(path))
         if use_cache:
@@ -322,9 +318,9 @@ class WalkNetwork:
             {"kind": "overpass", "polygon": shapely.to_wkb(area, hex=True), "settings": _settings()}
         )
         if use_cache:
-            cached = storage.load_cached("overpass", key)
+            cached = storage.load_cached_fields("overpass", key)
             if cached is not None:
-                return cached
+                return cls(**cached)
         configure_osmnx_cache()
         G = graph_from_polygon(area)
         network = cls.from_graph(G, source="overpass")

@@ -1,0 +1,301 @@
+"""One drawer per map layer that is not a marker: basemap, boundary, residents, walking
+areas and times, building measures, contributions; and the finishing touches (layer
+control, legend).
+
+Each drawer takes the folium map (or a group) it draws into, the GeoDataFrame it draws
+(EPSG:4326) and the :class:`Sheet` of the map being drawn (translator, legend, opening
+hours, marker counts, data sources), adds at most one layer and its legend section, and
+draws nothing for an empty or missing frame. Colours and class styles come from
+:mod:`geoquartier.maps.styles`; every text passes through the catalogs and
+:func:`geoquartier.maps.escape.text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+
+from geoquartier.maps import styles
+from geoquartier.maps.elements import DataLayer, PageStart
+from geoquartier.maps.escape import is_missing, text
+from geoquartier.maps.geojson import feature_collection
+from geoquartier.maps.i18n import Translator
+from geoquartier.maps.legend import Legend
+from geoquartier.maps.popups import (
+    MEASURE_STATUS_LABELS,
+    HoursBook,
+    annotation_popup,
+    category_label,
+    measure_popup,
+)
+from geoquartier.vocabulary import ANNOTATION_KINDS
+
+BASEMAP_SIMPLIFY_DEG = 1e-5
+"""Simplification of the offline street map's buildings and streets (about 1 m)."""
+ISOCHRONE_SIMPLIFY_DEG = 2e-5
+"""Simplification of the walking areas (about 2 m)."""
+
+
+@dataclass
+class Sheet:
+    """What the drawers of one map share: the translator, the legend being collected, the
+    opening hours shown, the marker count per layer and the data sources to credit."""
+
+    tr: Translator
+    legend: Legend
+    hours: HoursBook
+    counts: dict[str, int] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=lambda: ["osm"])
+
+    @classmethod
+    def start(cls, tr: Translator, state: str, built_at: datetime) -> Sheet:
+        """An empty sheet; ``state`` (holidays) and ``built_at`` (aware) for opening hours."""
+        return cls(tr, Legend(tr("Legend")), HoursBook(state=state, start=built_at))
+
+    def credit(self, source: str) -> None:
+        """Name ``source`` (a key of :data:`geoquartier.maps.page.ATTRIBUTIONS`) once."""
+        if source not in self.sources:
+            self.sources.append(source)
+
+
+def _present(gdf: gpd.GeoDataFrame | None) -> bool:
+    return gdf is not None and len(gdf) > 0
+
+
+# ---- basemap -----------------------------------------------------------------------------
+def basemap_features(
+    streets: gpd.GeoDataFrame | None,
+    buildings: gpd.GeoDataFrame | None,
+    population: gpd.GeoDataFrame,
+) -> dict:
+    """Offline street map as GeoJSON (EPSG:4326): buildings (class 0) and streets (1), or,
+    without either, the inhabited cells (2) so that the map is not blank."""
+    features: list[dict] = []
+    for index, gdf in ((0, buildings), (1, streets)):
+        if _present(gdf):
+            features += feature_collection(
+                gdf[["geometry"]], lambda r, c=index: {"_c": c}, simplify_deg=BASEMAP_SIMPLIFY_DEG
+            )["features"]
+    if not features:
+        polys = population[population.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if len(polys):
+            features += feature_collection(polys[["geometry"]], lambda r: {"_c": 2})["features"]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def draw_basemap(
+    m: folium.Map, features: dict, sheet: Sheet, tile_url: str | None, tile_attribution: str
+) -> tuple[folium.TileLayer | None, DataLayer]:
+    """Online tiles (when ``tile_url`` is given) and the offline street map under them;
+    returns both layers for the page script's fallback."""
+    tr = sheet.tr
+    tiles = None
+    if tile_url:
+        tiles = folium.TileLayer(
+            tiles=tile_url,
+            attr=tile_attribution,
+            name=tr("Map tiles"),
+            max_zoom=19,
+            overlay=False,
+            control=True,
+        )
+        tiles.add_to(m)
+    options = {
+        "classes": list(styles.BASEMAP_CLASSES),
+        "canvas": True,
+        "pane": "gqBase",
+        "interactive": False,
+    }
+    vector = DataLayer(
+        "basemap", tr("Street map (offline)"), features, options, overlay=False, show=tiles is None
+    )
+    vector.add_to(m)
+    return tiles, vector
+
+
+# ---- areas -------------------------------------------------------------------------------
+def draw_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, name: str, sheet: Sheet) -> None:
+    """The quartier boundary (dashed line), labelled ``name`` in the legend."""
+    if not _present(boundary):
+        return
+    tr = sheet.tr
+    options = {"style": styles.BOUNDARY_STYLE, "interactive": False}
+    DataLayer("boundary", tr("Quartier boundary"), feature_collection(boundary), options).add_to(m)
+    sheet.legend.add(tr("Quartier boundary"), [("line", styles.BOUNDARY_STYLE["color"], name)])
+
+
+def _is_zensus(population: gpd.GeoDataFrame, population_source: str) -> bool:
+    if "zensus" in population_source.lower():
+        return True
+    return bool(population["source"].astype(str).str.contains("zensus", case=False).any())
+
+
+def draw_population(
+    m: folium.Map, population: gpd.GeoDataFrame, population_source: str, sheet: Sheet
+) -> None:
+    """Residents per cell or home in classes (hidden until chosen in the layer control)."""
+    if not _present(population):
+        return
+    tr = sheet.tr
+    bounds = styles.population_breaks(population["residents"].astype(float).to_numpy())
+    colours = styles.POPULATION_COLOURS[-len(bounds) :] if bounds else ()
+
+    def props(row: Any) -> dict:
+        residents = tr("{count} residents", count=tr.number(int(row["residents"])))
+        return {"_c": styles.class_index(float(row["residents"]), bounds), "_t": text(residents)}
+
+    options = {"classes": styles.population_classes(colours), "radius": styles.CELL_RADIUS_PX}
+    features = feature_collection(population, props)
+    DataLayer("population", tr("Residents"), features, options, show=False).add_to(m)
+    lows = [1] + [b + 1 for b in bounds[:-1]]
+    entries = [
+        ("fill", c, f"{tr.number(lo)}–{tr.number(hi)}" if hi > lo else tr.number(hi))
+        for c, lo, hi in zip(colours, lows, bounds, strict=True)
+    ]
+    zensus = _is_zensus(population, population_source)
+    source = (
+        tr("Zensus 2022, 100 m grid") if zensus else tr("estimated from residential floor area")
+    )
+    heading = tr("Residents per 100 m cell") if zensus else tr("Residents")
+    sheet.legend.add(heading, entries, tr("Residents: {source}", source=source))
+    if zensus:
+        sheet.credit("zensus")
+
+
+def draw_isochrones(
+    m: folium.Map, isochrones: gpd.GeoDataFrame | None, sheet: Sheet, note: str
+) -> None:
+    """Areas within 5/10/15 min walk of the offices, largest first; ``note`` says how the
+    times were computed."""
+    if not _present(isochrones):
+        return
+    tr = sheet.tr
+    iso = isochrones.sort_values("minutes", ascending=False)
+    minutes = [int(v) for v in iso["minutes"]]
+
+    def props(row: Any) -> dict:
+        label = tr("up to {minutes} min", minutes=int(row["minutes"]))
+        return {"_c": int(row["_i"]), "_t": text(label)}
+
+    features = feature_collection(
+        iso.assign(_i=range(len(iso))), props, simplify_deg=ISOCHRONE_SIMPLIFY_DEG
+    )
+    title = tr("Walking distance from the office")
+    options = {"classes": styles.isochrone_classes(minutes), "interactive": True}
+    DataLayer("isochrones", title, features, options).add_to(m)
+    entries = [
+        ("fill", styles.isochrone_colour(v), tr("up to {minutes} min", minutes=v))
+        for v in sorted(set(minutes))
+    ]
+    sheet.legend.add(title, entries, note)
+
+
+def walk_class_labels(tr: Translator) -> list[str]:
+    """Legend labels of the walking-time classes of :data:`styles.WALK_CLASSES_MIN`."""
+    bounds = styles.WALK_CLASSES_MIN
+    labels = [tr("up to {minutes} min", minutes=bounds[0])]
+    labels += [tr("{low}–{high} min", low=lo, high=hi) for lo, hi in pairwise(bounds)]
+    labels.append(tr("more than {minutes} min", minutes=bounds[-1]))
+    return labels
+
+
+def _reachable(minutes: Any) -> bool:
+    return minutes is not None and bool(np.isfinite(minutes))
+
+
+def draw_access(
+    m: folium.Map, access: gpd.GeoDataFrame | None, category: str | None, sheet: Sheet, note: str
+) -> None:
+    """Every cell or home coloured by its walking time to the nearest office (``category``
+    None) or place of ``category``; ``note`` says how the times were computed."""
+    if not _present(access):
+        return
+    tr = sheet.tr
+    target = tr("office") if category is None else category_label(tr, category)
+    title = tr("Walking time to the nearest {target}", target=target)
+    classes = styles.walk_classes()
+
+    def props(row: Any) -> dict:
+        minutes = row["walk_min"]
+        if not _reachable(minutes):
+            return {"_c": len(classes) - 1, "_t": text(tr("not reachable"))}
+        label = tr("{minutes} min walk", minutes=tr.number(max(1, int(np.ceil(minutes)))))
+        if "residents" in row and not is_missing(row["residents"]):
+            label += " · " + tr("{count} residents", count=tr.number(int(row["residents"])))
+        return {
+            "_c": styles.class_index(float(minutes), styles.WALK_CLASSES_MIN),
+            "_t": text(label),
+        }
+
+    # shown at once when a category was asked for; otherwise one click in the layer control
+    options = {"classes": classes, "radius": styles.CELL_RADIUS_PX}
+    features = feature_collection(access, props)
+    DataLayer("access", title, features, options, show=category is not None).add_to(m)
+    entries = [
+        ("fill", c, label)
+        for c, label in zip(styles.WALK_COLOURS, walk_class_labels(tr), strict=True)
+    ]
+    if not access["walk_min"].map(_reachable).all():
+        entries.append(("fill", styles.UNREACHABLE_COLOUR, tr("not reachable")))
+    sheet.legend.add(title, entries, note)
+
+
+def draw_measures(m: folium.Map, measures: gpd.GeoDataFrame, sheet: Sheet) -> None:
+    """Building measures coloured by status, with their popups."""
+    if not _present(measures):
+        return
+    tr = sheet.tr
+    statuses = list(styles.MEASURE_COLOURS)
+
+    def props(row: Any) -> dict:
+        index = statuses.index(row["status"]) if row["status"] in statuses else 0
+        return {"_c": index, "_p": measure_popup(tr, row), "_t": text(row.get("name") or "")}
+
+    options = {"classes": styles.measure_classes(), "radius": styles.FEATURE_RADIUS_PX}
+    features = feature_collection(measures, props)
+    DataLayer("measures", tr("Building measures"), features, options).add_to(m)
+    entries = [
+        ("fill", styles.MEASURE_COLOURS[s], tr(MEASURE_STATUS_LABELS[s]))
+        for s in statuses
+        if (measures["status"] == s).any()
+    ]
+    sheet.legend.add(tr("Building measures"), entries)
+
+
+def draw_annotations(m: folium.Map, annotations: gpd.GeoDataFrame, sheet: Sheet) -> None:
+    """Approved contributions of residents, coloured by kind (others are never drawn)."""
+    if not _present(annotations) or "status" not in annotations:
+        return
+    approved = annotations[annotations["status"] == "approved"]
+    if not len(approved):
+        return
+    tr = sheet.tr
+    kinds = list(ANNOTATION_KINDS)
+
+    def props(row: Any) -> dict:
+        index = kinds.index(row["kind"]) if row["kind"] in kinds else 0
+        return {"_c": index, "_p": annotation_popup(tr, row)}
+
+    options = {"classes": styles.annotation_classes(), "radius": styles.FEATURE_RADIUS_PX}
+    features = feature_collection(approved, props)
+    DataLayer("annotations", tr("Approved contributions"), features, options).add_to(m)
+    entries = [
+        ("dot", styles.ANNOTATION_COLOURS[k], tr(k)) for k in kinds if (approved["kind"] == k).any()
+    ]
+    sheet.legend.add(tr("Approved contributions"), entries)
+
+
+# ---- finishing ---------------------------------------------------------------------------
+def draw_controls(
+    m: folium.Map, sheet: Sheet, tiles: folium.TileLayer | None, vector: DataLayer
+) -> None:
+    """The layer control and the start of the page script (legend, fit, basemap fallback);
+    call after every layer is drawn."""
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.add_child(PageStart(sheet.legend.html(), tiles, vector))

@@ -1,0 +1,102 @@
+"""``geoquartier print``, ``flyer`` and ``report``: the paper documents the office hands out.
+
+All three work offline from the workspace (the quartier is imported first when missing) and
+write one file; they print a short summary of what the document contains.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from geoquartier.cli.app import app
+
+QuartierArg = Annotated[
+    str, typer.Argument(help="Quartier id from the registry, e.g. lauf or neu-olvenstedt.")
+]
+LangOpt = Annotated[str, typer.Option("--lang", "-l", help="Language: de, en, tr, ro or bg.")]
+
+
+def _document_data(quartier: str, *, walking: bool = True):
+    """The quartier's document data from the workspace (imported first when missing)."""
+    from geoquartier.config import workspace_path
+    from geoquartier.importer import import_quartier
+    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.registry import get_quartier
+    from geoquartier.reports.data import collect_document_data
+
+    spec = get_quartier(quartier)
+    store = GeoPackageStore(workspace_path())
+    if store.read("quartiers", quartier=spec.id).empty:
+        typer.echo(f"importing {spec.id} into {store.path} ...", err=True)
+        import_quartier(spec, store)
+    return collect_document_data(spec, store, walking=walking)
+
+
+def _check_output(output: Path, suffixes: tuple[str, ...]) -> Path:
+    if output.suffix.lower() not in suffixes:
+        raise typer.BadParameter(
+            f"{output.name}: the file must end in {' or '.join(suffixes)}", param_hint="--output"
+        )
+    if not output.parent.exists():
+        raise typer.BadParameter(f"folder {output.parent} does not exist", param_hint="--output")
+    return output
+
+
+def _warn_local_url() -> None:
+    from geoquartier.reports.render import LocalPublicUrlWarning
+
+    warnings.simplefilter("ignore", LocalPublicUrlWarning)
+    from geoquartier.settings import get_settings
+
+    if not get_settings().public_url:
+        typer.echo(
+            "warning: GEOQUARTIER_PUBLIC_URL is not set; the QR code points to "
+            "http://127.0.0.1:8000, which works only on this computer",
+            err=True,
+        )
+
+
+@app.command("print")
+def print_command(
+    quartier: QuartierArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="PDF file to write, e.g. werkstatt.pdf.")
+    ] = Path("werkstatt.pdf"),
+    size: Annotated[str, typer.Option("--size", help="Paper size: A3 or A4.")] = "A3",
+    orientation: Annotated[
+        str, typer.Option("--orientation", help="landscape (list beside the map) or portrait.")
+    ] = "landscape",
+    lang: LangOpt = "de",
+    event: Annotated[
+        str | None,
+        typer.Option("--event", help="Event id: the QR code opens the participation page for it."),
+    ] = None,
+) -> None:
+    """Write the workshop map of QUARTIER as a vector PDF to print and write on.
+
+    Footpaths and buildings as base map (no internet needed), the boundary, the office and
+    the advisory services as numbered symbols with a numbered list (name, hours,
+    languages), a grid A–H × 1–6 so that people can write "C4: pavement too narrow", scale
+    bar, north arrow, date, data credits and a QR code to the participation page.
+    """
+    from geoquartier.reports.i18n import check_language
+    from geoquartier.reports.workshop import page_layout, workshop_map_pdf
+
+    check_language(lang)
+    page_layout(size.upper(), orientation)
+    _check_output(output, (".pdf",))
+    _warn_local_url()
+    data = _document_data(quartier)
+    pdf = workshop_map_pdf(
+        data, output, lang=lang, size=size.upper(), orientation=orientation, event_id=event
+    )
+    n_services = len(data.layers["services"])
+    typer.echo(
+        f"{output}: workshop map of {data.name}, {size.upper()} {orientation}, {lang}; "
+        f"{len(data.layers['offices'])} office(s), {n_services} advisory service(s), "
+        f"{len(data.buildings):,} buildings; {len(pdf) / 1024:.0f} KB"
+    )

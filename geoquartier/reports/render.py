@@ -129,9 +129,5 @@ h1 {{ font-size: 17pt; margin: 0 0 1mm 0; }}
 h2 {{ font-size: 12pt; margin: 3mm 0 1.5mm 0; }}
 .muted {{ color: #555; }}
 .small {{ font-size: 9pt; }}
-svg.map text {{ font-family: {FONT_FAMILY}; }}
-svg.map text.num {{ font-size: 3.2px; font-weight: bold; fill: #fff; text-anchor: middle; }}
-svg.map text.grid {{ font-size: 3.6px; font-weight: bold; fill: #2c3e50; text-anchor: middle; }}
-svg.map text.small {{ font-size: 3px; fill: #222; text-anchor: middle; }}
 .qr {{ width: 100%; height: auto; }}
 """

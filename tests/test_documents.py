@@ -1,0 +1,183 @@
+"""The paper documents (workshop map, flyer, report) on the real Lauf and Neu Olvenstedt data:
+the PDFs render, carry the right text in each language, the QR code decodes to the
+participation link, the grid squares are right, the budget follows the standards text, and
+nothing is fetched from the network."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+from pyproj import Transformer
+
+from geoquartier.errors import GeoquartierError
+from geoquartier.layers.store import GeoPackageStore
+from geoquartier.registry import load_registry
+from geoquartier.reports.data import collect_document_data
+from geoquartier.reports.render import offline_url_fetcher, participation_url
+from geoquartier.reports.svgmap import MapFrame
+from geoquartier.reports.workshop import page_layout, workshop_map_pdf
+
+DOC_QUARTIERS = ("lauf", "neu-olvenstedt")
+BASE = "https://quartier.example.org"
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.fixture(scope="session")
+def doc_store(tmp_path_factory) -> GeoPackageStore:
+    """A workspace with Lauf and Neu Olvenstedt imported by the real pipeline."""
+    from geoquartier.importer import import_quartier
+
+    store = GeoPackageStore(tmp_path_factory.mktemp("docs-ws") / "workspace.gpkg")
+    registry = load_registry()
+    for quartier in DOC_QUARTIERS:
+        import_quartier(registry[quartier], store, progress=False)
+    return store
+
+
+@cache
+def _data(store_path: str, quartier: str):
+    return collect_document_data(load_registry()[quartier], GeoPackageStore(store_path))
+
+
+@pytest.fixture(scope="session")
+def doc_data(doc_store):
+    return lambda quartier: _data(str(doc_store.path), quartier)
+
+
+def pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def rasterise(pdf: bytes, tmp_path: Path, dpi: int = 150) -> list[Path]:
+    """PNG pages of ``pdf`` made by pdftoppm (poppler-utils)."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (Debian package poppler-utils) is not installed")
+    src = tmp_path / "doc.pdf"
+    src.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", str(src), str(tmp_path / "page")], check=True
+    )
+    return sorted(tmp_path.glob("page*.png"))
+
+
+def decoded_qr(png: Path) -> list[str]:
+    import zxingcpp
+    from PIL import Image
+
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(png))]
+
+
+def test_workshop_map_renders_with_text_and_qr(doc_data, tmp_path):
+    data = doc_data("lauf")
+    out = tmp_path / "werkstatt.pdf"
+    pdf = workshop_map_pdf(
+        data, out, lang="de", size="A3", orientation="landscape", event_id="w-7", base_url=BASE
+    )
+    assert out.read_bytes() == pdf and pdf.startswith(b"%PDF")
+    text = pdf_text(pdf)
+    assert "Werkstattkarte: Lauf an der Pegnitz" in text
+    assert "Stadtteilbüro Lauf (Demo)" in text
+    assert "Dienstag 10:00–13:00" in text and "Feiertags geschlossen" in text
+    assert "Diakonie - Suchtberatungsstelle" in text  # an advisory service from OSM
+    assert "© OpenStreetMap contributors" in text
+    assert "C4: Gehweg zu schmal" in text
+    pages = rasterise(pdf, tmp_path)
+    assert len(pages) == 1  # the whole map on one sheet
+    assert decoded_qr(pages[0]) == [f"{BASE}/quartiers/lauf/participate?event=w-7"]
+
+
+@pytest.mark.parametrize(
+    "lang,size,orientation,samples",
+    [
+        ("tr", "A4", "landscape", ["Atölye haritası", "Salı 10:00–13:00", "Almanca, Türkçe"]),
+        ("bg", "A4", "portrait", ["Работна карта", "вторник", "Офиси и консултантски услуги"]),
+        ("ro", "A3", "portrait", ["Hartă de atelier", "marți", "Scanați și participați online"]),
+    ],
+)
+def test_workshop_map_in_other_languages(doc_data, tmp_path, lang, size, orientation, samples):
+    pdf = workshop_map_pdf(
+        doc_data("lauf"), lang=lang, size=size, orientation=orientation, base_url=BASE
+    )
+    text = pdf_text(pdf)
+    for sample in samples:
+        assert sample in text
+    pages = rasterise(pdf, tmp_path, dpi=120)
+    assert len(pages) == 1
+    assert decoded_qr(pages[0]) == [f"{BASE}/quartiers/lauf/participate"]
+
+
+def test_workshop_map_of_a_quartier_without_network_names_zensus(doc_data):
+    data = doc_data("neu-olvenstedt")
+    assert data.method == "estimate" and data.streets is None
+    text = pdf_text(workshop_map_pdf(data, lang="en", size="A4", base_url=BASE))
+    assert "Büro für Stadtteilarbeit" in text
+    assert "Zensus 2022" in text and "© OpenStreetMap contributors" in text
+
+
+def test_grid_cell_of_known_points(doc_data):
+    layout = page_layout("A3", "landscape")
+    frame = MapFrame.fit(doc_data("lauf").layers["quartiers"], layout.map_w, layout.map_h)
+    to_lonlat = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
+    cell_w = (frame.maxx - frame.minx) / 8
+    cell_h = (frame.maxy - frame.miny) / 6
+    # the centre of column C (3rd), row 4, back to lon/lat
+    lon, lat = to_lonlat.transform(frame.minx + 2.5 * cell_w, frame.maxy - 3.5 * cell_h)
+    assert frame.grid_cell(lon, lat) == "C4"
+    lon, lat = to_lonlat.transform(frame.minx + 1, frame.maxy - 1)
+    assert frame.grid_cell(lon, lat) == "A1"
+    lon, lat = to_lonlat.transform(frame.maxx - 1, frame.miny + 1)
+    assert frame.grid_cell(lon, lat) == "H6"
+    assert frame.grid_cell(11.0, 50.0) is None  # far outside
+    # the Rathaus of Lauf (the demo office) lies in the old town, column D, row 3
+    office = doc_data("lauf").placed("offices").geometry.iloc[0]
+    assert frame.grid_cell(office.x, office.y) == "D3"
+    # the frame keeps the true scale: same mm per metre in both directions
+    assert frame.width_mm / (frame.maxx - frame.minx) == pytest.approx(
+        frame.height_mm / (frame.maxy - frame.miny), rel=1e-9
+    )
+
+
+def test_participation_url_and_local_default(monkeypatch):
+    from geoquartier.reports.render import LocalPublicUrlWarning
+    from geoquartier.settings import reload_settings
+
+    assert participation_url("lauf", None, BASE + "/") == f"{BASE}/quartiers/lauf/participate"
+    monkeypatch.delenv("GEOQUARTIER_PUBLIC_URL", raising=False)
+    reload_settings()
+    with pytest.warns(LocalPublicUrlWarning, match="local address"):
+        url = participation_url("neu-olvenstedt", "e 1")
+    assert url == "http://127.0.0.1:8000/quartiers/neu-olvenstedt/participate?event=e%201"
+    monkeypatch.setenv("GEOQUARTIER_PUBLIC_URL", "https://qm.example.de")
+    reload_settings()
+    assert participation_url("lauf").startswith("https://qm.example.de/quartiers/lauf/")
+
+
+def test_nothing_is_fetched_from_the_network(monkeypatch):
+    import socket
+
+    from geoquartier.reports.render import write_pdf
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a document tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    with pytest.raises(GeoquartierError, match="offline"):
+        offline_url_fetcher("https://tile.openstreetmap.org/1/1/1.png")
+    html = '<p>x</p><img src="https://example.org/logo.png"><link rel="stylesheet" href="http://x/y.css">'
+    assert write_pdf(html).startswith(b"%PDF")  # the external resources are skipped
+
+
+def test_bad_page_options_are_user_errors():
+    with pytest.raises(GeoquartierError, match="A3, A4"):
+        page_layout("A5", "landscape")
+    with pytest.raises(GeoquartierError, match="landscape, portrait"):
+        page_layout("A4", "upright")

@@ -181,3 +181,38 @@ def test_bad_page_options_are_user_errors():
         page_layout("A5", "landscape")
     with pytest.raises(GeoquartierError, match="landscape, portrait"):
         page_layout("A4", "upright")
+
+
+def test_flyer_in_romanian_lists_office_and_services(doc_data, tmp_path):
+    from datetime import datetime
+
+    from geoquartier.layers.opening_hours import TIMEZONE
+    from geoquartier.reports.flyer import flyer_pdf
+
+    saturday = datetime(2026, 11, 21, 12, 0, tzinfo=TIMEZONE)
+    pdf = flyer_pdf(doc_data("lauf"), lang="ro", base_url=BASE, now=saturday)
+    text = pdf_text(pdf)
+    assert "Ce oferim în Lauf an der Pegnitz" in text
+    assert "Stadtteilbüro Lauf (Demo)" in text and "Urlasstraße 22" in text
+    assert "marți 10:00–13:00" in text
+    # closed on Saturday: the next opening is Tuesday 24 November at 10:00
+    assert "Următoarea deschidere: marți, 24 nov. 2026 10:00" in text
+    assert "Diakonie - Suchtberatungsstelle" in text
+    assert "min de mers pe jos de la birou" not in text  # network times, not estimates
+    assert "min pe jos de la birou" in text
+    pages = rasterise(pdf, tmp_path, dpi=120)
+    assert len(pages) == 2
+    assert decoded_qr(pages[0]) == [f"{BASE}/quartiers/lauf/participate"]
+
+
+def test_flyer_without_network_says_about(doc_data):
+    from geoquartier.reports.flyer import flyer_pdf, walk_text
+    from geoquartier.reports.i18n import DocTranslator
+
+    text = pdf_text(flyer_pdf(doc_data("neu-olvenstedt"), lang="bg", base_url=BASE))
+    assert "Какво предлагаме в Neu Olvenstedt" in text
+    assert "Büro für Stadtteilarbeit" in text and "Scharnhorstring 38" in text
+    assert "Няма консултантски услуги в данните." in text
+    tr = DocTranslator("de")
+    assert walk_text(6.4, "estimate", tr) == "ca. 6 Min. zu Fuß vom Büro"
+    assert walk_text(None, "network", tr) == ""

@@ -100,3 +100,34 @@ def print_command(
         f"{len(data.layers['offices'])} office(s), {n_services} advisory service(s), "
         f"{len(data.buildings):,} buildings; {len(pdf) / 1024:.0f} KB"
     )
+
+
+@app.command("flyer")
+def flyer_command(
+    quartier: QuartierArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="PDF file to write, e.g. angebote-ro.pdf.")
+    ] = Path("angebote.pdf"),
+    lang: LangOpt = "de",
+) -> None:
+    """Write the offer overview flyer of QUARTIER (A4 PDF, one language).
+
+    Page 1: the office with address, phone, opening hours in words and the next opening, a
+    small map and a QR code to the participation page. Page 2 (and more when the list is
+    long): the advisory services by category with languages, wheelchair access and the
+    walking minutes from the office ("about" where the times are estimates).
+    """
+    from geoquartier.reports.flyer import flyer_pdf
+    from geoquartier.reports.i18n import check_language
+
+    check_language(lang)
+    _check_output(output, (".pdf",))
+    _warn_local_url()
+    data = _document_data(quartier)
+    pdf = flyer_pdf(data, output, lang=lang)
+    walked = len(data.office_walk_min)
+    typer.echo(
+        f"{output}: offer flyer of {data.name}, {lang}; {len(data.layers['offices'])} office(s), "
+        f"{len(data.layers['services'])} advisory service(s) ({walked} with walking time, "
+        f"{data.method}); {len(pdf) / 1024:.0f} KB"
+    )

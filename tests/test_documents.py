@@ -216,3 +216,74 @@ def test_flyer_without_network_says_about(doc_data):
     tr = DocTranslator("de")
     assert walk_text(6.4, "estimate", tr) == "ca. 6 Min. zu Fuß vom Büro"
     assert walk_text(None, "network", tr) == ""
+
+
+def test_budget_of_neu_olvenstedt_follows_the_standards():
+    from geoquartier.reports.budget import budget, budget_total_eur
+
+    lines = {line.key: line for line in budget(11_677)}
+    assert lines["staff"].amount_eur == 90_000  # 2 posts × 45,000 €
+    assert lines["material"].amount_eur == 7_000  # 3,500 € per post
+    assert lines["project"].amount_eur == 23_354  # 2 € × 11,677
+    assert lines["fund"].amount_eur == 5_838.5  # 0.50 € × 11,677, no minimum above 5,000
+    assert not any(line.minimum_applied for line in lines.values())
+    assert budget_total_eur(list(lines.values())) == 126_192.5
+    assert "mindestens 5.000 Euro pro Quartier" in lines["project"].quote
+    assert "Rahmenbedingungen" in lines["fund"].source
+
+
+@pytest.mark.parametrize(
+    "residents,project_eur,fund_eur,project_min,fund_min",
+    [
+        (3_000, 6_000, 2_000, False, True),  # fund: 1,500 € < minimum 2,000 €
+        (2_000, 5_000, 2_000, True, True),  # both minimums
+        (4_999, 9_998, 2_499.5, False, False),  # fund above its minimum
+        (5_000, 10_000, 2_500, False, False),
+    ],
+)
+def test_budget_minimums_for_small_quartiers(
+    residents, project_eur, fund_eur, project_min, fund_min
+):
+    from geoquartier.reports.budget import budget
+
+    lines = {line.key: line for line in budget(residents)}
+    assert lines["project"].amount_eur == project_eur
+    assert lines["project"].minimum_applied is project_min
+    assert lines["fund"].amount_eur == fund_eur
+    assert lines["fund"].minimum_applied is fund_min
+    with pytest.raises(GeoquartierError, match="at least 2 posts"):
+        budget(residents, posts=1)
+
+
+def test_report_of_neu_olvenstedt(doc_data, tmp_path):
+    from geoquartier.reports.report import write_report
+
+    data = doc_data("neu-olvenstedt")
+    pdf_path = write_report(data, tmp_path / "nahmobilitaet.pdf", lang="de")
+    text = pdf_text(pdf_path.read_bytes())
+    assert "Nahmobilitätsbericht: Neu Olvenstedt" in text
+    assert "11.677" in text and "Zensus 2022" in text
+    assert "126.192,50 €" in text and "23.354,00 €" in text
+    assert "Apotheke" in text and "Rollstuhl" in text  # a category and a profile
+    assert "Schätzung" in text or "Luftlinie" in text  # estimate mode is said
+    html = write_report(data, tmp_path / "r.html", lang="en").read_text(encoding="utf-8")
+    assert "Local mobility report: Neu Olvenstedt" in html and "http" not in html.split("<body")[1]
+
+
+def test_cli_print_writes_pdf_and_summary(doc_store, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import geoquartier.cli  # noqa: F401  (registers the commands)
+    from geoquartier.cli.app import app
+    from geoquartier.settings import reload_settings
+
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(doc_store.path))
+    monkeypatch.setenv("GEOQUARTIER_PUBLIC_URL", BASE)
+    reload_settings()
+    out = tmp_path / "werkstatt.pdf"
+    res = CliRunner().invoke(app, ["print", "lauf", "--size", "A4", "--lang", "en", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "workshop map of Lauf" in res.output and "7 advisory service(s)" in res.output
+    assert out.read_bytes().startswith(b"%PDF")
+    bad = CliRunner().invoke(app, ["flyer", "lauf", "--lang", "fr", "-o", str(tmp_path / "f.pdf")])
+    assert bad.exit_code != 0 and not (tmp_path / "f.pdf").exists()

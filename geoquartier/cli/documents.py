@@ -131,3 +131,38 @@ def flyer_command(
         f"{len(data.layers['services'])} advisory service(s) ({walked} with walking time, "
         f"{data.method}); {len(pdf) / 1024:.0f} KB"
     )
+
+
+@app.command("report")
+def report_command(
+    quartier: QuartierArg,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="File to write: .pdf or .html (nahmobilitaet.pdf)."),
+    ] = Path("nahmobilitaet.pdf"),
+    lang: LangOpt = "de",
+) -> None:
+    """Write the local-mobility report of QUARTIER as PDF or HTML.
+
+    Quartier profile (area, residents and where the figure comes from, density), the share
+    of residents within 5/10/15 minutes' walk of each kind of service and daily-needs place
+    for the standard, senior and wheelchair profiles, the yearly budget by the standards
+    (staff, material costs, project funds, neighbourhood fund, each rule quoted) and the
+    building measures.
+    """
+    from geoquartier.reports.budget import budget, budget_total_eur
+    from geoquartier.reports.i18n import check_language
+    from geoquartier.reports.report import quartier_profile, write_report
+
+    check_language(lang)
+    _check_output(output, (".pdf", ".html"))
+    data = _document_data(quartier)
+    write_report(data, output, lang=lang)
+    profile = quartier_profile(data)
+    residents = profile["residents"]
+    total = f"{budget_total_eur(budget(residents)):,.0f} €/year" if residents is not None else "–"
+    typer.echo(
+        f"{output}: local-mobility report of {data.name}, {lang}; "
+        f"{profile['area_km2']:.2f} km², {residents or 0:,} residents, budget {total} "
+        f"(walking times: {data.method})"
+    )

@@ -119,7 +119,7 @@ def workshop_map_html(
         title=tr("Workshop map: {quartier}", quartier=data.name),
         printed=tr("Printed on {date}", date=tr.date(today(), "long")),
         event=tr("Event: {event}", event=event_title or event_id) if event_id else None,
-        base_note=tr("Base map: footpaths and buildings"),
+        base_note=tr("Base map: footpaths and buildings") if _has_base(data) else "",
         svg=_markup(svg),
         hint=tr("Write where you mean with the grid square, e.g. “C4: pavement too narrow”."),
         t_places=tr("Offices and advisory services"),
@@ -128,6 +128,11 @@ def workshop_map_html(
         t_data=tr("Map data"),
         credits=attribution(uses_zensus(data.quartier.get("population_source"))),
     )
+
+
+def _has_base(data: DocumentData) -> bool:
+    """Whether there are footpaths or buildings to draw as base map."""
+    return bool((data.streets is not None and len(data.streets)) or len(data.buildings))
 
 
 def _markup(svg: str):

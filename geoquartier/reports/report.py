@@ -121,6 +121,7 @@ def report_html(
     tr = DocTranslator(lang)
     profile = quartier_profile(data)
     rows, total = _budget_rows(profile["residents"], tr)
+    cov = walking_access(data)
     return template("report.html").render(
         lang=lang,
         css=Markup(BASE_CSS),
@@ -132,7 +133,8 @@ def report_html(
         density=tr("{value} residents per km²", value=tr.number(round(profile["density_per_km2"])))
         if profile["density_per_km2"]
         else "–",
-        access=_access_tables(walking_access(data), tr),
+        access=_access_tables(cov, tr),
+        chart=Markup(access_chart_svg(cov, tr)),
         method_note=tr("estimate: straight line × detour factor, no footpath network")
         if data.method == "estimate"
         else tr("computed on the footpath network"),
@@ -163,3 +165,43 @@ def write_report(data: DocumentData, output: Path | str, **options) -> Path:
     else:
         _write_pdf(html, path)
     return path
+
+
+CHART_THRESHOLD_MIN = 10
+"""The walking time the report's chart shows."""
+
+
+def access_chart_svg(cov: pd.DataFrame, tr: DocTranslator) -> str:
+    """A bar chart (SVG, matplotlib) of the share of residents within
+    :data:`CHART_THRESHOLD_MIN` minutes per category, one bar per walking profile;
+    "" without data."""
+    if cov.empty:
+        return ""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    part = cov[cov["threshold_min"] == CHART_THRESHOLD_MIN]
+    wide = part.pivot_table(index="category", columns="profile", values="share_within")
+    wide = wide[[p for p in REPORT_PROFILES if p in wide.columns]].sort_values(wide.columns[0])
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "svg.fonttype": "path"}):
+        fig, ax = plt.subplots(figsize=(6.8, 0.28 * len(wide) + 1.0))
+        height = 0.8 / max(1, len(wide.columns))
+        for i, profile in enumerate(wide.columns):
+            ys = [y + i * height for y in range(len(wide))]
+            ax.barh(ys, wide[profile] * 100, height=height, label=tr(profile))
+        ax.set_yticks(
+            [y + 0.4 - height / 2 for y in range(len(wide))], [tr(str(c)) for c in wide.index]
+        )
+        ax.set_xlim(0, 100)
+        ax.set_xlabel(f"% · {tr('up to {minutes} min', minutes=CHART_THRESHOLD_MIN)}")
+        ax.legend(loc="lower right", fontsize=7)
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg")
+        plt.close(fig)
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]

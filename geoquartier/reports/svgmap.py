@@ -27,6 +27,9 @@ GRID_ROWS = 6
 """Grid rows, numbered 1–6 from north to south."""
 MARGIN_SHARE = 0.06
 """Space left around the quartier's bounding box (share of its larger side)."""
+SIMPLIFY_MM = 0.2
+"""Geometries are simplified to this tolerance on paper (mm): finer detail does not print,
+and fewer points keep the PDF small and fast to make."""
 SCALE_STEPS_M = (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000)
 
 _TO_METRIC = Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
@@ -105,6 +108,7 @@ class MapFrame:
             return np.array([], dtype=object)
         geoms = gdf.to_crs(ANALYSIS_CRS).geometry.values
         clipped = shapely.clip_by_rect(geoms, self.minx, self.miny, self.maxx, self.maxy)
+        clipped = shapely.simplify(clipped, SIMPLIFY_MM / self.scale, preserve_topology=True)
         return clipped[~shapely.is_empty(clipped)]
 
 
@@ -117,7 +121,7 @@ def _path_data(frame: MapFrame, geoms: np.ndarray, close: bool) -> str:
         if len(coords) < 2:
             continue
         px, py = frame.page_xy(coords[:, 0], coords[:, 1])
-        pts = "L".join(f"{x:.2f} {y:.2f}" for x, y in zip(px, py, strict=True))
+        pts = "L".join(f"{x:.1f} {y:.1f}" for x, y in zip(px, py, strict=True))
         parts.append(f"M{pts}{'Z' if close else ''}")
     return "".join(parts)
 

@@ -18,7 +18,16 @@ import pandas as pd
 from geoquartier.config import ANALYSIS_CRS
 from geoquartier.errors import GeoquartierError
 
-DOCUMENT_LAYERS = ("quartiers", "offices", "services", "pois", "stops", "population", "measures")
+DOCUMENT_LAYERS = (
+    "quartiers",
+    "offices",
+    "services",
+    "pois",
+    "stops",
+    "population",
+    "measures",
+    "events",
+)
 """Store layers the documents read (``buildings`` separately, for the base map only)."""
 
 STREET_MARGIN_M = 300.0
@@ -46,6 +55,14 @@ class DocumentData:
     @property
     def name(self) -> str:
         return str(self.quartier.get("name") or self.spec.name)
+
+    def event_title(self, event_id: str) -> str | None:
+        """The title of the event ``event_id`` in the ``events`` layer, None if not there."""
+        events = self.layers.get("events")
+        if events is None or events.empty:
+            return None
+        match = events[events["id"].astype(str) == str(event_id)]
+        return None if match.empty else str(match["title"].iloc[0])
 
     def placed(self, layer: str) -> gpd.GeoDataFrame:
         """Rows of ``layer`` that have a location (EPSG:4326)."""

@@ -84,6 +84,7 @@ def numbered_places(data: Any, tr: DocTranslator, frame: Any = None) -> list[dic
                     "name": str(_value(row, "name") or tr("Unnamed")),
                     "category": tr(str(row["category"])) if layer == "services" else "",
                     "hours": hours_text(_value(row, "opening_hours"), state, tr),
+                    "hours_known": _value(row, "opening_hours") is not None,
                     "languages": languages_text(_value(row, "languages"), tr),
                     "wheelchair": wheelchair_text(_value(row, "wheelchair"), tr),
                     "address": _value(row, "address") or "",

@@ -118,7 +118,9 @@ def workshop_map_html(
         margin=PAGE_MARGIN_MM,
         title=tr("Workshop map: {quartier}", quartier=data.name),
         printed=tr("Printed on {date}", date=tr.date(today(), "long")),
-        event=tr("Event: {event}", event=event_title or event_id) if event_id else None,
+        event=tr("Event: {event}", event=event_title or data.event_title(event_id) or event_id)
+        if event_id
+        else None,
         base_note=tr("Base map: footpaths and buildings") if _has_base(data) else "",
         svg=_markup(svg),
         hint=tr("Write where you mean with the grid square, e.g. “C4: pavement too narrow”."),

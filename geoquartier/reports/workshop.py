@@ -33,6 +33,8 @@ ORIENTATIONS = ("landscape", "portrait")
 PAGE_MARGIN_MM = 10.0
 HEADER_MM = 21.0
 FOOTER_MM = 9.0
+PORTRAIT_MAP_SHARE = {"A3": 0.64, "A4": 0.55}
+"""Share of the page height the map takes in portrait (the list fills the rest)."""
 GRID_BAND_MM = 5.0
 """Band around the map that holds the grid letters and numbers (see svgmap.map_svg)."""
 
@@ -68,7 +70,8 @@ def page_layout(size: str = "A3", orientation: str = "landscape") -> PageLayout:
         map_w, map_h = inner_w - side_w - 4 - 2 * GRID_BAND_MM, inner_h - 2 * GRID_BAND_MM
     else:
         side_w = inner_w
-        map_w, map_h = inner_w - 2 * GRID_BAND_MM, 0.55 * inner_h - 2 * GRID_BAND_MM
+        map_share = PORTRAIT_MAP_SHARE[size]
+        map_w, map_h = inner_w - 2 * GRID_BAND_MM, map_share * inner_h - 2 * GRID_BAND_MM
     return PageLayout(size, orientation, w, h, map_w, map_h, side_w)
 
 

@@ -267,7 +267,10 @@ def test_report_of_neu_olvenstedt(doc_data, tmp_path):
     assert "126.192,50 €" in text and "23.354,00 €" in text
     assert "Apotheke" in text and "Rollstuhl" in text  # a category and a profile
     assert "Schätzung" in text or "Luftlinie" in text  # estimate mode is said
+    pages = rasterise(pdf_path.read_bytes(), tmp_path, dpi=60)
+    assert len(pages) >= 2  # profile, access tables and chart, budget, measures
     html = write_report(data, tmp_path / "r.html", lang="en").read_text(encoding="utf-8")
+    assert "<svg" in html  # the access chart
     assert "Local mobility report: Neu Olvenstedt" in html
     assert re.search(r"(?:src|href)=\"https?:", html) is None  # nothing to fetch
 
@@ -289,3 +292,28 @@ def test_cli_print_writes_pdf_and_summary(doc_store, tmp_path, monkeypatch):
     assert out.read_bytes().startswith(b"%PDF")
     bad = CliRunner().invoke(app, ["flyer", "lauf", "--lang", "fr", "-o", str(tmp_path / "f.pdf")])
     assert bad.exit_code != 0 and not (tmp_path / "f.pdf").exists()
+
+
+def test_cli_flyer_and_report_write_their_files(doc_store, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import geoquartier.cli  # noqa: F401  (registers the commands)
+    from geoquartier.cli.app import app
+    from geoquartier.settings import reload_settings
+
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(doc_store.path))
+    monkeypatch.delenv("GEOQUARTIER_PUBLIC_URL", raising=False)
+    reload_settings()
+    runner = CliRunner()
+    flyer = tmp_path / "angebote-tr.pdf"
+    res = runner.invoke(app, ["flyer", "neu-olvenstedt", "--lang", "tr", "-o", str(flyer)])
+    assert res.exit_code == 0, res.output
+    assert "warning: GEOQUARTIER_PUBLIC_URL is not set" in res.output
+    assert "Büro für Stadtteilarbeit" in pdf_text(flyer.read_bytes())
+    report = tmp_path / "nahmobilitaet.html"
+    res = runner.invoke(app, ["report", "neu-olvenstedt", "-o", str(report)])
+    assert res.exit_code == 0, res.output
+    assert "11,677 residents" in res.output and "126,192 €/year" in res.output
+    assert "Nahmobilitätsbericht" in report.read_text(encoding="utf-8")
+    res = runner.invoke(app, ["report", "neu-olvenstedt", "-o", str(tmp_path / "r.docx")])
+    assert res.exit_code != 0 and "must end in .pdf or .html" in res.output

@@ -162,7 +162,7 @@ def test_participation_url_and_local_default(monkeypatch):
     assert participation_url("lauf").startswith("https://qm.example.de/quartiers/lauf/")
 
 
-def test_nothing_is_fetched_from_the_network(monkeypatch):
+def test_nothing_is_fetched_from_the_network(doc_data, monkeypatch):
     import socket
 
     from geoquartier.reports.render import write_pdf
@@ -171,10 +171,13 @@ def test_nothing_is_fetched_from_the_network(monkeypatch):
         raise AssertionError("a document tried to open a network connection")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
     with pytest.raises(GeoquartierError, match="offline"):
         offline_url_fetcher("https://tile.openstreetmap.org/1/1/1.png")
     html = '<p>x</p><img src="https://example.org/logo.png"><link rel="stylesheet" href="http://x/y.css">'
     assert write_pdf(html).startswith(b"%PDF")  # the external resources are skipped
+    # a whole document with the walk network and every layer, sockets closed
+    assert workshop_map_pdf(doc_data("lauf"), lang="de", base_url=BASE).startswith(b"%PDF")
 
 
 def test_bad_page_options_are_user_errors():

@@ -21,6 +21,8 @@ from geoquartier.errors import GeoquartierError
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 LOCAL_PUBLIC_URL = "http://127.0.0.1:8000"
+PARTICIPATION_PATH = "/quartiers/{quartier}/participate"
+"""Path of the participation page the QR codes open (``?event=ID`` is added for events)."""
 """Base of the participation link when ``GEOQUARTIER_PUBLIC_URL`` is not set."""
 
 FONT_FAMILY = '"DejaVu Sans", "DejaVu Sans Condensed", sans-serif'
@@ -92,14 +94,14 @@ def participation_url(
     from urllib.parse import quote
 
     base = (base_url or public_base_url()).rstrip("/")
-    url = f"{base}/quartiers/{quote(quartier_id, safe='')}/participate"
+    url = base + PARTICIPATION_PATH.format(quartier=quote(quartier_id, safe=""))
     return url + (f"?event={quote(event_id, safe='')}" if event_id else "")
 
 
 def qr_svg(url: str) -> Markup:
     """A QR code of ``url`` as inline SVG that scales to its container (error level M)."""
     qr = segno.make(url, error="m", micro=False)
-    return Markup(qr.svg_inline(scale=1, border=2, omitsize=True, svgclass="qr"))
+    return Markup(qr.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr"))
 
 
 def attribution(with_zensus: bool) -> str:

@@ -10,6 +10,7 @@ grouped by category with languages, wheelchair access and walking minutes from t
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 
@@ -100,7 +101,14 @@ def flyer_html(
     )
 
 
-def flyer_pdf(data: DocumentData, output: Path | str | None = None, **options) -> bytes:
-    """The flyer as PDF bytes, also written to ``output`` when given; ``options`` as for
-    :func:`flyer_html` (lang, base_url, now)."""
-    return write_pdf(flyer_html(data, **options), output)
+def flyer_pdf(
+    data: DocumentData,
+    output: Path | str | None = None,
+    *,
+    lang: str = "de",
+    base_url: str | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """The flyer as PDF bytes, also written to ``output`` when given (arguments as for
+    :func:`flyer_html`)."""
+    return write_pdf(flyer_html(data, lang=lang, base_url=base_url, now=now), output)

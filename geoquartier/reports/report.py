@@ -155,15 +155,33 @@ def _measures(data: DocumentData) -> list[dict]:
     ]
 
 
-def write_report(data: DocumentData, output: Path | str, **options) -> Path:
-    """Write the report to ``output``: ``.html`` as HTML, ``.pdf`` as PDF; ``options`` as
-    for :func:`report_html` (lang, participation_counts). Returns the path."""
+def report_pdf(
+    data: DocumentData,
+    output: Path | str | None = None,
+    *,
+    lang: str = "de",
+    participation_counts: dict[str, int] | None = None,
+) -> bytes:
+    """The report as PDF bytes, also written to ``output`` when given (arguments as for
+    :func:`report_html`)."""
+    html = report_html(data, lang=lang, participation_counts=participation_counts)
+    return _write_pdf(html, output)
+
+
+def write_report(
+    data: DocumentData,
+    output: Path | str,
+    *,
+    lang: str = "de",
+    participation_counts: dict[str, int] | None = None,
+) -> Path:
+    """Write the report to ``output``: ``.html`` as HTML, else PDF. Returns the path."""
     path = Path(output)
-    html = report_html(data, **options)
     if path.suffix.lower() == ".html":
+        html = report_html(data, lang=lang, participation_counts=participation_counts)
         path.write_text(html, encoding="utf-8")
     else:
-        _write_pdf(html, path)
+        report_pdf(data, path, lang=lang, participation_counts=participation_counts)
     return path
 
 

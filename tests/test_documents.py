@@ -122,6 +122,9 @@ def test_workshop_map_of_a_quartier_without_network_names_zensus(doc_data):
     text = pdf_text(workshop_map_pdf(data, lang="en", size="A4", base_url=BASE))
     assert "Büro für Stadtteilarbeit" in text
     assert "Zensus 2022" in text and "© OpenStreetMap contributors" in text
+    # no footpaths or buildings in the data: the transit stops give the orientation
+    assert "Transit stops" in text and "Scharnhorstring" in text
+    assert "Magdeburg, Scharnhorstring" not in text
 
 
 def test_grid_cell_of_known_points(doc_data):

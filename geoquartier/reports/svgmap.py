@@ -49,6 +49,7 @@ TEXT = {
     "num": f'{_FONT} font-size="3.2" font-weight="bold" fill="#fff" text-anchor="middle"',
     "grid": f'{_FONT} font-size="3.6" font-weight="bold" fill="#2c3e50" text-anchor="middle"',
     "small": f'{_FONT} font-size="3" fill="#222" text-anchor="middle"',
+    "label": f'{_FONT} font-size="2.2" fill="#444"',
 }
 """Text styles as SVG presentation attributes (WeasyPrint does not apply page CSS inside SVG)."""
 
@@ -189,6 +190,25 @@ def _free_spot(x: float, y: float, taken: list[tuple[float, float]]) -> tuple[fl
     return x, y
 
 
+def landmarks_svg(frame: MapFrame, landmarks: gpd.GeoDataFrame | None) -> str:
+    """Small grey dots with their names (one label per name) for points given in EPSG:4326."""
+    if landmarks is None or landmarks.empty:
+        return ""
+    pts = landmarks.to_crs(ANALYSIS_CRS)
+    x, y = frame.page_xy(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+    out, named = [], set()
+    for px, py, name in zip(x, y, landmarks["name"].astype(str), strict=True):
+        if not (0 <= px <= frame.width_mm and 0 <= py <= frame.height_mm):
+            continue
+        out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="0.7" fill="#555"/>')
+        if name not in named:
+            named.add(name)
+            out.append(
+                f'<text x="{px + 1.2:.1f}" y="{py + 0.8:.1f}" {TEXT["label"]}>{escape(name)}</text>'
+            )
+    return "\n".join(out)
+
+
 def grid_svg(frame: MapFrame) -> str:
     """Grid lines and their letters (top, bottom) and numbers (left, right)."""
     w, h = frame.width_mm, frame.height_mm
@@ -248,11 +268,13 @@ def map_svg(
     north_letter,
     scale_label,
     grid: bool = True,
+    landmarks: gpd.GeoDataFrame | None = None,
 ) -> str:
     """The whole map as one ``<svg>`` element sized in millimetres (inputs as above).
 
     The grid labels sit in a 5 mm band around the map, so the element is 10 mm larger than
-    the frame in both directions.
+    the frame in both directions. ``landmarks`` (points with ``name``, EPSG:4326), e.g. the
+    transit stops, are drawn as small labelled dots for orientation.
     """
     pad = 5.0
     w, h = frame.width_mm + 2 * pad, frame.height_mm + 2 * pad
@@ -263,6 +285,7 @@ def map_svg(
             '<g clip-path="url(#frame)">',
             base_layers_svg(frame, streets, buildings, boundary),
             "</g>",
+            landmarks_svg(frame, landmarks),
             grid_svg(frame) if grid else "",
             symbols_svg(frame, places),
             scale_bar_svg(frame, scale_label),

@@ -108,6 +108,7 @@ def workshop_map_html(
         places=[p for p in places if p["lon"] is not None],
         north_letter=tr("N"),
         scale_label=_scale_label(tr),
+        landmarks=None if _has_base(data) else _stops_without_city(data),
     )
     qrblock = template("qr_block.html").render(
         qr=qr_svg(url), t_scan=tr("Scan to take part online"), url=url
@@ -124,7 +125,9 @@ def workshop_map_html(
         event=tr("Event: {event}", event=event_title or data.event_title(event_id) or event_id)
         if event_id
         else None,
-        base_note=tr("Base map: footpaths and buildings") if _has_base(data) else "",
+        base_note=tr("Base map: footpaths and buildings")
+        if _has_base(data)
+        else tr("Transit stops"),
         svg=_markup(svg),
         hint=tr("Write where you mean with the grid square, e.g. “C4: pavement too narrow”."),
         t_places=tr("Offices and advisory services"),
@@ -133,6 +136,16 @@ def workshop_map_html(
         t_data=tr("Map data"),
         credits=attribution(uses_zensus(data.quartier.get("population_source"))),
     )
+
+
+def _stops_without_city(data: DocumentData):
+    """The transit stops (EPSG:4326) with a leading "City, " dropped from their names."""
+    stops = data.placed("stops").copy()
+    prefix = f"{data.quartier.get('city') or ''}, "
+    stops["name"] = [
+        n[len(prefix) :] if n.startswith(prefix) else n for n in stops["name"].astype(str)
+    ]
+    return stops
 
 
 def _has_base(data: DocumentData) -> bool:

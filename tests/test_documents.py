@@ -205,6 +205,14 @@ def test_flyer_in_romanian_lists_office_and_services(doc_data, tmp_path):
     # closed on Saturday: the next opening is Tuesday 24 November at 10:00
     assert "Următoarea deschidere: marți, 24 nov. 2026 10:00" in text
     assert "Diakonie - Suchtberatungsstelle" in text
+    from geoquartier.reports.i18n import DocTranslator
+    from geoquartier.reports.texts import next_opening_text
+
+    tuesday_11h = datetime(2026, 11, 24, 11, 0, tzinfo=TIMEZONE)  # open now: the next is Wed
+    hours = "Tu 10:00-13:00; We 15:00-18:00; Th 10:00-13:00; PH off"
+    tr = DocTranslator("en")
+    assert next_opening_text(hours, "DE-BY", tr, tuesday_11h).startswith("Wednesday, ")
+    assert next_opening_text(None, "DE-BY", tr, tuesday_11h) is None
     assert "min de mers pe jos de la birou" not in text  # network times, not estimates
     assert "min pe jos de la birou" in text
     pages = rasterise(pdf, tmp_path, dpi=120)

@@ -32,13 +32,15 @@ def hours_text(expression: str | None, state: str, tr: DocTranslator) -> str:
 def next_opening_text(
     expression: str | None, state: str, tr: DocTranslator, now: datetime | None = None
 ) -> str | None:
-    """When the place opens next ("Dienstag, 1. Dez. 2026 10:00"), None if unknown or open
-    now is not decidable; the time is Europe/Berlin."""
+    """When the place opens next after ``now`` ("Mittwoch, 02.12.2026 15:00"; when it is
+    open at ``now``, the opening after this one), None if unknown; Europe/Berlin time."""
     if not expression:
         return None
     hours = OpeningHours(expression, state)
     now = now or datetime.now(TIMEZONE)
-    at = now if hours.state_at(now) == "open" else hours.next_change(now)
+    at = hours.next_change(now)
+    if at is not None and hours.state_at(now) == "open":  # printed: the opening after this
+        at = hours.next_change(at)
     if at is None:
         return None
     weekday = tr.weekday_names()[at.weekday()]

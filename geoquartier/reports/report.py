@@ -1,0 +1,225 @@
+"""The local-mobility report (Nahmobilitätsbericht) of a quartier, as HTML or PDF.
+
+Quartier profile (area, residents and their source, density), walking access per category
+× walking profile × time (:func:`geoquartier.mobility.coverage`), the yearly budget by the
+standards text (:mod:`geoquartier.reports.budget`, each rule quoted), the measures, and —
+when the caller passes them — participation counts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from babel.numbers import format_currency, format_percent
+from markupsafe import Markup
+
+from geoquartier.config import ANALYSIS_CRS
+from geoquartier.reports.budget import LABELS, budget, budget_total_eur
+from geoquartier.reports.data import DocumentData
+from geoquartier.reports.i18n import DocTranslator
+from geoquartier.reports.render import BASE_CSS, attribution, template, today, uses_zensus
+from geoquartier.reports.render import write_pdf as _write_pdf
+
+THRESHOLDS_MIN = (5, 10, 15)
+REPORT_PROFILES = ("standard", "senior", "wheelchair")
+
+
+def quartier_profile(data: DocumentData) -> dict:
+    """Area (km², from the boundary in EPSG:25832), residents, their source and density."""
+    area_km2 = float(data.layers["quartiers"].to_crs(ANALYSIS_CRS).area.sum()) / 1e6
+    residents = data.quartier.get("population")
+    if residents is None and not data.layers["population"].empty:
+        residents = int(data.layers["population"]["residents"].sum())
+    density = residents / area_km2 if residents is not None and area_km2 > 0 else None
+    return {
+        "area_km2": area_km2,
+        "residents": None if residents is None else int(residents),
+        "source": data.quartier.get("population_source") or "",
+        "density_per_km2": density,
+    }
+
+
+def walking_access(data: DocumentData) -> pd.DataFrame:
+    """Residents within 5/10/15 min of the nearest service or daily-needs place of each
+    category, for each walking profile (the rows of :func:`geoquartier.mobility.coverage`);
+    empty without residents or places."""
+    from geoquartier.mobility import coverage
+
+    population = data.layers["population"]
+    parts = [data.placed(layer)[["id", "category", "geometry"]] for layer in ("services", "pois")]
+    parts = [p for p in parts if len(p)]
+    if population.empty or not parts or data.network is None:
+        return pd.DataFrame()
+    facilities = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+    return coverage(
+        data.network,
+        population[["id", "residents", "geometry"]],
+        facilities,
+        THRESHOLDS_MIN,
+        REPORT_PROFILES,
+    )
+
+
+def _access_tables(cov: pd.DataFrame, tr: DocTranslator) -> list[dict]:
+    tables = []
+    if cov.empty:
+        return tables
+    for profile, part in cov.groupby("profile", sort=False):
+        wide = part.pivot_table(index="category", columns="threshold_min", values="share_within")
+        rows = [
+            {
+                "category": tr(str(cat)),
+                "shares": [
+                    format_percent(wide.loc[cat, t], locale=tr.locale) for t in wide.columns
+                ],
+            }
+            for cat in wide.index
+        ]
+        tables.append(
+            {
+                "profile": tr(str(profile)),
+                "thresholds": [int(t) for t in wide.columns],
+                "rows": rows,
+            }
+        )
+    return tables
+
+
+def _budget_rows(residents: int | None, tr: DocTranslator) -> tuple[list[dict], str]:
+    if residents is None:
+        return [], ""
+    lines = budget(residents)
+
+    def eur(value: float) -> str:
+        return format_currency(value, "EUR", locale=tr.locale)
+
+    rows = [
+        {
+            "item": tr(LABELS[line.key]),
+            "quote": line.quote,
+            "source": line.source,
+            "amount": eur(line.amount_eur),
+            "note": tr("minimum applies") if line.minimum_applied else "",
+        }
+        for line in lines
+    ]
+    return rows, eur(budget_total_eur(lines))
+
+
+def report_html(
+    data: DocumentData, *, lang: str = "de", participation_counts: dict[str, int] | None = None
+) -> str:
+    """The report as one HTML document (no external resources).
+
+    ``data`` from :func:`geoquartier.reports.data.collect_document_data` with walking
+    (layers in EPSG:4326; areas in EPSG:25832). ``participation_counts`` (e.g. ``{"idea":
+    12, "problem": 4}``) adds a participation section; the reports package does not read
+    the participation store itself.
+    """
+    tr = DocTranslator(lang)
+    profile = quartier_profile(data)
+    rows, total = _budget_rows(profile["residents"], tr)
+    cov = walking_access(data)
+    return template("report.html").render(
+        lang=lang,
+        css=Markup(BASE_CSS),
+        tr=tr,
+        quartier=data.name,
+        profile=profile,
+        area=tr.number(round(profile["area_km2"], 2)),
+        residents=tr.number(profile["residents"]) if profile["residents"] is not None else "–",
+        density=tr("{value} residents per km²", value=tr.number(round(profile["density_per_km2"])))
+        if profile["density_per_km2"]
+        else "–",
+        access=_access_tables(cov, tr),
+        chart=Markup(access_chart_svg(cov, tr)),
+        method_note=tr("estimate: straight line × detour factor, no footpath network")
+        if data.method == "estimate"
+        else tr("computed on the footpath network"),
+        budget_rows=rows,
+        budget_total=total,
+        measures=_measures(data),
+        participation=participation_counts,
+        built=tr("Report built on {date}.", date=tr.date(today(), "long")),
+        credits=attribution(uses_zensus(profile["source"])),
+    )
+
+
+def _measures(data: DocumentData) -> list[dict]:
+    measures = data.layers["measures"]
+    return [
+        {k: ("" if pd.isna(v) else v) for k, v in row.items() if k != "geometry"}
+        for _, row in measures.iterrows()
+    ]
+
+
+def report_pdf(
+    data: DocumentData,
+    output: Path | str | None = None,
+    *,
+    lang: str = "de",
+    participation_counts: dict[str, int] | None = None,
+) -> bytes:
+    """The report as PDF bytes, also written to ``output`` when given (arguments as for
+    :func:`report_html`)."""
+    html = report_html(data, lang=lang, participation_counts=participation_counts)
+    return _write_pdf(html, output)
+
+
+def write_report(
+    data: DocumentData,
+    output: Path | str,
+    *,
+    lang: str = "de",
+    participation_counts: dict[str, int] | None = None,
+) -> Path:
+    """Write the report to ``output``: ``.html`` as HTML, else PDF. Returns the path."""
+    path = Path(output)
+    if path.suffix.lower() == ".html":
+        html = report_html(data, lang=lang, participation_counts=participation_counts)
+        path.write_text(html, encoding="utf-8")
+    else:
+        report_pdf(data, path, lang=lang, participation_counts=participation_counts)
+    return path
+
+
+CHART_THRESHOLD_MIN = 10
+"""The walking time the report's chart shows."""
+
+
+def access_chart_svg(cov: pd.DataFrame, tr: DocTranslator) -> str:
+    """A bar chart (SVG, matplotlib) of the share of residents within
+    :data:`CHART_THRESHOLD_MIN` minutes per category, one bar per walking profile;
+    "" without data."""
+    if cov.empty:
+        return ""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    part = cov[cov["threshold_min"] == CHART_THRESHOLD_MIN]
+    wide = part.pivot_table(index="category", columns="profile", values="share_within")
+    wide = wide[[p for p in REPORT_PROFILES if p in wide.columns]].sort_values(wide.columns[0])
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "svg.fonttype": "path"}):
+        fig, ax = plt.subplots(figsize=(6.8, 0.28 * len(wide) + 1.0))
+        height = 0.8 / max(1, len(wide.columns))
+        for i, profile in enumerate(wide.columns):
+            ys = [y + i * height for y in range(len(wide))]
+            ax.barh(ys, wide[profile] * 100, height=height, label=tr(profile))
+        ax.set_yticks(
+            [y + 0.4 - height / 2 for y in range(len(wide))], [tr(str(c)) for c in wide.index]
+        )
+        ax.set_xlim(0, 100)
+        ax.set_xlabel(f"% · {tr('up to {minutes} min', minutes=CHART_THRESHOLD_MIN)}")
+        ax.legend(loc="lower right", fontsize=7)
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg")
+        plt.close(fig)
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]

@@ -162,7 +162,7 @@ def test_participation_url_and_local_default(monkeypatch):
     assert url == "http://127.0.0.1:8000/participate/neu-olvenstedt?event=e%201"
     monkeypatch.setenv("GEOQUARTIER_PUBLIC_URL", "https://qm.example.de")
     reload_settings()
-    assert participation_url("lauf").== "https://qm.example.de/participate/lauf"
+    assert participation_url("lauf") == "https://qm.example.de/participate/lauf"
 
 
 def test_nothing_is_fetched_from_the_network(doc_data, monkeypatch):

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import Header
 from pydantic import BaseModel
 
+from api.errors import api_error
 from api.participation.store import Idempotency
+
+_KEY = re.compile(r"[!-~]{1,255}")
+"""1 to 255 visible ASCII characters (no spaces)."""
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 """Set to ``true`` on an answer that repeats the first answer to the same key."""
@@ -27,9 +32,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
         max_length=255,
-        pattern=r"^[!-~]+$",
         description="any unique text (e.g. a UUID): a retry with the same key and body "
         "returns the first answer instead of storing the submission twice (24 h)",
     ),
@@ -51,6 +54,12 @@ def idempotency(
     """
     if key is None:
         return None
+    if not _KEY.fullmatch(key):
+        raise api_error(
+            422,
+            "header 'Idempotency-Key': expected 1 to 255 visible ASCII characters without "
+            "spaces, e.g. a UUID",
+        )
     request = {"body": body.model_dump(mode="json"), **context}
     return Idempotency(
         key_sha256=_sha256(f"{endpoint}\n{key}"),

@@ -9,8 +9,9 @@ Routes take what they need as annotated parameters (FastAPI's full-stack templat
 * :data:`ParticipationStoreDep` — the participation database.
 * :data:`NetworksDep` — walk networks, built once per quartier and process.
 
-Tests replace any of them with ``app.dependency_overrides``. Code outside a request (map
-batch jobs, the participation validation) uses the same providers through
+Tests replace any of them with ``app.dependency_overrides``. ASGI middleware reads the
+settings with :func:`settings_for_scope` (which honours an override of ``get_settings``).
+Code outside a request (map batch jobs, the CLI) uses the same providers through
 :func:`current_workspace` and friends, which resolve them from the current settings.
 
 Locks are held per key and never across slow I/O of another key: reading one layer does
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends
 
+from api.participation.store import ParticipationStore, open_store
 from geoquartier.errors import DataMissingError
 from geoquartier.settings import Settings, get_settings
 from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
@@ -38,7 +40,6 @@ from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-    from api.participation.store import ParticipationStore
     from geoquartier.layers.store import GeoPackageStore
 
 QUARTIER_MARGIN_M = 250.0
@@ -171,8 +172,6 @@ def get_participation_store(
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> ParticipationStore:
     """The participation database of the configured path (one per path and process)."""
-    from api.participation.store import open_store
-
     return open_store(settings.participation_db_path)
 
 
@@ -227,8 +226,18 @@ def get_networks(settings: Annotated[Settings, Depends(get_settings)]) -> Networ
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 RegistryDep = Annotated[dict[str, Any], Depends(get_registry)]
-ParticipationStoreDep = Annotated["ParticipationStore", Depends(get_participation_store)]
+ParticipationStoreDep = Annotated[ParticipationStore, Depends(get_participation_store)]
 NetworksDep = Annotated[Networks, Depends(get_networks)]
+
+
+def settings_for_scope(scope: dict[str, Any]) -> Settings:
+    """The settings of the application serving ``scope`` (for ASGI middleware).
+
+    Honours ``app.dependency_overrides[get_settings]`` like the routes do.
+    """
+    app = scope.get("app")
+    overrides = getattr(app, "dependency_overrides", None) or {}
+    return overrides.get(get_settings, get_settings)()
 
 
 # ---- the same providers outside a request --------------------------------------------

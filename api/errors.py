@@ -8,25 +8,32 @@ produces a 500:
   errors (422), :class:`geoquartier.errors.GeoquartierError` (422; ``DataMissingError``
   404) and, as a last resort, unexpected exceptions (500, logged, no internals leaked).
 * :class:`BodySizeLimitMiddleware` answers 413 for request bodies above a limit, both
-  when ``Content-Length`` announces it and when a chunked body grows past it.
+  when ``Content-Length`` announces it and when a chunked body grows past it, 408 when a
+  body does not arrive completely within ``settings.request_timeout_s`` (a client that
+  announces more than it sends no longer holds a worker) and 431 when the request
+  headers exceed ``settings.max_header_bytes``.
 * :func:`max_body_size` is a dependency for routes that want a tighter limit than the
   application-wide one (e.g. annotation submissions).
 * :func:`api_error` builds an ``HTTPException`` with one of the statuses the API uses
-  (400, 401, 403, 404, 413, 422, 429).
+  (400, 401, 403, 404, 408, 413, 422, 429).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import settings_for_scope
 from geoquartier.errors import DataMissingError, GeoquartierError, ValidationError
+from geoquartier.settings import Settings, get_settings
 
 log = logging.getLogger("geoquartier.api")
 
@@ -43,7 +50,9 @@ STATUS_TITLES = {
     404: "not found",
     405: "method not allowed",
     406: "not acceptable",
+    408: "request timeout",
     413: "request body too large",
+    431: "request headers too large",
     415: "unsupported media type",
     422: "invalid input",
     429: "too many requests",
@@ -69,8 +78,9 @@ def api_error(status: int, detail: str, headers: dict[str, str] | None = None) -
     """An ``HTTPException`` to ``raise``; rendered as ``{"detail", "status"}`` JSON.
 
     Use 400 for malformed parameters, 401 for a missing/wrong token, 403 for a token
-    without the needed role, 404 for unknown resources, 413 for bodies that are too big,
-    422 for well-formed but invalid input, 429 for rate limits (add ``Retry-After``).
+    without the needed role, 404 for unknown resources, 408 for a body that did not
+    arrive in time, 413 for bodies that are too big, 422 for well-formed but invalid
+    input, 429 for rate limits (add ``Retry-After``).
     """
     return HTTPException(status_code=status, detail=detail, headers=headers)
 
@@ -82,6 +92,20 @@ class BodyTooLarge(HTTPException):
         super().__init__(
             status_code=413,
             detail=f"request body too large: the limit is {max_bytes} bytes",
+        )
+
+
+class BodyTimeout(HTTPException):
+    """Raised while reading a request body that does not arrive in time (HTTP 408).
+
+    The answer closes the connection: the rest of the body is never read.
+    """
+
+    def __init__(self, timeout_s: float):
+        super().__init__(
+            status_code=408,
+            detail=f"the request body did not arrive within {timeout_s:g} s",
+            headers={"Connection": "close"},
         )
 
 
@@ -153,11 +177,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class BodySizeLimitMiddleware:
-    """ASGI middleware: refuse request bodies larger than ``max_bytes`` with HTTP 413.
+    """ASGI middleware: refuse request bodies larger than ``max_bytes`` with HTTP 413,
+    bodies that take longer than ``settings.request_timeout_s`` to arrive with HTTP 408 and
+    request headers above ``settings.max_header_bytes`` with HTTP 431.
 
     A ``Content-Length`` above the limit is refused before the body is read; a chunked
     body is counted while the application reads it and refused as soon as it passes the
-    limit. ``exempt_prefixes`` lists path prefixes that are not limited.
+    limit. The time runs from the first read of the body to its last part (0 = no limit).
+    ``exempt_prefixes`` lists path prefixes that are not limited.
     """
 
     def __init__(
@@ -176,28 +203,14 @@ class BodySizeLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    await error_response(400, "invalid Content-Length header")(scope, receive, send)
-                    return
-                if length > self.max_bytes:
-                    exc = BodyTooLarge(self.max_bytes)
-                    await error_response(413, exc.detail)(scope, receive, send)
-                    return
-        received = 0
+        settings = settings_for_scope(scope)
+        refusal = self._refuse_declared_length(scope) or _refuse_large_headers(
+            scope, settings.max_header_bytes
+        )
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
         started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
-            return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -205,24 +218,86 @@ class BodySizeLimitMiddleware:
                 started = True
             await send(message)
 
+        timeout_s = settings.request_timeout_s
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge as exc:
+            await self.app(scope, _LimitedBody(receive, self.max_bytes, timeout_s), tracking_send)
+        except (BodyTooLarge, BodyTimeout) as exc:
             if started:
                 raise
-            await error_response(413, exc.detail)(scope, receive, send)
+            await error_response(exc.status_code, exc.detail, headers=exc.headers)(
+                scope, receive, send
+            )
+
+    def _refuse_declared_length(self, scope: Scope) -> JSONResponse | None:
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    return error_response(400, "invalid Content-Length header")
+                if length > self.max_bytes:
+                    return error_response(413, BodyTooLarge(self.max_bytes).detail)
+        return None
 
 
-def max_body_size(limit_bytes):
+def _refuse_large_headers(scope: Scope, max_header_bytes: int) -> JSONResponse | None:
+    """431 when the request line and headers take more than ``max_header_bytes`` (0 = no
+    limit). ``geoquartier serve`` also has the server stop reading headers at that size."""
+    if not max_header_bytes:
+        return None
+    size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+    size += sum(len(name) + len(value) + 4 for name, value in scope.get("headers", ()))
+    if size <= max_header_bytes:
+        return None
+    return error_response(431, f"request headers too large: the limit is {max_header_bytes} bytes")
+
+
+class _LimitedBody:
+    """An ASGI ``receive`` that counts the body (413 past ``max_bytes``) and gives its
+    parts ``timeout_s`` seconds in all (408); after the body it passes messages through."""
+
+    def __init__(self, receive: Receive, max_bytes: int, timeout_s: float):
+        self.receive = receive
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
+        self.received = 0
+        self.complete = False
+        self.deadline: float | None = None
+
+    async def __call__(self) -> Message:
+        if self.complete or not self.timeout_s:
+            message = await self.receive()
+        else:
+            loop = asyncio.get_running_loop()
+            if self.deadline is None:
+                self.deadline = loop.time() + self.timeout_s
+            try:
+                message = await asyncio.wait_for(self.receive(), self.deadline - loop.time())
+            except TimeoutError:
+                raise BodyTimeout(self.timeout_s) from None
+        if message["type"] != "http.request":
+            self.complete = True
+            return message
+        self.received += len(message.get("body", b""))
+        if self.received > self.max_bytes:
+            raise BodyTooLarge(self.max_bytes)
+        if not message.get("more_body", False):
+            self.complete = True
+        return message
+
+
+def max_body_size(limit_bytes: int | Callable[[Settings], int]):
     """A FastAPI dependency refusing bodies above a limit (413) on one route.
 
-    ``limit_bytes`` is a number of bytes or a function returning it (read per request, so
-    the limit follows the settings). Usage:
+    ``limit_bytes`` is a number of bytes or a function of the settings returning it (read
+    per request, so the limit follows the settings). Usage:
     ``@router.post(..., dependencies=[Depends(max_body_size(16_384))])``.
     """
 
-    async def _check(request: Request) -> None:
-        max_bytes = limit_bytes() if callable(limit_bytes) else limit_bytes
+    async def _check(
+        request: Request, settings: Annotated[Settings, Depends(get_settings)]
+    ) -> None:
+        max_bytes = limit_bytes(settings) if callable(limit_bytes) else limit_bytes
         declared = request.headers.get("content-length")
         if declared is not None:
             try:

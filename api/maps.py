@@ -4,14 +4,14 @@
   participation page.
 * ``/quartiers/{quartier_id}/map?lang=&profile=`` — the standalone interactive map (HTML)
   built by :mod:`geoquartier.maps`; built once per quartier, language and profile and
-  kept in memory until the workspace changes.
+  kept in memory until the workspace changes. Its scripts run under a
+  Content-Security-Policy with a fresh nonce per answer (:class:`api.security.NoncedPage`).
 * ``/assets/...`` — the Leaflet files (from ``node_modules``) and the map package's own
   static files, for pages that link them instead of inlining.
 """
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,14 +21,22 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import deps
+from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep, Workspace, WorkspaceDep
 from api.errors import api_error
+from api.participation.store import ParticipationStore
 from api.schemas import Link, QuartierList, QuartierSummary
-from geoquartier import config
+from api.security import (
+    NoncedPage,
+    content_security_policy,
+    html_response,
+    new_nonce,
+    public_base_url,
+)
 from geoquartier.errors import DataMissingError
+from geoquartier.vocabulary import DEFAULT_LANGUAGE, TILE_ORIGIN
 
 router = APIRouter(tags=["maps"])
 
-DEFAULT_LANGUAGE = "de"
 ASSET_PACKAGES = {
     "leaflet": "leaflet/dist",
     "leaflet.markercluster": "leaflet.markercluster/dist",
@@ -42,8 +50,8 @@ _JSON_ERROR = {
 }
 """An error answer of an HTML route (JSON, not HTML)."""
 
-_html_cache: dict[tuple, tuple[bytes, bytes]] = {}
-"""Built maps: key → (UTF-8 HTML, the same gzip-compressed), compressed once per build."""
+_html_cache: dict[tuple, NoncedPage] = {}
+"""Built maps: key → the page, compressed once per build (a fresh nonce per answer)."""
 _html_locks = deps.KeyedLocks()
 """One lock per map variant: building one map never waits for another."""
 
@@ -72,12 +80,17 @@ def profile_names() -> list[str]:
     return list(PROFILES)
 
 
-def _quartier_rows() -> list[dict[str, Any]]:
+def map_policy(nonce: str) -> str:
+    """Content-Security-Policy of a map: its own inline scripts (carrying ``nonce``), inline
+    styles, images from this server, ``data:`` and the tile server; nothing else."""
+    return content_security_policy(nonce, img_src=("'self'", "data:", TILE_ORIGIN))
+
+
+def _quartier_rows(workspace: Workspace, registry: dict[str, Any]) -> list[dict[str, Any]]:
     try:
-        frame = deps.layer_frame("quartiers")
+        frame = workspace.frame("quartiers")
     except DataMissingError:  # nothing imported yet
         return []
-    registry = deps.current_registry()
     rows = []
     for rec, geom in zip(
         frame.drop(columns=frame.geometry.name).to_dict("records"), frame.geometry, strict=True
@@ -102,11 +115,13 @@ def _quartier_rows() -> list[dict[str, Any]]:
 
 
 @router.get("/quartiers", response_model=QuartierList, summary="The quartiers and their maps")
-def quartiers(request: Request) -> QuartierList:
+def quartiers(
+    request: Request, settings: SettingsDep, workspace: WorkspaceDep, registry: RegistryDep
+) -> QuartierList:
     """Every quartier of the workspace with links to its map (per language) and layers."""
-    base = str(request.base_url).rstrip("/")
+    base = public_base_url(request, settings)
     out = []
-    for row in _quartier_rows():
+    for row in _quartier_rows(workspace, registry):
         qid = row["id"]
         links = [
             Link(
@@ -140,23 +155,45 @@ def quartiers(request: Request) -> QuartierList:
     )
 
 
-def _build_html(quartier_id: str, lang: str, profile: str, category: str | None) -> str:
-    from api.participation import read_approved
+def _build_html(
+    quartier_id: str,
+    variant: tuple[str, str, str | None],
+    workspace: Workspace,
+    registry: dict[str, Any],
+    store: ParticipationStore,
+) -> str:
+    """The map page of ``quartier_id`` in ``variant`` (language, profile, category)."""
     from geoquartier.maps import build_quartier_map, gather_map_data
     from geoquartier.maps.builder import map_html
 
-    annotations = read_approved(quartier_id)
-    spec = deps.current_registry()[quartier_id]
+    lang, profile, category = variant
     href = f"/quartiers/{quartier_id}/map?lang={{lang}}&profile={profile}"
     if category is not None:
         href += f"&category={category}"
     # the quartier's network (memoised in the process) is taken only where the map has
     # something to walk from or to
     data = gather_map_data(
-        spec, profile=profile, category=category, store=deps.current_workspace().store
+        registry[quartier_id], profile=profile, category=category, store=workspace.store
     )
-    m = build_quartier_map(data, lang=lang, annotations=annotations, language_href=href)
+    m = build_quartier_map(
+        data, lang=lang, annotations=store.approved_frame(quartier_id), language_href=href
+    )
     return map_html(m)
+
+
+def _check_variant(lang: str, profile: str, category: str | None) -> None:
+    from geoquartier.maps.data import ACCESS_CATEGORIES
+
+    languages = map_languages()
+    if lang not in languages:
+        raise api_error(422, f"unknown language {lang!r}; maps exist in: {', '.join(languages)}")
+    profiles = profile_names()
+    if profile not in profiles:
+        raise api_error(422, f"unknown profile {profile!r}; known profiles: {', '.join(profiles)}")
+    if category is not None and category not in ACCESS_CATEGORIES:
+        raise api_error(
+            422, f"unknown category {category!r}; categories: {', '.join(ACCESS_CATEGORIES)}"
+        )
 
 
 @router.get(
@@ -168,6 +205,9 @@ def _build_html(quartier_id: str, lang: str, profile: str, category: str | None)
 def quartier_map(
     request: Request,
     quartier_id: Annotated[str, PathParam(max_length=100, description="quartier slug, e.g. lauf")],
+    workspace: WorkspaceDep,
+    registry: RegistryDep,
+    store: ParticipationStoreDep,
     lang: Annotated[
         str, Query(max_length=10, description="language (ISO 639-1): de, en, tr, ro, bg")
     ] = DEFAULT_LANGUAGE,
@@ -185,47 +225,40 @@ def quartier_map(
 
     Built once per quartier, language, profile and category; rebuilt when the workspace
     or the set of approved annotations changes. Sent gzip-compressed to clients that
-    accept it (compressed once per build).
+    accept it (compressed once per build). Its scripts carry a nonce that is new on every
+    answer and named in the Content-Security-Policy.
     """
-    from geoquartier.maps.data import ACCESS_CATEGORIES
-
-    languages = map_languages()
-    if lang not in languages:
-        raise api_error(422, f"unknown language {lang!r}; maps exist in: {', '.join(languages)}")
-    profiles = profile_names()
-    if profile not in profiles:
-        raise api_error(422, f"unknown profile {profile!r}; known profiles: {', '.join(profiles)}")
-    if category is not None and category not in ACCESS_CATEGORIES:
-        raise api_error(
-            422, f"unknown category {category!r}; categories: {', '.join(ACCESS_CATEGORIES)}"
-        )
-    known = {row["id"] for row in _quartier_rows()}
-    if quartier_id not in known or quartier_id not in deps.current_registry():
+    _check_variant(lang, profile, category)
+    known = {row["id"] for row in _quartier_rows(workspace, registry)}
+    if quartier_id not in known or quartier_id not in registry:
         listed = ", ".join(sorted(known)) or "none (import a quartier first)"
         raise api_error(
             404, f"unknown quartier {quartier_id!r}; quartiers in the workspace: {listed}"
         )
-    from api.participation import approved_version
-
-    approved = approved_version()
-    path = config.workspace_path()
-    variant = (quartier_id, lang, profile, category)
-    key = (str(path), deps.file_version(path), approved, *variant)
+    variant = (lang, profile, category)
+    key = (
+        str(workspace.path),
+        workspace.version(),
+        str(store.path),
+        store.decisions_version(),
+        quartier_id,
+        *variant,
+    )
     page = _html_cache.get(key)
     if page is None:
         with _html_locks(key):
             page = _html_cache.get(key)
             if page is None:
-                raw = _build_html(quartier_id, lang, profile, category).encode("utf-8")
-                page = (raw, gzip.compress(raw, compresslevel=6, mtime=0))
-                for old in [k for k in _html_cache if k[3:] == key[3:]]:
+                page = NoncedPage(_build_html(quartier_id, variant, workspace, registry, store))
+                for old in [k for k in _html_cache if k[4:] == key[4:]]:
                     del _html_cache[old]
                 _html_cache[key] = page
+    nonce = new_nonce()
     headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-cache"}
     if "gzip" in request.headers.get("accept-encoding", "").lower():
         headers["Content-Encoding"] = "gzip"
-        return HTMLResponse(page[1], headers=headers)
-    return HTMLResponse(page[0], headers=headers)
+        return html_response(page.gzip(nonce), map_policy(nonce), headers)
+    return html_response(page.html(nonce), map_policy(nonce), headers)
 
 
 def mount_assets(app: FastAPI) -> None:

@@ -26,14 +26,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.deps import ParticipationStoreDep, SettingsDep, Workspace, WorkspaceDep
 from api.errors import api_error
+from api.geojson import GEOJSON, jsonable
+from api.participation.store import ParticipationStore
 from api.schemas import (
     CRS84,
     Collection,
@@ -47,11 +51,11 @@ from api.schemas import (
     Link,
     SpatialExtent,
 )
+from api.security import public_base_url, public_request_url
 from geoquartier.vocabulary import TIME_ZONE_NAME
 
 router = APIRouter(tags=["OGC API – Features"])
 
-GEOJSON = "application/geo+json"
 JSON = "application/json"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 
@@ -97,8 +101,7 @@ class CollectionSource:
     read: Callable[[], Any]
 
 
-def _store_source(layer: str) -> CollectionSource:
-    from api import deps
+def _store_source(workspace: Workspace, layer: str) -> CollectionSource:
     from geoquartier.layers.schema import LAYERS
 
     schema = LAYERS.get(layer)
@@ -107,71 +110,69 @@ def _store_source(layer: str) -> CollectionSource:
         id=layer,
         title=layer.capitalize(),
         description=description,
-        read=lambda: deps.layer_frame(layer),
+        read=partial(workspace.frame, layer),
     )
 
 
 _approved_cache: dict[str, tuple[int, Any]] = {}
 
 
-def _approved_frame() -> Any:
+def _approved_frame(workspace: Workspace, store: ParticipationStore) -> Any:
     """Approved annotations (EPSG:4326), the same frame object while none was decided."""
-    from api.participation import approved_version, read_approved
-
-    version = approved_version()
-    cached = _approved_cache.get("frame")
+    version = store.decisions_version()
+    cached = _approved_cache.get(str(store.path))
     if cached is not None and cached[0] == version:
         return cached[1]
-    frame = read_approved()
-    _approved_cache["frame"] = (version, frame)
+    frame = store.approved_frame()
+    _approved_cache[str(store.path)] = (version, frame)
     return frame
 
 
-def _events_frame() -> Any:
+def _events_frame(workspace: Workspace, store: ParticipationStore) -> Any:
     """Participation events (EPSG:4326) plus any ``events`` layer of the workspace store."""
-    import pandas as pd
-
-    from api import deps
-    from api.participation import read_events
-
-    frame = read_events()
-    if "events" in deps.store_layers():
-        stored = deps.layer_frame("events")
+    frame = store.events_frame()
+    if "events" in workspace.layers():
+        stored = workspace.frame("events")
         if len(stored):
             frame = pd.concat([stored, frame], ignore_index=True) if len(frame) else stored
     return frame
 
 
 PARTICIPATION_SOURCES = (
-    CollectionSource(
+    (
         "events",
         "Events",
         "participation events (Stadtteilwerkstatt, Stadtteilspaziergang, ...)",
         _events_frame,
     ),
-    CollectionSource(
+    (
         "annotations",
         "Annotations",
         "residents' ideas, problems, praise and questions (approved only)",
         _approved_frame,
     ),
 )
-"""Collections from the participation workflow (always listed, possibly empty)."""
+"""Collections from the participation workflow (always listed, possibly empty): id, title,
+description and reader of (workspace, participation store)."""
 
 
-def collection_sources() -> dict[str, CollectionSource]:
-    """The public collections available now, by id (store layers first)."""
-    from api import deps
-
-    present = set(deps.store_layers())
-    sources = {layer: _store_source(layer) for layer in PUBLIC_LAYERS if layer in present}
-    for source in PARTICIPATION_SOURCES:
-        sources[source.id] = source
+def collection_sources(
+    workspace: WorkspaceDep, store: ParticipationStoreDep
+) -> dict[str, CollectionSource]:
+    """FastAPI dependency: the public collections available now, by id (store layers first)."""
+    present = set(workspace.layers())
+    sources = {
+        layer: _store_source(workspace, layer) for layer in PUBLIC_LAYERS if layer in present
+    }
+    for cid, title, description, read in PARTICIPATION_SOURCES:
+        sources[cid] = CollectionSource(cid, title, description, partial(read, workspace, store))
     return sources
 
 
-def _source_or_404(collection_id: str) -> CollectionSource:
-    sources = collection_sources()
+SourcesDep = Annotated[dict[str, CollectionSource], Depends(collection_sources)]
+
+
+def _source_or_404(sources: dict[str, CollectionSource], collection_id: str) -> CollectionSource:
     try:
         return sources[collection_id]
     except KeyError:
@@ -183,26 +184,6 @@ def _source_or_404(collection_id: str) -> CollectionSource:
 
 # --------------------------------------------------------------------------------------
 # Serialisation (cached per frame object)
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, (pd.Timestamp, datetime)):
-        if value.tzinfo is None:
-            return value.isoformat()
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 @dataclass
@@ -233,7 +214,7 @@ def _serialize(collection_id: str, frame: Any) -> _Serialized:
         features: list[str] = []
         index: dict[str, int] = {}
         for i, (rec, geom) in enumerate(zip(records, geoms, strict=True)):
-            props = {k: _jsonable(v) for k, v in rec.items()}
+            props = {k: jsonable(v) for k, v in rec.items()}
             fid = str(props.get("id", i))
             index.setdefault(fid, i)
             features.append(
@@ -323,16 +304,23 @@ def _datetime_mask(frame: Any, text: str) -> Any:
     return mask.to_numpy()
 
 
+def _is_list_column(column: pd.Series) -> bool:
+    """Whether any value of ``column`` is a list (``languages``), wherever it is."""
+    return column.dtype == object and bool(
+        column.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any()
+    )
+
+
 def _property_mask(frame: Any, name: str, text: str) -> Any:
     values = [v.strip() for v in text.split(",") if v.strip()]
     if not values:
         raise api_error(400, f"filter {name!r} needs a value")
     column = frame[name]
-    if column.dtype == object and any(isinstance(v, (list, tuple)) for v in column.head(50)):
+    if _is_list_column(column):
         wanted = set(values)
         return column.map(
-            lambda v: isinstance(v, (list, tuple)) and bool(wanted & set(v))
-        ).to_numpy()
+            lambda v: isinstance(v, (list, tuple, np.ndarray)) and bool(wanted & set(v))
+        ).to_numpy(dtype=bool)
     if pd.api.types.is_bool_dtype(column.dtype):
         parsed = []
         for v in values:
@@ -345,6 +333,8 @@ def _property_mask(frame: Any, name: str, text: str) -> Any:
             numbers = [float(v) for v in values]
         except ValueError:
             raise api_error(400, f"filter {name!r} takes numbers, got {text!r}") from None
+        if not all(math.isfinite(v) for v in numbers):
+            raise api_error(400, f"filter {name!r} takes finite numbers, got {text[:40]!r}")
         return column.astype("Float64").isin(numbers).fillna(False).to_numpy(dtype=bool)
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         raise api_error(400, f"filter on the date-time property {name!r}: use datetime=start/end")
@@ -358,10 +348,6 @@ def _media_type(request: Request, f: str | None) -> str:
     if accept and GEOJSON not in accept and JSON in accept and "*/*" not in accept:
         return JSON
     return GEOJSON
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 def _iso_now() -> str:
@@ -378,9 +364,9 @@ FormatParam = Annotated[
 
 
 @router.get("/", response_model=LandingPage, summary="Landing page")
-def landing_page(request: Request) -> LandingPage:
+def landing_page(request: Request, settings: SettingsDep) -> LandingPage:
     """Links to the API definition, the conformance classes and the collections."""
-    base = _base(request)
+    base = public_base_url(request, settings)
     return LandingPage(
         title="geoquartier",
         description=(
@@ -450,12 +436,12 @@ def _collection(base: str, source: CollectionSource) -> Collection:
 
 
 @router.get("/collections", response_model=Collections, summary="List the collections")
-def collections(request: Request) -> Collections:
+def collections(request: Request, settings: SettingsDep, sources: SourcesDep) -> Collections:
     """Every public layer of the workspace with its extent (CRS84 degrees)."""
-    base = _base(request)
+    base = public_base_url(request, settings)
     return Collections(
         links=[Link(href=f"{base}/collections", rel="self", type=JSON, title="collections")],
-        collections=[_collection(base, s) for s in collection_sources().values()],
+        collections=[_collection(base, s) for s in sources.values()],
     )
 
 
@@ -470,9 +456,11 @@ CollectionId = Annotated[
     responses=OGC_ERRORS,
     summary="Describe a collection",
 )
-def collection(request: Request, collection_id: CollectionId) -> Collection:
+def collection(
+    request: Request, collection_id: CollectionId, settings: SettingsDep, sources: SourcesDep
+) -> Collection:
     """One collection: title, description, extent and links to its items."""
-    return _collection(_base(request), _source_or_404(collection_id))
+    return _collection(public_base_url(request, settings), _source_or_404(sources, collection_id))
 
 
 @router.get(
@@ -484,6 +472,8 @@ def collection(request: Request, collection_id: CollectionId) -> Collection:
 def items(
     request: Request,
     collection_id: CollectionId,
+    settings: SettingsDep,
+    sources: SourcesDep,
     bbox: Annotated[
         str | None,
         Query(
@@ -519,87 +509,26 @@ def items(
 
     Other properties of the layer filter too (``languages=tr``, ``wheelchair=yes``, ...).
     """
-    source = _source_or_404(collection_id)
-    frame = source.read()
+    frame = _source_or_404(sources, collection_id).read()
     serialized = _serialize(collection_id, frame)
-    columns = set(frame.columns) - {frame.geometry.name}
-
-    mask = np.ones(len(frame), dtype=bool)
-    if bbox is not None:
-        from shapely.geometry import box
-
-        minx, miny, maxx, maxy = _parse_bbox(bbox)
-        hits = (
-            frame.sindex.query(box(minx, miny, maxx, maxy), predicate="intersects")
-            if len(frame)
-            else []
-        )
-        bbox_mask = np.zeros(len(frame), dtype=bool)
-        bbox_mask[np.asarray(hits, dtype=int)] = True
-        mask &= bbox_mask
+    mask = _bbox_mask(frame, bbox)
     if datetime_ is not None:
         dt_mask = _datetime_mask(frame, datetime_)
         if dt_mask is not None:
             mask &= dt_mask
-    filters = {}
-    for name, value in request.query_params.multi_items():
-        if name in RESERVED_PARAMS:
-            continue
-        if name not in columns:
-            raise api_error(
-                400,
-                f"unknown parameter {name!r} for collection {collection_id!r}; filterable "
-                f"properties: {', '.join(sorted(columns))}",
-            )
-        filters[name] = value
-    if request.query_params.get("bbox-crs") not in (None, CRS84):
-        raise api_error(400, f"bbox-crs must be {CRS84}")
-    if request.query_params.get("crs") not in (None, CRS84):
-        raise api_error(400, f"crs must be {CRS84}")
-    for name, value in filters.items():
+    for name, value in _property_filters(request, frame, collection_id).items():
         mask &= _property_mask(frame, name, value)
 
     selected = np.flatnonzero(mask)
     limit = min(limit, MAX_LIMIT)
     page = selected[offset : offset + limit]
     matched, returned = len(selected), len(page)
-
     media = _media_type(request, f)
-    links = [Link(href=str(request.url), rel="self", type=media, title="this page")]
-    alternate = GEOJSON if media == JSON else JSON
+    url = public_request_url(request, settings)
+    links = _page_links(url, media, offset, limit, more=offset + returned < matched)
     links.append(
         Link(
-            href=str(
-                request.url.include_query_params(f="json" if alternate == JSON else "geojson")
-            ),
-            rel="alternate",
-            type=alternate,
-            title="this page as " + alternate,
-        )
-    )
-    if offset + returned < matched:
-        links.append(
-            Link(
-                href=str(request.url.include_query_params(offset=offset + limit, limit=limit)),
-                rel="next",
-                type=media,
-                title="next page",
-            )
-        )
-    if offset > 0:
-        links.append(
-            Link(
-                href=str(
-                    request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
-                ),
-                rel="prev",
-                type=media,
-                title="previous page",
-            )
-        )
-    links.append(
-        Link(
-            href=f"{_base(request)}/collections/{collection_id}",
+            href=f"{public_base_url(request, settings)}/collections/{collection_id}",
             rel="collection",
             type=JSON,
             title="the collection",
@@ -620,6 +549,77 @@ def items(
     return Response(content=body.encode("utf-8"), media_type=media)
 
 
+def _bbox_mask(frame: Any, bbox: str | None) -> np.ndarray:
+    """Rows whose geometry intersects ``bbox`` (all rows when it is not given)."""
+    mask = np.ones(len(frame), dtype=bool)
+    if bbox is None:
+        return mask
+    from shapely.geometry import box
+
+    minx, miny, maxx, maxy = _parse_bbox(bbox)
+    hits = (
+        frame.sindex.query(box(minx, miny, maxx, maxy), predicate="intersects")
+        if len(frame)
+        else []
+    )
+    mask[:] = False
+    mask[np.asarray(hits, dtype=int)] = True
+    return mask
+
+
+def _property_filters(request: Request, frame: Any, collection_id: str) -> dict[str, str]:
+    """The query parameters that filter on a property of the layer (400 for unknown ones)."""
+    columns = set(frame.columns) - {frame.geometry.name}
+    filters = {}
+    for name, value in request.query_params.multi_items():
+        if name in RESERVED_PARAMS:
+            continue
+        if name not in columns:
+            raise api_error(
+                400,
+                f"unknown parameter {name!r} for collection {collection_id!r}; filterable "
+                f"properties: {', '.join(sorted(columns))}",
+            )
+        filters[name] = value
+    for name in ("bbox-crs", "crs"):
+        if request.query_params.get(name) not in (None, CRS84):
+            raise api_error(400, f"{name} must be {CRS84}")
+    return filters
+
+
+def _page_links(url: Any, media: str, offset: int, limit: int, more: bool) -> list[Link]:
+    """self, alternate, next and prev links of a page of items at ``url``."""
+    alternate = GEOJSON if media == JSON else JSON
+    links = [
+        Link(href=str(url), rel="self", type=media, title="this page"),
+        Link(
+            href=str(url.include_query_params(f="json" if alternate == JSON else "geojson")),
+            rel="alternate",
+            type=alternate,
+            title="this page as " + alternate,
+        ),
+    ]
+    if more:
+        links.append(
+            Link(
+                href=str(url.include_query_params(offset=offset + limit, limit=limit)),
+                rel="next",
+                type=media,
+                title="next page",
+            )
+        )
+    if offset > 0:
+        links.append(
+            Link(
+                href=str(url.include_query_params(offset=max(0, offset - limit), limit=limit)),
+                rel="prev",
+                type=media,
+                title="previous page",
+            )
+        )
+    return links
+
+
 @router.get(
     "/collections/{collection_id}/items/{feature_id:path}",
     response_model=Feature,
@@ -630,19 +630,21 @@ def item(
     request: Request,
     collection_id: CollectionId,
     feature_id: Annotated[str, Path(description="the feature id", max_length=500)],
+    settings: SettingsDep,
+    sources: SourcesDep,
     f: FormatParam = None,
 ) -> Response:
     """One feature by id, as GeoJSON with links to itself and its collection."""
-    source = _source_or_404(collection_id)
+    source = _source_or_404(sources, collection_id)
     serialized = _serialize(collection_id, source.read())
     position = serialized.index.get(feature_id)
     if position is None:
         raise api_error(404, f"collection {collection_id!r} has no feature with id {feature_id!r}")
     feature = json.loads(serialized.features[position])
-    base = _base(request)
+    base = public_base_url(request, settings)
     media = _media_type(request, f)
     feature["links"] = [
-        {"href": str(request.url), "rel": "self", "type": media},
+        {"href": str(public_request_url(request, settings)), "rel": "self", "type": media},
         {"href": f"{base}/collections/{collection_id}", "rel": "collection", "type": JSON},
     ]
     return JSONResponse(feature, media_type=media)

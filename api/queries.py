@@ -26,15 +26,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api import deps
+from api.deps import NetworksDep, RegistryDep, Workspace, WorkspaceDep
 from api.errors import api_error
+from api.geojson import GEOJSON, frame_features, json_geometry, jsonable
 from api.schemas import ErrorBody, IsochroneCollection, NearestServices, RouteFeature
 from geoquartier.errors import GeoquartierError
+from geoquartier.layers.validate import EARLIEST_YEAR, LATEST_YEAR, in_date_range
 from geoquartier.vocabulary import TIME_ZONE
 
 router = APIRouter(tags=["walking queries"])
 
 LOCAL_TZ = TIME_ZONE
-GEOJSON = "application/geo+json"
 MAX_MINUTES = 60.0
 MAX_LIMIT = 20
 
@@ -88,12 +90,19 @@ def _point(text: str, name: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _quartier_for(lon: float, lat: float, what: str = "the point") -> deps.QuartierMatch:
-    match = deps.quartier_at(lon, lat)
+def _quartier_for(
+    lon: float,
+    lat: float,
+    workspace: Workspace,
+    registry: dict[str, Any],
+    what: str = "the point",
+) -> deps.QuartierMatch:
+    """The quartier holding the point (EPSG:4326 degrees); 422 when there is none."""
+    match = deps.quartier_at(lon, lat, workspace=workspace, registry=registry)
     if match is None:
         names = []
         try:
-            names = sorted(map(str, deps.layer_frame("quartiers")["id"]))
+            names = sorted(map(str, workspace.frame("quartiers")["id"]))
         except GeoquartierError:  # nothing imported yet: the message says so
             names = []
         known = ", ".join(names) or "none (import a quartier first)"
@@ -103,10 +112,6 @@ def _quartier_for(lon: float, lat: float, what: str = "the point") -> deps.Quart
             f"(quartiers: {known}); walking queries are answered inside a quartier only",
         )
     return match
-
-
-def _network(match: deps.QuartierMatch):
-    return deps.get_network(match.id)
 
 
 def _is_estimate(network: Any) -> bool:
@@ -155,17 +160,6 @@ def _route_feature(result, network, profile) -> dict:
             "unknown_share": _finite(getattr(result, "unknown_share", None)),
         },
     }
-
-
-def json_geometry(geom) -> dict | None:
-    """A shapely geometry (EPSG:4326) as a GeoJSON geometry dict (``None`` if empty)."""
-    from shapely.geometry import mapping
-
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type == "LineString":  # routes: the fast path, same JSON as mapping()
-        return {"type": "LineString", "coordinates": shapely.get_coordinates(geom).tolist()}
-    return mapping(geom)
 
 
 def _local(at: datetime | None) -> datetime:
@@ -222,13 +216,17 @@ def isochrone(
         ),
     ] = 10,
     profile: ProfileParam = "standard",
+    *,
+    workspace: WorkspaceDep,
+    registry: RegistryDep,
+    networks: NetworksDep,
 ) -> JSONResponse:
     """The area reachable from the point within ``minutes`` at the profile's speed (GeoJSON)."""
     from geoquartier.mobility import isochrones
 
     prof = _profile(profile)
-    match = _quartier_for(lon, lat)
-    network = _network(match)
+    match = _quartier_for(lon, lat, workspace, registry)
+    network = networks.get(match.id)
     result = isochrones(network, _gdf_point(lon, lat), minutes=[minutes], profile=prof)
     if result.attrs.get("off_network"):  # isochrones() lists off-network points in attrs
         raise api_error(
@@ -236,7 +234,7 @@ def isochrone(
             f"the point ({lon:.6f}, {lat:.6f}) is too far from any way usable "
             f"with the profile {prof.name!r}",
         )
-    features = json_features(result)
+    features = frame_features(result)
     body = {
         "type": "FeatureCollection",
         "features": features,
@@ -246,23 +244,6 @@ def isochrone(
         "estimate": _is_estimate(network),
     }
     return JSONResponse(body, media_type=GEOJSON)
-
-
-def json_features(gdf) -> list[dict]:
-    """Rows of a GeoDataFrame (EPSG:4326) as GeoJSON feature dicts with JSON-safe values."""
-    from api.ogc import _jsonable
-
-    out = []
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    for rec, geom in zip(gdf[columns].to_dict("records"), gdf.geometry, strict=True):
-        out.append(
-            {
-                "type": "Feature",
-                "geometry": json_geometry(geom),
-                "properties": {k: _jsonable(v) for k, v in rec.items()},
-            }
-        )
-    return out
 
 
 @router.get(
@@ -286,20 +267,24 @@ def route(
         Query(max_length=100, description="destination as 'lon,lat'", examples=["11.2840,49.5080"]),
     ],
     profile: ProfileParam = "standard",
+    *,
+    workspace: WorkspaceDep,
+    registry: RegistryDep,
+    networks: NetworksDep,
 ) -> JSONResponse:
     """The shortest walking route (LineString) with ``distance_m``, ``walk_min`` and streets."""
     prof = _profile(profile)
     origin = _point(from_, "from")
     destination = _point(to, "to")
-    match = _quartier_for(*origin, what="the start")
-    other = _quartier_for(*destination, what="the destination")
+    match = _quartier_for(*origin, workspace, registry, what="the start")
+    other = _quartier_for(*destination, workspace, registry, what="the destination")
     if other.id != match.id:
         raise api_error(
             422,
             f"start and destination lie in different quartiers "
             f"({match.id!r}, {other.id!r}); routes stay inside one quartier",
         )
-    network = _network(match)
+    network = networks.get(match.id)
     with _walk_lock:
         feature = _route(network, origin, destination, prof)
     feature["properties"]["quartier"] = match.id
@@ -325,11 +310,16 @@ def services_nearest(
     open_at: Annotated[
         datetime | None,
         Query(
-            description="when the resident wants to go (ISO 8601; naive = Europe/Berlin); default now"
+            description="when the resident wants to go (ISO 8601; naive = Europe/Berlin); "
+            "default now"
         ),
     ] = None,
     profile: ProfileParam = "standard",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="how many services")] = 5,
+    *,
+    workspace: WorkspaceDep,
+    registry: RegistryDep,
+    networks: NetworksDep,
 ) -> JSONResponse:
     """Services of ``category`` offering ``language``, ranked by walking time from the point.
 
@@ -337,54 +327,17 @@ def services_nearest(
     are unknown) and ``next_opening`` (``open_at`` itself when open, else the next time it
     opens, as local Europe/Berlin time with offset).
     """
-    from geoquartier.layers.schema import SERVICE_CATEGORIES
-    from geoquartier.mobility import route_tree
-
     prof = _profile(profile)
-    if category is not None and category not in SERVICE_CATEGORIES:
-        raise api_error(
-            422, f"unknown category {category!r}; categories: {', '.join(SERVICE_CATEGORIES)}"
-        )
-    if language is not None:
-        language = language.strip().lower()
-        if not (len(language) == 2 and language.isascii() and language.isalpha()):
-            raise api_error(
-                422, f"language must be an ISO 639-1 code such as 'tr', got {language!r}"
-            )
-    try:
-        at = _local(open_at)
-    except (OverflowError, ValueError):
-        raise api_error(422, "open_at is out of range") from None
-    match = _quartier_for(lon, lat)
-    network = _network(match)
+    language = _service_filters(category, language)
+    at = _open_at(open_at)
+    match = _quartier_for(lon, lat, workspace, registry)
+    network = networks.get(match.id)
 
-    services = deps.layer_frame("services") if "services" in deps.store_layers() else None
+    services = workspace.frame("services") if "services" in workspace.layers() else None
     records, geoms, lonlat = _candidates(services, match.id, category, language)
     features: list[dict] = []
     if records:
-        # one shortest-path search from the point ranks the candidates by walking time (it
-        # settles the nearest ``limit`` and any within 0.02 min of the last, so the ranking
-        # by rounded time and id is exact); routes come from the same search
-        with _walk_lock:
-            try:
-                tree = route_tree(network, (lon, lat), lonlat, prof, k=limit)
-            except GeoquartierError as exc:  # the resident's point is off the network
-                raise api_error(
-                    422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}): {exc}"
-                ) from None
-            walk_min = [round(float(w), 2) for w in tree.walk_min]  # as the answer shows it
-            reachable = np.flatnonzero(np.isfinite(tree.walk_min))
-            if not len(reachable):
-                raise api_error(
-                    422,
-                    f"no service reachable on foot from ({lon:.6f}, {lat:.6f}) with profile "
-                    f"{prof.name!r}: every matching service is off the network or unreachable",
-                )
-            ranked = sorted(reachable.tolist(), key=lambda i: (walk_min[i], str(records[i]["id"])))[
-                :limit
-            ]
-            walks = [_route_feature(r, network, prof) for r in tree.routes(ranked)]
-        registry = deps.current_registry()
+        ranked, walks = _ranked_walks(network, (lon, lat), records, lonlat, prof, limit)
         for rank, (i, walk) in enumerate(zip(ranked, walks, strict=True), start=1):
             rec = records[i]
             spec = registry.get(str(rec.get("quartier")))
@@ -401,6 +354,75 @@ def services_nearest(
         "numberReturned": len(features),
     }
     return JSONResponse(body, media_type=GEOJSON)
+
+
+def _open_at(open_at: datetime | None) -> datetime:
+    """``open_at`` as local time (Europe/Berlin); now when not given; 422 outside
+    1900–2100."""
+    if open_at is not None and not in_date_range(open_at):
+        raise api_error(
+            422,
+            f"open_at {open_at.isoformat()} is out of range: dates outside "
+            f"{EARLIEST_YEAR}–{LATEST_YEAR} are refused",
+        )
+    try:
+        return _local(open_at)
+    except (OverflowError, ValueError):
+        raise api_error(422, "open_at is out of range") from None
+
+
+def _service_filters(category: str | None, language: str | None) -> str | None:
+    """Check the category (422 if unknown); the language as a lower-case ISO 639-1 code."""
+    from geoquartier.layers.schema import SERVICE_CATEGORIES
+
+    if category is not None and category not in SERVICE_CATEGORIES:
+        raise api_error(
+            422, f"unknown category {category!r}; categories: {', '.join(SERVICE_CATEGORIES)}"
+        )
+    if language is None:
+        return None
+    language = language.strip().lower()
+    if not (len(language) == 2 and language.isascii() and language.isalpha()):
+        raise api_error(422, f"language must be an ISO 639-1 code such as 'tr', got {language!r}")
+    return language
+
+
+def _ranked_walks(
+    network: Any,
+    origin: tuple[float, float],
+    records: list[dict],
+    lonlat: np.ndarray,
+    prof: Any,
+    limit: int,
+) -> tuple[list[int], list[dict]]:
+    """The nearest ``limit`` candidates (positions in ``records``) by walking time from
+    ``origin`` (EPSG:4326 lon/lat), with their routes as GeoJSON Features.
+
+    One shortest-path search from the point ranks the candidates (it settles the nearest
+    ``limit`` and any within 0.02 min of the last, so the ranking by rounded time and id is
+    exact); the routes come from the same search.
+    """
+    from geoquartier.mobility import route_tree
+
+    lon, lat = origin
+    with _walk_lock:
+        try:
+            tree = route_tree(network, origin, lonlat, prof, k=limit)
+        except GeoquartierError as exc:  # the resident's point is off the network
+            raise api_error(
+                422, f"no service reachable on foot from ({lon:.6f}, {lat:.6f}): {exc}"
+            ) from None
+        walk_min = [round(float(w), 2) for w in tree.walk_min]  # as the answer shows it
+        reachable = np.flatnonzero(np.isfinite(tree.walk_min))
+        if not len(reachable):
+            raise api_error(
+                422,
+                f"no service reachable on foot from ({lon:.6f}, {lat:.6f}) with profile "
+                f"{prof.name!r}: every matching service is off the network or unreachable",
+            )
+        order = sorted(reachable.tolist(), key=lambda i: (walk_min[i], str(records[i]["id"])))
+        ranked = order[:limit]
+        return ranked, [_route_feature(r, network, prof) for r in tree.routes(ranked)]
 
 
 _candidate_cache: dict[tuple, tuple[Any, list[dict], list, np.ndarray]] = {}
@@ -438,8 +460,6 @@ def _candidates(services, quartier: str, category: str | None, language: str | N
 
 
 def _service_feature(rank: int, rec: dict, geom, walk: dict, state: str, at: datetime) -> dict:
-    from api.ogc import _jsonable
-
     open_now, next_opening, closes_at = _hours(rec.get("opening_hours"), state, at)
     props: dict[str, Any] = {"rank": rank}
     for key in (
@@ -454,7 +474,7 @@ def _service_feature(rank: int, rec: dict, geom, walk: dict, state: str, at: dat
         "wheelchair",
         "quartier",
     ):
-        props[key] = _jsonable(rec.get(key))
+        props[key] = jsonable(rec.get(key))
     props["distance_m"] = walk["properties"]["distance_m"]
     props["walk_min"] = walk["properties"]["walk_min"]
     props["open_at_time"] = open_now

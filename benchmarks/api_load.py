@@ -372,9 +372,9 @@ def main() -> None:
             process.wait(timeout=30)
 
         os.environ["GEOQUARTIER_PARTICIPATION_DB"] = str(db)
-        from api.participation.store import get_store
+        from api.participation.store import open_store
 
-        pstore = get_store(db)
+        pstore = open_store(db)
         created = results[-1].statuses.get(201, 0) + 8  # + the warm-up submissions
         load_average = os.getloadavg()
         rows = pstore.count_annotations(quartier="lauf", status="pending")

@@ -6,18 +6,20 @@ per test run even when several modules import the fixtures (module-level singlet
 
 * ``api_workspace`` (session): imports the quartiers in :data:`API_QUARTIERS` (Lauf with
   its walk network, Neu Olvenstedt without one) from the real data into a temporary
-  GeoPackage, and points ``GEOQUARTIER_WORKSPACE`` and ``GEOQUARTIER_PARTICIPATION_DB``
-  at temporary paths before the app reads its configuration. Returns an
-  :class:`ApiWorkspace`.
-* ``api_client`` (session): a ``fastapi.testclient.TestClient`` on ``api.main:app``.
+  GeoPackage beside a temporary participation database. Returns an
+  :class:`ApiWorkspace`; :meth:`ApiWorkspace.settings` are the settings that use them.
+* ``api_client`` (session): a ``fastapi.testclient.TestClient`` on ``api.main:app`` with
+  those settings (``app.dependency_overrides[get_settings]``, see
+  :func:`settings_override`; :func:`settings_changed` varies them inside a test).
 * ``live_server`` (session): ``api.main:app`` served by uvicorn on 127.0.0.1 in a
-  subprocess bound to the same workspace; its value is the base URL
-  (``http://127.0.0.1:<port>``).
+  subprocess bound to the same workspace (through ``GEOQUARTIER_*`` variables); its value
+  is the base URL (``http://127.0.0.1:<port>``).
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,18 @@ class ApiWorkspace:
     participation_db: Path
     quartiers: tuple[str, ...]
 
+    def settings(self):
+        """The settings that point the app at this workspace and database."""
+        from geoquartier.settings import Settings
+
+        return Settings(workspace=self.gpkg, participation_db=self.participation_db)
+
+    def store(self):
+        """The participation database of this workspace."""
+        from api.participation.store import open_store
+
+        return open_store(self.participation_db)
+
 
 def _import(workspace: Path) -> None:
     from geoquartier.importer import import_quartier
@@ -51,6 +65,38 @@ def _import(workspace: Path) -> None:
 _singletons: dict[str, object] = {}
 
 
+@contextmanager
+def settings_override(settings) -> Iterator[object]:
+    """Serve ``settings`` to ``api.main:app`` (``app.dependency_overrides``) in the block.
+
+    The override in place before is restored afterwards, so overrides nest.
+    """
+    from api.main import app
+    from geoquartier.settings import get_settings
+
+    missing = object()
+    previous = app.dependency_overrides.get(get_settings, missing)
+    app.dependency_overrides[get_settings] = lambda: settings
+    try:
+        yield settings
+    finally:
+        if previous is missing:
+            app.dependency_overrides.pop(get_settings, None)
+        else:
+            app.dependency_overrides[get_settings] = previous
+
+
+@contextmanager
+def settings_changed(**changes) -> Iterator[object]:
+    """The app's current settings with ``changes`` (e.g. ``public_url=...``) in the block."""
+    from api.main import app
+    from geoquartier.settings import get_settings
+
+    current = app.dependency_overrides.get(get_settings, get_settings)()
+    with settings_override(current.model_copy(update=changes)) as settings:
+        yield settings
+
+
 @pytest.fixture(scope="session")
 def api_workspace(tmp_path_factory) -> ApiWorkspace:
     """A workspace with Lauf and Neu Olvenstedt imported from the real data."""
@@ -60,35 +106,24 @@ def api_workspace(tmp_path_factory) -> ApiWorkspace:
     root = tmp_path_factory.mktemp("api-workspace")
     gpkg = root / "geoquartier.gpkg"
     db = root / "participation.sqlite"
-    saved = {
-        k: os.environ.get(k) for k in ("GEOQUARTIER_WORKSPACE", "GEOQUARTIER_PARTICIPATION_DB")
-    }
-    os.environ["GEOQUARTIER_WORKSPACE"] = str(gpkg)
-    os.environ["GEOQUARTIER_PARTICIPATION_DB"] = str(db)
-    from api import deps
-
-    deps.clear_caches()
     _import(gpkg)
     workspace = ApiWorkspace(root=root, gpkg=gpkg, participation_db=db, quartiers=API_QUARTIERS)
     _singletons["workspace"] = workspace
     yield workspace
     _singletons.pop("workspace", None)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    deps.clear_caches()
 
 
 @pytest.fixture(scope="session")
 def api_client(api_workspace):
-    """A TestClient on the app, bound to the test workspace."""
+    """A TestClient on the app, whose settings point at the test workspace."""
     from fastapi.testclient import TestClient
 
     from api.main import app
 
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with (
+        settings_override(api_workspace.settings()),
+        TestClient(app, raise_server_exceptions=False) as client,
+    ):
         yield client
 
 

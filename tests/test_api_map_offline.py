@@ -6,26 +6,27 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api import deps
 from api.main import app
 from geoquartier.importer import import_quartier
 from geoquartier.layers.store import GeoPackageStore
 from geoquartier.registry import get_quartier
-from geoquartier.settings import reload_settings
+from geoquartier.settings import Settings
+
+try:
+    from tests.api_fixtures import settings_override
+except ModuleNotFoundError:  # tests/ itself is on sys.path
+    from api_fixtures import settings_override
 
 
 @pytest.fixture()
-def offline_workspace(tmp_path, monkeypatch):
+def offline_workspace(tmp_path):
     gpkg = tmp_path / "ws.gpkg"
     import_quartier(
         get_quartier("alt-hamborn"), GeoPackageStore(gpkg), progress=False, online=False
     )
-    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(gpkg))
-    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(tmp_path / "participation.sqlite"))
-    reload_settings()
-    deps.clear_caches()
-    yield gpkg
-    deps.clear_caches()
+    settings = Settings(workspace=gpkg, participation_db=tmp_path / "participation.sqlite")
+    with settings_override(settings):
+        yield gpkg
 
 
 def test_map_of_a_quartier_without_network_lists_its_office(offline_workspace):

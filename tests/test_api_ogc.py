@@ -12,9 +12,14 @@ from shapely.geometry import Point, box
 from api.ogc import PUBLIC_LAYERS
 
 try:
-    from tests.api_fixtures import api_client, api_workspace, live_server
+    from tests.api_fixtures import api_client, api_workspace, live_server, settings_changed
 except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import api_client, api_workspace, live_server  # noqa: F401
+    from api_fixtures import (  # noqa: F401
+        api_client,
+        api_workspace,
+        live_server,
+        settings_changed,
+    )
 
 pytestmark = pytest.mark.slow
 
@@ -128,6 +133,92 @@ def test_property_filters(api_client, store):
     assert none["numberMatched"] == 0 and none["features"] == []
 
 
+SYNTHETIC_ROWS = 60
+
+
+@pytest.fixture()
+def language_after_many_unknown(store):
+    """Lauf's services replaced by SYNTHETIC test services (labelled so in id, name and
+    source): 60 without language data (null, as from a file import without a language
+    column), then one offering Turkish. The 7 real services are too few to show the
+    filter's behaviour past the first rows; they are written back afterwards."""
+    original = store.read("services", quartier="lauf")
+    anchor = original.geometry.iloc[0]
+    n = SYNTHETIC_ROWS
+    synthetic = gpd.GeoDataFrame(
+        {
+            "id": [f"lauf:synthetic-test-{i:02d}" for i in range(n)] + ["lauf:synthetic-test-tr"],
+            "quartier": ["lauf"] * (n + 1),
+            "name": [f"synthetic test service {i}" for i in range(n)]
+            + ["synthetic test service (Türkçe)"],
+            "category": ["debt"] * (n + 1),
+            "languages": [None] * n + [["de", "tr"]],
+            "source": ["synthetic test data"] * (n + 1),
+        },
+        geometry=[anchor] * (n + 1),
+        crs="EPSG:4326",
+    )
+    store.write("services", synthetic, quartier="lauf")
+    yield synthetic
+    store.write("services", original, quartier="lauf")
+
+
+def test_list_filter_looks_past_the_first_rows(api_client, store, language_after_many_unknown):
+    services = store.read("services")
+    assert services["languages"].head(50).isna().all()  # the situation of the defect
+    body = api_client.get("/collections/services/items", params={"languages": "tr"}).json()
+    assert body["numberMatched"] == 1
+    assert [f["id"] for f in body["features"]] == ["lauf:synthetic-test-tr"]
+    # the walking query finds the same service
+    office = store.read("offices", quartier="lauf").geometry.iloc[0]
+    nearest = api_client.get(
+        "/services/nearest", params={"lon": office.x, "lat": office.y, "language": "tr"}
+    ).json()
+    assert [f["id"] for f in nearest["features"]] == ["lauf:synthetic-test-tr"]
+
+
+def _hrefs(body: dict) -> list[str]:
+    hrefs = [link["href"] for link in body.get("links", [])]
+    for collection in body.get("collections", []):
+        hrefs += [link["href"] for link in collection["links"]]
+    return hrefs
+
+
+def test_links_use_the_public_url_never_the_request_host(api_client):
+    public = "https://geo.example.org/quartier"
+    evil = {"Host": "evil.example"}
+    with settings_changed(public_url=public):
+        for url in ("/", "/collections", "/collections/services", "/quartiers"):
+            body = api_client.get(url, headers=evil).json()
+            hrefs = _hrefs(body) + [
+                link["href"] for q in body.get("quartiers", []) for link in q["links"]
+            ]
+            assert hrefs and all(h.startswith(public + "/") for h in hrefs), (url, hrefs)
+        page = api_client.get("/collections/buildings/items?limit=2&offset=2", headers=evil).json()
+        rels = {link["rel"]: link["href"] for link in page["links"]}
+        assert set(rels) >= {"self", "next", "prev", "alternate", "collection"}
+        assert all(h.startswith(public + "/collections/buildings") for h in rels.values()), rels
+        assert "offset=4" in rels["next"] and "limit=2" in rels["next"]
+        office = api_client.get("/collections/offices/items?limit=1").json()["features"][0]
+        one = api_client.get(f"/collections/offices/items/{office['id']}", headers=evil).json()
+        assert all(link["href"].startswith(public + "/") for link in one["links"])
+
+
+def test_unknown_hosts_are_refused_when_hosts_are_configured(api_client):
+    with settings_changed(allowed_hosts=["geo.example.org", "*.quartier.example"]):
+        refused = api_client.get("/collections", headers={"Host": "evil.example"})
+        assert refused.status_code == 400
+        assert refused.json()["status"] == 400 and "host" in refused.json()["detail"].lower()
+        ok = api_client.get("/collections", headers={"Host": "geo.example.org"})
+        assert ok.status_code == 200
+        assert all(h.startswith("http://geo.example.org/") for h in _hrefs(ok.json()))
+        sub = api_client.get("/conformance", headers={"Host": "lauf.quartier.example:8000"})
+        assert sub.status_code == 200
+    # the default (any host) is for local use: the request's host is used in links
+    local = api_client.get("/collections", headers={"Host": "127.0.0.1:8000"}).json()
+    assert all(h.startswith("http://127.0.0.1:8000/") for h in _hrefs(local))
+
+
 def test_single_feature_and_formats(api_client, store):
     offices = store.read("offices")
     office = offices.iloc[0]
@@ -146,9 +237,7 @@ def test_single_feature_and_formats(api_client, store):
 
 
 def test_only_approved_annotations_are_published(api_client, api_workspace):
-    from api.participation.store import default_store
-
-    pstore = default_store()
+    pstore = api_workspace.store()
     quartiers = gpd.read_file(api_workspace.gpkg, layer="quartiers")
     lauf = quartiers[quartiers["id"] == "lauf"].geometry.iloc[0]
     where = lauf.representative_point()
@@ -286,10 +375,8 @@ def test_serve_refuses_a_busy_port(api_workspace):
     assert "cannot listen" in done.stderr and str(port) in done.stderr
 
 
-def test_events_collection_and_datetime_filter(api_client):
-    from api.participation.store import default_store
-
-    pstore = default_store()
+def test_events_collection_and_datetime_filter(api_client, api_workspace):
+    pstore = api_workspace.store()
     walk = pstore.add_event(
         "lauf",
         "Stadtteilspaziergang Altstadt",

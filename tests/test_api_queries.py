@@ -10,6 +10,7 @@ afterwards.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import geopandas as gpd
@@ -278,8 +279,6 @@ def test_quartier_list_links_maps_and_participation(api_client):
 
 
 def test_map_is_served_in_the_language_with_approved_annotations_escaped(api_client, api_workspace):
-    from api.participation.store import default_store
-
     first = api_client.get("/quartiers/neu-olvenstedt/map", params={"lang": "en"})
     assert first.status_code == 200
     assert first.headers["content-type"].startswith("text/html")
@@ -292,9 +291,11 @@ def test_map_is_served_in_the_language_with_approved_annotations_escaped(api_cli
         headers={"Accept-Encoding": "identity"},
     )
     assert "content-encoding" not in plain.headers
-    assert plain.content == first.text.encode("utf-8")
+    # the same page; only the nonce of its scripts is new on every answer
+    nonces = [_nonce(r.headers["content-security-policy"]) for r in (first, plain)]
+    assert plain.content == first.text.replace(*nonces).encode("utf-8")
 
-    pstore = default_store()
+    pstore = api_workspace.store()
     marker = "Spielplatz-Marker-7f3a"
     row = pstore.add_annotation(
         "neu-olvenstedt",
@@ -324,3 +325,44 @@ def test_leaflet_assets_are_served(api_client):
         api_client.get("/assets/leaflet/images/marker-icon.png").headers["content-type"]
         == "image/png"
     )
+
+
+def _nonce(csp: str) -> str:
+    found = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{16,})'", csp)
+    assert found, csp
+    return found.group(1)
+
+
+def test_map_carries_security_headers_and_a_fresh_nonce_per_answer(api_client):
+    url = "/quartiers/lauf/map?lang=de"
+    plain = api_client.get(url, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200
+    csp = plain.headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
+    assert directives["default-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in directives["script-src"]
+    assert "https://tile.openstreetmap.org" in directives["img-src"]
+    assert plain.headers["x-content-type-options"] == "nosniff"
+    nonce = _nonce(csp)
+    tags = re.findall(r"<script\b[^>]*>", plain.text)
+    assert len(tags) >= 3 and all(f'nonce="{nonce}"' in tag for tag in tags), tags
+    zipped = api_client.get(url)  # gzip, decoded by the client
+    assert zipped.headers["content-encoding"] == "gzip"
+    other = _nonce(zipped.headers["content-security-policy"])
+    assert other != nonce
+    assert zipped.text.replace(other, nonce) == plain.text
+
+
+def test_every_answer_says_nosniff_and_html_answers_forbid_framing(api_client):
+    for url in ("/docs", "/redoc", "/participate/lauf", "/moderate", "/quartiers/lauf/map"):
+        r = api_client.get(url)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), url
+        assert r.headers["x-content-type-options"] == "nosniff", url
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp, (url, csp)
+        nonce = _nonce(csp)
+        inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", r.text)
+        assert all(f'nonce="{nonce}"' in tag for tag in inline), (url, inline)
+    for url in ("/collections", "/quartiers/lauf/annotations", "/no/such/page"):
+        assert api_client.get(url).headers["x-content-type-options"] == "nosniff", url

@@ -390,6 +390,60 @@ def test_bad_numbers_dates_and_email(store):
     _assert_rejected(store, "population", gdf, 0, "c1", "residents")
 
 
+def _event_row(**over):
+    row = {"id": "e1", "quartier": "q", "title": "Spaziergang", "start": "2026-06-04 18:00"}
+    row.update(over)
+    return row
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("start", "0001-01-01T00:00:00+14:00"),
+        ("start", "1899-12-31T22:00:00Z"),
+        ("start", "9999-12-31T23:59:59-14:00"),
+        ("start", pd.Timestamp("2262-04-11", tz="UTC")),
+        ("end", "2101-01-01T00:00:00Z"),
+    ],
+)
+def test_dates_outside_1900_to_2100_are_refused(store, field, value):
+    gdf = _frame([_event_row(**{field: value})], [Point(*SCHARNHORSTRING)])
+    err = _assert_rejected(store, "events", gdf, 0, "e1", field)
+    assert "between 1900 and 2100" in str(err)
+
+
+def test_dates_at_the_edges_of_the_range_are_kept():
+    gdf = _frame(
+        [_event_row(start="1900-01-01T00:00:00Z", end="2100-12-31T23:59:59Z")],
+        [Point(*SCHARNHORSTRING)],
+    )
+    out = validate(gdf, "events")
+    assert out["start"].iloc[0] == pd.Timestamp("1900-01-01", tz="UTC")
+    assert out["end"].iloc[0] == pd.Timestamp("2100-12-31T23:59:59", tz="UTC")
+
+
+@pytest.mark.parametrize(
+    "title", ["\u0000 \u0000", "\u200b", "\u0000\u200b\u200c\u200d\u2060\ufeff", "\x07 \x1b"]
+)
+def test_text_of_only_control_or_zero_width_characters_is_missing(store, title):
+    gdf = _frame([_event_row(title=title)], [Point(*SCHARNHORSTRING)])
+    _assert_rejected(store, "events", gdf, 0, "e1", "title")
+
+
+def test_control_characters_are_removed_before_trimming():
+    gdf = _frame(
+        [_event_row(title="\u0000 Spazier\u0007gang \u0000", description="\u0000 \u0000")],
+        [Point(*SCHARNHORSTRING)],
+    )
+    out = validate(gdf, "events")
+    assert out["title"].iloc[0] == "Spaziergang"
+    assert pd.isna(out["description"].iloc[0])
+    kept = validate(
+        _frame([_event_row(title="Café\u200dtreff")], [Point(*SCHARNHORSTRING)]), "events"
+    )
+    assert kept["title"].iloc[0] == "Café\u200dtreff"  # joiners inside text are kept
+
+
 def test_every_problem_is_listed_in_one_error(store, boundary):
     q = _quartier(boundary).assign(state="Sachsen-Anhalt", boundary_quality="guessed")
     q = pd.concat([q, q], ignore_index=True)  # and a duplicate id

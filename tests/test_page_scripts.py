@@ -52,7 +52,10 @@ def db(tmp_path_factory):
     saved = os.environ.get("GEOQUARTIER_PARTICIPATION_DB")
     os.environ["GEOQUARTIER_PARTICIPATION_DB"] = str(path)
     reload_settings()
-    yield path
+    from tests.api_fixtures import settings_changed
+
+    with settings_changed(participation_db=path):  # the app may run with overridden settings
+        yield path
     if saved is None:
         os.environ.pop("GEOQUARTIER_PARTICIPATION_DB", None)
     else:
@@ -69,10 +72,10 @@ def client(db):
 
 
 @pytest.fixture(scope="module")
-def planner(client):
-    from api.participation.store import default_store
+def planner(client, db):
+    from api.participation.store import open_store
 
-    _, token = default_store().add_user("page-scripts planning", "planner")
+    _, token = open_store(db).add_user("page-scripts planning", "planner")
     return {"Authorization": f"Bearer {token}"}
 
 

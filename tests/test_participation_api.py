@@ -1,6 +1,7 @@
 """The participation HTTP API on ``api.main:app``: validation, limits, auth, moderation,
 events and their documentation. Quartier boundaries are the real ones from the registry
-(Lauf planning area, Neu Olvenstedt OSM Stadtteil); the database is a temporary SQLite file.
+(Lauf planning area, Neu Olvenstedt OSM Stadtteil); the database is a temporary SQLite file
+given to the app through ``app.dependency_overrides``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import csv
 import io
 import itertools
 import json
-import os
 import re
 
 import geopandas as gpd
@@ -17,10 +17,15 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import Point
 
-from api.participation.settings import get_limits
-from api.participation.store import default_store
+from api.participation.settings import current_limits as get_limits
+from api.participation.store import open_store
 from geoquartier.registry import load_registry
-from geoquartier.settings import reload_settings
+from geoquartier.settings import Settings
+
+try:
+    from tests.api_fixtures import settings_override
+except ModuleNotFoundError:  # tests/ itself is on sys.path
+    from api_fixtures import settings_override
 
 PAYLOAD = '<img src=x onerror="alert(1)"><script>alert(2)</script>&amp; "quoted"'
 _addresses = itertools.count(10)
@@ -28,18 +33,20 @@ _addresses = itertools.count(10)
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    """A fresh participation database for this module (set through the environment)."""
-    path = tmp_path_factory.mktemp("participation-api") / "participation.sqlite"
-    saved = os.environ.get("GEOQUARTIER_PARTICIPATION_DB")
-    os.environ["GEOQUARTIER_PARTICIPATION_DB"] = str(path)
-    reload_settings()
-    yield path
-    if saved is None:
-        os.environ.pop("GEOQUARTIER_PARTICIPATION_DB", None)
-        reload_settings()
-    else:
-        os.environ["GEOQUARTIER_PARTICIPATION_DB"] = saved
-        reload_settings()
+    """A fresh participation database for this module (the app's settings name it)."""
+    root = tmp_path_factory.mktemp("participation-api")
+    path = root / "participation.sqlite"
+    settings = Settings(participation_db=path, workspace=root / "no-workspace.gpkg")
+    with settings_override(settings):
+        yield path
+
+
+def app_store():
+    """The module's participation database (what the app uses while ``db`` is active)."""
+    from api.main import app
+    from geoquartier.settings import get_settings
+
+    return open_store(app.dependency_overrides[get_settings]().participation_db_path)
 
 
 def new_client() -> TestClient:
@@ -59,7 +66,7 @@ def client(db):
 
 @pytest.fixture(scope="module")
 def tokens(db):
-    store = default_store()
+    store = app_store()
     _, moderator = store.add_user("moderation", "moderator")
     _, planner = store.add_user("planning", "planner")
     return {"moderator": moderator, "planner": planner}
@@ -98,7 +105,7 @@ def submit(client, body, quartier="lauf", **kwargs):
 
 
 def count_rows() -> int:
-    return default_store().count_annotations()
+    return app_store().count_annotations()
 
 
 def test_submission_is_pending_and_not_public(client, inside):
@@ -108,7 +115,7 @@ def test_submission_is_pending_and_not_public(client, inside):
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "pending" and "after review" in body["message"]
-    stored = default_store().get_annotation(body["id"])
+    stored = app_store().get_annotation(body["id"])
     assert stored["text"] == PAYLOAD and stored["status"] == "pending"
     public = client.get("/quartiers/lauf/annotations")
     assert public.status_code == 200
@@ -348,9 +355,9 @@ def test_every_staff_endpoint_refuses_missing_wrong_and_underprivileged_tokens(
             assert r.json()["status"] == status and r.json()["detail"]
             if status == 401:
                 assert r.headers["WWW-Authenticate"] == "Bearer"
-    assert default_store().get_annotation(pending_id)["status"] == "pending"
-    assert default_store().decisions(pending_id) == []
-    assert default_store().list_events() == []
+    assert app_store().get_annotation(pending_id)["status"] == "pending"
+    assert app_store().decisions(pending_id) == []
+    assert app_store().list_events() == []
 
 
 def test_moderation_decides_and_logs_who_and_when(client, tokens, inside):
@@ -517,3 +524,150 @@ def test_pages_speak_the_residents_language_and_escape(client, tokens, inside):
     moderation = client.get("/moderate?lang=de")
     assert moderation.status_code == 200 and "Zugangsschlüssel" in moderation.text
     assert tokens["moderator"] not in moderation.text
+
+
+# -- input at the edges: huge numbers, invisible text, far dates -----------------------------
+
+
+@pytest.fixture(scope="module")
+def pstore(db):
+    return open_store(db)
+
+
+@pytest.mark.parametrize("digits", [310, 4000])
+def test_huge_coordinate_is_refused_naming_the_field(db, pstore, digits):
+    before = pstore.count_annotations()
+    huge = "9" * digits
+    with new_client() as fresh:
+        r = fresh.post(
+            "/quartiers/lauf/annotations",
+            content=(
+                f'{{"geometry": {{"type": "Point", "coordinates": [{huge}, 49.511]}},'
+                ' "kind": "idea", "text": "x"}'
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+    assert r.status_code == 422, r.text
+    assert r.json()["status"] == 422 and "geometry" in r.json()["detail"]
+    assert pstore.count_annotations() == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u0000 \u0000", "\u200b", "\u0000\u200b\u200c\u200d\u2060\ufeff", " \u2060 \n\t\u0007 "],
+)
+def test_text_of_only_control_or_invisible_characters_is_refused(db, pstore, inside, text):
+    before = pstore.count_annotations()
+    with new_client() as fresh:
+        r = submit(fresh, {"geometry": point(inside), "kind": "idea", "text": text})
+    assert r.status_code == 422, (text, r.text)
+    assert r.json()["detail"].startswith("text:")
+    assert pstore.count_annotations() == before
+
+
+def test_control_characters_are_removed_before_trimming(db, pstore, inside):
+    with new_client() as fresh:
+        r = submit(
+            fresh,
+            {
+                "geometry": point(inside),
+                "kind": "idea",
+                "text": "\u0000 Bank\u0007 am Teich \u0000",
+            },
+        )
+    assert r.status_code == 201, r.text
+    assert pstore.get_annotation(r.json()["id"])["text"] == "Bank am Teich"
+
+
+def _event(inside: Point, **changes) -> dict:
+    body = {
+        "quartier": "lauf",
+        "title": "Stadtteilspaziergang",
+        "start": "2026-12-01T10:00",
+        "location": {"lon": inside.x, "lat": inside.y},
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"start": "0001-01-01T00:00:00+14:00"}, "start", ("1900", "2100")),
+        ({"start": "1899-12-31T23:00:00Z"}, "start", ("1900", "2100")),
+        ({"start": "9999-12-31T23:59:59-14:00"}, "start", ("1900", "2100")),
+        ({"end": "2101-01-01T10:00"}, "end", ("1900", "2100")),
+        ({"title": "\u0000 \u0000"}, "title", ("empty",)),
+        ({"title": "\u200b\u200c\u200d\u2060\ufeff"}, "title", ("empty",)),
+        ({"title": "\u0000"}, "title", ("empty",)),
+    ],
+)
+def test_event_with_far_dates_or_invisible_title_is_refused(
+    client, tokens, pstore, inside, changes, field, words
+):
+    before = len(pstore.list_events())
+    r = client.post("/events", headers=bearer(tokens["planner"]), json=_event(inside, **changes))
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert field in detail and all(w in detail for w in words), detail
+    assert len(pstore.list_events()) == before
+
+
+def test_event_texts_lose_control_characters(client, tokens, pstore, inside):
+    r = client.post(
+        "/events",
+        headers=bearer(tokens["planner"]),
+        json=_event(
+            inside, title="\u0000 Werkstatt\u0007 Markt \u0000", description="\u0000 \u0000"
+        ),
+    )
+    assert r.status_code == 201, r.text
+    props = r.json()["properties"]
+    assert props["title"] == "Werkstatt Markt" and props["description"] is None
+    start = client.get(f"/collections/events/items/{r.json()['id']}").json()
+    assert start["properties"]["start"] == "2026-12-01T09:00:00Z"
+
+
+# -- Idempotency-Key -------------------------------------------------------------------------
+
+
+def test_idempotency_key_replays_the_first_answer(db, pstore, inside):
+    body = {"geometry": point(inside), "kind": "idea", "text": "Trinkbrunnen am Markt"}
+    key = {"Idempotency-Key": "c5b1a7e0-3f7e-4f55-9a53-idem-first"}
+    before = pstore.count_annotations()
+    with new_client() as resident:
+        first = submit(resident, body, headers=key)
+        assert first.status_code == 201, first.text
+        assert "idempotent-replayed" not in first.headers
+        again = submit(resident, body, headers=key)
+        assert again.status_code == 201, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        assert pstore.count_annotations() == before + 1
+        changed = submit(resident, {**body, "text": "Trinkbrunnen am Bahnhof"}, headers=key)
+        assert changed.status_code == 422
+        assert "Idempotency-Key" in changed.json()["detail"]
+        other_key = submit(resident, body, headers={"Idempotency-Key": "another-key-0002"})
+        assert other_key.status_code == 201 and other_key.json()["id"] != first.json()["id"]
+        no_key = [submit(resident, body).json()["id"] for _ in range(2)]
+        assert len(set(no_key)) == 2  # without a key every request is a new contribution
+        for bad in ("k" * 300, "two words", "\t"):
+            refused = submit(resident, body, headers={"Idempotency-Key": bad})
+            assert refused.status_code == 422 and "Idempotency-Key" in refused.json()["detail"]
+    assert pstore.count_annotations() == before + 4
+    pstore.close()
+    raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    assert key["Idempotency-Key"].encode() not in raw  # only a hash of the key is kept
+
+
+def test_idempotency_key_on_events(client, tokens, pstore, inside):
+    plan = {**bearer(tokens["planner"]), "Idempotency-Key": "event-key-0001"}
+    before = len(pstore.list_events())
+    first = client.post("/events", headers=plan, json=_event(inside, title="Infostand"))
+    again = client.post("/events", headers=plan, json=_event(inside, title="Infostand"))
+    assert first.status_code == 201 and again.status_code == 201, (first.text, again.text)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert len(pstore.list_events()) == before + 1
+    changed = client.post("/events", headers=plan, json=_event(inside, title="Infostand 2"))
+    assert changed.status_code == 422 and "Idempotency-Key" in changed.json()["detail"]

@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 
 from api.participation.ratelimit import RateLimiter
 from api.participation.store import (
+    Idempotency,
+    IdempotencyConflict,
     ParticipationStore,
     open_store,
     read_approved,
@@ -131,6 +133,37 @@ def test_events_and_event_membership(store, lauf_point, monkeypatch):
     assert frame.crs.to_epsg() == 4326 and list(frame["id"]) == [event["id"]]
     assert frame["start"].iloc[0] == pd.Timestamp("2026-11-21T14:00", tz="UTC")
     assert read_events("neu-olvenstedt").empty
+
+
+def test_idempotent_writes_happen_once_per_key_for_a_day(store, lauf_point):
+    key = Idempotency(key_sha256="k" * 64, request_sha256="r" * 64)
+    first, replayed = store.add_annotation_once(key, "lauf", lauf_point, "idea", "Bank", "de")
+    assert not replayed
+    again, replayed = store.add_annotation_once(key, "lauf", lauf_point, "idea", "Bank", "de")
+    assert replayed and again == first
+    assert store.count_annotations() == 1
+    other = Idempotency(key_sha256="k" * 64, request_sha256="s" * 64)
+    with pytest.raises(IdempotencyConflict, match="different request"):
+        store.add_annotation_once(other, "lauf", lauf_point, "idea", "Tisch", "de")
+    # a refused write keeps nothing, not even the key
+    failing = Idempotency(key_sha256="f" * 64, request_sha256="r" * 64)
+    with pytest.raises(GeoquartierError, match="does not exist"):
+        store.add_annotation_once(failing, "lauf", lauf_point, "idea", "x", "de", "no-event")
+    with sqlite3.connect(store.path) as con:
+        assert [r[0] for r in con.execute("SELECT key_sha256 FROM idempotency")] == ["k" * 64]
+        # a day later the key is forgotten: the same key stores a new contribution
+        con.execute("UPDATE idempotency SET created_at = '2000-01-01T00:00:00+00:00'")
+    later, replayed = store.add_annotation_once(other, "lauf", lauf_point, "idea", "Tisch", "de")
+    assert not replayed and later["id"] != first["id"]
+    assert store.count_annotations() == 2
+    event, replayed = store.add_event_once(
+        Idempotency("e" * 64, "r" * 64),
+        quartier="lauf",
+        title="Infostand",
+        start="2026-12-01T10:00+01:00",
+        location=lauf_point,
+    )
+    assert not replayed and store.get_event(event["id"])["title"] == "Infostand"
 
 
 def test_tokens_are_stored_hashed_and_checked(store):

@@ -2,6 +2,8 @@
 
 A separate process, as in production: clients in the test process (OWSLib, GDAL, many
 threads) cannot block the server, and a test can kill it with SIGKILL.
+:class:`UvicornServer` runs plain ``uvicorn``; :class:`ServeCommand` runs
+``geoquartier serve`` (the server options a deployment gets).
 """
 
 from __future__ import annotations
@@ -40,19 +42,7 @@ class UvicornServer:
         self.log_path = Path(log_dir) / f"server-{self.port}.log"
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            self.command(),
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=self.log,
@@ -71,6 +61,22 @@ class UvicornServer:
                 raise RuntimeError(f"uvicorn did not start on {self.base}:\n{output[-3000:]}")
             time.sleep(0.1)
 
+    def command(self) -> list[str]:
+        """The command line that starts the server."""
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop the server with ``sig`` (SIGKILL: no clean shutdown) and close its log."""
         if self.process.poll() is None:
@@ -81,3 +87,10 @@ class UvicornServer:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+class ServeCommand(UvicornServer):
+    """``geoquartier serve --port <free port>`` on 127.0.0.1 (settings from ``env``)."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "geoquartier", "serve", "--port", str(self.port)]

@@ -5,20 +5,12 @@ a moderator approves them; only approved annotations are public. Planners create
 and export their documentation. Staff authenticate with tokens made by
 ``geoquartier users add``. Storage: :mod:`api.participation.store` (SQLite).
 
-``router`` holds every route; :func:`read_approved` gives the approved annotations as a
-GeoDataFrame (EPSG:4326) for maps and OGC API – Features; :func:`approved_version`
-changes whenever that set may have changed (for map caches).
+:mod:`api.participation.routes` holds every route (``router``); :func:`read_approved`
+gives the approved annotations as a GeoDataFrame (EPSG:4326) for maps and OGC API –
+Features; :func:`approved_version` changes whenever that set may have changed (for map
+caches).
 """
 
-from fastapi import APIRouter
-
-from api.participation import annotations, basemap, events, pages
 from api.participation.store import approved_version, read_approved, read_events
 
-router = APIRouter()
-router.include_router(annotations.router)
-router.include_router(events.router)
-router.include_router(pages.router)
-router.include_router(basemap.router)
-
-__all__ = ["approved_version", "read_approved", "read_events", "router"]
+__all__ = ["approved_version", "read_approved", "read_events"]

@@ -1,7 +1,8 @@
 """Routes of annotations: residents submit, the public reads approved ones, moderators decide.
 
 * ``POST /quartiers/{quartier}/annotations`` — anyone; validated, size- and rate-limited,
-  stored as ``pending``; answers 201 with the id.
+  stored as ``pending``; answers 201 with the id. An ``Idempotency-Key`` header makes a
+  retry return the first answer (:mod:`api.participation.idempotency`).
 * ``GET /quartiers/{quartier}/annotations`` — approved annotations only (GeoJSON).
 * ``GET /moderation/annotations?status=pending`` — the review queue (moderators).
 * ``POST /moderation/annotations/{id}/approve`` and ``.../reject`` (reason required).
@@ -15,23 +16,27 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
 from api.errors import api_error, max_body_size
+from api.geojson import annotation_feature, feature_collection
 from api.participation import auth
-from api.participation.geojson import annotation_feature, feature_collection
+from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
 from api.participation.ratelimit import RateLimiter
-from api.participation.settings import KINDS, STATUSES, BodyText, get_limits
-from api.participation.store import NotFound, User, default_store
+from api.participation.settings import KINDS, STATUSES, BodyText, Limits, LimitsDep
+from api.participation.store import IdempotencyConflict, NotFound, ParticipationStore, User
 from api.participation.validation import (
+    QuartierArea,
     SubmissionError,
-    UnknownQuartier,
+    area_or_404,
     check_geometry,
     check_kind,
     check_language,
     check_text,
-    quartier_area,
 )
+from api.security import client_address
 from geoquartier.errors import GeoquartierError
 
 router = APIRouter()
@@ -39,13 +44,17 @@ router = APIRouter()
 _limiters: dict[int, RateLimiter] = {}
 
 
-def get_limiter() -> RateLimiter:
+def get_limiter(limits: LimitsDep) -> RateLimiter:
     """The rate limiter of submissions per client and minute (``annotations_per_minute``)."""
-    per_minute = get_limits().per_minute
-    limiter = _limiters.get(per_minute)
+    limiter = _limiters.get(limits.per_minute)
     if limiter is None:
-        limiter = _limiters.setdefault(per_minute, RateLimiter(per_minute, window_s=60.0))
+        limiter = _limiters.setdefault(
+            limits.per_minute, RateLimiter(limits.per_minute, window_s=60.0)
+        )
     return limiter
+
+
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 
 
 QuartierId = Annotated[
@@ -101,36 +110,37 @@ class RejectIn(BaseModel):
     reason: BodyText = Field(min_length=1, max_length=1000)
 
 
-def _client_identity(request: Request) -> str:
-    client = request.client
-    return client.host if client and client.host else "unknown"
-
-
-def _known_quartier(quartier: str) -> None:
-    try:
-        quartier_area(quartier)
-    except UnknownQuartier as exc:
-        raise api_error(404, str(exc)) from None
-
-
 @router.post(
     "/quartiers/{quartier}/annotations",
     status_code=201,
     response_model=Submitted,
     tags=["participation"],
     summary="Submit an annotation (anyone; appears after review)",
-    dependencies=[Depends(max_body_size(lambda: get_limits().max_body_bytes))],
+    dependencies=[Depends(max_body_size(lambda settings: settings.annotation_max_bytes))],
     responses={
         404: {"description": "unknown quartier"},
         413: {"description": "request body too large"},
-        422: {"description": "invalid submission"},
+        422: {"description": "invalid submission, or an Idempotency-Key used for another"},
         429: {"description": "too many submissions from this client"},
     },
 )
-def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request) -> dict:
-    """Store a resident's pin, line or area as ``pending``; it is public only once approved."""
-    limiter = get_limiter()
-    verdict = limiter.hit(_client_identity(request))
+def submit_annotation(
+    quartier: QuartierId,
+    body: AnnotationIn,
+    request: Request,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    store: ParticipationStoreDep,
+    limits: LimitsDep,
+    limiter: LimiterDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Store a resident's pin, line or area as ``pending``; it is public only once approved.
+
+    With an ``Idempotency-Key`` header, a retry of the same request within 24 hours
+    answers like the first time (same id, header ``Idempotent-Replayed: true``).
+    """
+    verdict = limiter.hit(client_address(request, settings))
     if not verdict.allowed:
         raise api_error(
             429,
@@ -138,23 +148,43 @@ def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request
             f"minute. Try again in {verdict.retry_after_s} s.",
             headers={"Retry-After": str(verdict.retry_after_s)},
         )
-    _known_quartier(quartier)
+    area = area_or_404(quartier, registry, limits)
     try:
-        geometry = check_geometry(
-            {"type": body.geometry.type, "coordinates": body.geometry.coordinates}, quartier
-        )
-        kind = check_kind(body.kind)
-        text = check_text(body.text)
-        language = check_language(body.language)
-        event_id = body.event_id or None
-        row = default_store().add_annotation(quartier, geometry, kind, text, language, event_id)
+        row, replayed = _store_annotation(store, area, body, limits, idempotency_key)
     except SubmissionError as exc:
         raise api_error(exc.status, str(exc)) from None
     except NotFound as exc:
         raise api_error(422, f"event_id: {exc}") from None
+    except IdempotencyConflict as exc:
+        raise api_error(422, f"header 'Idempotency-Key': {exc}") from None
     except GeoquartierError as exc:
         raise api_error(422, str(exc)) from None
-    return {"id": row["id"], "status": "pending", "message": SUBMITTED_MESSAGE}
+    answer = {"id": row["id"], "status": "pending", "message": SUBMITTED_MESSAGE}
+    return JSONResponse(answer, status_code=201, headers=replay_headers(replayed))
+
+
+def _store_annotation(
+    store: ParticipationStore,
+    area: QuartierArea,
+    body: AnnotationIn,
+    limits: Limits,
+    idempotency_key: str | None,
+) -> tuple[dict, bool]:
+    """Check the submission and store it (once per idempotency key): (row, replayed)."""
+    fields = {
+        "quartier": area.id,
+        "geometry": check_geometry(
+            {"type": body.geometry.type, "coordinates": body.geometry.coordinates}, area, limits
+        ),
+        "kind": check_kind(body.kind),
+        "text": check_text(body.text, limits),
+        "language": check_language(body.language),
+        "event_id": body.event_id or None,
+    }
+    once = idempotency(idempotency_key, f"annotations:{area.id}", body)
+    if once is None:
+        return store.add_annotation(**fields), False
+    return store.add_annotation_once(once, **fields)
 
 
 @router.get(
@@ -165,12 +195,15 @@ def submit_annotation(quartier: QuartierId, body: AnnotationIn, request: Request
 )
 def public_annotations(
     quartier: QuartierId,
+    registry: RegistryDep,
+    store: ParticipationStoreDep,
+    limits: LimitsDep,
     kind: Annotated[Literal[KINDS] | None, Query(description="only this kind")] = None,
     event_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Approved annotations only; pending and rejected ones are never public."""
-    _known_quartier(quartier)
-    rows = default_store().list_annotations(quartier=quartier, status="approved", event_id=event_id)
+    area_or_404(quartier, registry, limits)
+    rows = store.list_annotations(quartier=quartier, status="approved", event_id=event_id)
     if kind is not None:
         rows = [r for r in rows if r["kind"] == kind]
     return feature_collection([annotation_feature(r) for r in rows], numberReturned=len(rows))
@@ -187,6 +220,7 @@ def public_annotations(
 )
 def moderation_queue(
     user: Annotated[User, Depends(auth.moderator)],
+    store: ParticipationStoreDep,
     status: Annotated[
         Literal["pending", "approved", "rejected"], Query(description="review state")
     ] = "pending",
@@ -196,7 +230,6 @@ def moderation_queue(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """Annotations in one review state, oldest first, with paging."""
-    store = default_store()
     rows = store.list_annotations(
         quartier=quartier, status=status, event_id=event_id, limit=limit, offset=offset
     )
@@ -208,9 +241,11 @@ def moderation_queue(
     )
 
 
-def _decide(annotation_id: str, decision: str, user: User, reason: str | None) -> dict:
+def _decide(
+    store: ParticipationStore, annotation_id: str, decision: str, user: User, reason: str | None
+) -> dict:
     try:
-        row = default_store().decide(annotation_id, decision, user, reason)
+        row = store.decide(annotation_id, decision, user, reason)
     except NotFound as exc:
         raise api_error(404, str(exc)) from None
     except GeoquartierError as exc:
@@ -231,10 +266,11 @@ def _decide(annotation_id: str, decision: str, user: User, reason: str | None) -
 def approve(
     annotation_id: AnnotationId,
     user: Annotated[User, Depends(auth.moderator)],
+    store: ParticipationStoreDep,
     body: DecisionIn | None = None,
 ) -> dict[str, Any]:
     """Make the annotation public; the decision is logged with the moderator and time."""
-    return _decide(annotation_id, "approved", user, body.reason if body else None)
+    return _decide(store, annotation_id, "approved", user, body.reason if body else None)
 
 
 @router.post(
@@ -248,10 +284,13 @@ def approve(
     },
 )
 def reject(
-    annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)], body: RejectIn
+    annotation_id: AnnotationId,
+    user: Annotated[User, Depends(auth.moderator)],
+    store: ParticipationStoreDep,
+    body: RejectIn,
 ) -> dict[str, Any]:
     """Keep the annotation off the public map; the reason is logged with moderator and time."""
-    return _decide(annotation_id, "rejected", user, body.reason)
+    return _decide(store, annotation_id, "rejected", user, body.reason)
 
 
 @router.get(
@@ -265,10 +304,11 @@ def reject(
     },
 )
 def decision_log(
-    annotation_id: AnnotationId, user: Annotated[User, Depends(auth.moderator)]
+    annotation_id: AnnotationId,
+    user: Annotated[User, Depends(auth.moderator)],
+    store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """Every decision on the annotation: decision, previous state, reason, who, when."""
-    store = default_store()
     try:
         store.get_annotation(annotation_id)
     except NotFound as exc:

@@ -12,8 +12,9 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.deps import ParticipationStoreDep
 from api.errors import api_error
-from api.participation.store import User, default_store
+from api.participation.store import User
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -26,6 +27,7 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    store: ParticipationStoreDep,
 ) -> User:
     """The staff user of the request's bearer token (401 when missing or wrong)."""
     if credentials is None or not credentials.credentials:
@@ -34,7 +36,7 @@ def current_user(
             "this endpoint needs a staff token: send 'Authorization: Bearer <token>'",
             headers=_CHALLENGE,
         )
-    user = default_store().authenticate(credentials.credentials)
+    user = store.authenticate(credentials.credentials)
     if user is None:
         raise api_error(401, "the token is not valid", headers=_CHALLENGE)
     return user

@@ -14,19 +14,21 @@ Content-Security-Policy that lets only its own nonce-tagged scripts run.
 
 from __future__ import annotations
 
-import re
-import secrets
 from typing import Annotated
 
 from babel import Locale
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
+from api.deps import ParticipationStoreDep, RegistryDep
 from api.errors import api_error
 from api.participation.i18n import page_language, render, script_json
-from api.participation.settings import KINDS, PAGE_LANGUAGES, get_limits
-from api.participation.store import NotFound, default_store
-from api.participation.validation import UnknownQuartier, quartier_area
+from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
+from api.participation.store import NotFound, ParticipationStore
+from api.participation.validation import area_or_404
+from api.security import content_security_policy as policy
+from api.security import html_response, new_nonce
+from geoquartier.vocabulary import TILE_ORIGIN
 
 router = APIRouter(tags=["participation pages"])
 
@@ -55,37 +57,20 @@ TEXT_LANGUAGES = (
 )
 """Languages offered for a resident's text (ISO 639-1); others can be sent via the API."""
 
-TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-"""Basemap tiles (the only network resource of the pages)."""
-
-# A <script> tag without a nonce (the templates put one on each; a second nonce attribute
-# would make the browser ignore both and block the script).
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])(?![^>]*\snonce=)", re.IGNORECASE)
 
 
 def content_security_policy(nonce: str) -> str:
-    """CSP of the pages: only scripts carrying ``nonce`` run; data goes only to this server."""
-    return (
-        "default-src 'none'; "
-        f"script-src 'nonce-{nonce}'; "
-        "style-src 'unsafe-inline'; "
-        "img-src 'self' data: https://tile.openstreetmap.org; "
-        "connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
+    """CSP of the pages: only scripts carrying ``nonce`` run; data goes only to this server;
+    images come from this server and the tile server (basemap tiles are the only network
+    resource of the pages)."""
+    return policy(nonce, img_src=("'self'", "data:", TILE_ORIGIN), connect_src=("'self'",))
 
 
 def html_page(html: str, nonce: str) -> HTMLResponse:
-    """An HTML response whose ``<script>`` tags carry ``nonce``, with the matching CSP."""
-    html = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', html)
-    return HTMLResponse(
-        html,
-        headers={
-            "Content-Security-Policy": content_security_policy(nonce),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-store",
-        },
+    """An HTML response (its templates put ``nonce`` on every ``<script>``), with the
+    matching CSP and the security headers of every HTML answer (:mod:`api.security`)."""
+    return html_response(
+        html, content_security_policy(nonce), headers={"Cache-Control": "no-store"}
     )
 
 
@@ -103,29 +88,20 @@ def language_options(page_lang: str) -> list[tuple[str, str]]:
 )
 def participate(
     quartier: Annotated[str, Path(max_length=100)],
+    registry: RegistryDep,
+    store: ParticipationStoreDep,
+    limits: LimitsDep,
     lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
     event: Annotated[str | None, Query(max_length=64, description="event id")] = None,
 ) -> HTMLResponse:
     """The page residents use to pin ideas and problems (in their language)."""
-    from api.deps import current_registry as get_registry
-
     lang = page_language(lang)
-    try:
-        area = quartier_area(quartier)
-    except UnknownQuartier as exc:
-        raise api_error(404, str(exc)) from None
-    spec = get_registry()[quartier]
-    event_row = None
-    if event:
-        try:
-            event_row = default_store().get_event(event)
-        except NotFound as exc:
-            raise api_error(404, str(exc)) from None
-        if event_row["quartier"] != quartier:
-            raise api_error(404, f"event {event!r} belongs to another quartier")
+    area = area_or_404(quartier, registry, limits)
+    spec = registry[quartier]
+    event_row = _event_of(store, quartier, event) if event else None
     from api.participation.i18n import page_config
 
-    nonce = secrets.token_urlsafe(16)
+    nonce = new_nonce()
     config = page_config(
         lang,
         quartier=quartier,
@@ -133,7 +109,7 @@ def participate(
         submitUrl=f"/quartiers/{quartier}/annotations",
         approvedUrl=f"/quartiers/{quartier}/annotations",
         eventId=event_row["id"] if event_row else None,
-        maxTextChars=get_limits().max_text_chars,
+        maxTextChars=limits.max_text_chars,
         streetsUrl=f"/quartiers/{quartier}/streets.geojson",
     )
     html = render(
@@ -145,12 +121,23 @@ def participate(
         kinds=KINDS,
         text_languages=language_options(lang),
         page_languages=PAGE_LANGUAGES,
-        max_text_chars=get_limits().max_text_chars,
+        max_text_chars=limits.max_text_chars,
         config_json=script_json(config),
         self_path=f"/participate/{quartier}",
         event_query=f"&event={event_row['id']}" if event_row else "",
     )
     return html_page(html, nonce)
+
+
+def _event_of(store: ParticipationStore, quartier: str, event_id: str) -> dict:
+    """The event ``event_id`` of ``quartier`` (404 if unknown or of another quartier)."""
+    try:
+        row = store.get_event(event_id)
+    except NotFound as exc:
+        raise api_error(404, str(exc)) from None
+    if row["quartier"] != quartier:
+        raise api_error(404, f"event {event_id!r} belongs to another quartier")
+    return row
 
 
 @router.get(
@@ -165,7 +152,8 @@ def moderate(
     from api.participation.i18n import page_config
 
     lang = page_language(lang)
-    nonce = secrets.token_urlsafe(16)
+
+    nonce = new_nonce()
     config = page_config(lang, queueUrl="/moderation/annotations")
     html = render(
         "moderate.html",

@@ -18,7 +18,7 @@ from typing import Any
 import shapely
 from shapely.geometry import shape
 
-from api.participation.geojson import annotation_feature, event_feature, feature_collection
+from api.geojson import annotation_feature, event_feature, feature_collection
 from api.participation.i18n import Translator, page_config, page_language, render, script_json
 from api.participation.settings import KINDS, STATUSES
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from fastapi import Depends
 from pydantic import AfterValidator
 
 from geoquartier.settings import Settings, get_settings
@@ -51,8 +52,16 @@ class Limits:
         )
 
 
-def get_limits() -> Limits:
-    """The limits of this process (from :func:`geoquartier.settings.get_settings`)."""
+def get_limits(settings: Annotated[Settings, Depends(get_settings)]) -> Limits:
+    """FastAPI dependency: the limits of the request's settings."""
+    return Limits.from_settings(settings)
+
+
+LimitsDep = Annotated[Limits, Depends(get_limits)]
+
+
+def current_limits() -> Limits:
+    """The limits of the current settings (code outside a request)."""
     return Limits.from_settings(get_settings())
 
 

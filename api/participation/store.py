@@ -11,6 +11,10 @@ Times are ISO 8601 strings in UTC.
 Privacy: the database holds no IP address and no resident's name. Staff accounts hold the
 account name given when the account was created and the SHA-256 hash of the token; the
 token itself is shown once and never stored.
+
+Idempotent submissions (``Idempotency-Key``): the table ``idempotency`` keeps, for
+:data:`IDEMPOTENCY_TTL_S` seconds, the SHA-256 of each key (with the endpoint), the
+SHA-256 of the request and the stored row that was the answer; nothing about the client.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +50,10 @@ from geoquartier.vocabulary import (
 )
 
 SCHEMA_VERSION = 1
+"""Version of the schema (tables added with ``CREATE TABLE IF NOT EXISTS`` keep it)."""
 BUSY_TIMEOUT_MS = 30_000
+IDEMPOTENCY_TTL_S = 24 * 3600
+"""How long an ``Idempotency-Key`` replays its first answer (seconds)."""
 
 ANNOTATION_COLUMNS = [
     "id",
@@ -116,6 +123,14 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_annotation ON decisions (annotation_id);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+    key_sha256     TEXT PRIMARY KEY,
+    request_sha256 TEXT NOT NULL,
+    answer         TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);
 """
 """The database schema; its CHECK constraints list the vocabularies of
 :mod:`geoquartier.vocabulary`."""
@@ -123,6 +138,18 @@ CREATE INDEX IF NOT EXISTS decisions_annotation ON decisions (annotation_id);
 
 class NotFound(GeoquartierError):
     """A requested annotation, event or user does not exist."""
+
+
+class IdempotencyConflict(GeoquartierError):
+    """An ``Idempotency-Key`` was used again with a different request."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An idempotent write: SHA-256 of the key (with its endpoint) and of the request."""
+
+    key_sha256: str
+    request_sha256: str
 
 
 @dataclass(frozen=True)
@@ -244,6 +271,38 @@ class ParticipationStore:
         ``geometry`` is a shapely Point/LineString/Polygon in EPSG:4326; the caller has
         validated it (see :mod:`api.participation.validation`).
         """
+        insert = self._annotation_insert(quartier, geometry, kind, text, language, event_id)
+        with self._write() as con:
+            return insert(con)
+
+    def add_annotation_once(
+        self,
+        idempotency: Idempotency,
+        quartier: str,
+        geometry: BaseGeometry,
+        kind: str,
+        text: str,
+        language: str | None = None,
+        event_id: str | None = None,
+    ) -> tuple[dict, bool]:
+        """:meth:`add_annotation` at most once per idempotency key: ``(annotation, replayed)``.
+
+        A key seen within :data:`IDEMPOTENCY_TTL_S` with the same request returns the
+        annotation stored then (``replayed`` True); with another request it raises
+        :class:`IdempotencyConflict`.
+        """
+        insert = self._annotation_insert(quartier, geometry, kind, text, language, event_id)
+        return self._once(idempotency, insert)
+
+    def _annotation_insert(
+        self,
+        quartier: str,
+        geometry: BaseGeometry,
+        kind: str,
+        text: str,
+        language: str | None,
+        event_id: str | None,
+    ) -> Callable[[sqlite3.Connection], dict]:
         if kind not in KINDS:
             raise GeoquartierError(f"unknown annotation kind {kind!r}; expected one of {KINDS}")
         row = {
@@ -257,7 +316,8 @@ class ParticipationStore:
             "created_at": utc_now(),
             "geometry": shapely.to_geojson(geometry),
         }
-        with self._write() as con:
+
+        def insert(con: sqlite3.Connection) -> dict:
             if event_id is not None:
                 event = con.execute(
                     "SELECT quartier FROM events WHERE id = ?", (event_id,)
@@ -275,7 +335,41 @@ class ParticipationStore:
                 " :event_id, :status, :created_at, :geometry)",
                 row,
             )
-        return self._annotation_out(row)
+            return self._annotation_out(row)
+
+        return insert
+
+    def _once(
+        self, idempotency: Idempotency, insert: Callable[[sqlite3.Connection], dict]
+    ) -> tuple[dict, bool]:
+        """Run ``insert`` in a write transaction unless the key has an answer already."""
+        now = datetime.now(UTC)
+        cutoff = (now - timedelta(seconds=IDEMPOTENCY_TTL_S)).isoformat(timespec="seconds")
+        with self._write() as con:
+            con.execute("DELETE FROM idempotency WHERE created_at < ?", (cutoff,))
+            seen = con.execute(
+                "SELECT request_sha256, answer FROM idempotency WHERE key_sha256 = ?",
+                (idempotency.key_sha256,),
+            ).fetchone()
+            if seen is not None:
+                if not hmac.compare_digest(seen["request_sha256"], idempotency.request_sha256):
+                    raise IdempotencyConflict(
+                        "this Idempotency-Key was used for a different request in the last "
+                        f"{IDEMPOTENCY_TTL_S // 3600} hours; send a new key for a new request"
+                    )
+                return json.loads(seen["answer"]), True
+            answer = insert(con)
+            con.execute(
+                "INSERT INTO idempotency (key_sha256, request_sha256, answer, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (
+                    idempotency.key_sha256,
+                    idempotency.request_sha256,
+                    json.dumps(answer, ensure_ascii=False),
+                    now.isoformat(timespec="seconds"),
+                ),
+            )
+            return answer, False
 
     @staticmethod
     def _annotation_out(row: dict) -> dict:
@@ -395,6 +489,17 @@ class ParticipationStore:
         rows = self.list_annotations(quartier=quartier, status=status, event_id=event_id)
         return annotations_to_frame(rows)
 
+    def approved_frame(self, quartier: str | None = None) -> gpd.GeoDataFrame:
+        """Approved annotations (all quartiers or one) as a GeoDataFrame in EPSG:4326.
+
+        Only approved annotations are ever public.
+        """
+        return self.annotations_frame(quartier=quartier, status="approved")
+
+    def events_frame(self, quartier: str | None = None) -> gpd.GeoDataFrame:
+        """Participation events (all quartiers or one) as a GeoDataFrame in EPSG:4326."""
+        return events_to_frame(self.list_events(quartier))
+
     # -- events ----------------------------------------------------------------------------
     def add_event(
         self,
@@ -411,6 +516,28 @@ class ParticipationStore:
 
         ``start`` and ``end`` are ISO 8601 texts.
         """
+        insert = self._event_insert(
+            quartier, title, start, location, kind, end, description, created_by
+        )
+        with self._write() as con:
+            return insert(con)
+
+    def add_event_once(self, idempotency: Idempotency, **event: Any) -> tuple[dict, bool]:
+        """:meth:`add_event` at most once per idempotency key: ``(event, replayed)``
+        (see :meth:`add_annotation_once`)."""
+        return self._once(idempotency, self._event_insert(**event))
+
+    def _event_insert(
+        self,
+        quartier: str,
+        title: str,
+        start: str,
+        location: BaseGeometry,
+        kind: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+        created_by: User | None = None,
+    ) -> Callable[[sqlite3.Connection], dict]:
         row = {
             "id": uuid.uuid4().hex[:16],
             "quartier": quartier,
@@ -423,14 +550,17 @@ class ParticipationStore:
             "created_by": created_by.id if created_by else None,
             "created_at": utc_now(),
         }
-        with self._write() as con:
+
+        def insert(con: sqlite3.Connection) -> dict:
             con.execute(
                 'INSERT INTO events (id, quartier, title, kind, start, "end", description,'
                 " geometry, created_by, created_at) VALUES (:id, :quartier, :title, :kind,"
                 " :start, :end, :description, :geometry, :created_by, :created_at)",
                 row,
             )
-        return self._event_out(row)
+            return self._event_out(row)
+
+        return insert
 
     @staticmethod
     def _event_out(row: dict) -> dict:
@@ -563,30 +693,37 @@ def open_store(path: Path | str) -> ParticipationStore:
 
 
 def default_store() -> ParticipationStore:
-    """The store of the configured database (``settings.participation_db_path``)."""
+    """The store of the configured database (``settings.participation_db_path``), for code
+    outside a request (the CLI); routes take ``ParticipationStoreDep``."""
     return open_store(get_settings().participation_db_path)
 
 
-def read_approved(quartier: str | None = None) -> gpd.GeoDataFrame:
+def read_approved(
+    quartier: str | None = None, store: ParticipationStore | None = None
+) -> gpd.GeoDataFrame:
     """Approved annotations (all quartiers or one) as a GeoDataFrame in EPSG:4326.
 
     Columns: id, quartier, kind, text, language, event_id, status, created_at (UTC
-    datetime), geometry. Only approved annotations are ever public.
+    datetime), geometry. Only approved annotations are ever public. ``store`` defaults to
+    :func:`default_store`.
     """
-    return default_store().annotations_frame(quartier=quartier, status="approved")
+    return (store or default_store()).approved_frame(quartier)
 
 
-def read_events(quartier: str | None = None) -> gpd.GeoDataFrame:
+def read_events(
+    quartier: str | None = None, store: ParticipationStore | None = None
+) -> gpd.GeoDataFrame:
     """Participation events (all quartiers or one) as a GeoDataFrame in EPSG:4326.
 
     Columns: id, quartier, title, kind, start, end (UTC datetimes), description, geometry.
+    ``store`` defaults to :func:`default_store`.
     """
-    return events_to_frame(default_store().list_events(quartier))
+    return (store or default_store()).events_frame(quartier)
 
 
-def approved_version() -> int:
+def approved_version(store: ParticipationStore | None = None) -> int:
     """Changes whenever the set of approved annotations may have changed (for caches).
 
     Maps that embed :func:`read_approved` can add this to their cache key.
     """
-    return default_store().decisions_version()
+    return (store or default_store()).decisions_version()

@@ -9,7 +9,6 @@ EPSG:25832 (metres).
 from __future__ import annotations
 
 import math
-import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -22,15 +21,19 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from api.participation.settings import KINDS, Limits, get_limits
-from geoquartier import config
+from api.errors import api_error
+from api.participation.settings import KINDS, Limits
 from geoquartier.errors import GeoquartierError
+from geoquartier.layers.validate import clean_text
+from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
 
 GEOMETRY_TYPES = ("Point", "LineString", "Polygon")
 """Geometry types a resident can draw: a pin, a line, an area."""
 
-_TO_METRIC = pyproj.Transformer.from_crs("EPSG:4326", config.ANALYSIS_CRS, always_xy=True)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NESTING = {"Point": 0, "LineString": 1, "Polygon": 2}
+"""Depth of the position arrays of each geometry type."""
+
+_TO_METRIC = pyproj.Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
 
 
 class SubmissionError(GeoquartierError):
@@ -69,15 +72,12 @@ def to_metric(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, project)
 
 
-def quartier_area(quartier: str, limits: Limits | None = None) -> QuartierArea:
-    """The boundary of ``quartier`` from the registry, with its allowed area (boundary + margin).
+def quartier_area(quartier: str, registry: dict[str, Any], limits: Limits) -> QuartierArea:
+    """The boundary of ``quartier`` (EPSG:4326) from ``registry``, with its allowed area
+    (boundary + ``limits.margin_m`` metres, EPSG:25832).
 
     Raises :class:`UnknownQuartier` for an unknown id or a quartier without a boundary.
     """
-    limits = limits or get_limits()
-    from api.deps import current_registry as get_registry
-
-    registry = get_registry()
     key = (id(registry), quartier, limits.margin_m)
     cached = _areas.get(key)
     if cached is not None and cached[0] is registry:
@@ -99,19 +99,32 @@ def quartier_area(quartier: str, limits: Limits | None = None) -> QuartierArea:
     return area
 
 
-def _count_vertices(geom: BaseGeometry) -> int:
-    return int(shapely.get_num_coordinates(geom))
+def area_or_404(quartier: str, registry: dict[str, Any], limits: Limits) -> QuartierArea:
+    """:func:`quartier_area` for a route: an unknown quartier answers 404."""
+    try:
+        return quartier_area(quartier, registry, limits)
+    except UnknownQuartier as exc:
+        raise api_error(404, str(exc)) from None
 
 
-def check_geometry(geojson: Any, quartier: str, limits: Limits | None = None) -> BaseGeometry:
+def check_geometry(geojson: Any, area: QuartierArea, limits: Limits) -> BaseGeometry:
     """A GeoJSON geometry (EPSG:4326) checked and returned as a shapely geometry (EPSG:4326).
 
     Accepts Point, LineString and Polygon that are valid, have finite coordinates in
     degree range, at most ``limits.max_vertices`` vertices, at most ``max_length_m``
-    metres of line, ``max_area_m2`` square metres of area, and lie inside the quartier
-    boundary widened by ``margin_m`` metres.
+    metres of line, ``max_area_m2`` square metres of area (measured in EPSG:25832), and
+    lie inside the quartier boundary of ``area`` widened by ``margin_m`` metres.
     """
-    limits = limits or get_limits()
+    gtype, coords = _type_and_coordinates(geojson)
+    _check_positions(coords, gtype, limits)
+    geom = _shape(gtype, coords, limits)
+    metric = to_metric(geom)
+    _check_size(gtype, metric, limits)
+    _check_inside(area, metric, limits)
+    return geom
+
+
+def _type_and_coordinates(geojson: Any) -> tuple[str, list]:
     if not isinstance(geojson, dict):
         raise SubmissionError("geometry", "expected a GeoJSON geometry object")
     gtype = geojson.get("type")
@@ -122,12 +135,13 @@ def check_geometry(geojson: Any, quartier: str, limits: Limits | None = None) ->
     coords = geojson.get("coordinates")
     if not isinstance(coords, list):
         raise SubmissionError("geometry", "'coordinates' must be a list")
-    # Count positions before building anything, so a huge list is refused cheaply.
-    flat = _flatten_positions(
-        coords,
-        depth={"Point": 0, "LineString": 1, "Polygon": 2}[gtype],
-        max_positions=limits.max_vertices + 2,
-    )
+    return gtype, coords
+
+
+def _check_positions(coords: list, gtype: str, limits: Limits) -> None:
+    """Count and range-check the positions before building anything (a huge list or a
+    huge number is refused cheaply)."""
+    flat = _flatten_positions(coords, depth=_NESTING[gtype], max_positions=limits.max_vertices + 2)
     if len(flat) > limits.max_vertices + 1:
         raise SubmissionError(
             "geometry", f"too many vertices (more than {limits.max_vertices}); draw a simpler shape"
@@ -141,6 +155,9 @@ def check_geometry(geojson: Any, quartier: str, limits: Limits | None = None) ->
                 f"coordinate ({lon}, {lat}) is not longitude/latitude in degrees "
                 "(EPSG:4326, longitude first)",
             )
+
+
+def _shape(gtype: str, coords: list, limits: Limits) -> BaseGeometry:
     try:
         geom = shape({"type": gtype, "coordinates": coords})
     except (ValueError, TypeError, IndexError, shapely.errors.GEOSException) as exc:
@@ -149,15 +166,17 @@ def check_geometry(geojson: Any, quartier: str, limits: Limits | None = None) ->
         raise SubmissionError("geometry", "the geometry is empty")
     if shapely.get_coordinate_dimension(geom) != 2:
         geom = shapely.force_2d(geom)
-    vertices = _count_vertices(geom)
+    vertices = int(shapely.get_num_coordinates(geom))
     if vertices > limits.max_vertices:
         raise SubmissionError(
             "geometry", f"{vertices} vertices; at most {limits.max_vertices} are accepted"
         )
     if not geom.is_valid:
         raise SubmissionError("geometry", f"invalid {gtype}: {explain_validity(geom)}")
-    area = quartier_area(quartier, limits)
-    metric = to_metric(geom)
+    return geom
+
+
+def _check_size(gtype: str, metric: BaseGeometry, limits: Limits) -> None:
     if gtype == "LineString" and metric.length > limits.max_length_m:
         raise SubmissionError(
             "geometry",
@@ -169,15 +188,35 @@ def check_geometry(geojson: Any, quartier: str, limits: Limits | None = None) ->
             "geometry",
             f"the area is {metric.area:.0f} m²; at most {limits.max_area_m2:.0f} m² are accepted",
         )
-    if not area.allowed_metric.covers(metric):
-        distance_m = to_metric(area.boundary).distance(metric)
-        where = f"{distance_m:.0f} m outside" if distance_m > 0 else "partly outside"
+
+
+def _check_inside(area: QuartierArea, metric: BaseGeometry, limits: Limits) -> None:
+    if area.allowed_metric.covers(metric):
+        return
+    distance_m = to_metric(area.boundary).distance(metric)
+    where = f"{distance_m:.0f} m outside" if distance_m > 0 else "partly outside"
+    raise SubmissionError(
+        "geometry",
+        f"the geometry lies {where} quartier {area.id!r}; it must be within "
+        f"{limits.margin_m:.0f} m of the quartier boundary",
+    )
+
+
+def _position(node: Any) -> tuple[float, float]:
+    """One GeoJSON position as (longitude, latitude) floats."""
+    if (
+        not isinstance(node, list)
+        or len(node) not in (2, 3)
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in node)
+    ):
+        raise SubmissionError("geometry", "each position must be [longitude, latitude] in degrees")
+    try:
+        return float(node[0]), float(node[1])
+    except OverflowError:  # an integer with hundreds of digits
         raise SubmissionError(
             "geometry",
-            f"the geometry lies {where} quartier {quartier!r}; it must be within "
-            f"{limits.margin_m:.0f} m of the quartier boundary",
-        )
-    return geom
+            "a coordinate is far too large for longitude/latitude in degrees (EPSG:4326)",
+        ) from None
 
 
 def _flatten_positions(coords: Any, depth: int, max_positions: int) -> list[tuple[float, float]]:
@@ -188,15 +227,7 @@ def _flatten_positions(coords: Any, depth: int, max_positions: int) -> list[tupl
         if len(out) > max_positions:
             return
         if level == 0:
-            if (
-                not isinstance(node, list)
-                or len(node) not in (2, 3)
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in node)
-            ):
-                raise SubmissionError(
-                    "geometry", "each position must be [longitude, latitude] in degrees"
-                )
-            out.append((float(node[0]), float(node[1])))
+            out.append(_position(node))
             return
         if not isinstance(node, list) or not node:
             raise SubmissionError("geometry", "coordinates are nested wrongly for this type")
@@ -207,15 +238,16 @@ def _flatten_positions(coords: Any, depth: int, max_positions: int) -> list[tupl
     return out
 
 
-def check_text(text: Any, limits: Limits | None = None) -> str:
-    """The resident's text, NFC-normalised and stripped; 1 to ``max_text_chars`` characters."""
-    limits = limits or get_limits()
+def check_text(text: Any, limits: Limits) -> str:
+    """The resident's text, NFC-normalised, without control characters, trimmed (blanks
+    and zero-width characters at the ends); 1 to ``max_text_chars`` characters."""
     if not isinstance(text, str):
         raise SubmissionError("text", "expected a string")
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").strip()
-    text = _CONTROL.sub("", text)
+    text = clean_text(unicodedata.normalize("NFC", text).replace("\r\n", "\n"))
     if not text:
-        raise SubmissionError("text", "the text is empty")
+        raise SubmissionError(
+            "text", "the text is empty (only blanks, control or zero-width characters)"
+        )
     if len(text) > limits.max_text_chars:
         raise SubmissionError(
             "text", f"{len(text)} characters; at most {limits.max_text_chars} are accepted"

@@ -1,10 +1,51 @@
-"""``geoquartier serve``: run the HTTP API (maps, layers for QGIS, walking queries, participation)."""
+"""``geoquartier serve``: the HTTP API (maps, layers for QGIS, walking queries, participation).
+
+The server options come from the settings (:mod:`geoquartier.settings`):
+``X-Forwarded-For`` is trusted only from ``trusted_proxies`` (uvicorn's proxy headers are
+off without them), request headers are limited to ``max_header_bytes`` (uvicorn's h11
+protocol, which enforces the limit) and idle keep-alive connections are closed after
+:data:`KEEP_ALIVE_TIMEOUT_S` seconds. The app itself limits the time a request body may
+take (``request_timeout_s``) and the host names it answers to (``allowed_hosts``).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 
 from geoquartier.cli.app import app, fail
+from geoquartier.settings import Settings
+
+KEEP_ALIVE_TIMEOUT_S = 5
+"""Seconds an idle keep-alive connection stays open."""
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn options that follow from ``settings`` (proxies, header size, timeouts)."""
+    trusted = list(settings.trusted_proxies)
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": ",".join(trusted) if trusted else None,
+        "http": "h11",
+        "h11_max_incomplete_event_size": settings.max_header_bytes or None,
+        "timeout_keep_alive": KEEP_ALIVE_TIMEOUT_S,
+    }
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from geoquartier.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"GEOQUARTIER_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"invalid setting: {problems}")
+        raise  # fail() exits; this keeps type checkers content
 
 
 def _quartier_ids() -> list[str]:
@@ -36,6 +77,7 @@ def serve(
 
     import uvicorn
 
+    settings = _settings()
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -60,7 +102,22 @@ def serve(
     )
     typer.echo(f"  layers for QGIS (OGC API – Features): {base}/")
     typer.echo(f"  API documentation:      {base}/docs")
+    _echo_exposure(settings)
     # No access log: it would print every client address (privacy of participants).
     uvicorn.run(
-        "api.main:app", host=host, port=port, workers=workers, log_level="info", access_log=False
+        "api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        **uvicorn_options(settings),
     )
+
+
+def _echo_exposure(settings: Settings) -> None:
+    """How the server treats proxies and host names (docs/api.md: behind a proxy)."""
+    proxies = ", ".join(settings.trusted_proxies) or "none (X-Forwarded-For is ignored)"
+    hosts = ", ".join(settings.allowed_hosts)
+    links = settings.public_url or "the address each request was sent to"
+    typer.echo(f"  trusted proxies: {proxies}; host names: {hosts}; links use: {links}")

@@ -3,24 +3,21 @@
 Moderators review residents' contributions; planners create participation events and
 export their documentation. Each account gets a token, printed once when it is created;
 only the token's SHA-256 hash is stored (in the participation database,
-``GEOQUARTIER_PARTICIPATION_DB``, default ``workspace/participation.sqlite``).
+``GEOQUARTIER_PARTICIPATION_DB``, default ``participation.sqlite`` beside the workspace).
 """
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from geoquartier.cli.app import app
+from geoquartier.vocabulary import STAFF_ROLES
 
-
-class Role(str, Enum):
-    """Roles of staff accounts."""
-
-    moderator = "moderator"
-    planner = "planner"
+Role = StrEnum("Role", {role: role for role in STAFF_ROLES})
+"""Roles of staff accounts (:data:`geoquartier.vocabulary.STAFF_ROLES`)."""
 
 
 users_app = typer.Typer(
@@ -51,8 +48,9 @@ def add(
     """Create a staff account and print its token ONCE (it cannot be shown again)."""
     from api.participation.store import default_store
 
-    user, token = default_store().add_user(name, role.value)
-    typer.echo(f"created {user.role} {user.name!r} (id {user.id}) in {default_store().path}")
+    store = default_store()
+    user, token = store.add_user(name, role.value)
+    typer.echo(f"created {user.role} {user.name!r} (id {user.id}) in {store.path}")
     typer.echo("token (shown only now; give it to the person and keep it secret):")
     typer.echo(token)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
@@ -33,9 +34,23 @@ from geoquartier.layers.schema import (
     iso639_1_codes,
     layer_schema,
 )
+from geoquartier.vocabulary import TIME_ZONE
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _LANG_SPLIT = re.compile(r"[;,\s]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters removed from text (tab, newline and carriage return stay)."""
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+"""Zero-width characters: a text of nothing else (and blanks) counts as empty."""
+_INVISIBLE_EDGES = re.compile(rf"^[\s{ZERO_WIDTH}]+|[\s{ZERO_WIDTH}]+$")
+
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+"""Dates are accepted from 1 January 1900 to 31 December 2100 (UTC); anything outside is
+a typing error (and would overflow the millisecond datetime columns of the layers)."""
+DATE_RANGE = f"a date between {EARLIEST_YEAR} and {LATEST_YEAR}"
+_EARLIEST_UTC = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+_AFTER_LATEST_UTC = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 
 class _Missing:
@@ -158,89 +173,165 @@ def _convert_value(fld: Field, value: Any, i: int, fid: Any, problems: list[Prob
         return _convert_languages(value, bad)
     if _is_null(value):
         return None
-    kind = fld.kind
-    if kind in ("str", "language", "opening_hours", "email", "state"):
-        if isinstance(value, (list, tuple, dict, np.ndarray)):
-            return bad("text")
-        text = " ".join(_text(value).split()) if kind != "str" else _text(value).strip()
-        if not text:
-            return None
-        if fld.max_length is not None and len(text) > fld.max_length:
-            return bad(f"text of at most {fld.max_length} characters")
-        if kind == "str" and fld.vocabulary is not None and text not in fld.vocabulary:
-            return bad("one of " + ", ".join(fld.vocabulary))
-        if kind == "language":
-            code = text.lower()
-            if code not in iso639_1_codes():
-                return bad("an ISO 639-1 language code (two letters, e.g. de, tr)")
-            return code
-        if kind == "opening_hours":
-            error = validate_opening_hours(text)
-            if error is not None:
-                return bad(f"OSM opening_hours syntax ({error})")
-        if kind == "email" and not _EMAIL.match(text):
-            return bad("an e-mail address like name@example.org")
-        if kind == "state":
-            code = text.upper()
-            code = code if code.startswith("DE-") else f"DE-{code}"
-            if code not in GERMAN_STATES:
-                return bad("a German state as ISO 3166-2, e.g. DE-NW, DE-ST")
-            return code
+    try:
+        convert = _CONVERTERS[fld.kind]
+    except KeyError:
+        raise AssertionError(f"unknown field kind {fld.kind!r}") from None
+    return convert(fld, value, bad)
+
+
+def clean_text(value: str, *, single_line: bool = False) -> str:
+    """``value`` without control characters, then without blanks and zero-width characters
+    at either end (in this order: a text of controls and blanks becomes empty).
+
+    ``single_line`` also turns every run of whitespace into one space. Zero-width joiners
+    inside the text stay (emoji sequences, Persian); a text of nothing else is empty.
+    """
+    text = _CONTROL.sub("", value)
+    if single_line:
+        text = " ".join(text.split())
+    return _INVISIBLE_EDGES.sub("", text)
+
+
+def in_date_range(value: datetime) -> bool:
+    """Whether ``value`` lies in the years :data:`EARLIEST_YEAR` to :data:`LATEST_YEAR`
+    (UTC; a naive value is local time in Europe/Berlin)."""
+    if not EARLIEST_YEAR - 1 <= value.year <= LATEST_YEAR + 1:
+        return False  # also keeps the comparison below clear of overflows
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=TIME_ZONE)
+    return _EARLIEST_UTC <= aware < _AFTER_LATEST_UTC
+
+
+def _text_value(fld: Field, value: Any, bad, single_line: bool) -> Any:
+    """The cleaned text of a cell (see :func:`clean_text`), ``None`` if nothing is left."""
+    if isinstance(value, (list, tuple, dict, np.ndarray)):
+        return bad("text")
+    text = clean_text(_text(value), single_line=single_line)
+    if not text:
+        return None
+    if fld.max_length is not None and len(text) > fld.max_length:
+        return bad(f"text of at most {fld.max_length} characters")
+    return text
+
+
+def _convert_str(fld: Field, value: Any, bad) -> Any:
+    text = _text_value(fld, value, bad, single_line=False)
+    if isinstance(text, str) and fld.vocabulary is not None and text not in fld.vocabulary:
+        return bad("one of " + ", ".join(fld.vocabulary))
+    return text
+
+
+def _convert_language(fld: Field, value: Any, bad) -> Any:
+    text = _text_value(fld, value, bad, single_line=True)
+    if not isinstance(text, str):
         return text
-    if kind == "int":
-        number = _to_number(value)
-        if number is None or not float(number).is_integer():
-            return bad("a whole number")
-        if fld.minimum is not None and number < fld.minimum:
-            return bad(f"a whole number >= {fld.minimum:g}")
-        return int(number)
-    if kind == "float":
-        number = _to_number(value)
-        if number is None or not math.isfinite(number):
-            return bad("a number")
-        if fld.minimum is not None and number < fld.minimum:
-            return bad(f"a number >= {fld.minimum:g}")
-        return float(number)
-    if kind == "bool":
-        if isinstance(value, (bool, np.bool_)):
-            return bool(value)
-        if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
-            return bool(value)
-        text = str(value).strip().lower()
-        if text in ("yes", "true", "1", "ja"):
-            return True
-        if text in ("no", "false", "0", "nein"):
-            return False
-        return bad("yes/no (true/false)")
-    if kind == "datetime":
-        if isinstance(value, (bool, int, float, np.number)):
-            return bad("a date or date-time (ISO 8601, e.g. 2026-06-04T18:00)")
+    code = text.lower()
+    if code not in iso639_1_codes():
+        return bad("an ISO 639-1 language code (two letters, e.g. de, tr)")
+    return code
+
+
+def _convert_opening_hours(fld: Field, value: Any, bad) -> Any:
+    text = _text_value(fld, value, bad, single_line=True)
+    if isinstance(text, str):
+        error = validate_opening_hours(text)
+        if error is not None:
+            return bad(f"OSM opening_hours syntax ({error})")
+    return text
+
+
+def _convert_email(fld: Field, value: Any, bad) -> Any:
+    text = _text_value(fld, value, bad, single_line=True)
+    if isinstance(text, str) and not _EMAIL.match(text):
+        return bad("an e-mail address like name@example.org")
+    return text
+
+
+def _convert_state(fld: Field, value: Any, bad) -> Any:
+    text = _text_value(fld, value, bad, single_line=True)
+    if not isinstance(text, str):
+        return text
+    code = text.upper()
+    code = code if code.startswith("DE-") else f"DE-{code}"
+    if code not in GERMAN_STATES:
+        return bad("a German state as ISO 3166-2, e.g. DE-NW, DE-ST")
+    return code
+
+
+def _convert_int(fld: Field, value: Any, bad) -> Any:
+    number = _to_number(value)
+    if number is None or not math.isfinite(number) or not float(number).is_integer():
+        return bad("a whole number")
+    if fld.minimum is not None and number < fld.minimum:
+        return bad(f"a whole number >= {fld.minimum:g}")
+    return int(number)
+
+
+def _convert_float(fld: Field, value: Any, bad) -> Any:
+    number = _to_number(value)
+    if number is None or not math.isfinite(number):
+        return bad("a number")
+    if fld.minimum is not None and number < fld.minimum:
+        return bad(f"a number >= {fld.minimum:g}")
+    return float(number)
+
+
+def _convert_bool(fld: Field, value: Any, bad) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "1", "ja"):
+        return True
+    if text in ("no", "false", "0", "nein"):
+        return False
+    return bad("yes/no (true/false)")
+
+
+def _convert_datetime(fld: Field, value: Any, bad) -> Any:
+    expected = "a date or date-time (ISO 8601, e.g. 2026-06-04T18:00)"
+    if isinstance(value, (bool, int, float, np.number)):
+        return bad(expected)
+    try:
+        ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError, OverflowError):
+        return bad(expected)
+    if ts is pd.NaT:
+        return None
+    if not in_date_range(ts):
+        return bad(DATE_RANGE)
+    if ts.tzinfo is None:
         try:
-            ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+            ts = ts.tz_localize(LOCAL_TIMEZONE, ambiguous=True, nonexistent="shift_forward")
         except (ValueError, TypeError):
-            return bad("a date or date-time (ISO 8601, e.g. 2026-06-04T18:00)")
-        if ts is pd.NaT:
-            return None
-        if ts.tzinfo is None:
-            try:
-                ts = ts.tz_localize(LOCAL_TIMEZONE, ambiguous=True, nonexistent="shift_forward")
-            except (ValueError, TypeError):
-                return bad(f"a date-time that exists in {LOCAL_TIMEZONE}")
-        return ts.tz_convert("UTC").floor("ms")
-    raise AssertionError(f"unknown field kind {kind!r}")
+            return bad(f"a date-time that exists in {LOCAL_TIMEZONE}")
+    return ts.tz_convert("UTC").floor("ms")
+
+
+_CONVERTERS = {
+    "str": _convert_str,
+    "language": _convert_language,
+    "opening_hours": _convert_opening_hours,
+    "email": _convert_email,
+    "state": _convert_state,
+    "int": _convert_int,
+    "float": _convert_float,
+    "bool": _convert_bool,
+    "datetime": _convert_datetime,
+}
+"""One converter per field kind (``languages`` has its own, it also takes null)."""
 
 
 def _to_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    text = str(value).strip().replace(",", ".") if isinstance(value, str) else None
-    if not text:
-        return None
     try:
-        return float(text)
-    except ValueError:
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return float(value)
+        text = str(value).strip().replace(",", ".") if isinstance(value, str) else None
+        return float(text) if text else None
+    except (ValueError, OverflowError):  # not a number, or an integer beyond float range
         return None
 
 

@@ -283,3 +283,41 @@ def test_bad_edits_name_the_edit_and_field_and_change_nothing(lauf_network):
     far.add("way_add", shapely.LineString([(0.0, 0.0), (0.001, 0.0)]))
     with pytest.raises(GeoquartierError, match="does not come within 5 m"):
         apply_scenario(far, lauf_network, EMPTY, EMPTY)
+
+
+def test_scenarios_round_trip_through_the_geopackage_without_touching_base_layers(tmp_path):
+    from geoquartier.mobility.scenarios import (
+        delete_scenario,
+        list_scenarios,
+        load_scenario,
+        save_scenario,
+    )
+
+    gpkg = tmp_path / "workspace.gpkg"
+    base = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(11.28, 49.51)], crs=4326)
+    base.to_file(gpkg, layer="services", driver="GPKG")
+    scenario = Scenario("lauf", "Neue Wege", description="Steg", author="Planerin")
+    scenario.add(
+        "way_add", shapely.LineString([(11.28, 49.51), (11.2801, 49.5101)]), surface="asphalt"
+    )
+    scenario.add("facility_close", facility_id="node/1")
+    scenario.add("residents_add", shapely.Point(11.28, 49.51), residents=12)
+    save_scenario(gpkg, scenario)
+    other = Scenario("other", "Anderes Quartier")
+    save_scenario(gpkg, other)
+    back = load_scenario(gpkg, scenario.id)
+    assert [e.kind for e in back.edits] == ["way_add", "facility_close", "residents_add"]
+    assert back.edits[0].params == {"surface": "asphalt", "highway": "footway"}
+    assert back.edits[0].geometry.equals(scenario.edits[0].geometry)
+    assert back.edits[1].geometry is None and back.edits[2].params["residents"] == 12
+    assert (back.title, back.author, back.created) == ("Neue Wege", "Planerin", scenario.created)
+    listed = list_scenarios(gpkg, "lauf")
+    assert listed["id"].tolist() == [scenario.id] and listed["edits"].tolist() == [3]
+    back.publish()
+    save_scenario(gpkg, back)
+    assert load_scenario(gpkg, scenario.id).status == "published"
+    with pytest.raises(GeoquartierError, match="published"):
+        back.add("facility_close", facility_id="x")
+    delete_scenario(gpkg, scenario.id)
+    assert list_scenarios(gpkg)["id"].tolist() == [other.id]
+    assert gpd.read_file(gpkg, layer="services")["id"].tolist() == ["a"]

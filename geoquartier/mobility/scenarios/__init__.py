@@ -11,6 +11,12 @@ from geoquartier.mobility.scenarios.apply import EditedInputs, apply_scenario
 from geoquartier.mobility.scenarios.compare import Comparison, compare, nearest_all
 from geoquartier.mobility.scenarios.model import EDIT_KINDS, SCENARIO_STATUSES, Edit, Scenario
 from geoquartier.mobility.scenarios.network_edits import DEFAULT_JOIN_TOLERANCE_M
+from geoquartier.mobility.scenarios.storage import (
+    delete_scenario,
+    list_scenarios,
+    load_scenario,
+    save_scenario,
+)
 
 __all__ = [
     "DEFAULT_JOIN_TOLERANCE_M",
@@ -22,5 +28,9 @@ __all__ = [
     "Scenario",
     "apply_scenario",
     "compare",
+    "delete_scenario",
+    "list_scenarios",
+    "load_scenario",
     "nearest_all",
+    "save_scenario",
 ]

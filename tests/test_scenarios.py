@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
@@ -321,3 +322,57 @@ def test_scenarios_round_trip_through_the_geopackage_without_touching_base_layer
     delete_scenario(gpkg, scenario.id)
     assert list_scenarios(gpkg)["id"].tolist() == [other.id]
     assert gpd.read_file(gpkg, layer="services")["id"].tolist() == ["a"]
+
+
+def test_cli_new_add_compare_publish_delete_on_lauf(tmp_path, monkeypatch, lauf_network):
+    from typer.testing import CliRunner
+
+    import geoquartier.cli  # noqa: F401  (registers the commands)
+    from geoquartier.cli.app import app
+    from geoquartier.mobility.coverage import CSV_OPTIONS
+    from geoquartier.settings import reload_settings
+
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(tmp_path / "ws.gpkg"))
+    reload_settings()
+    run = CliRunner().invoke
+    res = run(app, ["scenario", "new", "lauf", "--title", "Steg", "--author", "Planerin"])
+    assert res.exit_code == 0, res.output
+    sid = res.output.strip()
+    net = lauf_network
+    a, b, _ = _gap(net)
+    line = _deg_line([[net.node_x[a], net.node_y[a]], [net.node_x[b], net.node_y[b]]])
+    res = run(app, ["scenario", "add", sid, "way_add", "--geometry", line.wkt])
+    assert res.exit_code == 0, res.output
+    res = run(app, ["scenario", "add", sid, "residents_add", "--geometry", "POINT (11.28 49.51)"])
+    # main() turns this error into a one-line message and exit code 2
+    assert isinstance(res.exception, GeoquartierError)
+    assert "field 'residents' is required" in str(res.exception)
+    res = run(app, ["scenario", "list"])
+    assert sid in res.output and "draft" in res.output
+    csv = tmp_path / "cmp.csv"
+    res = run(
+        app,
+        [
+            "scenario",
+            "compare",
+            sid,
+            "--out",
+            str(csv),
+            "--minutes",
+            "5,10",
+            "--gpkg",
+            str(tmp_path / "cmp.gpkg"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "edit 1 (way_add): 1 new edge(s)" in res.output
+    table = pd.read_csv(csv, **CSV_OPTIONS)
+    assert set(table["profile"]) == {"standard", "senior", "wheelchair"}
+    assert set(table["threshold_min"]) == {5.0, 10.0}
+    per_origin = gpd.read_file(tmp_path / "cmp.gpkg", layer="scenario_per_origin")
+    assert {"walk_min_before", "walk_min_after", "gain_min"} <= set(per_origin.columns)
+    assert run(app, ["scenario", "publish", sid]).exit_code == 0
+    res = run(app, ["scenario", "add", sid, "way_close", "--geometry", line.wkt])
+    assert isinstance(res.exception, GeoquartierError) and "published" in str(res.exception)
+    assert run(app, ["scenario", "delete", sid]).exit_code == 0
+    assert "no scenarios" in run(app, ["scenario", "list"]).output

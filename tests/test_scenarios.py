@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geoquartier.errors import GeoquartierError
-from geoquartier.mobility import get_profile, node_distances, residents_from_buildings
+from geoquartier.mobility import coverage, get_profile, node_distances, residents_from_buildings
 from geoquartier.mobility.scenarios import Scenario, apply_scenario, compare
 
 pytest_plugins = ["mobility_fixtures"]
@@ -258,6 +258,19 @@ def test_compare_counts_residents_for_every_category_and_profile(
     assert np.allclose(
         table["difference"], table["residents_newly_within"] - table["residents_no_longer_within"]
     )
+    keys = ["profile", "category", "threshold_min"]
+    edited = result.edited
+    for side, args in (
+        ("before", (net, population, facilities)),
+        ("after", (edited.network, edited.population, edited.facilities)),
+    ):
+        ref = coverage(*args, (5, 10), ("standard", "wheelchair")).set_index(keys)
+        mine = table.set_index(keys).loc[ref.index]
+        assert np.allclose(mine[f"residents_{side}"], ref["residents_within"])
+        assert np.allclose(
+            mine[f"unknown_share_{side}"], ref["unknown_share"], equal_nan=True, atol=1e-12
+        )
+    assert table["difference"].abs().sum() > 0
     po = result.per_origin
     assert set(po["profile"]) == {"standard", "wheelchair"}
     assert (po["gain_min"].abs() > 0).any()
@@ -376,3 +389,31 @@ def test_cli_new_add_compare_publish_delete_on_lauf(tmp_path, monkeypatch, lauf_
     assert isinstance(res.exception, GeoquartierError) and "published" in str(res.exception)
     assert run(app, ["scenario", "delete", sid]).exit_code == 0
     assert "no scenarios" in run(app, ["scenario", "list"]).output
+
+
+def test_facility_and_residents_edits_recompute_only_what_changed(
+    lauf_network, lauf_buildings, lauf_amenities
+):
+    net = lauf_network
+    population = residents_from_buildings(lauf_buildings, 26000)
+    facilities = lauf_amenities[lauf_amenities["category"].isin(["pharmacy", "kindergarten"])]
+    kita = facilities[facilities["category"] == "kindergarten"].iloc[0]
+    moved = Scenario("lauf", "Kita zieht um")
+    moved.add("facility_move", _deg_point(net.node_x[0], net.node_y[0]), facility_id=kita["id"])
+    result = compare(moved, net, population, facilities, (10,), ("standard",))
+    assert result.recomputed == "categories kindergarten (facilities changed)"
+    table = result.coverage.set_index("category")
+    assert table.loc["pharmacy", "difference"] == 0
+    edited = result.edited
+    ref = coverage(net, population, edited.facilities, (10,), ("standard",)).set_index("category")
+    assert np.allclose(table["residents_after"], ref.loc[table.index, "residents_within"])
+    homes = Scenario("lauf", "Neubaugebiet")
+    homes.add("residents_add", _deg_point(net.node_x[0], net.node_y[0]), residents=250)
+    result = compare(homes, net, population, facilities, (10,), ("standard",))
+    table = result.coverage
+    assert np.allclose(table["residents_total_after"] - table["residents_total_before"], 250)
+    ref = coverage(net, result.edited.population, facilities, (10,), ("standard",))
+    assert np.allclose(
+        table.set_index("category")["residents_after"],
+        ref.set_index("category").loc[table["category"], "residents_within"],
+    )

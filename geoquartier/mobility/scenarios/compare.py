@@ -8,7 +8,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoquartier.mobility.coverage import coverage
 from geoquartier.mobility.inputs import minutes_list
 from geoquartier.mobility.nearest import nearest_facilities
 from geoquartier.mobility.profiles import PROFILES, get_profile
@@ -25,9 +24,12 @@ class Comparison:
 
     ``coverage``: one row per profile × category × threshold with ``residents_before``,
     ``residents_after``, ``difference``, ``residents_newly_within`` /
-    ``residents_no_longer_within`` (residents crossing the threshold) and
-    ``unknown_share_before``/``_after`` (wheelchair only). ``per_origin``: GeoDataFrame
-    (EPSG:4326) per origin × category × profile with ``walk_min_before``,
+    ``residents_no_longer_within`` (residents crossing the threshold),
+    ``residents_total_before``/``_after`` and ``unknown_share_before``/``_after``
+    (resident-weighted share of the walk on ways with untagged kerb/incline/surface, among
+    residents within; wheelchair only) — the same sums as :func:`coverage`.
+    ``per_origin``: GeoDataFrame (EPSG:4326) per origin × category × profile with
+    ``walk_min_before``,
     ``walk_min_after`` and ``gain_min`` (before − after; NaN→finite counts as inf gain).
     ``edited`` holds the edited inputs, ``recomputed`` says what was computed again.
     """
@@ -96,60 +98,14 @@ def compare(
         recomputed = f"categories {', '.join(cats)} (facilities changed)"
     else:
         after, recomputed = before, "nothing (no edits)"
+    pairs = _pairs(before, after, _weights(population), _weights(edited.population))
     table = _coverage_table(
-        before,
-        after,
-        population,
-        edited.population,
-        facilities,
-        network,
-        edited.network,
+        pairs,
         thresholds,
-        profiles,
-        max_snap_m,
+        float(population["residents"].sum()),
+        float(edited.population["residents"].sum()),
     )
-    return Comparison(table, _per_origin(before, after), edited, recomputed)
-
-
-def _coverage_for(net, population, facilities, near, thresholds, profiles, max_snap_m):
-    parts = [
-        coverage(
-            net,
-            population,
-            facilities,
-            thresholds,
-            [p],
-            nearest=near[near["profile"] == p],
-            max_snap_m=max_snap_m,
-        )
-        for p in profiles
-    ]
-    return pd.concat(parts, ignore_index=True)
-
-
-def _coverage_table(before, after, pop_b, pop_a, fac, net_b, net_a, thresholds, profiles, snap):
-    cov_b = _coverage_for(net_b, pop_b, fac, before, thresholds, profiles, snap)
-    cov_a = _coverage_for(net_a, pop_a, fac, after, thresholds, profiles, snap)
-    cols = ["residents_within", "residents_total", "unknown_share"]
-    table = cov_b[_KEYS + cols].merge(
-        cov_a[_KEYS + cols], on=_KEYS, how="outer", suffixes=("_before", "_after")
-    )
-    table = table.rename(
-        columns={
-            "residents_within_before": "residents_before",
-            "residents_within_after": "residents_after",
-        }
-    )
-    table[["residents_before", "residents_after"]] = table[
-        ["residents_before", "residents_after"]
-    ].fillna(0.0)
-    table["difference"] = table["residents_after"] - table["residents_before"]
-    crossing = _crossings(before, after, pop_b, pop_a, thresholds)
-    table = table.merge(crossing, on=_KEYS, how="left")
-    table[["residents_newly_within", "residents_no_longer_within"]] = table[
-        ["residents_newly_within", "residents_no_longer_within"]
-    ].fillna(0.0)
-    return table.sort_values(_KEYS, ignore_index=True)
+    return Comparison(table, _per_origin(pairs, before, after), edited, recomputed)
 
 
 def _weights(population) -> pd.Series:
@@ -157,49 +113,95 @@ def _weights(population) -> pd.Series:
     return pd.Series(population["residents"].to_numpy(dtype=float), index=pd.Index(ids))
 
 
-def _pairs(before, after) -> pd.DataFrame:
-    cols = ["origin_id", "category", "profile", "walk_min"]
-    return before[cols].merge(
-        after[cols],
-        on=["origin_id", "category", "profile"],
-        how="outer",
-        suffixes=("_before", "_after"),
+_PAIR_KEYS = ["origin_id", "category", "profile"]
+_PAIR_VALUES = ["walk_min", "unknown_share"]
+
+
+def _pairs(before, after, w_before: pd.Series, w_after: pd.Series) -> pd.DataFrame:
+    """Before and after side by side, one row per origin × category × profile. Both sides
+    come from the same origins in the same order unless residents or categories changed;
+    then they are joined on the keys."""
+    same = len(before) == len(after) and all(
+        np.array_equal(before[k].to_numpy(), after[k].to_numpy()) for k in _PAIR_KEYS
     )
+    if same:
+        pairs = before[_PAIR_KEYS].reset_index(drop=True)
+        for k in _PAIR_VALUES:
+            pairs[f"{k}_before"] = before[k].to_numpy(dtype=float)
+            pairs[f"{k}_after"] = after[k].to_numpy(dtype=float)
+    else:
+        pairs = before[_PAIR_KEYS + _PAIR_VALUES].merge(
+            after[_PAIR_KEYS + _PAIR_VALUES],
+            on=_PAIR_KEYS,
+            how="outer",
+            suffixes=("_before", "_after"),
+        )
+    origins = pairs["origin_id"].to_numpy()
+    pairs["residents_before"] = w_before.reindex(origins).fillna(0.0).to_numpy()
+    pairs["residents_after"] = w_after.reindex(origins).fillna(0.0).to_numpy()
+    return pairs
 
 
-def _crossings(before, after, pop_b, pop_a, thresholds) -> pd.DataFrame:
-    pairs = _pairs(before, after)
-    w_b = _weights(pop_b).reindex(pairs["origin_id"].to_numpy()).fillna(0).to_numpy()
-    w_a = _weights(pop_a).reindex(pairs["origin_id"].to_numpy()).fillna(0).to_numpy()
-    mb = pairs["walk_min_before"].to_numpy(dtype=float)
-    ma = pairs["walk_min_after"].to_numpy(dtype=float)
+def _coverage_table(pairs, thresholds, total_before: float, total_after: float) -> pd.DataFrame:
+    """Residents within each threshold before/after and those crossing it, per profile ×
+    category (the sums :func:`coverage` makes, on both sides at once)."""
+    p_code, p_names = pd.factorize(pairs["profile"])
+    c_code, c_names = pd.factorize(pairs["category"])
+    used, codes = np.unique(p_code * len(c_names) + c_code, return_inverse=True)
+    n = len(used)
     rows = []
     for t in thresholds:
-        inside_b = np.isfinite(mb) & (mb <= t)
-        inside_a = np.isfinite(ma) & (ma <= t)
-        frame = pairs[["profile", "category"]].assign(
-            newly=np.where(~inside_b & inside_a, w_a, 0.0),
-            lost=np.where(inside_b & ~inside_a, w_b, 0.0),
+        part = {
+            "profile": np.asarray(p_names)[used // len(c_names)],
+            "category": np.asarray(c_names)[used % len(c_names)],
+        }
+        inside = {}
+        for side in ("before", "after"):
+            minutes = pairs[f"walk_min_{side}"].to_numpy(dtype=float)
+            w = pairs[f"residents_{side}"].to_numpy()
+            within = np.isfinite(minutes) & (minutes <= t)
+            inside[side] = within
+            part[f"residents_{side}"] = np.bincount(codes, w * within, minlength=n)
+            unk = pairs[f"unknown_share_{side}"].to_numpy(dtype=float)
+            ok = within & np.isfinite(unk)
+            num = np.bincount(codes, np.where(ok, w * np.nan_to_num(unk), 0.0), minlength=n)
+            den = np.bincount(codes, np.where(ok, w, 0.0), minlength=n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                part[f"unknown_share_{side}"] = np.where(den > 0, num / den, np.nan)
+        w_a, w_b = pairs["residents_after"].to_numpy(), pairs["residents_before"].to_numpy()
+        part["residents_newly_within"] = np.bincount(
+            codes, w_a * (inside["after"] & ~inside["before"]), minlength=n
         )
-        sums = frame.groupby(["profile", "category"], as_index=False)[["newly", "lost"]].sum()
-        sums["threshold_min"] = t
-        rows.append(sums)
-    out = pd.concat(rows, ignore_index=True)
-    return out.rename(
-        columns={"newly": "residents_newly_within", "lost": "residents_no_longer_within"}
-    )
+        part["residents_no_longer_within"] = np.bincount(
+            codes, w_b * (inside["before"] & ~inside["after"]), minlength=n
+        )
+        rows.append(pd.DataFrame(part).assign(threshold_min=t))
+    table = pd.concat(rows, ignore_index=True)
+    table["difference"] = table["residents_after"] - table["residents_before"]
+    table["residents_total_before"] = total_before
+    table["residents_total_after"] = total_after
+    cols = _KEYS + [
+        "residents_before",
+        "residents_after",
+        "difference",
+        "residents_newly_within",
+        "residents_no_longer_within",
+        "residents_total_before",
+        "residents_total_after",
+        "unknown_share_before",
+        "unknown_share_after",
+    ]
+    return table[cols].sort_values(_KEYS, ignore_index=True)
 
 
-def _per_origin(before, after) -> gpd.GeoDataFrame:
-    pairs = _pairs(before, after)
-    mb = pairs["walk_min_before"].to_numpy(dtype=float)
-    ma = pairs["walk_min_after"].to_numpy(dtype=float)
+def _per_origin(pairs, before, after) -> gpd.GeoDataFrame:
+    out = pairs[_PAIR_KEYS + ["walk_min_before", "walk_min_after"]].copy()
+    mb = out["walk_min_before"].to_numpy(dtype=float)
+    ma = out["walk_min_after"].to_numpy(dtype=float)
     fb, fa = np.isfinite(mb), np.isfinite(ma)
     gain = np.where(fb & fa, np.where(fb, mb, 0.0) - np.where(fa, ma, 0.0), 0.0)
-    gain = np.where(~fb & fa, np.inf, np.where(fb & ~fa, -np.inf, gain))
-    pairs["gain_min"] = gain
-    geoms = pd.concat([after[["origin_id", "geometry"]], before[["origin_id", "geometry"]]])
-    geoms = geoms.drop_duplicates("origin_id").set_index("origin_id")["geometry"]
-    return gpd.GeoDataFrame(
-        pairs, geometry=geoms.reindex(pairs["origin_id"].to_numpy()).values, crs="EPSG:4326"
-    )
+    out["gain_min"] = np.where(~fb & fa, np.inf, np.where(fb & ~fa, -np.inf, gain))
+    first = pd.concat([after[["origin_id", "geometry"]], before[["origin_id", "geometry"]]])
+    first = first.drop_duplicates("origin_id").set_index("origin_id")["geometry"]
+    geometry = first.reindex(out["origin_id"].to_numpy()).values
+    return gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:4326")

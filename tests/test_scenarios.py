@@ -417,3 +417,18 @@ def test_facility_and_residents_edits_recompute_only_what_changed(
         table.set_index("category")["residents_after"],
         ref.set_index("category").loc[table["category"], "residents_within"],
     )
+
+
+def test_residents_remove_takes_from_the_nearest_home_and_refuses_more(lauf_buildings):
+    population = residents_from_buildings(lauf_buildings, 26000)
+    home = population.iloc[10]
+    at = home.geometry.centroid
+    scenario = Scenario("lauf", "Abriss")
+    scenario.add("residents_remove", at, residents=float(home["residents"]) / 2)
+    edited = apply_scenario(scenario, None, EMPTY, population).population
+    assert edited["residents"].sum() == pytest.approx(26000 - home["residents"] / 2)
+    assert population["residents"].sum() == pytest.approx(26000)  # the base is untouched
+    too_many = Scenario("lauf", "zu viel")
+    too_many.add("residents_remove", at, residents=float(home["residents"]) + 1)
+    with pytest.raises(GeoquartierError, match=r"edit 1 \(residents_remove\): field 'residents'"):
+        apply_scenario(too_many, None, EMPTY, population)

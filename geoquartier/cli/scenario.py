@@ -147,6 +147,17 @@ def delete_command(scenario_id: Annotated[str, typer.Argument(help="Scenario id.
     typer.echo(f"{scenario_id} deleted")
 
 
+def _rounded(table):
+    """Residents as whole persons, unknown shares as percentages with one decimal."""
+    out = table.copy()
+    for col in [c for c in out.columns if c.startswith("residents_") or c == "difference"]:
+        out[col] = out[col].astype(float).round().astype("Int64")
+    for side in ("before", "after"):
+        share = out.pop(f"unknown_share_{side}").astype(float)
+        out[f"unknown_share_{side}_pct"] = (share * 100).round(1)
+    return out
+
+
 @scenario_app.command("compare")
 def compare_command(
     scenario_id: Annotated[str, typer.Argument(help="Scenario id.")],
@@ -180,7 +191,7 @@ def compare_command(
         _minutes(minutes),
         _split(profiles) or ["standard"],
     )
-    table = result.coverage.round(1)
+    table = _rounded(result.coverage)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, **CSV_OPTIONS)
     if gpkg is not None:

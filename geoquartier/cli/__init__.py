@@ -15,11 +15,8 @@ for _name in (
     "users",
     "demo",
     "documents",
+    "scenario",
 ):
-    try:
-        importlib.import_module(f"geoquartier.cli.{_name}")
-    except ModuleNotFoundError as exc:  # only while a command module is absent from the tree
-        if exc.name != f"geoquartier.cli.{_name}":
-            raise
+    importlib.import_module(f"geoquartier.cli.{_name}")
 
 __all__ = ["app", "main"]

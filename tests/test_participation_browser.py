@@ -208,10 +208,10 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     assert annotation_id in _public_ids(base)
     page.goto(f"{base}/participate/lauf?lang=de")
     page.wait_for_selector("body[data-ready=true]")
-    pin = page.locator("#map path.leaflet-interactive")
+    pin = page.locator(f"#map path.gq-annotation-{annotation_id}")
     pin.wait_for()
     assert pin.get_attribute("stroke") == ANNOTATION_COLOURS["problem"]
-    page.locator("#map").click()  # the approved pin sits at the map centre
+    pin.click(force=True)  # other tests' approved pins may lie on top
     popup = page.locator(".leaflet-popup-content .annotation-popup")
     popup.wait_for()
     assert popup.locator(".text").text_content() == PAYLOAD

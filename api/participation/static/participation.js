@@ -18,7 +18,13 @@
     return box;
   };
 
-  function annotationStyle(feature) { return GQ.kindStyle((feature.properties || {}).kind); }
+  /* Each shape carries the class gq-annotation-<id> (letters, digits and dashes only), so
+     a shape can be found by its contribution. */
+  function annotationStyle(feature) {
+    var id = String(feature.id || '').replace(/[^A-Za-z0-9-]/g, '');
+    return Object.assign(GQ.kindStyle((feature.properties || {}).kind),
+      { className: 'gq-annotation gq-annotation-' + id });
+  }
 
   /* Approved contributions as a Leaflet layer: one colour per kind, popups as text. */
   GQ.annotationLayer = function (collection) {

@@ -7,8 +7,9 @@ prints one markdown table with ratios, every baseline measured in the same run:
   ``osmfile.build_walk_network``, no cache) vs. ``ox.graph_from_xml`` on the walk-only
   extract + kerbs + ``simplify_graph`` + conversion to arrays (the OSMnx path). Each side
   runs in a fresh subprocess: the time is measured inside it around the build alone, the
-  peak RSS is the subprocess's ``ru_maxrss`` (``os.wait4``), which includes Python and the
-  imported libraries (their share, measured before the build, is given in brackets). A
+  peak RSS is the subprocess's own peak resident set (``VmHWM`` of ``/proc/self/status``;
+  ``ru_maxrss`` would carry the parent's peak over fork/exec), which includes Python and
+  the imported libraries (their share, the peak before the build, is given in brackets). A
   city-scale case tiles the Heidelberg extract into a SYNTHETIC file of ≥ 2 million nodes
   (shifted copies with new ids, written with pyosmium to a temporary folder, deleted
   afterwards) and builds it whole and clipped to a 2 × 2 km square;
@@ -400,59 +401,74 @@ def run_place(key, skip_pandana, rows):
 
 
 # ---------------------------------------------------------------------- network build
-_CHILD_BUILD = """
-import json, resource, sys, time
+_CHILD_PEAK = """
+def peak_kb():
+    # VmHWM: the peak resident set of this process's own address space. (ru_maxrss of a
+    # child started with fork/exec also carries the parent's peak, so it is not used.)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+"""
+
+_CHILD_BUILD = (
+    _CHILD_PEAK
+    + """
+import json, sys, time
 import shapely
 from geoquartier.mobility.osmfile import build_walk_network
 area = shapely.from_wkt(sys.argv[2]) if sys.argv[2] else None
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
+before = peak_kb()
+start, cpu = time.perf_counter(), time.process_time()
 net = build_walk_network(sys.argv[1], area)
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "nodes": net.n_nodes, "edges": net.n_edges,
-                  "imports_kb": before}))
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "nodes": net.n_nodes, "edges": net.n_edges,
+                  "imports_kb": before, "peak_kb": peak_kb()}))
 """
+)
 
-_CHILD_OSMNX = """
-import json, resource, sys, time
+_CHILD_OSMNX = (
+    _CHILD_PEAK
+    + """
+import json, sys, time
 import osmnx
 from geoquartier.mobility.network import WalkNetwork, graph_from_osm_file
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
+before = peak_kb()
+start, cpu = time.perf_counter(), time.process_time()
 net = WalkNetwork.from_graph(graph_from_osm_file(sys.argv[1]))
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "nodes": net.n_nodes, "edges": net.n_edges,
-                  "imports_kb": before}))
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "nodes": net.n_nodes, "edges": net.n_edges,
+                  "imports_kb": before, "peak_kb": peak_kb()}))
 """
+)
 
 
 def in_child(code: str, *args) -> dict:
-    """Run ``code`` in a fresh Python process; its JSON answer (last line of output) plus
-    ``peak_mb`` (the process's ``ru_maxrss``) and ``imports_mb`` (its peak before the
-    measured step)."""
+    """Run ``code`` in a fresh Python process; its JSON answer (last line of output) with
+    ``peak_mb`` (the process's peak resident set, VmHWM) and ``imports_mb`` (its peak
+    before the measured step)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(
+    proc = subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        check=False,
     )
-    output = proc.stdout.read()
-    proc.stdout.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"benchmark child failed:\n{output}")
-    result = json.loads(output.strip().splitlines()[-1])
-    result["peak_mb"] = usage.ru_maxrss / 1024
+        raise RuntimeError(f"benchmark child failed:\n{proc.stdout}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["peak_mb"] = result.pop("peak_kb") / 1024
     result["imports_mb"] = result.pop("imports_kb") / 1024
     return result
 
 
 def _rss(result: dict) -> str:
-    return f"peak RSS {result['peak_mb']:,.0f} MB ({result['imports_mb']:,.0f} MB imports)"
+    """CPU time and peak RSS of a child's measured step, for the row text."""
+    return (
+        f"CPU {result['cpu']:.2f} s, peak RSS {result['peak_mb']:,.0f} MB "
+        f"({result['imports_mb']:,.0f} MB imports)"
+    )
 
 
 def write_synthetic(source: Path, target: Path, min_nodes: int) -> tuple[int, int]:
@@ -614,7 +630,8 @@ def main():
         "Accuracy: share of 10 m samples within the time that lie inside the polygon / share of "
         "samples more than one minute beyond it that lie outside (or within 25 m + 10 m sample "
         "spacing of a reached point). Network build: time inside a fresh process around the "
-        "build alone; peak RSS of that process (ru_maxrss), imports included."
+        "build alone (CPU: its process time, all threads); peak RSS: that process's VmHWM, "
+        "imports included."
     )
 
 

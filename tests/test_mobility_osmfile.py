@@ -259,6 +259,15 @@ def test_the_walk_extract_itself_gives_the_same_network():
     assert_same_network(build_walk_network(LAUF_WALK), _osmnx_network(LAUF_WALK), seed=3)
 
 
+def test_plain_xml_gives_the_same_arrays_as_its_bz2(tmp_path):
+    plain = tmp_path / "dreieich_osm.osm"
+    plain.write_bytes(bz2.decompress((DREIEICH / "dreieich_osm.osm.bz2").read_bytes()))
+    a = build_walk_network(plain)
+    b = build_walk_network(DREIEICH / "dreieich_osm.osm.bz2")
+    for name in ("node_osmid", "node_x", "node_y", "edge_u", "edge_v", "edge_length_m"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
 @pytest.mark.slow
 def test_heidelberg_equals_osmnx_and_moves_kerbs():
     ours = build_walk_network(HEIDELBERG_PBF)

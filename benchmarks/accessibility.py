@@ -1,10 +1,19 @@
 """Benchmark of the walking accessibility engine against the tools a planner would use.
 
-Runs on the real walk extracts of Lauf an der Pegnitz and Heidelberg (``data_dir()``) and
+Runs on the real extracts of Lauf an der Pegnitz and Heidelberg (``data_dir()``) and
 prints one markdown table with ratios, every baseline measured in the same run:
 
-* network build: ``ox.graph_from_xml`` (+ conversion to arrays) — the one-time cost;
-* cached load: ``WalkNetwork.from_osm_file`` from the array cache vs. ``ox.load_graphml``;
+* network build from the full ``.osm.pbf`` (``WalkNetwork.from_osm_file`` →
+  ``osmfile.build_walk_network``, no cache) vs. ``ox.graph_from_xml`` on the walk-only
+  extract + kerbs + ``simplify_graph`` + conversion to arrays (the OSMnx path). Each side
+  runs in a fresh subprocess: the time is measured inside it around the build alone, the
+  peak RSS is the subprocess's own peak resident set (``VmHWM`` of ``/proc/self/status``;
+  ``ru_maxrss`` would carry the parent's peak over fork/exec), which includes Python and
+  the imported libraries (their share, the peak before the build, is given in brackets). A
+  city-scale case tiles the Heidelberg extract into a SYNTHETIC file of ≥ 2 million nodes
+  (shifted copies with new ids, written with pyosmium to a temporary folder, deleted
+  afterwards) and builds it whole and clipped to a 2 × 2 km square;
+* cached load: ``WalkNetwork.load`` from the array cache vs. ``ox.load_graphml``;
 * nearest facility, 5 categories × 20 facilities, over all nodes (and all buildings in
   Lauf): ``nearest_facilities`` vs. networkx ``multi_source_dijkstra_path_length`` (one
   run per category; facilities and buildings node-snapped with ``ox.distance.nearest_nodes``,
@@ -21,12 +30,17 @@ middle of 100 edges drawn with a fixed seed. Times are seconds, the engine's aft
 warm-up call (the warm-up's one-time preparation is shown on its own row).
 
     python benchmarks/accessibility.py [--places lauf,heidelberg] [--skip-pandana]
+    python benchmarks/accessibility.py --only network-build [--synthetic-nodes 2000000]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,7 +50,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from geoquartier.config import data_dir
+from geoquartier.config import PROJECT_ROOT, data_dir
 from geoquartier.mobility import (
     PROFILES,
     WalkNetwork,
@@ -46,13 +60,20 @@ from geoquartier.mobility import (
     paths,
 )
 from geoquartier.mobility.isochrones import edge_cells
-from geoquartier.mobility.network import graph_from_osm_file
+from geoquartier.mobility.network import buffered_area, graph_from_osm_file
 from geoquartier.mobility.snapping import snap_points
 
 PLACES = {
     "lauf": ("Lauf", "lauf_an_der_pegnitz"),
     "heidelberg": ("Heidelberg", "heidelberg"),
 }
+FULL_PBF = {
+    "lauf": "lauf_an_der_pegnitz_osm.osm.pbf",
+    "heidelberg": "heidelberg_ors_filtered_osm.osm.pbf",
+}
+SYNTHETIC_TILE_DEG = (0.35, 0.2)  # Heidelberg's walk network spans about 0.32° × 0.18°
+SYNTHETIC_ID_STEP = 10**11  # copy k: id + k × step (OSM ids are below 2e10)
+HEIDELBERG_SQUARE = (8.680, 49.403, 8.708, 49.421)  # about 2 × 2 km around the Altstadt
 LAUF_CATEGORIES = ["restaurant", "school", "doctors", "bank", "kindergarten"]
 MINUTES = (5, 10, 15)
 SPEED = PROFILES["standard"].speed_m_per_min
@@ -220,17 +241,8 @@ def run_place(key, skip_pandana, rows):
     label, folder = PLACES[key]
     walk = data_dir() / folder / f"{folder}_walk_osm.osm.bz2"
     print(f"# {label}: building the OSMnx graph ...", flush=True)
-    t_graph, G = timed(lambda: graph_from_osm_file(walk))
-    t_conv, net = timed(lambda: WalkNetwork.from_graph(G, source=str(walk)))
-    rows.append(
-        (
-            label,
-            f"network build ({net.n_nodes:,} nodes, {2 * net.n_edges:,} directed edges)",
-            t_graph + t_conv,
-            "ox.graph_from_xml",
-            t_graph,
-        )
-    )
+    G = graph_from_osm_file(walk)  # the baselines' graph (build timed in network_build)
+    net = WalkNetwork.from_graph(G, source=str(walk))
     with tempfile.TemporaryDirectory() as tmp:
         npz = net.save(Path(tmp) / "net.npz")
         graphml = Path(tmp) / "net.graphml"
@@ -375,7 +387,8 @@ def run_place(key, skip_pandana, rows):
     rows.append(
         (
             label,
-            f"isochrones 20 facilities × 5/10/15 min; accuracy {ours_acc[0]:.1%} / {ours_acc[1]:.1%}",
+            "isochrones 20 facilities × 5/10/15 min; "
+            f"accuracy {ours_acc[0]:.1%} / {ours_acc[1]:.1%}",
             t_iso,
             f"OSMnx recipe (ego_graph + buffers); accuracy {base_acc[0]:.1%} / {base_acc[1]:.1%}",
             t_recipe,
@@ -385,6 +398,184 @@ def run_place(key, skip_pandana, rows):
     rows.append(
         (label, "isochrones 20 facilities × 5/10/15 min, dissolved per threshold", t_diss, "", None)
     )
+
+
+# ---------------------------------------------------------------------- network build
+_CHILD_PEAK = """
+def peak_kb():
+    # VmHWM: the peak resident set of this process's own address space. (ru_maxrss of a
+    # child started with fork/exec also carries the parent's peak, so it is not used.)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+"""
+
+_CHILD_BUILD = (
+    _CHILD_PEAK
+    + """
+import json, sys, time
+import shapely
+from geoquartier.mobility.osmfile import build_walk_network
+area = shapely.from_wkt(sys.argv[2]) if sys.argv[2] else None
+before = peak_kb()
+start, cpu = time.perf_counter(), time.process_time()
+net = build_walk_network(sys.argv[1], area)
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "nodes": net.n_nodes, "edges": net.n_edges,
+                  "imports_kb": before, "peak_kb": peak_kb()}))
+"""
+)
+
+_CHILD_OSMNX = (
+    _CHILD_PEAK
+    + """
+import json, sys, time
+import osmnx
+from geoquartier.mobility.network import WalkNetwork, graph_from_osm_file
+before = peak_kb()
+start, cpu = time.perf_counter(), time.process_time()
+net = WalkNetwork.from_graph(graph_from_osm_file(sys.argv[1]))
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "nodes": net.n_nodes, "edges": net.n_edges,
+                  "imports_kb": before, "peak_kb": peak_kb()}))
+"""
+)
+
+
+def in_child(code: str, *args) -> dict:
+    """Run ``code`` in a fresh Python process; its JSON answer (last line of output) with
+    ``peak_mb`` (the process's peak resident set, VmHWM) and ``imports_mb`` (its peak
+    before the measured step)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{proc.stdout}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["peak_mb"] = result.pop("peak_kb") / 1024
+    result["imports_mb"] = result.pop("imports_kb") / 1024
+    return result
+
+
+def _rss(result: dict) -> str:
+    """CPU time and peak RSS of a child's measured step, for the row text."""
+    return (
+        f"CPU {result['cpu']:.2f} s, peak RSS {result['peak_mb']:,.0f} MB "
+        f"({result['imports_mb']:,.0f} MB imports)"
+    )
+
+
+def write_synthetic(source: Path, target: Path, min_nodes: int) -> tuple[int, int]:
+    """SYNTHETIC test file: shifted copies of ``source`` (ids + k × SYNTHETIC_ID_STEP,
+    tiles SYNTHETIC_TILE_DEG apart) until it holds ``min_nodes`` nodes, written with
+    pyosmium in OSM order (nodes, ways, relations). Returns (copies, nodes)."""
+    import osmium
+
+    per_copy = sum(1 for _ in osmium.FileProcessor(str(source), osmium.osm.NODE))
+    copies = -(-min_nodes // per_copy)
+    columns = int(np.ceil(np.sqrt(copies)))
+    writer = osmium.SimpleWriter(str(target), overwrite=True)
+    try:
+        for kind in (osmium.osm.NODE, osmium.osm.WAY, osmium.osm.RELATION):
+            for k in range(copies):
+                dx = (k % columns) * SYNTHETIC_TILE_DEG[0]
+                dy = (k // columns) * SYNTHETIC_TILE_DEG[1]
+                _write_copy(writer, source, kind, k * SYNTHETIC_ID_STEP, dx, dy)
+    finally:
+        writer.close()
+    return copies, copies * per_copy
+
+
+def _write_copy(writer, source: Path, kind, offset: int, dx: float, dy: float) -> None:
+    import osmium
+
+    for obj in osmium.FileProcessor(str(source), kind):
+        if obj.is_node():
+            loc = (obj.location.lon + dx, obj.location.lat + dy)
+            writer.add_node(obj.replace(id=obj.id + offset, location=loc))
+        elif obj.is_way():
+            refs = [n.ref + offset for n in obj.nodes]
+            writer.add_way(obj.replace(id=obj.id + offset, nodes=refs))
+        else:
+            members = [(m.type, m.ref + offset, m.role) for m in obj.members]
+            writer.add_relation(obj.replace(id=obj.id + offset, members=members))
+
+
+def network_build(places, rows, synthetic_nodes: int) -> None:
+    """Rows "network build from .osm.pbf" (see the module docstring)."""
+    from geoquartier.registry import get_quartier
+
+    for key in places:
+        label, folder = PLACES[key]
+        print(f"# {label}: network build from the .osm.pbf and with OSMnx ...", flush=True)
+        ours = in_child(_CHILD_BUILD, data_dir() / folder / FULL_PBF[key], "")
+        base = in_child(_CHILD_OSMNX, data_dir() / folder / f"{folder}_walk_osm.osm.bz2")
+        assert (ours["nodes"], ours["edges"]) == (base["nodes"], base["edges"])
+        rows.append(
+            (
+                label,
+                f"network build from .osm.pbf ({ours['nodes']:,} nodes, {2 * ours['edges']:,} "
+                f"directed edges); {_rss(ours)}",
+                ours["seconds"],
+                f"ox.graph_from_xml on the walk extract + simplify_graph + arrays; {_rss(base)}",
+                base["seconds"],
+            )
+        )
+        if key == "lauf":
+            area = buffered_area(get_quartier("lauf").boundary, 500.0)
+            clipped = in_child(_CHILD_BUILD, data_dir() / folder / FULL_PBF[key], area.wkt)
+            rows.append(
+                (
+                    label,
+                    f"network build from .osm.pbf, quartier + 500 m ({clipped['nodes']:,} "
+                    f"nodes); {_rss(clipped)}",
+                    clipped["seconds"],
+                    "",
+                    None,
+                )
+            )
+    if synthetic_nodes > 0:
+        synthetic_rows(rows, synthetic_nodes)
+
+
+def synthetic_rows(rows, min_nodes: int) -> None:
+    """Build the SYNTHETIC tiled Heidelberg file whole and clipped to a 2 × 2 km square."""
+    source = data_dir() / "heidelberg" / FULL_PBF["heidelberg"]
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "synthetic_heidelberg_tiles.osm.pbf"
+        print(f"# writing the SYNTHETIC file (>= {min_nodes:,} nodes) ...", flush=True)
+        copies, nodes = write_synthetic(source, target, min_nodes)
+        size_mb = target.stat().st_size / 2**20
+        label = f"SYNTHETIC: Heidelberg × {copies} ({nodes:,} nodes, {size_mb:.0f} MB pbf)"
+        whole = in_child(_CHILD_BUILD, target, "")
+        rows.append(
+            (
+                label,
+                f"network build, whole file (largest component {whole['nodes']:,} nodes; "
+                f"targets 30 s, 4 GB); {_rss(whole)}",
+                whole["seconds"],
+                "",
+                None,
+            )
+        )
+        square = buffered_area(shapely.box(*HEIDELBERG_SQUARE), 500.0)
+        clipped = in_child(_CHILD_BUILD, target, square.wkt)
+        rows.append(
+            (
+                label,
+                f"network build, 2 × 2 km square + 500 m ({clipped['nodes']:,} nodes); "
+                f"{_rss(clipped)}",
+                clipped["seconds"],
+                "",
+                None,
+            )
+        )
 
 
 def pandana_network(G):
@@ -409,10 +600,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--places", default="lauf,heidelberg")
     parser.add_argument("--skip-pandana", action="store_true")
+    parser.add_argument(
+        "--only",
+        choices=["network-build"],
+        help="run only these rows (network-build: the .osm.pbf builder against OSMnx)",
+    )
+    parser.add_argument(
+        "--synthetic-nodes",
+        type=int,
+        default=2_000_000,
+        help="nodes of the SYNTHETIC tiled Heidelberg file (0: skip it)",
+    )
     args = parser.parse_args()
+    places = [key.strip() for key in args.places.split(",")]
     rows = []
-    for key in args.places.split(","):
-        run_place(key.strip(), args.skip_pandana, rows)
+    network_build(places, rows, args.synthetic_nodes)
+    if args.only != "network-build":
+        for key in places:
+            run_place(key, args.skip_pandana, rows)
     print()
     print("| place | task | geoquartier (s) | baseline | baseline (s) | speed-up |")
     print("|---|---|---:|---|---:|---:|")
@@ -424,7 +629,9 @@ def main():
     print(
         "Accuracy: share of 10 m samples within the time that lie inside the polygon / share of "
         "samples more than one minute beyond it that lie outside (or within 25 m + 10 m sample "
-        "spacing of a reached point)."
+        "spacing of a reached point). Network build: time inside a fresh process around the "
+        "build alone (CPU: its process time, all threads); peak RSS: that process's VmHWM, "
+        "imports included."
     )
 
 

@@ -120,7 +120,7 @@ class QuartierSpec:
 
     @property
     def walk_network_path(self) -> Path | None:
-        """The local walk-network extract (``*_walk_osm.osm.bz2``) or ``None``."""
+        """The local walk-network file (any OSM file, walk-only or full) or ``None``."""
         return self.source_path("walk_network")
 
     @property

@@ -316,6 +316,7 @@ def test_cli_flyer_and_report_write_their_files(doc_store, tmp_path, monkeypatch
     from geoquartier.settings import reload_settings
 
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(doc_store.path))
+    reload_settings()
     monkeypatch.delenv("GEOQUARTIER_PUBLIC_URL", raising=False)
     reload_settings()
     runner = CliRunner()

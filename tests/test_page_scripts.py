@@ -58,6 +58,7 @@ def db(tmp_path_factory):
         yield path
     if saved is None:
         os.environ.pop("GEOQUARTIER_PARTICIPATION_DB", None)
+        reload_settings()
     else:
         os.environ["GEOQUARTIER_PARTICIPATION_DB"] = saved
     reload_settings()

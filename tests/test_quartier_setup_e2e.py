@@ -51,21 +51,6 @@ def planner(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _no_walk_network_from_pbf(result) -> bool:
-    """True when ``access`` failed only because no walk network could be built: the
-    registry entry names the .osm.pbf as ``osm_extract`` and no ``walk_network``, so
-    without network building from the extract it falls back to Overpass (unreachable
-    here)."""
-    from geoquartier.errors import DataMissingError
-
-    error = result.exception
-    return (
-        result.exit_code != 0
-        and isinstance(error, DataMissingError)
-        and "no walk network" in str(error)
-    )
-
-
 def test_add_import_access(planner):
     runner = CliRunner()
     added = runner.invoke(
@@ -106,10 +91,8 @@ def test_add_import_access(planner):
 
     output = planner / "coverage.csv"
     access = runner.invoke(app, ["access", "lauf-altstadt", "-o", str(output)])
-    if _no_walk_network_from_pbf(access):
-        pytest.xfail("walk network from full .osm.pbf not yet built")
     assert access.exit_code == 0, access.output
-    with output.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    with output.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
     office_rows = [r for r in rows if r["category"] == "office"]
-    assert office_rows and all(int(float(r["residents_total"])) > 0 for r in office_rows)
+    assert office_rows and all(int(r["residents_total"]) > 0 for r in office_rows)

@@ -10,8 +10,9 @@ segment between two graph nodes, walkable in both directions):
   ``kerb:height``, ``incline``, ``surface``, ``footway``, ``crossing``). Where OSMnx merged
   several ways into one edge their differing values are joined with ``;``.
 
-Networks come from a local walk extract (:meth:`WalkNetwork.from_osm_file`) or from
-Overpass for a polygon (:meth:`WalkNetwork.from_polygon`). Both are cached on disk as
+Networks come from a local OSM file, streamed without OSMnx
+(:meth:`WalkNetwork.from_osm_file`, see :mod:`geoquartier.mobility.osmfile`), or from
+Overpass for a polygon through OSMnx (:meth:`WalkNetwork.from_polygon`). Both are cached on disk as
 arrays (see :mod:`geoquartier.mobility.storage`), so a second run loads in a fraction of
 a second. Positions along an edge are fractions of its geometry; distances along it are
 those fractions times ``edge_length_m``, so network distances equal the OSMnx graph's.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -253,19 +255,38 @@ class WalkNetwork:
         return cls(nx_, ny_, node_ids, edge_u, edge_v, length, geometry, tags, source=source)
 
     @classmethod
-    def from_osm_file(cls, path: str | Path, *, use_cache: bool = True) -> WalkNetwork:
-        """Build (or load from the cache) the walk network of a local OSM XML walk extract.
+    def from_osm_file(
+        cls,
+        path: str | Path,
+        *,
+        boundary=None,
+        buffer_m: float = 500.0,
+        use_cache: bool = True,
+    ) -> WalkNetwork:
+        """Build (or load from the cache) the walk network of a local OSM file.
 
-        ``path`` is a ``*_walk_osm.osm.bz2`` file (ways already filtered to OSMnx's
-        ``network_type="walk"``). The graph is made with ``bidirectional=True,
-        simplify=True, retain_all=False``; the arrays are cached under
-        ``geoquartier.config.cache_dir()`` keyed by the file's path, size and mtime.
+        ``path`` is any OSM extract — ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` —
+        holding everything (as Geofabrik or BBBike ship it) or only walkable ways. It is
+        streamed by :func:`geoquartier.mobility.osmfile.build_walk_network`, which keeps
+        the ways of OSMnx's ``network_type="walk"`` and gives the network
+        ``graph_from_xml(bidirectional=True, simplify=True, retain_all=False)`` would.
+        With ``boundary`` (a (Multi)Polygon in EPSG:4326) the network is clipped to the
+        boundary widened by ``buffer_m`` metres, as :meth:`from_polygon` clips the
+        Overpass answer; without it the whole file is used.
+
+        The arrays are cached under ``geoquartier.config.cache_dir()`` keyed by the file's
+        path, size and mtime, the widened boundary and the builder version. Raises
+        :class:`~geoquartier.mobility.osmfile.OsmFileError` for a file that is not
+        readable OSM and :class:`DataMissingError` when it is missing or has no walkable
+        way in the area.
         """
         from geoquartier.mobility import storage
+        from geoquartier.mobility.osmfile import BUILDER_VERSION, build_walk_network
 
         path = Path(path).expanduser().resolve()
         if not path.is_file():
             raise DataMissingError(f"walk network file not found: {path}")
+        area = None if boundary is None else buffered_area(boundary, buffer_m)
         stat = path.stat()
         key = _key(
             {
@@ -273,6 +294,9 @@ class WalkNetwork:
                 "path": str(path),
                 "size": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
+                "area": None if area is None else shapely.to_wkb(area, hex=True),
+                "buffer_m": None if area is None else float(buffer_m),
+                "builder": BUILDER_VERSION,
                 "settings": _settings(),
             }
         )
@@ -281,8 +305,7 @@ class WalkNetwork:
             cached = storage.load_cached_fields(name, key)
             if cached is not None:
                 return cls(**cached)
-        G = graph_from_osm_file(path)
-        network = cls.from_graph(G, source=str(path))
+        network = build_walk_network(path, area, source=str(path))
         if use_cache:
             storage.save_cached(network, name, key)
         return network
@@ -304,16 +327,7 @@ class WalkNetwork:
         from geoquartier.layers.sources.osm import configure_osmnx_cache
         from geoquartier.mobility import storage
 
-        polygon = _as_polygon(polygon_4326)
-        to_m = Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
-        to_deg = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
-        widened = shapely.transform(
-            polygon, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1]))
-        )
-        widened = widened.buffer(float(buffer_m))
-        area = shapely.transform(
-            widened, lambda c: np.column_stack(to_deg.transform(c[:, 0], c[:, 1]))
-        )
+        area = buffered_area(polygon_4326, buffer_m)
         key = _key(
             {"kind": "overpass", "polygon": shapely.to_wkb(area, hex=True), "settings": _settings()}
         )
@@ -332,22 +346,38 @@ class WalkNetwork:
 # ---------------------------------------------------------------------- OSMnx side
 @contextmanager
 def _osmnx_tags() -> Iterator[None]:
-    """Temporarily make OSMnx keep the tags the profiles need."""
+    """Make OSMnx keep the tags the profiles need, for the duration of one OSMnx call.
+
+    ``ox.settings`` is global to the process: the calls that change it are serialised by
+    :data:`_OSMNX_LOCK` (only the OSMnx call, never the array building around it), so two
+    quartiers built at the same time never see each other's settings.
+    """
     import osmnx as ox
 
-    old_way, old_node = list(ox.settings.useful_tags_way), list(ox.settings.useful_tags_node)
-    ox.settings.useful_tags_way = list(dict.fromkeys(old_way + list(EDGE_TAGS)))
-    ox.settings.useful_tags_node = list(dict.fromkeys(old_node + list(NODE_KERB_TAGS)))
-    try:
-        yield
-    finally:
-        ox.settings.useful_tags_way, ox.settings.useful_tags_node = old_way, old_node
+    with _OSMNX_LOCK:
+        old_way = list(ox.settings.useful_tags_way)
+        old_node = list(ox.settings.useful_tags_node)
+        ox.settings.useful_tags_way = list(dict.fromkeys(old_way + list(EDGE_TAGS)))
+        ox.settings.useful_tags_node = list(dict.fromkeys(old_node + list(NODE_KERB_TAGS)))
+        try:
+            yield
+        finally:
+            ox.settings.useful_tags_way, ox.settings.useful_tags_node = old_way, old_node
+
+
+_OSMNX_LOCK = threading.RLock()
+"""Serialises the OSMnx calls that change ``ox.settings`` (see :func:`_osmnx_tags`)."""
 
 
 def graph_from_osm_file(path: str | Path):
-    """OSMnx walk graph (EPSG:4326) of a walk extract, as ``graph_from_xml(bidirectional=True,
-    simplify=True, retain_all=False)`` with the profile tags kept and node kerbs moved onto
-    their edges before simplification."""
+    """OSMnx walk graph (EPSG:4326) of a walk-only extract, as ``graph_from_xml(
+    bidirectional=True, simplify=True, retain_all=False)`` with the profile tags kept and
+    node kerbs moved onto their edges before simplification.
+
+    The OSMnx reference of :meth:`WalkNetwork.from_osm_file` (tests and benchmarks): it
+    reads XML only and turns every way of the file into edges, so it needs a file that
+    holds only walkable ways.
+    """
     import osmnx as ox
 
     with _osmnx_tags():
@@ -401,6 +431,19 @@ def _node_kerbs_to_edges(G) -> None:
 
 
 # ---------------------------------------------------------------------- helpers
+def buffered_area(polygon_4326, buffer_m: float):
+    """A (Multi)Polygon in EPSG:4326 widened by ``buffer_m`` metres (buffered in
+    EPSG:25832, vertices transformed back): the area a quartier's network may use."""
+    polygon = _as_polygon(polygon_4326)
+    to_m = Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
+    to_deg = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
+    widened = shapely.transform(
+        polygon, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1]))
+    )
+    widened = widened.buffer(float(buffer_m))
+    return shapely.transform(widened, lambda c: np.column_stack(to_deg.transform(c[:, 0], c[:, 1])))
+
+
 def _tag_text(value) -> str:
     if isinstance(value, (list, tuple, set)):
         parts = [str(v) for v in value if v is not None and str(v) != "nan"]

@@ -5,7 +5,17 @@ import importlib
 from geoquartier.cli.app import app, main
 
 # Each module registers its commands on ``app``; a module that fails to import is a bug.
-for _name in ("quartiers", "imports", "layers", "access", "maps", "serve", "users", "demo"):
+for _name in (
+    "quartiers",
+    "imports",
+    "layers",
+    "access",
+    "planning",
+    "maps",
+    "serve",
+    "users",
+    "demo",
+):
     try:
         importlib.import_module(f"geoquartier.cli.{_name}")
     except ModuleNotFoundError as exc:  # only while a command module is absent from the tree

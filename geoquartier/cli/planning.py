@@ -3,18 +3,29 @@ many advisory hours residents reach on foot."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from geoquartier.cli.access import _load, _write_layer
-from geoquartier.cli.app import app
+from geoquartier.cli.app import app, fail
 from geoquartier.errors import GeoquartierError
 
 FACILITY_LAYERS = ("offices", "services", "pois")
 NOT_A_SITE = frozenset({"park"})
 """Existing facilities of these categories are no candidate site (not a building)."""
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """A :class:`GeoquartierError` becomes a one-line message and exit code 2."""
+    try:
+        yield
+    except GeoquartierError as exc:
+        fail(str(exc))
 
 
 def known_categories() -> tuple[str, ...]:
@@ -204,12 +215,21 @@ def locate_command(
     (HiGHS), or greedily with --greedy. Writes the sites with their figures and prints a
     short summary.
     """
+    with _user_errors():
+        _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
+                time_limit)  # fmt: skip
+
+
+def _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
+            time_limit) -> None:  # fmt: skip
     from tqdm import tqdm
 
     from geoquartier.mobility.candidates import read_candidates
-    from geoquartier.mobility.locate import locate
+    from geoquartier.mobility.locate import MODELS, locate
     from geoquartier.mobility.profiles import get_profile
 
+    if model not in MODELS:
+        raise GeoquartierError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     check_category(category)
     get_profile(profile)
     spec, store, network = _load(quartier)
@@ -293,6 +313,13 @@ def supply_command(
     less weight for longer walks (1.00 / 0.68 / 0.22 over thirds of T); each home sums
     what it reaches. Facilities with unknown hours or languages are left out and listed.
     """
+    with _user_errors():
+        _supply(quartier, output, category, minutes, profile, language, week, below)
+
+
+def _supply(quartier, output, category, minutes, profile, language, week, below) -> None:
+    import pandas as pd
+
     from geoquartier.mobility.profiles import get_profile
     from geoquartier.mobility.supply import check_language, reference_week, supply
 
@@ -318,8 +345,6 @@ def supply_command(
         below=below,
         labels={"quartier": spec.id, "category": category},
     )
-    import pandas as pd
-
     facilities_out = result.facilities.copy()
     paths = _write_outputs(
         output,

@@ -45,8 +45,9 @@ from geoquartier.mobility.locate import demand_of
 from geoquartier.mobility.profiles import Profile, get_profile
 from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M
 
-DECAY_ZONES: tuple[tuple[float, float], ...] = ((1 / 3, 1.00), (2 / 3, 0.68), (1.0, 0.22))
-"""(end of zone as a fraction of T, weight): Luo & Qi's 2009 zone weights scaled to T."""
+DECAY_ZONES: tuple[tuple[int, float], ...] = ((1, 1.00), (2, 0.68), (3, 0.22))
+"""(end of zone in thirds of T, weight): Luo & Qi's 2009 zone weights scaled to T. A zone
+ends at ``T * thirds / 3`` (computed so, the ends equal ``T/3`` and ``2*T/3`` exactly)."""
 
 PER_RESIDENTS = 1000.0
 """Supply is reported per this many residents."""
@@ -102,8 +103,8 @@ def decay_weights(minutes: np.ndarray, t_min: float) -> np.ndarray:
     minutes = np.asarray(minutes, dtype=float)
     out = np.zeros(len(minutes))
     done = np.zeros(len(minutes), dtype=bool)
-    for fraction, weight in DECAY_ZONES:
-        hit = ~done & (minutes <= fraction * t_min)
+    for thirds, weight in DECAY_ZONES:
+        hit = ~done & (minutes <= t_min * thirds / 3)
         out[hit] = weight
         done |= hit
     return out

@@ -43,7 +43,6 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from geoquartier.cli.planning import default_candidates, planning_facilities
 from geoquartier.importer import import_quartier
 from geoquartier.layers.store import GeoPackageStore
 from geoquartier.mobility import network_for, paths
@@ -51,6 +50,7 @@ from geoquartier.mobility.catchment import nearest_minutes, travel_times
 from geoquartier.mobility.inputs import as_points
 from geoquartier.mobility.locate import demand_of, mclp_inputs
 from geoquartier.mobility.optimize import mclp_milp
+from geoquartier.mobility.planning_inputs import default_candidates, planning_facilities
 from geoquartier.mobility.profiles import get_profile
 from geoquartier.mobility.snapping import snap_points
 from geoquartier.mobility.supply import supply

@@ -31,10 +31,10 @@ class PlanningWorkspace:
 
 
 def _build(root: Path) -> PlanningWorkspace:
-    from geoquartier.cli.planning import default_candidates, planning_facilities
     from geoquartier.importer import import_quartier
     from geoquartier.layers.store import GeoPackageStore
     from geoquartier.mobility import network_for
+    from geoquartier.mobility.planning_inputs import default_candidates, planning_facilities
     from geoquartier.registry import load_registry
 
     spec = load_registry()["lauf"]

@@ -231,7 +231,7 @@ def read_candidates(path: str | Path) -> gpd.GeoDataFrame:
         raise GeoquartierError(f"{path.name}: candidate files must be .csv, .geojson or .gpkg")
     if gdf.empty:
         raise GeoquartierError(f"{path.name}: no candidate sites in the file")
-    return _as_candidates(gdf, path.name)
+    return as_candidates(gdf, path.name)
 
 
 def _read_csv(path: Path) -> gpd.GeoDataFrame:
@@ -258,7 +258,9 @@ def _read_csv(path: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(x, y), crs=STORAGE_CRS)
 
 
-def _as_candidates(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+def as_candidates(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """Candidate sites (EPSG:4326 points with :data:`CANDIDATE_COLUMNS`) from any
+    GeoDataFrame with a CRS; ``name`` (a file name) appears in error messages."""
     geom = gdf.geometry
     if geom.isna().any() or geom.is_empty.any():
         raise GeoquartierError(

@@ -68,8 +68,8 @@ def candidate_sites(
         placed[hit.index.to_numpy()] = True
         for i, j in zip(hit.index.to_numpy(), hit["index_right"].to_numpy(), strict=True):
             use.iloc[j] = _join(use.iloc[j], points.at[i, "use"])
-            name.iloc[j] = name.iloc[j] or points.at[i, "name"]
-            addr.iloc[j] = addr.iloc[j] or points.at[i, "address"]
+            name.iloc[j] = _first(name.iloc[j], points.at[i, "name"])
+            addr.iloc[j] = _first(addr.iloc[j], points.at[i, "address"])
     keep = use.notna().to_numpy()
     site_pts = b.geometry.to_crs(ANALYSIS_CRS).representative_point().to_crs(STORAGE_CRS)
     sites = gpd.GeoDataFrame(
@@ -151,6 +151,11 @@ def _from_areas(b: gpd.GeoDataFrame, uses: gpd.GeoDataFrame, use: pd.Series) -> 
     hit = hit[~hit.index.duplicated()]
     empty = use.iloc[hit.index.to_numpy()].isna().to_numpy()
     use.iloc[hit.index.to_numpy()[empty]] = hit["use"].to_numpy()[empty]
+
+
+def _first(*values):
+    """The first value that is a non-empty string, else None."""
+    return next((v for v in values if isinstance(v, str) and v.strip()), None)
 
 
 def _join(current: str | None, new: str) -> str:

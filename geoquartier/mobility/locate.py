@@ -102,7 +102,8 @@ class LocateResult:
         parts = [head, within]
         if s["model"] == "pmedian":
             parts.append(
-                f"mean walk to the nearest {s['category']}: {s['mean_min_before']:.1f} → "
+                f"mean walk to the nearest {s['category'] or 'facility'}: "
+                f"{s['mean_min_before']:.1f} → "
                 f"{s['mean_min_after']:.1f} min"
             )
         solved = "optimal" if s["gap"] == 0 else f"gap {_pct(s['gap'])}"

@@ -11,7 +11,8 @@
 
 Both are solved exactly as mixed-integer programs by HiGHS through
 :func:`scipy.optimize.milp` (binary site variables, continuous assignment variables,
-which the integral sites make integral), or greedily (add the best site ``k`` times).
+which the integral sites make integral) — for one site by enumerating the sites, which is
+exact too — or greedily (add the best site ``k`` times).
 Every :class:`Solution` carries the objective, the relative optimality gap (from the
 solver's dual bound, or from the LP relaxation for the greedy answer) and the solver time.
 """
@@ -35,7 +36,8 @@ class Solution:
     """``chosen``: site positions in the order picked (greedy) or ascending (exact);
     ``objective``: covered weight (MCLP) or weighted cost (p-median); ``gap``: relative
     optimality gap (0 = proven optimal, NaN = unknown); ``solver_s``: seconds;
-    ``method``: ``milp`` or ``greedy``; ``status``: the solver's message."""
+    ``method``: ``milp``, ``enumeration`` (k = 1, exact) or ``greedy``; ``status``: the
+    solver's message."""
 
     chosen: np.ndarray
     objective: float
@@ -57,22 +59,70 @@ def mclp_milp(
     cover: csr_matrix, weight: np.ndarray, k: int, time_limit_s: float = DEFAULT_TIME_LIMIT_S
 ) -> Solution:
     """Exact MCLP: maximise Σ w_i y_i s.t. y_i ≤ Σ_{j covers i} x_j, Σ x_j = k,
-    x binary, 0 ≤ y ≤ 1."""
+    x binary, 0 ≤ y ≤ 1 — solved on the reduced problem of :func:`reduce_mclp` (same
+    optimum)."""
     n_s, n_d = cover.shape
     _check_k(k, n_s)
-    c = np.concatenate([np.zeros(n_s), -np.asarray(weight, dtype=float)])
-    a_cover = hstack([-cover.T.tocsr().astype(float), _eye(n_d)]).tocsr()
-    a_k = csr_matrix(np.concatenate([np.ones(n_s), np.zeros(n_d)])[None, :])
+    weight = np.asarray(weight, dtype=float)
+    if k == 1:
+        return _best_single(np.asarray(cover.astype(float) @ weight).ravel(), maximise=True)
+    sites, red_cover, red_w = reduce_mclp(cover, weight, k)
+    m_s, m_d = red_cover.shape
+    c = np.concatenate([np.zeros(m_s), -red_w])
+    a_cover = hstack([-red_cover.T.tocsr().astype(float), _eye(m_d)]).tocsr()
+    a_k = csr_matrix(np.concatenate([np.ones(m_s), np.zeros(m_d)])[None, :])
     cons = [
         LinearConstraint(a_cover, -np.inf, 0.0),
         LinearConstraint(a_k, k, k),
     ]
-    integrality = np.concatenate([np.ones(n_s), np.zeros(n_d)])
+    integrality = np.concatenate([np.ones(m_s), np.zeros(m_d)])
     res, seconds = _milp(c, integrality, cons, time_limit_s)
-    chosen = np.flatnonzero(res.x[:n_s] > 0.5)
+    chosen = np.sort(sites[np.flatnonzero(res.x[:m_s] > 0.5)])
     covered = np.asarray(cover[chosen].sum(axis=0)).ravel() > 0
-    objective = float(np.asarray(weight, dtype=float)[covered].sum())
+    objective = float(weight[covered].sum())
     return Solution(chosen, objective, _gap(res), seconds, "milp", res.message)
+
+
+def reduce_mclp(cover: csr_matrix, weight: np.ndarray, k: int):
+    """The MCLP with the same optimum and fewer variables: demand points without weight
+    or without any covering site are dropped, demand points covered by exactly the same
+    sites are merged (weights added), and a site whose covered set lies within another
+    site's is dropped (swapping it for the other never covers less; at least ``k`` sites
+    are kept). Returns ``(site positions kept, cover, weight)``."""
+    cover = csr_matrix(cover, dtype=bool)
+    by_demand = cover.T.tocsr()
+    by_demand.sort_indices()
+    useful = np.flatnonzero((weight > 0) & (np.diff(by_demand.indptr) > 0))
+    groups: dict[bytes, int] = {}
+    label = np.empty(len(useful), dtype=np.int64)
+    for pos, i in enumerate(useful):
+        key = by_demand.indices[by_demand.indptr[i] : by_demand.indptr[i + 1]].tobytes()
+        label[pos] = groups.setdefault(key, len(groups))
+    merged_w = np.bincount(label, weights=weight[useful], minlength=len(groups))
+    merged = coo_matrix(
+        (np.ones(len(useful), dtype=bool), (label, np.arange(len(useful)))),
+        shape=(len(groups), len(useful)),
+    ).tocsr()
+    # sites × merged demand: the sites covering each merged group
+    red = (cover[:, useful].astype(np.int32) @ merged.T.astype(np.int32)).tocsr()
+    red.data[:] = 1
+    keep = _undominated(red, k)
+    return keep, red[keep], merged_w
+
+
+def _undominated(cover: csr_matrix, k: int) -> np.ndarray:
+    """Sites whose covered set is not within another kept site's (ties: the first)."""
+    size = np.diff(cover.indptr)
+    overlap = (cover @ cover.T).tocoo()
+    i, j, n = overlap.row, overlap.col, overlap.data
+    inside = (i != j) & (n == size[i]) & ((size[j] > size[i]) | (j < i))
+    dominated = np.zeros(cover.shape[0], dtype=bool)
+    dominated[np.unique(i[inside])] = True
+    dominated[size == 0] = True
+    keep = np.flatnonzero(~dominated)
+    if len(keep) < k:  # too few left: add back any others (they cannot add coverage)
+        keep = np.sort(np.concatenate([keep, np.flatnonzero(dominated)[: k - len(keep)]]))
+    return keep
 
 
 def mclp_greedy(cover: csr_matrix, weight: np.ndarray, k: int) -> Solution:
@@ -124,6 +174,11 @@ def pmedian_milp(
     _check_k(k, n_sites)
     n_d, n_p = len(current), len(cost)
     w = np.asarray(weight, dtype=float)
+    if k == 1:
+        saving = np.bincount(site, weights=w[demand] * (current[demand] - cost), minlength=n_sites)
+        best = _best_single(saving, maximise=True)
+        best.objective = pmedian_cost(site, demand, cost, current, w, best.chosen)
+        return best
     c = np.concatenate([np.zeros(n_sites), w[demand] * cost, w * current])
     # assignment rows: s_i + sum x_p = 1
     assign = hstack(
@@ -186,6 +241,15 @@ def pmedian_cost(site, demand, cost, current, weight, chosen) -> float:
     mine = np.isin(site, chosen)
     np.minimum.at(best, demand[mine], cost[mine])
     return float((np.asarray(weight, dtype=float) * best).sum())
+
+
+def _best_single(value: np.ndarray, maximise: bool) -> Solution:
+    """k = 1 solved exactly by enumeration: the site with the best value (ties: the
+    first); gap 0."""
+    start = time.perf_counter()
+    j = int(np.argmax(value) if maximise else np.argmin(value))
+    seconds = time.perf_counter() - start
+    return Solution(np.array([j]), float(value[j]), 0.0, seconds, "enumeration", "optimal")
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -162,7 +162,7 @@ class SupplyResult:
             f"{s['facilities_counted']} of {s['facilities_total']} facilities counted, "
             f"{s['supply_total']:,.1f} {unit} in all",
             f"median {s['median_per_1000']:.2f} {unit} per 1,000 residents; "
-            f"residents below {s['below']:g}: {s['residents_below']:,.0f} "
+            f"residents below {s['below']:g} per 1,000: {s['residents_below']:,.0f} "
             f"({100 * s['share_below']:.0f} %)",
         ]
         f = self.facilities

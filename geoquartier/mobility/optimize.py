@@ -271,7 +271,6 @@ def _milp(c, integrality, constraints, time_limit_s: float):
             "time_limit": float(time_limit_s),
             "mip_rel_gap": 0.0,
             "presolve": True,
-            "disp": bool(__import__("os").environ.get("GQ_DISP")),
         },
     )
     seconds = time.perf_counter() - start

@@ -10,6 +10,7 @@ for _name in (
     "imports",
     "layers",
     "access",
+    "planning",
     "maps",
     "serve",
     "users",

@@ -1,0 +1,213 @@
+"""Planning endpoints: where to open new sites, and advisory hours per 1,000 residents.
+
+Not yet included in the app: add ``application.include_router(planning.router)`` in
+``api/main.py`` (see docs/planning.md). Answers are JSON; sites and facilities are
+GeoJSON features in EPSG:4326. Errors of the planner's input (unknown category, profile,
+language, model; a bad candidate list) answer 422 through the app's error handlers.
+
+* ``GET /quartiers/{quartier}/planning/locate`` — the default candidates;
+* ``POST /quartiers/{quartier}/planning/locate`` — the planner's candidates as a GeoJSON
+  FeatureCollection (points or polygons, EPSG:4326) in the body;
+* ``GET /quartiers/{quartier}/planning/supply`` — E2SFCA summary, the facilities with
+  their status, and (``cells=true``) every home or cell.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from api import deps
+from api.errors import api_error
+from geoquartier.errors import GeoquartierError
+
+router = APIRouter(tags=["planning"])
+
+MAX_SITES = 20
+MAX_TIME_LIMIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a planning request reads: the registry, the workspace and the networks."""
+
+    registry: dict[str, Any]
+    workspace: deps.Workspace
+    networks: deps.Networks
+
+
+def get_context(
+    registry: deps.RegistryDep, workspace: deps.WorkspaceDep, networks: deps.NetworksDep
+) -> _Context:
+    """The request's :class:`_Context` (a FastAPI dependency)."""
+    return _Context(registry, workspace, networks)
+
+
+ContextDep = Annotated[_Context, Depends(get_context)]
+
+
+def _spec(ctx: _Context, quartier: str):
+    spec = ctx.registry.get(quartier)
+    if spec is None:
+        raise api_error(404, f"unknown quartier {quartier!r}")
+    return spec
+
+
+def _inputs(ctx: _Context, quartier: str):
+    from geoquartier.mobility.planning_inputs import planning_facilities
+
+    spec = _spec(ctx, quartier)
+    store = ctx.workspace.store
+    population = store.read("population", quartier=spec.id)
+    if population.empty:
+        raise api_error(422, f"quartier {spec.id!r} has no population layer in the workspace")
+    return spec, store, population, planning_facilities(store, spec.id)
+
+
+def _features(gdf) -> list[dict[str, Any]]:
+    """GeoJSON features of a GeoDataFrame (EPSG:4326), NaN as null."""
+    return json.loads(gdf.to_json(na="null", drop_id=True))["features"]
+
+
+def _clean(summary: dict) -> dict:
+    out = {}
+    for key, value in summary.items():
+        if isinstance(value, float) and value != value:
+            value = None
+        out[key] = value.item() if hasattr(value, "item") else value
+    return out
+
+
+def _locate(ctx, quartier, candidates, category, minutes, profile, sites, model, greedy, limit):
+    from geoquartier.mobility.locate import locate
+    from geoquartier.mobility.planning_inputs import check_category, default_candidates
+
+    check_category(category)
+    spec, store, population, facilities = _inputs(ctx, quartier)
+    if candidates is None:
+        candidates = default_candidates(spec, store, facilities, category)
+    result = locate(
+        ctx.networks.get(spec.id),
+        population,
+        candidates,
+        facilities[facilities["category"] == category],
+        minutes=minutes,
+        profile=profile,
+        sites=sites,
+        model=model,
+        greedy=greedy,
+        time_limit_s=limit,
+        labels={"quartier": spec.id, "category": category},
+    )
+    return {
+        "summary": _clean(result.summary),
+        "text": result.text(),
+        "type": "FeatureCollection",
+        "features": _features(result.sites),
+    }
+
+
+Category = Annotated[str, Query(max_length=40, description="office, or a service/POI category")]
+Minutes = Annotated[float, Query(gt=0, le=60, description="walking time T in minutes")]
+Profile = Annotated[str, Query(max_length=30, description="standard, senior or wheelchair")]
+Sites = Annotated[int, Query(ge=1, le=MAX_SITES, description="number of new sites")]
+Model = Annotated[str, Query(max_length=10, description="mclp or pmedian")]
+TimeLimit = Annotated[float, Query(gt=0, le=MAX_TIME_LIMIT_S, description="solver seconds")]
+
+
+@router.get("/quartiers/{quartier}/planning/locate", summary="Where to open new sites")
+def locate_get(
+    ctx: ContextDep,
+    quartier: str,
+    category: Category = "office",
+    minutes: Minutes = 10.0,
+    profile: Profile = "standard",
+    sites: Sites = 1,
+    model: Model = "mclp",
+    greedy: bool = False,
+    time_limit: TimeLimit = 30.0,
+) -> dict:
+    """Choose new sites among the quartier's default candidates (MCLP or p-median)."""
+    return _locate(
+        ctx, quartier, None, category, minutes, profile, sites, model, greedy, time_limit
+    )
+
+
+@router.post("/quartiers/{quartier}/planning/locate", summary="Where to open new sites (own list)")
+def locate_post(
+    ctx: ContextDep,
+    quartier: str,
+    candidates: Annotated[dict, Body(description="GeoJSON FeatureCollection, EPSG:4326")],
+    category: Category = "office",
+    minutes: Minutes = 10.0,
+    profile: Profile = "standard",
+    sites: Sites = 1,
+    model: Model = "mclp",
+    greedy: bool = False,
+    time_limit: TimeLimit = 30.0,
+) -> dict:
+    """Choose new sites among the planner's candidate points."""
+    return _locate(
+        ctx, quartier, _candidates(candidates), category, minutes, profile, sites, model, greedy,
+        time_limit,
+    )  # fmt: skip
+
+
+def _candidates(body: dict):
+    import geopandas as gpd
+
+    from geoquartier.mobility.candidates import as_candidates
+
+    if body.get("type") != "FeatureCollection" or not isinstance(body.get("features"), list):
+        raise GeoquartierError("candidates: expected a GeoJSON FeatureCollection")
+    if not body["features"]:
+        raise GeoquartierError("candidates: the FeatureCollection is empty")
+    try:
+        gdf = gpd.GeoDataFrame.from_features(body["features"], crs="EPSG:4326")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise GeoquartierError(f"candidates: not valid GeoJSON features ({exc})") from None
+    return as_candidates(gdf, "candidates")
+
+
+@router.get("/quartiers/{quartier}/planning/supply", summary="Advisory hours per 1,000 residents")
+def supply_get(
+    ctx: ContextDep,
+    quartier: str,
+    category: Category,
+    minutes: Minutes = 10.0,
+    profile: Profile = "standard",
+    language: Annotated[str | None, Query(max_length=8, description="ISO 639-1")] = None,
+    week: Annotated[str | None, Query(max_length=10, description="e.g. 2026-W49")] = None,
+    below: Annotated[float, Query(ge=0, description="level per 1,000 residents")] = 2.0,
+    cells: bool = False,
+) -> dict:
+    """E2SFCA: weekly open hours per 1,000 residents within ``minutes`` on foot."""
+    from geoquartier.mobility.planning_inputs import check_category
+    from geoquartier.mobility.supply import supply
+
+    check_category(category)
+    spec, _, population, facilities = _inputs(ctx, quartier)
+    result = supply(
+        ctx.networks.get(spec.id),
+        population,
+        facilities[facilities["category"] == category],
+        minutes=minutes,
+        profile=profile,
+        state=spec.state,
+        week=week,
+        language=language,
+        below=below,
+        labels={"quartier": spec.id, "category": category},
+    )
+    answer = {
+        "summary": _clean(result.summary),
+        "text": result.text(),
+        "unknown": result.unknown,
+        "facilities": {"type": "FeatureCollection", "features": _features(result.facilities)},
+    }
+    if cells:
+        answer["cells"] = {"type": "FeatureCollection", "features": _features(result.cells)}
+    return answer

@@ -1,0 +1,268 @@
+"""``geoquartier locate`` and ``geoquartier supply``: where to open a new office, and how
+many advisory hours residents reach on foot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from geoquartier.cli.access import _load, _write_layer
+from geoquartier.cli.app import app, fail
+from geoquartier.errors import GeoquartierError
+from geoquartier.mobility.planning_inputs import (
+    check_category,
+    default_candidates,
+    planning_facilities,
+)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """A :class:`GeoquartierError` becomes a one-line message and exit code 2."""
+    try:
+        yield
+    except GeoquartierError as exc:
+        fail(str(exc))
+
+
+def _population(spec, store):
+    population = store.read("population", quartier=spec.id)
+    if population.empty:
+        raise GeoquartierError(
+            f"quartier {spec.id!r} has no population layer; the planning models need residents"
+        )
+    return population
+
+
+def _write_outputs(output: Path, layers: dict, tables: dict) -> list[Path]:
+    """Write the layers (and non-spatial tables) to ``output`` (.gpkg; .geojson takes the
+    first layer only) and a CSV summary beside it; all-or-nothing per file."""
+    import pandas as pd
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.suffix.lower() not in (".gpkg", ".geojson", ".json"):
+        raise GeoquartierError(f"cannot write {output.name}: use a .gpkg or .geojson file")
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        if output.suffix.lower() == ".gpkg":
+            for name, gdf in layers.items():
+                _write_layer(gdf, tmp.with_suffix(".gpkg"), name)
+            for name, table in tables.items():
+                _write_table(table, tmp.with_suffix(".gpkg"), name)
+            tmp.with_suffix(".gpkg").replace(output)
+        else:
+            _write_layer(next(iter(layers.values())), tmp.with_suffix(".geojson"), "layer")
+            tmp.with_suffix(".geojson").replace(output)
+    finally:
+        for suffix in (".gpkg", ".geojson"):
+            tmp.with_suffix(suffix).unlink(missing_ok=True)
+    csv = output.with_suffix(".csv")
+    pd.concat(list(tables.values())[:1] or [pd.DataFrame()]).to_csv(csv, index=False)
+    return [output, csv]
+
+
+def _write_table(table, path: Path, name: str) -> None:
+    """A non-spatial table into a GeoPackage (attribute table)."""
+    import pyogrio
+
+    pyogrio.write_dataframe(table, path, layer=name, driver="GPKG")
+
+
+# --------------------------------------------------------------------------- locate
+@app.command("locate")
+def locate_command(
+    quartier: Annotated[
+        str, typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="GeoPackage for the chosen sites (layer locate_sites, table locate_runs); "
+            "a CSV summary is written beside it.",
+        ),
+    ],
+    category: str = typer.Option(
+        "office",
+        "--category",
+        "-c",
+        help="What to place: office, or a service or place category (debt, migration, ...).",
+    ),
+    minutes: float = typer.Option(10.0, "--minutes", "-m", help="Walking time T in minutes."),
+    profile: str = typer.Option(
+        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
+    ),
+    sites: int = typer.Option(1, "--sites", "-k", help="How many new sites to open."),
+    model: str = typer.Option(
+        "mclp",
+        "--model",
+        help="mclp: most residents newly within T; pmedian: least mean walking time.",
+    ),
+    candidates: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidates",
+            help="Your own candidate sites: GeoJSON/GeoPackage, or CSV with lon,lat "
+            "(optional id, name, address). Default: buildings with a public, community, "
+            "religious, educational, retail or office use, and the other facilities.",
+        ),
+    ] = None,
+    greedy: bool = typer.Option(
+        False, "--greedy", help="Pick sites one by one (fast, for thousands of candidates)."
+    ),
+    time_limit: float = typer.Option(
+        120.0, "--time-limit", help="Seconds the exact solver may take; then its gap is shown."
+    ),
+) -> None:
+    """Where to open SITES new offices or services so that the most residents reach one.
+
+    Chooses among candidate buildings on the walk network, for a walking profile: the
+    most residents newly within MINUTES (mclp; those already near an existing one count
+    as covered) or the least resident-weighted mean walk (pmedian). Solved exactly
+    (HiGHS), or greedily with --greedy. Writes the sites with their figures and prints a
+    short summary.
+    """
+    with _user_errors():
+        _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
+                time_limit)  # fmt: skip
+
+
+def _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
+            time_limit) -> None:  # fmt: skip
+    from tqdm import tqdm
+
+    from geoquartier.mobility.candidates import read_candidates
+    from geoquartier.mobility.locate import MODELS, locate
+    from geoquartier.mobility.profiles import get_profile
+
+    if model not in MODELS:
+        raise GeoquartierError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    check_category(category)
+    get_profile(profile)
+    spec, store, network = _load(quartier)
+    population = _population(spec, store)
+    facilities = planning_facilities(store, spec.id)
+    existing = facilities[facilities["category"] == category]
+    if candidates is not None:
+        cand = read_candidates(candidates)
+    else:
+        cand = default_candidates(spec, store, facilities, category)
+    with tqdm(total=len(cand), desc="searching from candidates", unit="site", leave=False) as bar:
+        result = locate(
+            network,
+            population,
+            cand,
+            existing,
+            minutes=minutes,
+            profile=profile,
+            sites=sites,
+            model=model,
+            greedy=greedy,
+            time_limit_s=time_limit,
+            labels={"quartier": spec.id, "category": category},
+            progress=bar.update,
+        )
+    runs = result.run_row()
+    runs["existing_facilities"] = len(existing)
+    paths = _write_outputs(output, {"locate_sites": result.sites}, {"locate_runs": runs})
+    _echo_sites_csv(result, paths[1])
+    typer.echo(result.text())
+    typer.echo("written: " + ", ".join(str(p) for p in paths))
+
+
+def _echo_sites_csv(result, csv: Path) -> None:
+    """The CSV summary: one row per chosen site with the run's figures."""
+    sites = result.sites.drop(columns="geometry")
+    for key in ("objective", "gap", "solver", "solver_s", "residents_newly_within"):
+        sites[f"run_{key}"] = result.summary[key]
+    sites.to_csv(csv, index=False)
+
+
+# --------------------------------------------------------------------------- supply
+@app.command("supply")
+def supply_command(
+    quartier: Annotated[
+        str, typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="GeoPackage: layers supply_cells (per home or cell) and supply_facilities; "
+            "a CSV summary is written beside it.",
+        ),
+    ],
+    category: str = typer.Option(
+        ..., "--category", "-c", help="office, or a service or place category (debt, ...)."
+    ),
+    minutes: float = typer.Option(10.0, "--minutes", "-m", help="Walking time T in minutes."),
+    profile: str = typer.Option(
+        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
+    ),
+    language: str | None = typer.Option(
+        None,
+        "--language",
+        "-l",
+        help="Count only facilities that state they offer this language (ISO 639-1: tr, ar).",
+    ),
+    week: str | None = typer.Option(
+        None, "--week", help="Reference week for opening hours, e.g. 2026-W49 (default: now)."
+    ),
+    below: float = typer.Option(
+        2.0, "--below", help="Level (hours per week per 1,000 residents) counted as too low."
+    ),
+) -> None:
+    """Advisory hours per week per 1,000 residents within MINUTES on foot (E2SFCA).
+
+    Each facility's weekly open hours (from opening_hours, with the state's public
+    holidays in the reference week) are shared among the residents who reach it, with
+    less weight for longer walks (1.00 / 0.68 / 0.22 over thirds of T); each home sums
+    what it reaches. Facilities with unknown hours or languages are left out and listed.
+    """
+    with _user_errors():
+        _supply(quartier, output, category, minutes, profile, language, week, below)
+
+
+def _supply(quartier, output, category, minutes, profile, language, week, below) -> None:
+    import pandas as pd
+
+    from geoquartier.mobility.profiles import get_profile
+    from geoquartier.mobility.supply import check_language, reference_week, supply
+
+    check_category(category)
+    get_profile(profile)
+    check_language(language)
+    reference_week(week)
+    spec, store, network = _load(quartier)
+    population = _population(spec, store)
+    facilities = planning_facilities(store, spec.id)
+    chosen = facilities[facilities["category"] == category]
+    if chosen.empty:
+        typer.echo(f"note: quartier {spec.id!r} has no {category!r} at all", err=True)
+    result = supply(
+        network,
+        population,
+        chosen,
+        minutes=minutes,
+        profile=profile,
+        state=spec.state,
+        week=week,
+        language=language,
+        below=below,
+        labels={"quartier": spec.id, "category": category},
+    )
+    facilities_out = result.facilities.copy()
+    paths = _write_outputs(
+        output,
+        {"supply_cells": result.cells, "supply_facilities": facilities_out},
+        {"supply_summary": pd.DataFrame([result.summary])},
+    )
+    typer.echo(result.text())
+    typer.echo("written: " + ", ".join(str(p) for p in paths))

@@ -52,7 +52,7 @@ def test_unreadable_walk_extract_gives_an_estimate_map_that_says_why(maps_store,
     _assert_estimated(data)
     [record] = [r for r in caplog.records if r.name == LOGGER]
     assert record.levelno == logging.WARNING
-    assert "'lauf'" in record.getMessage() and "cannot read walk network" in record.getMessage()
+    assert "'lauf'" in record.getMessage() and "not a readable OSM file" in record.getMessage()
     assert str(broken) in record.getMessage()
     assert not record.exc_info  # a known failure: one line, no traceback
     for lang in LANGUAGES:

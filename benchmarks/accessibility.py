@@ -414,11 +414,12 @@ _CHILD_BUILD = (
     + """
 import json, sys, time
 import shapely
+from geoquartier.mobility.network import WalkNetwork
 from geoquartier.mobility.osmfile import build_walk_network
 area = shapely.from_wkt(sys.argv[2]) if sys.argv[2] else None
 before = peak_kb()
 start, cpu = time.perf_counter(), time.process_time()
-net = build_walk_network(sys.argv[1], area)
+net = WalkNetwork(**build_walk_network(sys.argv[1], area))
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 print(json.dumps({"seconds": seconds, "cpu": cpu, "nodes": net.n_nodes, "edges": net.n_edges,
                   "imports_kb": before, "peak_kb": peak_kb()}))

@@ -72,6 +72,11 @@ TOLERANCE_M = 1e-6
 
 # ---------------------------------------------------------------------- references
 @cache
+def _network_of(path, area=None) -> WalkNetwork:
+    """The streamed builder's network of ``path`` (clipped to ``area``, EPSG:4326)."""
+    return WalkNetwork(**build_walk_network(path, area))
+
+
 def _osmnx_network(walk_file) -> WalkNetwork:
     """OSMnx's network of a walk extract (graph_from_xml + kerbs + simplify_graph)."""
     return WalkNetwork.from_graph(graph_from_osm_file(walk_file))
@@ -246,7 +251,7 @@ def test_walk_filter_equals_overpass_semantics_on_every_real_way():
     ids=["lauf-pbf", "dreieich-gz", "dreieich-bz2"],
 )
 def test_full_extract_equals_osmnx_on_the_walk_extract(full, walk):
-    ours = build_walk_network(full)
+    ours = _network_of(full)
     ref = _osmnx_network(walk)
     assert_same_network(ours, ref)
     assert ours.source == str(full)
@@ -258,21 +263,21 @@ def test_full_extract_equals_osmnx_on_the_walk_extract(full, walk):
 def test_the_walk_extract_itself_gives_the_same_network():
     """A walk-only extract through the builder is OSMnx's network too (the registry's
     ``walk_network`` files)."""
-    assert_same_network(build_walk_network(LAUF_WALK), _osmnx_network(LAUF_WALK), seed=3)
+    assert_same_network(_network_of(LAUF_WALK), _osmnx_network(LAUF_WALK), seed=3)
 
 
 def test_plain_xml_gives_the_same_arrays_as_its_bz2(tmp_path):
     plain = tmp_path / "dreieich_osm.osm"
     plain.write_bytes(bz2.decompress((DREIEICH / "dreieich_osm.osm.bz2").read_bytes()))
-    a = build_walk_network(plain)
-    b = build_walk_network(DREIEICH / "dreieich_osm.osm.bz2")
+    a = _network_of(plain)
+    b = _network_of(DREIEICH / "dreieich_osm.osm.bz2")
     for name in ("node_osmid", "node_x", "node_y", "edge_u", "edge_v", "edge_length_m"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
 @pytest.mark.slow
 def test_heidelberg_equals_osmnx_and_moves_kerbs():
-    ours = build_walk_network(HEIDELBERG_PBF)
+    ours = _network_of(HEIDELBERG_PBF)
     ref = _osmnx_network(HEIDELBERG_WALK)
     assert ours.n_nodes == 23_531 and 2 * ours.n_edges == 65_584
     assert_same_network(ours, ref)
@@ -285,7 +290,7 @@ def test_heidelberg_equals_osmnx_and_moves_kerbs():
 # ---------------------------------------------------------------------- clipping
 def test_clipped_to_a_quartier_equals_osmnx_truncation():
     area = buffered_area(get_quartier("lauf").boundary, 500.0)
-    ours = build_walk_network(LAUF_PBF, area)
+    ours = _network_of(LAUF_PBF, area)
     ref = _osmnx_clipped(LAUF_WALK, "lauf", 500.0)
     assert_same_network(ours, ref, seed=11)
     whole = _osmnx_network(LAUF_WALK)
@@ -383,13 +388,13 @@ def test_unknown_type_missing_file_and_no_walkable_way(tmp_path):
     text = tmp_path / "network.txt"
     text.write_text("nothing", encoding="utf-8")
     with pytest.raises(OsmFileError, match="unknown OSM file type"):
-        build_walk_network(text)
+        _network_of(text)
     with pytest.raises(DataMissingError, match="not found"):
         WalkNetwork.from_osm_file(tmp_path / "nowhere.osm.pbf")
     empty = tmp_path / "empty.osm"
     empty.write_text("<?xml version='1.0'?><osm version='0.6'></osm>", encoding="utf-8")
     with pytest.raises(DataMissingError, match="no walkable way"):
-        build_walk_network(empty)
+        _network_of(empty)
     # Dreieich's planning area lies 170 km from Lauf: nothing of the Lauf file inside it
     with pytest.raises(DataMissingError, match=r"lauf_an_der_pegnitz_osm\.osm\.pbf.*no walkable"):
         WalkNetwork.from_osm_file(

@@ -34,22 +34,12 @@ from pyproj import Transformer
 
 from geoquartier.config import ANALYSIS_CRS, STORAGE_CRS
 from geoquartier.errors import DataMissingError, GeoquartierError
-
-EDGE_TAGS: tuple[str, ...] = (
-    "highway",
-    "name",
-    "wheelchair",
-    "kerb",
-    "kerb:height",
-    "incline",
-    "surface",
-    "footway",
-    "crossing",
+from geoquartier.mobility.walk_area import (  # noqa: F401  (re-exported)
+    EDGE_TAGS,
+    NODE_KERB_TAGS,
+    as_polygon,
+    buffered_area,
 )
-"""OSM way tags kept on every edge (the profiles' rules and the route's street names)."""
-
-NODE_KERB_TAGS: tuple[str, ...] = ("kerb", "kerb:height", "barrier")
-"""OSM node tags read before simplification so that kerbs on nodes reach the edges."""
 
 FORMAT_VERSION = 1
 """Version of the cached array layout; part of every cache key."""
@@ -305,7 +295,7 @@ class WalkNetwork:
             cached = storage.load_cached_fields(name, key)
             if cached is not None:
                 return cls(**cached)
-        network = build_walk_network(path, area, source=str(path))
+        network = cls(**build_walk_network(path, area, source=str(path)))
         if use_cache:
             storage.save_cached(network, name, key)
         return network
@@ -431,19 +421,6 @@ def _node_kerbs_to_edges(G) -> None:
 
 
 # ---------------------------------------------------------------------- helpers
-def buffered_area(polygon_4326, buffer_m: float):
-    """A (Multi)Polygon in EPSG:4326 widened by ``buffer_m`` metres (buffered in
-    EPSG:25832, vertices transformed back): the area a quartier's network may use."""
-    polygon = _as_polygon(polygon_4326)
-    to_m = Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
-    to_deg = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
-    widened = shapely.transform(
-        polygon, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1]))
-    )
-    widened = widened.buffer(float(buffer_m))
-    return shapely.transform(widened, lambda c: np.column_stack(to_deg.transform(c[:, 0], c[:, 1])))
-
-
 def _tag_text(value) -> str:
     if isinstance(value, (list, tuple, set)):
         parts = [str(v) for v in value if v is not None and str(v) != "nan"]
@@ -465,23 +442,3 @@ def _settings() -> dict:
 def _key(payload: dict) -> str:
     text = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _as_polygon(geom):
-    if hasattr(geom, "geometry") and hasattr(geom, "crs"):  # GeoSeries / GeoDataFrame
-        gs = geom.geometry if hasattr(geom, "to_crs") else geom
-        if gs.crs is not None:
-            gs = gs.to_crs(STORAGE_CRS)
-        geom = shapely.union_all(np.asarray(gs.values))
-    if not isinstance(geom, shapely.Geometry) or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise GeoquartierError(
-            "the area for the walk network must be a Polygon or MultiPolygon in EPSG:4326"
-        )
-    if geom.is_empty:
-        raise GeoquartierError("the area for the walk network is empty")
-    minx, miny, maxx, maxy = geom.bounds
-    if not (-180 <= minx <= 180 and -90 <= miny <= 90 and maxx <= 180 and maxy <= 90):
-        raise GeoquartierError(
-            "the area for the walk network must be in EPSG:4326 (longitude/latitude)"
-        )
-    return geom

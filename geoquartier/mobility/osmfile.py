@@ -61,7 +61,7 @@ from scipy.sparse.csgraph import connected_components
 from geoquartier.config import ANALYSIS_CRS, STORAGE_CRS
 from geoquartier.errors import DataMissingError, GeoquartierError
 from geoquartier.layers.sources.osm import PBF_SUFFIXES, XML_SUFFIXES
-from geoquartier.mobility.network import EDGE_TAGS, WalkNetwork, buffered_area
+from geoquartier.mobility.walk_area import EDGE_TAGS, buffered_area
 
 OSMNX_REFERENCE = "OSMnx 2.1.1"
 """The OSMnx release whose walk filter, truncation and simplification are reproduced."""
@@ -127,13 +127,14 @@ def is_walkable(tags) -> bool:
     return True
 
 
-def build_walk_network(path: str | Path, area_4326=None, *, source: str = "") -> WalkNetwork:
+def build_walk_network(path: str | Path, area_4326=None, *, source: str = "") -> dict:
     """The walk network of an OSM file, clipped to ``area_4326`` (EPSG:4326) if given.
 
     ``area_4326`` is the (Multi)Polygon the network may use, already widened by any buffer
     (see :func:`geoquartier.mobility.network.buffered_area`); ``None`` keeps the whole
-    file. Returns a :class:`WalkNetwork` in EPSG:25832 (see the module docstring for what
-    is kept). Raises :class:`OsmFileError` for an unreadable file and
+    file. Returns the keyword arguments of a
+    :class:`~geoquartier.mobility.network.WalkNetwork` in EPSG:25832 (see the module
+    docstring for what is kept). Raises :class:`OsmFileError` for an unreadable file and
     :class:`DataMissingError` when no walkable way lies in the area.
     """
     path = _checked_path(path)
@@ -584,8 +585,8 @@ def _pointer_jump(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------- assembly
 def _simplified_network(
     nodes: _Nodes, seg: _Segments, codes: dict[str, np.ndarray], vocab, source: str
-) -> WalkNetwork:
-    """The :class:`WalkNetwork` of the simplified graph (EPSG:25832)."""
+) -> dict:
+    """The ``WalkNetwork`` keyword arguments of the simplified graph (EPSG:25832)."""
     n = len(nodes.ids)
     chains = _chains(n, seg, _endpoints(n, seg))
     if len(chains.start) == 0:
@@ -609,9 +610,17 @@ def _simplified_network(
         tag: _chain_values(codes[tag][seg_of], chains.chain, n_chains, vocab[tag])
         for tag in EDGE_TAGS
     }
-    return WalkNetwork(
-        nx_, ny_, nodes.ids[kept], index[u], index[v], length, geometry, tags, source=source
-    )
+    return {
+        "node_x": nx_,
+        "node_y": ny_,
+        "node_osmid": nodes.ids[kept],
+        "edge_u": index[u],
+        "edge_v": index[v],
+        "edge_length_m": length,
+        "edge_geometry": geometry,
+        "tags": tags,
+        "source": source,
+    }
 
 
 def _chain_values(seg_codes, chain, n_chains: int, vocab: list[str]) -> np.ndarray:

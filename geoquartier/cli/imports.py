@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 
 from geoquartier.cli.app import app
-from geoquartier.config import workspace_path
 from geoquartier.errors import GeoquartierError
 
 _WORKSPACE_HELP = (
@@ -24,9 +23,9 @@ _WORKSPACE_HELP = (
 
 
 def _store(workspace: Path | None):
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
 
-    return GeoPackageStore(workspace or workspace_path())
+    return get_layer_store(workspace=workspace)
 
 
 def _spec_or_none(quartier: str):
@@ -52,7 +51,7 @@ def _boundary(quartier: str, boundary: Path | None):
 def _echo_counts(counts: dict[str, int], workspace: Path | None) -> None:
     for layer, n in counts.items():
         typer.echo(f"  {layer}: {n:,} features")
-    typer.echo(f"written to {workspace or workspace_path()}")
+    typer.echo(f"written to {_store(workspace).path}")
 
 
 @app.command("import")

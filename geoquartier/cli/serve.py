@@ -50,10 +50,9 @@ def _settings() -> Settings:
 
 def _quartier_ids() -> list[str]:
     """Quartiers in the workspace (empty when nothing has been imported yet)."""
-    from geoquartier import config
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
 
-    store = GeoPackageStore(config.workspace_path())
+    store = get_layer_store()
     if "quartiers" not in store.layers():
         return []
     return sorted(str(q) for q in store.read("quartiers")["id"])

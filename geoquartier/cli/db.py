@@ -7,12 +7,15 @@ docs/deployment.md describes running geoquartier for a city on PostGIS.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from geoquartier.cli.app import app
+from geoquartier.cli.app import app, fail
+from geoquartier.errors import GeoquartierError
 
 db_app = typer.Typer(
     help=(
@@ -25,6 +28,14 @@ db_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db_app, name="db")
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except GeoquartierError as exc:
+        fail(str(exc))
 
 
 def _store():
@@ -49,7 +60,8 @@ def current() -> None:
     if isinstance(store.path, Path) and not store.path.exists():
         typer.echo(f"no file yet; the first import writes it at schema version {LATEST_VERSION}")
         return
-    version = store.schema_version()
+    with _user_errors():
+        version = store.schema_version()
     state = "up to date" if version == LATEST_VERSION else "run 'geoquartier db upgrade'"
     if version > LATEST_VERSION:
         state = "newer than this geoquartier: update it"
@@ -65,8 +77,9 @@ def upgrade() -> None:
     """
     from geoquartier.layers.migrations import LATEST_VERSION
 
-    store = _store()
-    applied = store.upgrade()
+    with _user_errors():
+        store = _store()
+        applied = store.upgrade()
     for migration in applied:
         typer.echo(f"applied {migration.version}: {migration.name}")
     if not applied:
@@ -82,9 +95,10 @@ def dump(
     """Write every layer of the store to one GeoPackage (opens in QGIS; restores anywhere)."""
     from geoquartier.layers.backup import dump_store
 
-    store = _store()
-    store.upgrade()
-    counts = dump_store(store, output)
+    with _user_errors():
+        store = _store()
+        store.upgrade()
+        counts = dump_store(store, output)
     typer.echo(f"dumped {store.path} to {output}:")
     _echo_counts(counts)
 
@@ -104,7 +118,8 @@ def restore(
     store = _store()
     if not yes:
         typer.confirm(f"replace every layer in {store.path} with {dump_file}?", abort=True)
-    store.upgrade()
-    counts = restore_store(store, dump_file)
+    with _user_errors():
+        store.upgrade()
+        counts = restore_store(store, dump_file)
     typer.echo(f"restored {dump_file} into {store.path}:")
     _echo_counts(counts)

@@ -531,3 +531,36 @@ def test_db_commands_on_a_geopackage(tmp_path, monkeypatch, frames):
     assert result.exit_code == 2 and "workspace itself" in result.output
     result = runner.invoke(app, ["db", "restore", str(tmp_path / "none.gpkg"), "--yes"])
     assert result.exit_code == 2 and "no dump at" in result.output
+
+
+@needs_database
+def test_api_serves_the_postgis_layers_and_sees_each_write(pg_schema, frames, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.deps import clear_caches
+    from api.main import app
+    from geoquartier.layers.postgis import PostGISStore
+    from geoquartier.settings import get_settings
+
+    store = PostGISStore(TEST_URL, schema=pg_schema)
+    store.write_many(frames, quartier=Q)
+    settings = Settings(
+        workspace=tmp_path / "unused.gpkg",
+        participation_db=tmp_path / "participation.sqlite",
+        database_url=TEST_URL,
+        database_schema=pg_schema,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    try:
+        with TestClient(app) as client:
+            ids = [c["id"] for c in client.get("/collections").json()["collections"]]
+            assert {"quartiers", "stops", "offices", "events"} <= set(ids)
+            page = client.get("/collections/stops/items?limit=100").json()
+            assert page["numberMatched"] == 30
+            assert {f["id"] for f in page["features"]} == set(frames["stops"]["id"])
+            store.write("stops", frames["stops"].iloc[:5], quartier=Q)
+            assert client.get("/collections/stops/items").json()["numberMatched"] == 5
+    finally:
+        app.dependency_overrides.pop(get_settings, None)
+        clear_caches()
+    assert not (tmp_path / "unused.gpkg").exists()

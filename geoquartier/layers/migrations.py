@@ -98,6 +98,10 @@ def _sqlite(path: Path) -> Iterator[sqlite3.Connection]:
     db = sqlite3.connect(path)
     try:
         yield db
+    except sqlite3.DatabaseError as exc:
+        raise GeoquartierError(
+            f"{path} is not a readable GeoPackage ({exc}); move it away and import again"
+        ) from None
     finally:
         db.close()
 

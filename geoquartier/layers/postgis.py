@@ -80,7 +80,8 @@ class PostGISStore:
     def __init__(self, url: str, schema: str = "public"):
         self.url = url
         self.schema = schema
-        self._checked = False
+        self._checked = False  # migrations verified (by upgrade) in this process
+        self._has_tables = False  # the tables exist (schema version > 0), once seen
 
     @property
     def path(self) -> str:
@@ -94,12 +95,12 @@ class PostGISStore:
     def exists(self, layer: str | None = None) -> bool:
         """Whether the store has its tables, or (with ``layer``) whether that layer has rows."""
         if layer is None:
-            return self.schema_version() > 0
+            return self._tables_exist()
         return layer in self.layers()
 
     def layers(self) -> list[str]:
         """Names of the layers holding at least one row (empty before ``db upgrade``)."""
-        if self.schema_version() == 0:
+        if not self._tables_exist():
             return []
         from psycopg import sql
 
@@ -114,7 +115,7 @@ class PostGISStore:
 
     def version(self) -> tuple[int, ...]:
         """The store's change counter: differs after every write (for caches)."""
-        if self.schema_version() == 0:
+        if not self._tables_exist():
             return (0,)
         from psycopg import sql
 
@@ -139,7 +140,7 @@ class PostGISStore:
         schema = layer_schema(layer)
         if bbox is not None and len(bbox) != 4:
             raise GeoquartierError("bbox must be (min lon, min lat, max lon, max lat)")
-        if self.schema_version() == 0:
+        if not self._tables_exist():
             return validate(_empty(layer), layer)
         query, params = self._select(schema, quartier, bbox)
         with self._connect() as conn:
@@ -149,7 +150,12 @@ class PostGISStore:
     def schema_version(self) -> int:
         """The highest migration applied to this store (0: no tables yet)."""
         with self._connect() as conn:
-            return _schema_version(conn, self.schema)
+            version = _schema_version(conn, self.schema)
+        self._has_tables = version > 0
+        return version
+
+    def _tables_exist(self) -> bool:
+        return self._has_tables or self.schema_version() > 0
 
     # -- writing ------------------------------------------------------------------------
     def write(self, layer: str, gdf: gpd.GeoDataFrame, quartier: str | None = None) -> int:
@@ -214,7 +220,7 @@ class PostGISStore:
                     ),
                     (migration.version, migration.name, now_text()),
                 )
-        self._checked = True
+        self._checked = self._has_tables = True
         return todo
 
     # -- internals ----------------------------------------------------------------------

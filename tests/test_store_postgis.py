@@ -30,6 +30,7 @@ from geoquartier.layers import LAYERS, validate
 from geoquartier.layers.backend import get_layer_store
 from geoquartier.layers.backup import dump_store, restore_store
 from geoquartier.layers.migrations import LATEST_VERSION, MIGRATIONS_TABLE
+from geoquartier.layers.postgis import PostGISStore
 from geoquartier.layers.store import GeoPackageStore
 from geoquartier.settings import Settings, reload_settings
 
@@ -128,10 +129,22 @@ def _schema_name() -> str:
     return f"t_{uuid.uuid4().hex[:12]}"
 
 
+_opened: list = []
+
+
+def _pg(schema: str):
+    """A PostGIS store in ``schema`` of the test database (closed when the test ends)."""
+    store = PostGISStore(TEST_URL, schema=schema)
+    _opened.append(store)
+    return store
+
+
 def _drop_schema(schema: str) -> None:
     import psycopg
     from psycopg import sql
 
+    while _opened:
+        _opened.pop().close()
     with psycopg.connect(TEST_URL, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
@@ -152,10 +165,8 @@ def store(request, tmp_path):
         return
     if TEST_URL is None:
         pytest.skip(NO_DATABASE)
-    from geoquartier.layers.postgis import PostGISStore
-
     schema = _schema_name()
-    yield PostGISStore(TEST_URL, schema=schema)
+    yield _pg(schema)
     _drop_schema(schema)
 
 
@@ -287,9 +298,7 @@ def test_store_newer_than_the_code_is_a_clear_error(tmp_path, frames):
 
 
 def test_postgis_upgrade_creates_every_layer_and_is_idempotent(pg_schema):
-    from geoquartier.layers.postgis import PostGISStore
-
-    store = PostGISStore(TEST_URL, schema=pg_schema)
+    store = _pg(pg_schema)
     assert store.schema_version() == 0 and store.layers() == [] and not store.exists()
     assert [m.version for m in store.upgrade()] == list(range(1, LATEST_VERSION + 1))
     assert store.upgrade() == []
@@ -302,9 +311,7 @@ def test_postgis_upgrade_creates_every_layer_and_is_idempotent(pg_schema):
 def test_postgis_tables_are_plain_postgis_layers_without_vocabulary_checks(pg_schema, frames):
     import psycopg
 
-    from geoquartier.layers.postgis import PostGISStore
-
-    PostGISStore(TEST_URL, schema=pg_schema).write_many(frames, quartier=Q)
+    _pg(pg_schema).write_many(frames, quartier=Q)
     with psycopg.connect(TEST_URL) as conn:
         columns = dict(
             conn.execute(
@@ -402,9 +409,7 @@ def test_restore_of_a_bad_dump_changes_nothing(store, frames, tmp_path):
 
 @needs_database
 def test_dump_of_postgis_restores_into_a_geopackage(pg_schema, frames, tmp_path):
-    from geoquartier.layers.postgis import PostGISStore
-
-    pg = PostGISStore(TEST_URL, schema=pg_schema)
+    pg = _pg(pg_schema)
     pg.write_many(frames, quartier=Q)
     dump_store(pg, tmp_path / "city.gpkg")
     gpkg = GeoPackageStore(tmp_path / "copy.gpkg")
@@ -439,9 +444,7 @@ def test_gdal_postgresql_driver_reads_back_what_was_written(pg_schema, frames, t
     ogr2ogr = shutil.which("ogr2ogr")
     if ogr2ogr is None:
         pytest.fail("ogr2ogr (Debian package gdal-bin) is needed to open PG: data sources")
-    from geoquartier.layers.postgis import PostGISStore
-
-    store = PostGISStore(TEST_URL, schema=pg_schema)
+    store = _pg(pg_schema)
     store.write_many(frames, quartier=Q)
     for layer, gdf in frames.items():
         out = tmp_path / f"{layer}.geojson"
@@ -482,8 +485,6 @@ def test_bad_database_url_is_a_one_line_setting_error(monkeypatch):
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path):
-    from geoquartier.layers.postgis import PostGISStore
-
     store = PostGISStore(f"postgresql://nobody:secret@/none?host={tmp_path}")
     with pytest.raises(GeoquartierError, match="cannot connect to the layer database") as info:
         store.layers()
@@ -539,10 +540,9 @@ def test_api_serves_the_postgis_layers_and_sees_each_write(pg_schema, frames, tm
 
     from api.deps import clear_caches
     from api.main import app
-    from geoquartier.layers.postgis import PostGISStore
     from geoquartier.settings import get_settings
 
-    store = PostGISStore(TEST_URL, schema=pg_schema)
+    store = _pg(pg_schema)
     store.write_many(frames, quartier=Q)
     settings = Settings(
         workspace=tmp_path / "unused.gpkg",

@@ -23,6 +23,8 @@ the code and in ``pg_stat_activity``.
 
 from __future__ import annotations
 
+import atexit
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -57,6 +59,8 @@ _SQL_TYPES = {
     "email": "text",
     "state": "text",
 }
+_POOL_MAX = 8
+"""Connections one store (one process) keeps open at most."""
 _MIGRATION_LOCK = 7_203_115_001
 """Key of the advisory lock held while migrating (one migrator at a time)."""
 
@@ -80,6 +84,8 @@ class PostGISStore:
     def __init__(self, url: str, schema: str = "public"):
         self.url = url
         self.schema = schema
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
         self._checked = False  # migrations verified (by upgrade) in this process
         self._has_tables = False  # the tables exist (schema version > 0), once seen
 
@@ -224,20 +230,39 @@ class PostGISStore:
         return todo
 
     # -- internals ----------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the store's connections (also done at exit)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
     @contextmanager
     def _connect(self) -> Iterator[Any]:
-        """A connection whose block is one transaction (committed, or rolled back on error)."""
+        """A pooled connection whose block is one transaction (committed, or rolled back)."""
         import psycopg
+        import psycopg_pool
 
+        connected = False
         try:
-            conn = psycopg.connect(self.url, connect_timeout=10)
-        except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+            with self._connections().connection() as conn:
+                connected = True
+                yield conn
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            if connected:
+                raise
             raise GeoquartierError(
-                f"cannot connect to the layer database {redacted(self.url)}: {reason}"
+                f"cannot connect to the layer database {redacted(self.url)}: {_reason(exc)}"
             ) from None
-        with conn:
-            yield conn
+
+    def _connections(self) -> Any:
+        """The connection pool, opened on first use (connections are reused: a server
+        checks the change counter on every request)."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = _open_pool(self.url)
+                atexit.register(self.close)
+            return self._pool
 
     @contextmanager
     def _writing(self) -> Iterator[Any]:
@@ -330,6 +355,34 @@ class PostGISStore:
         )
         with conn.cursor() as cur:
             cur.executemany(query, _rows(schema, gdf))
+
+
+def _open_pool(url: str) -> Any:
+    import psycopg
+    import psycopg_pool
+
+    try:  # try once directly, so a wrong URL fails now with the server's reason
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.OperationalError as exc:
+        raise GeoquartierError(
+            f"cannot connect to the layer database {redacted(url)}: {_reason(exc)}"
+        ) from None
+    pool = psycopg_pool.ConnectionPool(
+        url,
+        min_size=1,
+        max_size=_POOL_MAX,
+        kwargs={"connect_timeout": 10},
+        check=psycopg_pool.ConnectionPool.check_connection,
+        timeout=30,
+        open=False,
+    )
+    pool.open(wait=True, timeout=15)
+    return pool
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__
 
 
 def _sql(template: str, *identifiers: Any) -> Any:

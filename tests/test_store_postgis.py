@@ -564,3 +564,25 @@ def test_api_serves_the_postgis_layers_and_sees_each_write(pg_schema, frames, tm
         app.dependency_overrides.pop(get_settings, None)
         clear_caches()
     assert not (tmp_path / "unused.gpkg").exists()
+
+
+def test_backup_of_the_participation_database_while_it_is_open(tmp_path, monkeypatch):
+    from api.participation.store import open_store
+    from geoquartier.cli import app
+
+    db = tmp_path / "participation.sqlite"
+    store = open_store(db)
+    for i in range(3):
+        store.add_user(f"moderation-{i}", "moderator")
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(db))
+    reload_settings()
+    copy = tmp_path / "backup" / "participation.bak"
+    result = CliRunner().invoke(app, ["db", "backup-participation", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "users: 3 rows" in result.output
+    with sqlite3.connect(copy) as con:
+        names = [r[0] for r in con.execute("SELECT name FROM users ORDER BY name")]
+    con.close()
+    assert names == ["moderation-0", "moderation-1", "moderation-2"]
+    result = CliRunner().invoke(app, ["db", "backup-participation", str(db)])
+    assert result.exit_code == 2 and "the database itself" in result.output

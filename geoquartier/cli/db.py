@@ -103,6 +103,26 @@ def dump(
     _echo_counts(counts)
 
 
+@db_app.command("backup-participation")
+def backup_participation(
+    output: Annotated[Path, typer.Argument(help="SQLite file to write, e.g. participation.bak")],
+) -> None:
+    """Copy the participation database (SQLite) consistently, also while the server runs.
+
+    Uses SQLite's online backup; the copy is written beside OUTPUT and renamed when
+    complete. Restore by stopping the server and putting the copy in its place.
+    """
+    from geoquartier.config import participation_db_path
+    from geoquartier.layers.backup import backup_sqlite
+
+    source = participation_db_path()
+    with _user_errors():
+        tables = backup_sqlite(source, output)
+    typer.echo(f"copied {source} to {output}:")
+    for table, n in tables.items():
+        typer.echo(f"  {table}: {n:,} rows")
+
+
 @db_app.command("restore")
 def restore(
     dump_file: Annotated[

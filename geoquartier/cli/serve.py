@@ -52,10 +52,13 @@ def _quartier_ids() -> list[str]:
     """Quartiers in the workspace (empty when nothing has been imported yet)."""
     from geoquartier.layers.backend import get_layer_store
 
-    store = get_layer_store()
-    if "quartiers" not in store.layers():
-        return []
-    return sorted(str(q) for q in store.read("quartiers")["id"])
+    store = get_layer_store()  # applies pending schema migrations before serving
+    try:
+        if "quartiers" not in store.layers():
+            return []
+        return sorted(str(q) for q in store.read("quartiers")["id"])
+    finally:
+        store.close()
 
 
 @app.command("serve")

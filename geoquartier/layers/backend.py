@@ -54,6 +54,8 @@ class LayerStore(Protocol):
 
     def upgrade(self) -> list[Migration]: ...  # noqa: D102
 
+    def close(self) -> None: ...  # noqa: D102
+
 
 def get_layer_store(
     settings: Settings | None = None, *, workspace: Path | None = None, upgrade: bool = True

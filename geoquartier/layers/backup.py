@@ -10,7 +10,9 @@ the store holds the old layers or exactly the dump's, never a mix.
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,46 @@ def restore_store(store: Any, path: Path) -> dict[str, int]:
         raise GeoquartierError(f"{path} holds no geoquartier layers; is it a dump?")
     frames = {layer: dump.read(layer) for layer in names}
     return store.replace_all(frames)
+
+
+def backup_sqlite(source: Path, path: Path) -> dict[str, int]:
+    """Copy the SQLite database ``source`` to ``path`` with SQLite's online backup.
+
+    Consistent while other processes write (WAL included); ``path`` is replaced only when
+    the copy is complete. Returns the row count of each table of the copy.
+    """
+    source, path = Path(source), Path(path)
+    if not source.is_file():
+        raise GeoquartierError(f"no database at {source}")
+    if source.resolve() == path.resolve():
+        raise GeoquartierError(f"{path} is the database itself; choose another file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with closing(sqlite3.connect(source)) as src:
+            with closing(sqlite3.connect(tmp)) as dst:
+                src.backup(dst)
+                counts = _table_counts(dst)
+        os.replace(tmp, path)
+    except sqlite3.DatabaseError as exc:
+        raise GeoquartierError(f"{source} is not a readable SQLite database ({exc})") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return counts
+
+
+def _table_counts(db: sqlite3.Connection) -> dict[str, int]:
+    names = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
+    return {name: int(db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in names}
 
 
 def _same_file(store: Any, path: Path) -> bool:

@@ -58,6 +58,9 @@ class GeoPackageStore:
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
 
+    def close(self) -> None:
+        """Nothing to release (every call opens and closes the file); as PostGISStore."""
+
     # -- reading ------------------------------------------------------------------------
     def exists(self, layer: str | None = None) -> bool:
         """Whether the file exists, or (with ``layer``) whether it holds that layer."""

@@ -347,6 +347,31 @@ def test_postgis_tables_are_plain_postgis_layers_without_vocabulary_checks(pg_sc
     assert types["languages"] == "ARRAY" and types["name"] == "text"
 
 
+def test_an_edit_in_qgis_is_seen_by_the_store(pg_schema, frames):
+    """QGIS writes the tables directly: the change counter still moves, so the server's
+    cached layer is re-read, and an inserted row gets the next fid."""
+    import psycopg
+    from psycopg import sql
+
+    store = _pg(pg_schema)
+    store.write("stops", frames["stops"], quartier=Q)
+    before = store.version()
+    table = sql.Identifier(pg_schema, "stops")
+    with psycopg.connect(TEST_URL) as conn:
+        conn.execute(sql.SQL("UPDATE {} SET name = 'Am Stern' WHERE fid = 1").format(table))
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (id, quartier, name, geom) "
+                "VALUES ('qgis-1', %s, 'Neu', ST_SetSRID(ST_MakePoint(11.58, 52.15), 4326))"
+            ).format(table),
+            (Q,),
+        )
+    assert store.version() > before
+    got = store.read("stops")
+    assert got["name"].iloc[0] == "Am Stern" and got["id"].iloc[-1] == "qgis-1"
+    assert len(got) == 31
+
+
 def test_concurrent_writers_of_two_quartiers_both_land(store, frames):
     stops = frames["stops"]
     errors: list[BaseException] = []

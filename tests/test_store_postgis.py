@@ -372,6 +372,22 @@ def test_an_edit_in_qgis_is_seen_by_the_store(pg_schema, frames):
     assert len(got) == 31
 
 
+def test_id_taken_by_an_outside_edit_meanwhile_is_a_clear_error(pg_schema, frames, monkeypatch):
+    store = _pg(pg_schema)
+    store.write("stops", frames["stops"], quartier="other")
+    before = store.read("stops")
+
+    def without_check(self, conn, layer, gdf, quartier):  # as if QGIS inserted meanwhile
+        self._delete_rows(conn, layer, quartier)
+        self._insert(conn, layer, gdf)
+
+    monkeypatch.setattr(PostGISStore, "_replace_rows", without_check)
+    with pytest.raises(GeoquartierError, match="nothing was written: Key \\(id\\)"):
+        store.write_many({"offices": frames["offices"], "stops": frames["stops"]}, quartier=Q)
+    _assert_same(before, store.read("stops"))
+    assert len(store.read("offices")) == 0
+
+
 def test_concurrent_writers_of_two_quartiers_both_land(store, frames):
     stops = frames["stops"]
     errors: list[BaseException] = []

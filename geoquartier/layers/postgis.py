@@ -269,13 +269,23 @@ class PostGISStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Any]:
+        """One write transaction; an id taken meanwhile by an edit outside geoquartier
+        (QGIS) rolls it back with a one-line error instead of a database traceback."""
+        import psycopg
+
         if not self._checked:
             self.upgrade()
-        with self._connect() as conn:
-            conn.execute(
-                _sql("UPDATE {} SET version = version + 1", self._table(STATE_TABLE))
-            )  # the row lock serialises the writers of every process until commit
-            yield conn
+        try:
+            with self._connect() as conn:
+                conn.execute(
+                    _sql("UPDATE {} SET version = version + 1", self._table(STATE_TABLE))
+                )  # the row lock serialises the writers of every process until commit
+                yield conn
+        except psycopg.errors.UniqueViolation as exc:
+            detail = exc.diag.message_detail or str(exc).splitlines()[0]
+            raise GeoquartierError(
+                f"nothing was written: {detail} (changed by another program meanwhile; try again)"
+            ) from None
 
     def _table(self, name: str) -> Any:
         from psycopg import sql

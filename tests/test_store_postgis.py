@@ -627,3 +627,43 @@ def test_backup_of_the_participation_database_while_it_is_open(tmp_path, monkeyp
     assert names == ["moderation-0", "moderation-1", "moderation-2"]
     result = CliRunner().invoke(app, ["db", "backup-participation", str(db)])
     assert result.exit_code == 2 and "the database itself" in result.output
+
+
+@pytest.mark.slow
+@needs_database
+def test_two_servers_on_one_database_serve_the_same_layers_and_each_write(
+    pg_schema, frames, tmp_path
+):
+    """Two server processes (as behind a proxy) on the PostGIS store: both answer with
+    the same features, and a write (here: the import of fewer stops) reaches both."""
+    import httpx
+
+    try:
+        from tests.uvicorn_server import UvicornServer
+    except ModuleNotFoundError:  # tests/ itself is on sys.path
+        from uvicorn_server import UvicornServer
+
+    store = _pg(pg_schema)
+    store.write_many(frames, quartier=Q)
+    env = {
+        "GEOQUARTIER_DATABASE_URL": TEST_URL,
+        "GEOQUARTIER_DATABASE_SCHEMA": pg_schema,
+        "GEOQUARTIER_WORKSPACE": str(tmp_path / "unused.gpkg"),
+        "GEOQUARTIER_PARTICIPATION_DB": str(tmp_path / "participation.sqlite"),
+    }
+    servers = [UvicornServer(env, tmp_path) for _ in range(2)]
+    try:
+
+        def stop_ids(server) -> list[str]:
+            page = httpx.get(f"{server.base}/collections/stops/items?limit=100", timeout=30)
+            assert page.status_code == 200, page.text
+            return sorted(f["id"] for f in page.json()["features"])
+
+        assert stop_ids(servers[0]) == stop_ids(servers[1]) == sorted(frames["stops"]["id"])
+        store.write("stops", frames["stops"].iloc[:4], quartier=Q)
+        expected = sorted(frames["stops"]["id"].iloc[:4])
+        assert stop_ids(servers[0]) == stop_ids(servers[1]) == expected
+    finally:
+        for server in servers:
+            server.stop()
+    assert not (tmp_path / "unused.gpkg").exists()

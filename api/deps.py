@@ -40,7 +40,7 @@ from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import LayerStore
 
 QUARTIER_MARGIN_M = 250.0
 """Points this close (metres) outside a quartier boundary still count as in the quartier."""
@@ -80,17 +80,17 @@ class Workspace:
     must not modify them in place. Thread-safe.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, store: LayerStore | None = None) -> None:
         self.path = path
         self._frames: dict[str, tuple[tuple[int, ...], Any]] = {}
         self._layer_list: tuple[tuple[int, ...], list[str]] | None = None
         self._locks = KeyedLocks()
         self._metric: tuple[Any, dict[str, Any]] | None = None
-        self._store: GeoPackageStore | None = None
+        self._store = store
 
     @property
-    def store(self) -> GeoPackageStore:
-        """The :class:`~geoquartier.layers.store.GeoPackageStore` of this workspace."""
+    def store(self) -> LayerStore:
+        """The layer store: the GeoPackage at ``path``, or the PostGIS store given."""
         if self._store is None:
             from geoquartier.layers.store import GeoPackageStore
 
@@ -98,8 +98,10 @@ class Workspace:
         return self._store
 
     def version(self) -> tuple[int, ...]:
-        """The file's current identity (see :func:`file_version`)."""
-        return file_version(self.path)
+        """The store's current identity: changes on every write (see :func:`file_version`)."""
+        if self._store is None:
+            return file_version(self.path)
+        return self._store.version()
 
     def layers(self) -> list[str]:
         """Names of the layers the workspace holds (empty when there is no file yet)."""
@@ -107,7 +109,7 @@ class Workspace:
         cached = self._layer_list
         if cached is not None and cached[0] == version:
             return cached[1]
-        names = list(self.store.layers()) if self.path.exists() else []
+        names = list(self.store.layers()) if self.store.exists() else []
         self._layer_list = (version, names)
         return names
 
@@ -147,13 +149,20 @@ class Workspace:
 
 
 @lru_cache(maxsize=8)
-def _workspace_for(path: Path) -> Workspace:
-    return Workspace(path)
+def _workspace_for(
+    path: Path, database_url: str | None = None, database_schema: str = "public"
+) -> Workspace:
+    if database_url is None:
+        return Workspace(path)
+    from geoquartier.layers.backend import get_layer_store
+
+    settings = Settings(workspace=path, database_url=database_url, database_schema=database_schema)
+    return Workspace(path, get_layer_store(settings))
 
 
 def get_workspace(settings: Annotated[Settings, Depends(get_settings)]) -> Workspace:
-    """The :class:`Workspace` of the configured GeoPackage (one per path and process)."""
-    return _workspace_for(settings.workspace_path)
+    """The :class:`Workspace` of the configured layer store (one per store and process)."""
+    return _workspace_for(settings.workspace_path, settings.database_url, settings.database_schema)
 
 
 @lru_cache(maxsize=8)

@@ -11,6 +11,10 @@ Each row: setting — environment variable — default.
   present, else ``data/``
 * cache directory — ``GEOQUARTIER_CACHE`` — ``.cache/`` in the checkout
 * workspace GeoPackage — ``GEOQUARTIER_WORKSPACE`` — ``workspace/geoquartier.gpkg``
+* layer database (PostgreSQL/PostGIS instead of the GeoPackage, e.g.
+  ``postgresql://geoquartier@localhost/geoquartier``) — ``GEOQUARTIER_DATABASE_URL`` —
+  none: the layers stay in the workspace GeoPackage
+* PostgreSQL schema of the layer tables — ``GEOQUARTIER_DATABASE_SCHEMA`` — ``public``
 * quartier registry — ``GEOQUARTIER_REGISTRY`` — ``data/quartiers.toml``
 * map output directory — ``GEOQUARTIER_MAPS`` — ``maps/``
 * participation database — ``GEOQUARTIER_PARTICIPATION_DB`` — ``participation.sqlite``
@@ -70,6 +74,8 @@ class Settings(BaseSettings):
     registry: Path | None = None
     maps: Path | None = None
     participation_db: Path | None = None
+    database_url: str | None = None
+    database_schema: str = Field(default="public", min_length=1, max_length=63)
     node_modules: Path | None = None
 
     annotations_per_minute: NonNegativeInt = 60
@@ -87,6 +93,15 @@ class Settings(BaseSettings):
     nominatim_url: str = "https://nominatim.openstreetmap.org"
     request_timeout_s: NonNegativeFloat = 15.0
     max_header_bytes: NonNegativeInt = 16_384
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL, e.g. postgresql://user@host/dbname")
+        return value.strip()
 
     @field_validator("trusted_proxies", "allowed_hosts", mode="before")
     @classmethod

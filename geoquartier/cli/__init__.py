@@ -17,6 +17,7 @@ for _name in (
     "demo",
     "documents",
     "scenario",
+    "db",
 ):
     importlib.import_module(f"geoquartier.cli.{_name}")
 

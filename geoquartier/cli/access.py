@@ -34,14 +34,13 @@ def _minutes(text: str) -> list[float]:
 
 def _load(quartier: str):
     """Registry spec, workspace store (importing the quartier if needed) and its network."""
-    from geoquartier.config import workspace_path
     from geoquartier.importer import import_quartier
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
     from geoquartier.mobility import network_for
     from geoquartier.registry import get_quartier
 
     spec = get_quartier(quartier)
-    store = GeoPackageStore(workspace_path())
+    store = get_layer_store()
     if store.read("quartiers", quartier=spec.id).empty:
         typer.echo(f"importing {spec.id} into {store.path} ...", err=True)
         import_quartier(spec, store)

@@ -32,16 +32,16 @@ def demo_command(
     """
     from geoquartier import config
     from geoquartier.importer import import_all
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
     from geoquartier.maps import build_all_maps
     from geoquartier.registry import load_registry
 
     registry = load_registry()
     workspace = config.workspace_path()
     workspace.parent.mkdir(parents=True, exist_ok=True)
-    store = GeoPackageStore(workspace)
+    store = get_layer_store()
 
-    typer.echo(f"Importing {len(registry)} quartiers into {workspace}")
+    typer.echo(f"Importing {len(registry)} quartiers into {store.path}")
     summaries, missing = import_all(registry, store, progress=True, online=online)
     for summary in summaries:
         typer.echo("")

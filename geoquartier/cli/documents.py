@@ -22,14 +22,13 @@ LangOpt = Annotated[str, typer.Option("--lang", "-l", help="Language: de, en, tr
 
 def _document_data(quartier: str, *, walking: bool = True):
     """The quartier's document data from the workspace (imported first when missing)."""
-    from geoquartier.config import workspace_path
     from geoquartier.importer import import_quartier
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
     from geoquartier.registry import get_quartier
     from geoquartier.reports.data import collect_document_data
 
     spec = get_quartier(quartier)
-    store = GeoPackageStore(workspace_path())
+    store = get_layer_store()
     if store.read("quartiers", quartier=spec.id).empty:
         typer.echo(f"importing {spec.id} into {store.path} ...", err=True)
         import_quartier(spec, store)

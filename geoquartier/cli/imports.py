@@ -14,19 +14,30 @@ from typing import Annotated
 import typer
 
 from geoquartier.cli.app import app
-from geoquartier.config import workspace_path
 from geoquartier.errors import GeoquartierError
 
 _WORKSPACE_HELP = (
-    "Workspace GeoPackage to write to "
-    "(default: GEOQUARTIER_WORKSPACE or workspace/geoquartier.gpkg)."
+    "Workspace GeoPackage to write to (default: the PostGIS database of "
+    "GEOQUARTIER_DATABASE_URL if set, else GEOQUARTIER_WORKSPACE or workspace/geoquartier.gpkg)."
 )
 
 
 def _store(workspace: Path | None):
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
 
-    return GeoPackageStore(workspace or workspace_path())
+    return get_layer_store(workspace=workspace)
+
+
+def _where(workspace: Path | None) -> str:
+    """Where the layers were written, for the summary (the URL without its password)."""
+    from geoquartier.settings import get_settings
+
+    settings = get_settings()
+    if workspace is None and settings.database_url:
+        from geoquartier.layers.postgis import redacted
+
+        return f"{redacted(settings.database_url)} (schema {settings.database_schema})"
+    return str(workspace or settings.workspace_path)
 
 
 def _spec_or_none(quartier: str):
@@ -52,7 +63,7 @@ def _boundary(quartier: str, boundary: Path | None):
 def _echo_counts(counts: dict[str, int], workspace: Path | None) -> None:
     for layer, n in counts.items():
         typer.echo(f"  {layer}: {n:,} features")
-    typer.echo(f"written to {workspace or workspace_path()}")
+    typer.echo(f"written to {_where(workspace)}")
 
 
 @app.command("import")

@@ -12,9 +12,10 @@ import pyogrio
 import typer
 
 from geoquartier.cli.app import USER_ERROR_EXIT, app, fail
-from geoquartier.config import STORAGE_CRS, workspace_path
+from geoquartier.config import STORAGE_CRS
 from geoquartier.errors import GeoquartierError, ValidationError
 from geoquartier.layers import LAYERS, validate
+from geoquartier.layers.backend import get_layer_store
 from geoquartier.layers.store import GeoPackageStore
 
 _LAYER_NAMES = ", ".join(LAYERS) + "."
@@ -149,13 +150,13 @@ def export_command(
     suffix = output.suffix.lower()
     if suffix not in (".geojson", ".gpkg", ".csv"):
         fail(f"cannot export to {output.name}: use a .geojson, .gpkg or .csv file name")
-    store = GeoPackageStore(workspace_path())
+    store = get_layer_store()
     if not store.exists():
         fail(f"no workspace at {store.path}; run 'geoquartier demo' or 'geoquartier import' first")
     gdf = store.read(layer, quartier=quartier)
     output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".gpkg":
-        if output.resolve() == store.path.resolve():
+        if isinstance(store, GeoPackageStore) and output.resolve() == store.path.resolve():
             fail("the export file must not be the workspace itself")
         GeoPackageStore(output).write(layer, gdf)
     elif suffix == ".geojson":

@@ -55,9 +55,9 @@ def map_command(
     language switch and a text list of all places. The quartier is imported into the
     workspace first if it is not there yet. Prints the path of each file written.
     """
-    from geoquartier.config import maps_dir, workspace_path
+    from geoquartier.config import maps_dir
     from geoquartier.importer import import_quartier
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
     from geoquartier.maps.batch import map_filename, sibling_hrefs
     from geoquartier.maps.builder import OSM_TILE_URL, build_quartier_map, save_map
     from geoquartier.maps.data import check_category, check_profile, collect_map_data
@@ -71,7 +71,7 @@ def map_command(
     if tile_url is not None and not all(k in tile_url for k in ("{z}", "{x}", "{y}")):
         raise typer.BadParameter("a tile URL must contain {z}, {x} and {y}", param_hint="--tiles")
     spec = get_quartier(quartier)
-    store = GeoPackageStore(workspace_path())
+    store = get_layer_store()
     if store.read("quartiers", quartier=spec.id).empty:
         typer.echo(f"importing {spec.id} into {store.path} ...", err=True)
         import_quartier(spec, store)

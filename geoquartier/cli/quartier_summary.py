@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from geoquartier.config import workspace_path
 from geoquartier.errors import GeoquartierError
 
 _LAYERS = ("offices", "services", "pois", "stops", "buildings", "addresses", "population")
@@ -50,8 +49,18 @@ def _boundary_line(spec) -> str:
     return f"  boundary: {area_km2(boundary):.2f} km² ({spec.boundary_quality})"
 
 
-def _workspace_counts(path: Path, quartier: str) -> dict[str, int]:
+def _workspace_counts(store, quartier: str) -> dict[str, int]:
+    from geoquartier.layers.store import GeoPackageStore
+
+    if not isinstance(store, GeoPackageStore):
+        present = set(store.layers())
+        return {
+            layer: len(store.read(layer, quartier=quartier))
+            for layer in _LAYERS
+            if layer in present
+        }
     counts = {}
+    path = store.path
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         tables = {r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")}
         for layer in _LAYERS:
@@ -62,17 +71,16 @@ def _workspace_counts(path: Path, quartier: str) -> dict[str, int]:
 
 
 def _workspace_lines(spec) -> list[str]:
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
 
-    path = workspace_path()
-    store = GeoPackageStore(path)
-    if not path.exists() or store.read("quartiers", quartier=spec.id).empty:
+    store = get_layer_store()
+    if not store.exists() or store.read("quartiers", quartier=spec.id).empty:
         return [f"  workspace: not imported yet — geoquartier import {spec.id}"]
     row = store.read("quartiers", quartier=spec.id).iloc[0]
-    counts = _workspace_counts(path, spec.id)
+    counts = _workspace_counts(store, spec.id)
+    name = store.path.name if isinstance(store.path, Path) else store.path
     lines = [
-        f"  workspace ({path.name}): "
-        + ", ".join(f"{layer} {n:,}" for layer, n in counts.items() if n)
+        f"  workspace ({name}): " + ", ".join(f"{layer} {n:,}" for layer, n in counts.items() if n)
     ]
     if row.get("population") is not None and row["population"] == row["population"]:
         lines.append(f"  residents: {int(row['population']):,} ({row['population_source']})")

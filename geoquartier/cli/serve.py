@@ -50,13 +50,15 @@ def _settings() -> Settings:
 
 def _quartier_ids() -> list[str]:
     """Quartiers in the workspace (empty when nothing has been imported yet)."""
-    from geoquartier import config
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
 
-    store = GeoPackageStore(config.workspace_path())
-    if "quartiers" not in store.layers():
-        return []
-    return sorted(str(q) for q in store.read("quartiers")["id"])
+    store = get_layer_store()  # applies pending schema migrations before serving
+    try:
+        if "quartiers" not in store.layers():
+            return []
+        return sorted(str(q) for q in store.read("quartiers")["id"])
+    finally:
+        store.close()
 
 
 @app.command("serve")

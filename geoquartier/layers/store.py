@@ -9,6 +9,12 @@ Writes are atomic: the current file is copied to a temporary file in the same fo
 change is written there, and ``os.replace`` swaps it in. A failed write (bad data, disk
 full, a driver error) leaves the previous file byte-identical. Writers in several
 processes are serialised with a lock file beside the GeoPackage.
+
+The file records its schema version in a table ``geoquartier_schema_migrations``
+(:mod:`geoquartier.layers.migrations`); a file written before versioning is brought up
+to date by :meth:`GeoPackageStore.upgrade`, in a copy swapped in like any write.
+:class:`geoquartier.layers.postgis.PostGISStore` has the same interface on PostgreSQL;
+:func:`geoquartier.layers.backend.get_layer_store` picks one from the settings.
 """
 
 from __future__ import annotations
@@ -27,7 +33,14 @@ import pandas as pd
 import pyogrio
 
 from geoquartier.errors import GeoquartierError, Problem, ValidationError
-from geoquartier.layers.schema import STORAGE_CRS, layer_schema
+from geoquartier.layers.migrations import (
+    MIGRATIONS_TABLE,
+    Migration,
+    geopackage_version,
+    pending,
+    upgrade_geopackage,
+)
+from geoquartier.layers.schema import LAYERS, STORAGE_CRS, layer_schema
 from geoquartier.layers.validate import validate
 
 _SIDECARS = ("-wal", "-shm", "-journal")
@@ -45,6 +58,9 @@ class GeoPackageStore:
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
 
+    def close(self) -> None:
+        """Nothing to release (every call opens and closes the file); as PostGISStore."""
+
     # -- reading ------------------------------------------------------------------------
     def exists(self, layer: str | None = None) -> bool:
         """Whether the file exists, or (with ``layer``) whether it holds that layer."""
@@ -57,11 +73,29 @@ class GeoPackageStore:
         if not self.path.is_file():
             return []
         try:
-            return [str(name) for name, _geom in pyogrio.list_layers(self.path)]
+            names = [str(name) for name, _geom in pyogrio.list_layers(self.path)]
         except pyogrio.errors.DataSourceError as exc:
             raise GeoquartierError(
                 f"{self.path} is not a readable GeoPackage ({exc}); move it away and import again"
             ) from None
+        return [name for name in names if name != MIGRATIONS_TABLE]
+
+    def version(self) -> tuple[int, ...]:
+        """Identity of the file and its WAL on disk (inode, mtime, size): changes on write."""
+        parts: list[int] = []
+        for candidate in (self.path, self.path.with_name(self.path.name + "-wal")):
+            try:
+                st = os.stat(candidate)
+                parts.extend((st.st_ino, st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                parts.extend((0, 0, 0))
+        return tuple(parts)
+
+    def schema_version(self) -> int:
+        """The highest migration applied to the file (0: unversioned or no file yet)."""
+        if not self.path.is_file():
+            return 0
+        return geopackage_version(self.path)
 
     def read(
         self,
@@ -134,6 +168,33 @@ class GeoPackageStore:
                 kept = self._others(layer, quartier)
             self._replace_file({layer: kept})
 
+    def replace_all(self, frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, int]:
+        """Make the file hold exactly ``frames`` (its other layers emptied); one file replace."""
+        validated = {layer: validate(gdf, layer) for layer, gdf in frames.items()}
+        emptied = {
+            layer: validate(_empty(layer), layer) for layer in self.layers() if layer in LAYERS
+        }
+        if not validated and not emptied:
+            return {}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            self._replace_file({**emptied, **validated})
+        return {layer: len(gdf) for layer, gdf in validated.items()}
+
+    # -- migrations ---------------------------------------------------------------------
+    def upgrade(self) -> list[Migration]:
+        """Apply the pending migrations to the file (atomic swap); returns those applied.
+
+        No file yet: nothing to do (a new file is written at the latest version).
+        """
+        if not self.path.is_file() or not pending(self.schema_version()):
+            return []
+        with self._lock():
+            todo = pending(self.schema_version())
+            if todo:
+                self._replace_file({})
+        return todo
+
     # -- internals ----------------------------------------------------------------------
     def _others(self, layer: str, quartier: str) -> gpd.GeoDataFrame:
         if not self.exists(layer):
@@ -169,14 +230,18 @@ class GeoPackageStore:
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            if self.path.is_file():
+            existed = self.path.is_file()
+            if existed:
                 shutil.copyfile(self.path, tmp)
                 mode = self.path.stat().st_mode & 0o777
+                upgrade_geopackage(tmp)  # bring an older file up to date before writing
             else:
                 tmp.unlink()
                 mode = 0o666 & ~_umask()
             for layer, gdf in frames.items():
                 _write_layer(tmp, layer, gdf)
+            if not existed:
+                upgrade_geopackage(tmp)  # a new file: record that it is at LATEST_VERSION
             os.chmod(tmp, mode)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())

@@ -143,15 +143,14 @@ def gather_map_data(
     ``network`` a ready walk network (default: the quartier's own, see
     :func:`collect_map_data`).
     """
-    from geoquartier.config import workspace_path
     from geoquartier.importer import import_quartier
-    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.layers.backend import get_layer_store
     from geoquartier.registry import get_quartier
 
     check_profile(profile)
     check_category(category)
     spec = get_quartier(quartier) if isinstance(quartier, str) else quartier
-    store = store if store is not None else GeoPackageStore(workspace_path())
+    store = store if store is not None else get_layer_store()
     if store.read("quartiers", quartier=spec.id).empty:
         import_quartier(spec, store, progress=progress)
     return collect_map_data(spec, store, profile=profile, category=category, network=network)

@@ -1,0 +1,145 @@
+"""``geoquartier db``: schema version, upgrades and backups of the layer store.
+
+The layer store is the workspace GeoPackage (``GEOQUARTIER_WORKSPACE``) or, when
+``GEOQUARTIER_DATABASE_URL`` is set, PostgreSQL/PostGIS. Every command works on both;
+docs/deployment.md describes running geoquartier for a city on PostGIS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from geoquartier.cli.app import app, fail
+from geoquartier.errors import GeoquartierError
+
+db_app = typer.Typer(
+    help=(
+        "The layer store (workspace GeoPackage, or PostGIS when GEOQUARTIER_DATABASE_URL "
+        "is set): schema version, upgrade, dump and restore."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(db_app, name="db")
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except GeoquartierError as exc:
+        fail(str(exc))
+
+
+def _store():
+    from geoquartier.layers.backend import get_layer_store
+
+    return get_layer_store(upgrade=False)
+
+
+def _echo_counts(counts: dict[str, int]) -> None:
+    for layer, n in counts.items():
+        typer.echo(f"  {layer}: {n:,} features")
+    typer.echo(f"  total: {sum(counts.values()):,} features in {len(counts)} layers")
+
+
+@db_app.command("current")
+def current() -> None:
+    """Show where the layers are, the schema version of the store and of this program."""
+    from geoquartier.layers.migrations import LATEST_VERSION
+
+    store = _store()
+    typer.echo(f"layer store: {store.path}")
+    if isinstance(store.path, Path) and not store.path.exists():
+        typer.echo(f"no file yet; the first import writes it at schema version {LATEST_VERSION}")
+        return
+    with _user_errors():
+        version = store.schema_version()
+    state = "up to date" if version == LATEST_VERSION else "run 'geoquartier db upgrade'"
+    if version > LATEST_VERSION:
+        state = "newer than this geoquartier: update it"
+    typer.echo(f"schema version: {version} (this geoquartier: {LATEST_VERSION}; {state})")
+
+
+@db_app.command("upgrade")
+def upgrade() -> None:
+    """Apply pending schema migrations (each store also does this when a command starts).
+
+    On PostGIS the first upgrade creates one table per layer (and the postgis extension,
+    if the role may). A GeoPackage is upgraded in a copy swapped in atomically.
+    """
+    from geoquartier.layers.migrations import LATEST_VERSION
+
+    with _user_errors():
+        store = _store()
+        applied = store.upgrade()
+    for migration in applied:
+        typer.echo(f"applied {migration.version}: {migration.name}")
+    if not applied:
+        typer.echo(f"{store.path}: already at schema version {store.schema_version()}")
+    else:
+        typer.echo(f"{store.path}: now at schema version {LATEST_VERSION}")
+
+
+@db_app.command("dump")
+def dump(
+    output: Annotated[Path, typer.Argument(help="GeoPackage to write (*.gpkg), e.g. backup.gpkg")],
+) -> None:
+    """Write every layer of the store to one GeoPackage (opens in QGIS; restores anywhere)."""
+    from geoquartier.layers.backup import dump_store
+
+    with _user_errors():
+        store = _store()
+        store.upgrade()
+        counts = dump_store(store, output)
+    typer.echo(f"dumped {store.path} to {output}:")
+    _echo_counts(counts)
+
+
+@db_app.command("backup-participation")
+def backup_participation(
+    output: Annotated[Path, typer.Argument(help="SQLite file to write, e.g. participation.bak")],
+) -> None:
+    """Copy the participation database (SQLite) consistently, also while the server runs.
+
+    Uses SQLite's online backup; the copy is written beside OUTPUT and renamed when
+    complete. Restore by stopping the server and putting the copy in its place.
+    """
+    from geoquartier.config import participation_db_path
+    from geoquartier.layers.backup import backup_sqlite
+
+    source = participation_db_path()
+    with _user_errors():
+        tables = backup_sqlite(source, output)
+    typer.echo(f"copied {source} to {output}:")
+    for table, n in tables.items():
+        typer.echo(f"  {table}: {n:,} rows")
+
+
+@db_app.command("restore")
+def restore(
+    dump_file: Annotated[
+        Path, typer.Argument(help="A GeoPackage written by 'geoquartier db dump'")
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the store's layers without asking.")
+    ] = False,
+) -> None:
+    """Replace every layer of the store with the dump's, all at once (atomic)."""
+    from geoquartier.layers.backup import restore_store
+
+    store = _store()
+    if not yes:
+        typer.confirm(f"replace every layer in {store.path} with {dump_file}?", abort=True)
+    with _user_errors():
+        store.upgrade()
+        counts = restore_store(store, dump_file)
+    typer.echo(f"restored {dump_file} into {store.path}:")
+    _echo_counts(counts)

@@ -31,6 +31,21 @@ Lang = Annotated[
 PDF_RESPONSES = {200: {"content": {"application/pdf": {}}, "description": "a PDF document"}}
 
 
+def document_links(base: str, quartier: str) -> list:
+    """Links to the quartier's documents (for the ``/quartiers`` list)."""
+    from api.schemas import Link
+
+    pdf = "application/pdf"
+    return [
+        Link(href=f"{base}/quartiers/{quartier}/print.pdf", rel="print", type=pdf,
+             title="workshop map (A3)"),
+        Link(href=f"{base}/quartiers/{quartier}/flyer.pdf?lang=de", rel="flyer", type=pdf,
+             title="offer flyer (de)"),
+        Link(href=f"{base}/quartiers/{quartier}/report.pdf", rel="report", type=pdf,
+             title="local-mobility report"),
+    ]  # fmt: skip
+
+
 def _data(quartier: str, registry: dict, workspace: deps.Workspace, *, walking: bool = True):
     from geoquartier.errors import DataMissingError
     from geoquartier.reports.data import collect_document_data

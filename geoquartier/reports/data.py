@@ -112,7 +112,7 @@ def collect_document_data(spec: Any, store: Any, *, walking: bool = True) -> Doc
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (np.isscalar(value) and pd.isna(value))
+    return value is None or value is pd.NA or (np.isscalar(value) and pd.isna(value))
 
 
 def _streets_near(network: Any, boundary: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -36,6 +37,10 @@ from geoquartier.errors import GeoquartierError
 router = APIRouter(tags=["scenarios"])
 
 PlannerDep = Annotated[User, Depends(planner)]
+MAX_CACHED_COMPARISONS = 8
+"""Comparisons kept per process (keyed by workspace file version, scenario and options)."""
+_COMPARISONS: dict = {}
+_CACHE_LOCK = threading.Lock()
 GAIN_TOLERANCE_MIN = 1e-6
 """Walking-time changes below this (minutes) are rounding noise, not a gain."""
 
@@ -241,6 +246,8 @@ def _inputs(workspace: deps.Workspace, quartier: str):
     return population[["id", "residents", "geometry"]], planning_facilities(store, quartier)
 
 
+DEFAULT_MINUTES = "5,10,15"
+DEFAULT_PROFILES = "standard,senior,wheelchair"
 Minutes = Annotated[
     str, Query(max_length=40, pattern=r"^[0-9., ]+$", description="walking times, e.g. 5,10,15")
 ]
@@ -258,9 +265,19 @@ def _comparison(workspace, networks, quartier, scenario_id, viewer, minutes, pro
     except ValueError:
         raise GeoquartierError(f"minutes: expected numbers like 5,10,15, got {minutes!r}") from None
     names = [p.strip() for p in profiles.split(",") if p.strip()] or ["standard"]
-    population, facilities = _inputs(workspace, quartier)
-    network = networks.get(quartier)
-    return scenario, compare(scenario, network, population, facilities, thresholds, names)
+    key = (str(workspace.path), workspace.version(), scenario.id, scenario.updated,
+           tuple(thresholds), tuple(names))  # fmt: skip
+    with _CACHE_LOCK:
+        cached = _COMPARISONS.get(key)
+    if cached is None:
+        population, facilities = _inputs(workspace, quartier)
+        network = networks.get(quartier)
+        cached = compare(scenario, network, population, facilities, thresholds, names)
+        with _CACHE_LOCK:
+            _COMPARISONS[key] = cached
+            while len(_COMPARISONS) > MAX_CACHED_COMPARISONS:
+                _COMPARISONS.pop(next(iter(_COMPARISONS)))
+    return scenario, cached
 
 
 def _number(value: Any) -> Any:
@@ -282,8 +299,8 @@ def compare_route(
     workspace: deps.WorkspaceDep,
     networks: deps.NetworksDep,
     viewer: ViewerDep,
-    minutes: Minutes = "5,10,15",
-    profiles: Profiles = "standard,senior,wheelchair",
+    minutes: Minutes = DEFAULT_MINUTES,
+    profiles: Profiles = DEFAULT_PROFILES,
     changed: Annotated[bool, Query(description="only rows whose figures change")] = False,
     format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
 ) -> Any:
@@ -335,7 +352,11 @@ def gains_route(
     """One feature per home or cell (EPSG:4326) with ``walk_min_before``,
     ``walk_min_after``, ``gain_min`` (null where a route appears or disappears) and
     ``route`` (``new``, ``lost`` or ``same``)."""
-    scenario, result = _comparison(workspace, networks, quartier, scenario_id, viewer, "5", profile)
+    # the default comparison's profiles when they hold this one: shares its cached run
+    profiles = DEFAULT_PROFILES if profile in DEFAULT_PROFILES.split(",") else profile
+    scenario, result = _comparison(
+        workspace, networks, quartier, scenario_id, viewer, DEFAULT_MINUTES, profiles
+    )
     per = result.per_origin
     per = per[(per["category"].astype(str) == category) & (per["profile"] == profile)]
     if changed:

@@ -34,7 +34,13 @@ from api.participation.auth import bearer, planner
 from api.participation.store import User
 from geoquartier.errors import GeoquartierError
 
-router = APIRouter(tags=["scenarios"])
+ERRORS = {
+    401: {"description": "no or an invalid staff token (writing needs a planner token)"},
+    403: {"description": "the token's account is not a planner"},
+    404: {"description": "unknown quartier, or no such scenario visible to the caller"},
+    422: {"description": "invalid input; names the edit, its kind and the field"},
+}
+router = APIRouter(tags=["scenarios"], responses=ERRORS)
 
 PlannerDep = Annotated[User, Depends(planner)]
 MAX_CACHED_COMPARISONS = 8

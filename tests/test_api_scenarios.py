@@ -157,6 +157,37 @@ def test_invalid_edits_answer_422_naming_edit_and_field(env, edit, message):
     assert c.get(f"/quartiers/lauf/scenarios/{sid}", headers=planner).json()["edits"] == []
 
 
+def test_new_pharmacy_in_neu_olvenstedt_with_estimated_walking_times(env, api_workspace):  # noqa: F811
+    """A facility scenario in a quartier without walk network: only its category is
+    computed again, on the estimate network; the residents near the new place gain."""
+    from geoquartier.layers.store import GeoPackageStore
+
+    c, planner = env["client"], env["planner"]
+    cells = GeoPackageStore(api_workspace.gpkg).read("population", quartier="neu-olvenstedt")
+    home = cells.loc[cells["residents"].idxmax()].geometry.centroid  # the most populous cell
+    base = "/quartiers/neu-olvenstedt/scenarios"
+    sid = c.post(base, json={"title": "Apotheke"}, headers=planner).json()["id"]
+    edit = {"kind": "facility_add", "geometry": {"type": "Point", "coordinates": [home.x, home.y]},
+            "params": {"category": "pharmacy", "name": "Neue Apotheke"}}  # fmt: skip
+    assert c.post(f"{base}/{sid}/edits", json=edit, headers=planner).status_code == 201
+    r = c.get(f"{base}/{sid}/compare", params={"profiles": "standard"}, headers=planner)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["recomputed"] == "categories pharmacy (facilities changed)"
+    cov = pd.DataFrame(body["coverage"])
+    others = cov[cov["category"] != "pharmacy"]
+    assert (others["difference"] == 0).all()
+    pharmacy = cov[cov["category"] == "pharmacy"].set_index("threshold_min")
+    # the most populous cell now has a pharmacy on its doorstep
+    assert pharmacy.loc[5, "residents_after"] >= cells["residents"].max() - 1e-6
+    # 148 more residents within 5 min, 53 within 10; everyone was within 15 already
+    assert pharmacy.loc[5, "difference"] > 0 and pharmacy.loc[10, "difference"] > 0
+    assert (pharmacy["difference"] >= 0).all()
+    assert (pharmacy["residents_no_longer_within"] == 0).all()
+    gains = c.get(f"{base}/{sid}/gains", params={"category": "pharmacy"}, headers=planner)
+    assert gains.status_code == 200 and len(gains.json()["features"]) > 0
+
+
 def test_unknown_quartier_and_scenario_and_openapi(env):
     c = env["client"]
     assert c.get("/quartiers/nowhere/scenarios").status_code == 404
@@ -170,3 +201,6 @@ def test_unknown_quartier_and_scenario_and_openapi(env):
     compare = paths["/quartiers/{quartier}/scenarios/{scenario_id}/compare"]["get"]
     assert "text/csv" in compare["responses"]["200"]["content"]
     assert "gains" in " ".join(paths)
+    assert {"401", "403", "422"} <= set(
+        paths["/quartiers/{quartier}/scenarios"]["post"]["responses"]
+    )

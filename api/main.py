@@ -2,7 +2,9 @@
 
 It serves the workspace layers as OGC API – Features (:mod:`api.ogc`), the interactive
 quartier maps and their offline Leaflet assets (:mod:`api.maps`), the walking queries
-(:mod:`api.queries`) and the participation workflow (:mod:`api.participation`). Errors are
+(:mod:`api.queries`), planning (:mod:`api.planning`), what-if scenarios
+(:mod:`api.scenarios`), the paper documents (:mod:`api.documents`) and the participation
+workflow (:mod:`api.participation`). Errors are
 JSON ``{"detail": ..., "status": ...}`` (:mod:`api.errors`). Configuration is read when a
 request needs it (see :mod:`api.deps`), so the environment may be set after import.
 

@@ -94,3 +94,17 @@ def test_snapshot_of_an_unknown_quartier_is_a_one_line_error(workspace):
     # a GeoquartierError: the entry point prints it as one 'error:' line
     assert res.exit_code != 0 and isinstance(res.exception, GeoquartierError)
     assert "unknown quartier 'atlantis'" in str(res.exception)
+
+
+def test_cli_report_counts_contributions_by_status(workspace, tmp_path):
+    out = tmp_path / "bericht.html"
+    res = _run("report", "lauf", "--lang", "en", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    # idea: pending 1, approved 1, rejected 1, total 3; no texts
+    assert "Participation" in page and "Events: 0" in page
+    assert (
+        '<td class="num">1</td><td class="num">1</td><td class="num">1</td><td class="num">3</td>'
+        in page
+    )
+    assert "off topic" not in page and ">t0<" not in page

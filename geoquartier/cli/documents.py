@@ -148,7 +148,8 @@ def report_command(
     of residents within 5/10/15 minutes' walk of each kind of service and daily-needs place
     for the standard, senior and wheelchair profiles, the yearly budget by the standards
     (staff, material costs, project funds, neighbourhood fund, each rule quoted) and the
-    building measures.
+    building measures; with the participation database, the contributions per kind and
+    review status and the number of events (counts only).
     """
     from geoquartier.reports.budget import budget, budget_total_eur
     from geoquartier.reports.i18n import check_language
@@ -157,7 +158,7 @@ def report_command(
     check_language(lang)
     _check_output(output, (".pdf", ".html"))
     data = _document_data(quartier)
-    write_report(data, output, lang=lang)
+    write_report(data, output, lang=lang, participation_counts=_report_counts(data.spec.id))
     profile = quartier_profile(data)
     residents = profile["residents"]
     total = f"{budget_total_eur(budget(residents)):,.0f} €/year" if residents is not None else "–"
@@ -176,6 +177,17 @@ monitor_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(monitor_app, name="monitor")
+
+
+def _report_counts(quartier: str) -> dict | None:
+    """The report's participation counts (per kind and status, events) when the
+    participation database exists, else None."""
+    from api.documents import participation_counts
+    from api.participation.store import open_store
+    from geoquartier.settings import get_settings
+
+    path = get_settings().participation_db_path
+    return participation_counts(open_store(path), quartier) if Path(path).is_file() else None
 
 
 def _annotation_counts(quartier: str) -> dict[str, int] | None:

@@ -58,6 +58,7 @@ TEXT_LANGUAGES = (
 """Languages offered for a resident's text (ISO 639-1); others can be sent via the API."""
 
 
+
 def content_security_policy(nonce: str) -> str:
     """CSP of the pages: only scripts carrying ``nonce`` run; data goes only to this server;
     images come from this server and the tile server (basemap tiles are the only network

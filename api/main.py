@@ -2,7 +2,9 @@
 
 It serves the workspace layers as OGC API – Features (:mod:`api.ogc`), the interactive
 quartier maps and their offline Leaflet assets (:mod:`api.maps`), the walking queries
-(:mod:`api.queries`) and the participation workflow (:mod:`api.participation`). Errors are
+(:mod:`api.queries`), planning (:mod:`api.planning`), what-if scenarios
+(:mod:`api.scenarios`), the paper documents (:mod:`api.documents`) and the participation
+workflow (:mod:`api.participation`). Errors are
 JSON ``{"detail": ..., "status": ...}`` (:mod:`api.errors`). Configuration is read when a
 request needs it (see :mod:`api.deps`), so the environment may be set after import.
 
@@ -17,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from api import maps, ogc, planning, queries
+from api import documents, maps, ogc, planning, queries, scenarios
 from api.errors import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware, install_error_handlers
 from api.participation.routes import router as participation_router
 from api.security import (
@@ -92,6 +94,8 @@ def create_app() -> FastAPI:
     application.include_router(maps.router)
     application.include_router(queries.router)
     application.include_router(planning.router)
+    application.include_router(scenarios.router)
+    application.include_router(documents.router)
     application.include_router(participation_router)
     maps.mount_assets(application)
     return application

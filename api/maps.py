@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import deps
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep, Workspace, WorkspaceDep
+from api.documents import document_links
 from api.errors import api_error
 from api.participation.store import ParticipationStore
 from api.schemas import Link, QuartierList, QuartierSummary
@@ -148,6 +149,7 @@ def quartiers(
                 title="advisory services",
             )
         )
+        links += document_links(base, qid)
         out.append(QuartierSummary(**row, links=links))
     return QuartierList(
         quartiers=out,

@@ -1,4 +1,5 @@
-"""The main job, ``geoquartier demo``, as a new user runs it (without the server)."""
+"""The main job, ``geoquartier demo``, as a new user runs it (without the server): import,
+maps, documents and the example scenario."""
 
 from __future__ import annotations
 
@@ -71,3 +72,27 @@ def test_demo_imports_the_model_quartiers_and_writes_their_maps(tmp_path):
     }
     assert "office: Stadtteilbüro Alt-Hamborn" in out
     assert int(store.read("population", quartier="neu-olvenstedt")["residents"].sum()) == 11677
+    # the documents of every imported quartier: A3 workshop map, flyers de + tr, report
+    docs = sorted((tmp_path / "maps" / "documents").glob("*.pdf"))
+    assert len(docs) == 4 * 4
+    for path in docs:
+        assert str(path) in out and path.read_bytes().startswith(b"%PDF")
+    flyer = (tmp_path / "maps" / "documents" / "lauf-angebote-tr.pdf").read_bytes()
+    assert "Stadtteilbüro Lauf (Demo)" in _pdf_text(flyer)
+    # the published example scenario of Lauf and its comparison
+    from geoquartier.mobility.scenarios import list_scenarios
+
+    scenarios = list_scenarios(tmp_path / "ws" / "geoquartier.gpkg", "lauf")
+    assert list(scenarios["status"]) == ["published"] and list(scenarios["edits"]) == [2]
+    assert f"Example scenario {scenarios['id'].iloc[0]} of lauf" in out
+    assert "edit 1 (way_add): 1 new edge(s), 3 m" in out
+    assert "edit 2 (way_tags): tags set on 1 edge(s)" in out
+    assert "wheelchair:" in out and "walk less" in out
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -147,7 +147,8 @@ def report_command(
     of residents within 5/10/15 minutes' walk of each kind of service and daily-needs place
     for the standard, senior and wheelchair profiles, the yearly budget by the standards
     (staff, material costs, project funds, neighbourhood fund, each rule quoted) and the
-    building measures.
+    building measures; with the participation database, the contributions per kind and
+    review status and the number of events (counts only).
     """
     from geoquartier.reports.budget import budget, budget_total_eur
     from geoquartier.reports.i18n import check_language
@@ -156,7 +157,7 @@ def report_command(
     check_language(lang)
     _check_output(output, (".pdf", ".html"))
     data = _document_data(quartier)
-    write_report(data, output, lang=lang)
+    write_report(data, output, lang=lang, participation_counts=_report_counts(data.spec.id))
     profile = quartier_profile(data)
     residents = profile["residents"]
     total = f"{budget_total_eur(budget(residents)):,.0f} €/year" if residents is not None else "–"
@@ -165,3 +166,99 @@ def report_command(
         f"{profile['area_km2']:.2f} km², {residents or 0:,} residents, budget {total} "
         f"(walking times: {data.method})"
     )
+
+
+monitor_app = typer.Typer(
+    help=(
+        "Monitoring: dated snapshots of a quartier's indicators (residents, walking access, "
+        "services, measures, contributions), kept in the workspace, and their trend."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(monitor_app, name="monitor")
+
+
+def _report_counts(quartier: str) -> dict | None:
+    """The report's participation counts (per kind and status, events) when the
+    participation database exists, else None."""
+    from api.documents import participation_counts
+    from api.participation.store import open_store
+    from geoquartier.settings import get_settings
+
+    path = get_settings().participation_db_path
+    return participation_counts(open_store(path), quartier) if Path(path).is_file() else None
+
+
+def _annotation_counts(quartier: str) -> dict[str, int] | None:
+    """Contributions of ``quartier`` per review status from the participation database, or
+    None when there is no database (counts only, never texts)."""
+    from api.participation.store import open_store
+    from geoquartier.settings import get_settings
+    from geoquartier.vocabulary import ANNOTATION_STATUSES
+
+    path = get_settings().participation_db_path
+    if not Path(path).is_file():
+        return None
+    store = open_store(path)
+    return {s: store.count_annotations(quartier=quartier, status=s) for s in ANNOTATION_STATUSES}
+
+
+@monitor_app.command("snapshot")
+def monitor_snapshot_command(quartier: QuartierArg) -> None:
+    """Store today's indicators of QUARTIER as a dated snapshot in the workspace.
+
+    Residents, number of advisory services, the share of residents within 5/10/15 minutes'
+    walk of each category for the standard, senior and wheelchair profiles (as in the
+    report), measures by status and — when the participation database exists —
+    contributions by review status. Snapshots are only ever added (table 'monitoring').
+    """
+    from geoquartier.reports.monitor import append_snapshot, indicator_rows
+    from geoquartier.reports.report import quartier_profile, walking_access
+
+    data = _document_data(quartier)
+    typer.echo(f"computing the walking access of {data.name} ...", err=True)
+    residents = quartier_profile(data)["residents"]
+    coverage = walking_access(data)
+    counts = _annotation_counts(data.spec.id)
+    rows = indicator_rows(data, residents, coverage, counts)
+    stamp = append_snapshot(data.store_path, data.spec.id, rows)
+    n_cov = int((rows["indicator"] == "coverage_share").sum())
+    typer.echo(
+        f"snapshot {stamp} of {data.name}: {residents or 0:,} residents, "
+        f"{len(data.layers['services'])} advisory service(s), {n_cov} coverage shares, "
+        f"{len(data.layers['measures'])} measure(s), "
+        + ("contributions: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+           if counts is not None else "no participation database")
+    )  # fmt: skip
+
+
+@monitor_app.command("list")
+def monitor_list_command(
+    quartier: QuartierArg,
+    category: Annotated[
+        str | None,
+        typer.Option(help="Show this category's shares for every profile and walking time."),
+    ] = None,
+) -> None:
+    """Print the trend of QUARTIER's indicators: one row per indicator, one column per
+    snapshot (shares in %)."""
+    from geoquartier.config import workspace_path
+    from geoquartier.registry import get_quartier
+    from geoquartier.reports.monitor import read_snapshots, trend_table
+
+    spec = get_quartier(quartier)
+    table = trend_table(read_snapshots(workspace_path(), spec.id), category)
+    if table.empty:
+        typer.echo(f"no snapshots of {spec.id}; take one with 'geoquartier monitor snapshot'")
+        return
+    table.columns = [str(c)[:16].replace("T", " ") for c in table.columns]
+    table.index.name = None
+    typer.echo(f"{len(table.columns)} snapshot(s) of {spec.id} (UTC; coverage in %)")
+    typer.echo(table.apply(_trend_cells, axis=1).to_string())
+
+
+def _trend_cells(row):
+    """A trend row as text: shares in % with one decimal, counts as whole numbers."""
+    if str(row.name).startswith("coverage"):
+        return row.map(lambda v: "–" if v != v else f"{100 * v:.1f}")
+    return row.map(lambda v: "–" if v != v else f"{v:,.0f}")

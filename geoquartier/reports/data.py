@@ -40,7 +40,8 @@ class DocumentData:
 
     ``network`` is a WalkNetwork or EstimateNetwork; ``method`` is ``network`` or
     ``estimate``; ``streets`` the network edges near the boundary (None in estimate mode);
-    ``office_walk_min`` maps service ids to minutes from the nearest office.
+    ``office_walk_min`` maps service ids to minutes from the nearest office;
+    ``store_path`` is the GeoPackage read (for the monitoring snapshots).
     """
 
     spec: Any
@@ -51,6 +52,7 @@ class DocumentData:
     method: str = "estimate"
     streets: gpd.GeoDataFrame | None = None
     office_walk_min: dict[str, float] = field(default_factory=dict)
+    store_path: Any = None
 
     @property
     def name(self) -> str:
@@ -99,6 +101,7 @@ def collect_document_data(spec: Any, store: Any, *, walking: bool = True) -> Doc
         for k, v in layers["quartiers"].iloc[0].drop("geometry").items()
     }
     data = DocumentData(spec, quartier, layers, store.read("buildings", quartier=spec.id))
+    data.store_path = getattr(store, "path", None)
     if walking:
         data.network = offline_network(spec)
         data.method = getattr(data.network, "method", "network")
@@ -109,7 +112,7 @@ def collect_document_data(spec: Any, store: Any, *, walking: bool = True) -> Doc
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (np.isscalar(value) and pd.isna(value))
+    return value is None or value is pd.NA or (np.isscalar(value) and pd.isna(value))
 
 
 def _streets_near(network: Any, boundary: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

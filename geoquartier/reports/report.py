@@ -141,10 +141,40 @@ def report_html(
         budget_rows=rows,
         budget_total=total,
         measures=_measures(data),
-        participation=participation_counts,
+        participation=_participation(participation_counts, tr),
+        trend=Markup(_trend_svg(data, tr)),
         built=tr("Report built on {date}.", date=tr.date(today(), "long")),
         credits=attribution(uses_zensus(profile["source"])),
     )
+
+
+def _participation(counts: dict | None, tr: DocTranslator) -> dict | None:
+    """Rows of the participation table: per kind the count by review status (a plain
+    number stands alone); ``Events`` becomes a line of its own."""
+    if not counts:
+        return None
+    from geoquartier.vocabulary import ANNOTATION_STATUSES
+
+    rows, events = [], None
+    for kind, value in counts.items():
+        if kind == "Events":
+            events = int(value)
+        elif isinstance(value, dict):
+            cells = [int(value.get(s, 0)) for s in ANNOTATION_STATUSES]
+            rows.append({"label": tr(kind), "cells": cells, "total": sum(cells)})
+        else:
+            rows.append({"label": tr(kind), "cells": None, "total": int(value)})
+    statuses = [tr(s) for s in ANNOTATION_STATUSES]
+    return {"rows": rows, "statuses": statuses, "events": events}
+
+
+def _trend_svg(data: DocumentData, tr: DocTranslator) -> str:
+    """The monitoring trend chart when the workspace holds two or more snapshots."""
+    from geoquartier.reports.monitor import read_snapshots, trend_chart_svg
+
+    if data.store_path is None:
+        return ""
+    return trend_chart_svg(read_snapshots(data.store_path, data.spec.id), tr)
 
 
 def _measures(data: DocumentData) -> list[dict]:

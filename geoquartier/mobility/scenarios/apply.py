@@ -54,14 +54,15 @@ def apply_scenario(
     EPSG:25832), ``facilities`` and ``population`` (GeoDataFrames, EPSG:4326 with ``id``).
     Nothing passed in is modified; an edit that cannot apply raises a one-line error
     naming it (and nothing is returned)."""
-    editable = EditableNetwork(network) if network is not None else None
+    editable = None  # made at the first way edit: estimate networks have no edges
     out = EditedInputs(network, facilities.copy(), population.copy())
     for n, edit in enumerate(scenario.edits, start=1):
         label = f"edit {n} ({edit.kind})"
         edit = edit.validate(f"edit {n}")
         if edit.kind in WAY_KINDS:
-            if editable is None or getattr(network, "method", "") == "estimate":
+            if network is None or getattr(network, "method", "") == "estimate":
                 raise GeoquartierError(f"{label}: way edits need a walk network (not an estimate)")
+            editable = editable or EditableNetwork(network)
             out.log.append(_apply_way(editable, edit, label, join_tolerance_m))
             out.network_changed = True
         elif edit.kind in FACILITY_KINDS:

@@ -47,6 +47,8 @@ from geoquartier.maps.places import (
     draw_place_cluster,
     draw_stops,
 )
+from geoquartier.mobility import DEFAULT_DETOUR_FACTOR
+from geoquartier.mobility.profiles import PROFILES
 from geoquartier.vocabulary import ANNOTATION_KINDS, TILE_URL, TIME_ZONE, page_constants
 
 OSM_TILE_URL = TILE_URL
@@ -55,6 +57,8 @@ OSM_TILE_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
 DEFAULT_LANGUAGE_HREF = "{lang}.html"
+MAX_EMBEDDED_ADDRESSES = 8000
+"""Address points embedded for the address search (about 40 bytes each)."""
 MAX_ZOOM = 19
 """Closest zoom of the map (OpenStreetMap's tiles go no further)."""
 CENTER_LAYERS = ("quartiers", "population", "offices", "pois", "stops")
@@ -271,7 +275,38 @@ def _page_config(
         "counts": sheet.counts,
         "attribution": attribution,
         "strings": _page_strings(tr),
+        "walkFrom": walk_from_config(data),
     }
+
+
+def walk_from_config(data: MapData) -> dict:
+    """What the page script needs for walking times from another place, computed in the
+    browser without any network: the profile's speed, the detour factor of the estimate,
+    and the quartier's addresses (``[label, lat, lon]``, EPSG:4326, at most
+    :data:`MAX_EMBEDDED_ADDRESSES`)."""
+    return {
+        "speedKmh": PROFILES[data.profile].speed_kmh,
+        "detour": DEFAULT_DETOUR_FACTOR,
+        "addresses": embedded_addresses(data.addresses),
+    }
+
+
+def embedded_addresses(addresses: gpd.GeoDataFrame | None) -> list[list]:
+    """``[["Street 12", lat, lon], ...]`` of the address points (EPSG:4326), sorted, unique."""
+    if addresses is None or not len(addresses) or "housenumber" not in addresses:
+        return []
+    rows = {}
+    for street, number, geom in zip(
+        addresses.get("street", [None] * len(addresses)),
+        addresses["housenumber"],
+        addresses.geometry,
+        strict=True,
+    ):
+        if not street or not isinstance(street, str) or geom is None or geom.is_empty:
+            continue
+        point = geom if geom.geom_type == "Point" else geom.representative_point()
+        rows.setdefault(f"{street} {number}", [round(point.y, 6), round(point.x, 6)])
+    return [[label, *xy] for label, xy in sorted(rows.items())[:MAX_EMBEDDED_ADDRESSES]]
 
 
 def _page_strings(tr: Translator) -> dict[str, str]:
@@ -289,6 +324,14 @@ def _page_strings(tr: Translator) -> dict[str, str]:
         "layers": tr("Layers"),
         "zoomIn": tr("Zoom in"),
         "zoomOut": tr("Zoom out"),
+        "cluster": tr("{count} places: {kinds}"),
+        "fromPlace": tr("about {minutes} min walk from {place}, estimated"),
+        "yourLocation": tr("your location"),
+        "chosenPoint": tr("the chosen point"),
+        "pickPoint": tr("Click or tap the map to choose the point."),
+        "noLocation": tr("Your location could not be found."),
+        "noAddress": tr("Address not found in this quartier."),
+        "startingPoint": tr("Starting point"),
     }
 
 

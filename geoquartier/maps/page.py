@@ -135,6 +135,26 @@ def _filter_html(tr: Translator) -> str:
     )
 
 
+def _walk_from_html(tr: Translator) -> str:
+    """The form for walking times from an address, the device's location or a point on the
+    map (computed by the page script, offline; hidden until the script runs)."""
+    return (
+        f'<details id="gq-from" class="gq-from" hidden><summary>'
+        f"{text(tr('Walking times from another place'))}</summary>"
+        f'<form id="gq-from-form"><label for="gq-from-address">{text(tr("Your address"))}'
+        f'</label><input id="gq-from-address" list="gq-from-list" autocomplete="off">'
+        f'<datalist id="gq-from-list"></datalist>'
+        f'<button type="submit">{text(tr("Show walking times"))}</button></form>'
+        f'<p><button type="button" id="gq-from-here">{text(tr("Use my location"))}</button> '
+        f'<button type="button" id="gq-from-pick">{text(tr("Choose a point on the map"))}'
+        f"</button></p>"
+        f'<p id="gq-from-status" class="gq-meta" role="status"></p>'
+        f'<p class="gq-meta">{text(tr("Estimates (straight line × detour factor), computed in your browser; nothing is sent."))}</p>'  # noqa: E501
+        f'<p><button type="button" id="gq-from-reset" hidden>'
+        f"{text(tr('Walking times from the office again'))}</button></p></details>"
+    )
+
+
 def _section_html(tr: Translator, heading: str, groups: list[tuple[str, list[ListEntry]]]) -> str:
     """One section of the list; each category a ``<details>`` block with its count."""
     parts = [f"<section><h2>{text(heading)}</h2>"]
@@ -176,6 +196,7 @@ def aside_html(
         )
     ]
     parts += [f'<p class="gq-notice gq-top-note">{text(n)}</p>' for n in top_notes if n]
+    parts.append(_walk_from_html(tr))
     parts.append(_filter_html(tr))
     parts += [_section_html(tr, heading, groups) for heading, groups in sections]
     foot = "".join(f"<p>{text(line)}</p>" for line in footer_lines if line)

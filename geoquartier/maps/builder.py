@@ -325,7 +325,7 @@ def _page_strings(tr: Translator) -> dict[str, str]:
         "zoomIn": tr("Zoom in"),
         "zoomOut": tr("Zoom out"),
         "cluster": tr("{count} places: {kinds}"),
-        "fromPlace": tr("about {minutes} min walk from {place}, estimated"),
+        "fromPlace": tr("about {minutes} min walk (start: {place}), estimated"),
         "yourLocation": tr("your location"),
         "chosenPoint": tr("the chosen point"),
         "pickPoint": tr("Click or tap the map to choose the point."),

@@ -34,6 +34,11 @@ def street_of(address: object) -> str | None:
     return street or None
 
 
+def _short(kind: str, name: str) -> str:
+    """A stop name without the city in front ("Magdeburg, Am Stern" → "Am Stern")."""
+    return name.rsplit(", ", 1)[-1] if kind == "stop" else name
+
+
 def _named(gdf: gpd.GeoDataFrame | None, column: str) -> gpd.GeoDataFrame | None:
     if gdf is None or not len(gdf) or column not in gdf:
         return None
@@ -92,5 +97,5 @@ def nearby_names(
     for kind, targets, column, radius_m in lookups:
         rest = points[~points["id"].isin(found)]
         for index, name in _nearest(rest, targets, column, radius_m).items():
-            found[str(points.at[index, "id"])] = (kind, str(name))
+            found[str(points.at[index, "id"])] = (kind, _short(kind, str(name)))
     return found

@@ -59,13 +59,11 @@ def attribution_html(tr: Translator, sources: list[str], short: bool = False) ->
 
 
 def _office_now(tr: Translator, offices: list[tuple[str, list[ListEntry]]]) -> str:
-    """One line per office with opening hours: its name (opens its popup) and the live
-    status, so that a phone shows it above the map."""
+    """One line per office: its name (opens its popup) and the live status (or "opening
+    hours unknown"), so that a phone shows it above the map."""
     lines = []
     for _, entries in offices:
         for e in entries:
-            if not e.hours_html:
-                continue
             key = text(f"{e.layer}:{e.id}")
             name = (
                 f'<button type="button" class="gq-linkish" data-gq-layer="{text(e.layer)}"'
@@ -76,6 +74,8 @@ def _office_now(tr: Translator, offices: list[tuple[str, list[ListEntry]]]) -> s
             status = (
                 f'<span class="gq-status gq-st-u" data-hours="{key}">'
                 f"{text(tr('Status unknown'))}</span>"
+                if e.hours_html
+                else f'<span class="gq-status gq-st-u">{text(tr("Opening hours unknown"))}</span>'
             )
             lines.append(f'<p class="gq-office-now">{name} {status}</p>')
     return "".join(lines)

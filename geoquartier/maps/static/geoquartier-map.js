@@ -117,9 +117,11 @@
     if (marker.isPopupOpen()) { focusPopup(); return; }
     marker.once('popupopen', function () {
       focusPopup();
+      var popupEl = marker.getPopup().getElement();
       marker.once('popupclose', function () {
+        // the popup fades out: the focus may still be inside it
         var active = document.activeElement;
-        if (!active || active === document.body) { GQ.focus(opener, true); }
+        if (!active || active === document.body || (popupEl && popupEl.contains(active))) { GQ.focus(opener, true); }
       });
     });
     (open || function () { marker.openPopup(); })();
@@ -230,13 +232,13 @@
     document.addEventListener('keydown', function (e) {
       var popup = map._popup;
       if (e.key !== 'Escape' || !popup || !map.hasLayer(popup)) { return; }
-      var source = popup._source;
+      var source = popup._source, el = popup.getElement(), active = document.activeElement;
+      var inside = !active || active === document.body || (el && el.contains(active));
       map.closePopup();
       e.preventDefault();
-      window.setTimeout(function () {
-        var active = document.activeElement;
-        if ((!active || active === document.body) && source && source.getElement) { GQ.focus(source.getElement(), true); }
-      }, 0);
+      active = document.activeElement;
+      var stillInside = !active || active === document.body || (el && el.contains(active));
+      if (inside && stillInside && source && source.getElement) { GQ.focus(source.getElement(), true); }
     });
   }
 

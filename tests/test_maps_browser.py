@@ -533,3 +533,25 @@ def test_legend_lists_only_layers_that_are_on(browser, built):
         p.screenshot(path=str(ARTIFACTS / "neu-olvenstedt-de-desktop-residents.png"))
     finally:
         page.close()
+
+
+def test_walking_times_from_an_address_of_the_quartier(browser, built):
+    page = _open(browser, built, "lauf", "tr", DESKTOP)
+    try:
+        p = page.page
+        addresses = p.evaluate("GQ.config().walkFrom.addresses.length")
+        assert addresses > 100  # the quartier's OSM address points are embedded
+        p.locator("#gq-from summary").click()
+        address = p.locator("#gq-from-list option").nth(addresses // 2).get_attribute("value")
+        p.locator("#gq-from-address").fill(address)
+        p.locator("#gq-from-form button[type=submit]").click()
+        line = p.locator(".gq-from-line").first
+        expect(line).to_be_visible()
+        assert f"(başlangıç: {address})" in line.inner_text() and "yak." in line.inner_text()
+        p.locator("#gq-from-address").fill("Nowhere Street 999")
+        p.locator("#gq-from-form button[type=submit]").click()
+        expect(p.locator("#gq-from-status")).to_have_text(
+            Translator("tr")("Address not found in this quartier.")
+        )
+    finally:
+        page.close()

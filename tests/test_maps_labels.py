@@ -131,3 +131,17 @@ def test_neu_olvenstedt_in_german_has_no_english_and_labels_unnamed_places(map_d
     tr_html = build_quartier_map(data, lang="tr", built_at=BUILT_AT).get_root().render()
     assert "Scharnhorstring“ otobüs durağında" in tr_html
     assert "OpenStreetMap contributors" not in tr_html
+
+
+def test_walking_classes_say_about_when_estimated():
+    from geoquartier.maps.draw import walk_class_labels
+
+    de = Translator("de")
+    assert walk_class_labels(de, estimate=True) == [
+        "bis ca. 5 Min., geschätzt",
+        "ca. 5–10 Min., geschätzt",
+        "ca. 10–15 Min., geschätzt",
+        "ca. 15–20 Min., geschätzt",
+        "mehr als ca. 20 Min., geschätzt",
+    ]
+    assert walk_class_labels(de)[0] == "bis 5 Min."

@@ -213,12 +213,15 @@ def draw_isochrones(
     sheet.legend.add(title, entries, note, layer="isochrones")
 
 
-def walk_class_labels(tr: Translator) -> list[str]:
-    """Legend labels of the walking-time classes of :data:`styles.WALK_CLASSES_MIN`."""
+def walk_class_labels(tr: Translator, estimate: bool = False) -> list[str]:
+    """Legend labels of the walking-time classes of :data:`styles.WALK_CLASSES_MIN`
+    ("about …, estimated" when the times are estimates)."""
     bounds = styles.WALK_CLASSES_MIN
-    labels = [tr("up to {minutes} min", minutes=bounds[0])]
-    labels += [tr("{low}–{high} min", low=lo, high=hi) for lo, hi in pairwise(bounds)]
-    labels.append(tr("more than {minutes} min", minutes=bounds[-1]))
+    between = "about {low}–{high} min, estimated" if estimate else "{low}–{high} min"
+    beyond = "more than about {minutes} min, estimated" if estimate else "more than {minutes} min"
+    labels = [_up_to(tr, bounds[0], estimate)]
+    labels += [tr(between, low=lo, high=hi) for lo, hi in pairwise(bounds)]
+    labels.append(tr(beyond, minutes=bounds[-1]))
     return labels
 
 
@@ -256,7 +259,7 @@ def draw_access(
     DataLayer("access", title, features, options, show=category is not None).add_to(m)
     entries = [
         ("fill", c, label)
-        for c, label in zip(styles.WALK_COLOURS, walk_class_labels(tr), strict=True)
+        for c, label in zip(styles.WALK_COLOURS, walk_class_labels(tr, sheet.estimate), strict=True)
     ]
     if not access["walk_min"].map(_reachable).all():
         entries.append(("fill", styles.UNREACHABLE_COLOUR, tr("not reachable")))

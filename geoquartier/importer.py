@@ -35,6 +35,7 @@ from geoquartier.config import STORAGE_CRS
 from geoquartier.errors import DataMissingError
 from geoquartier.layers.sources import amenity_points, gtfs, osm, population, zensus
 from geoquartier.layers.sources._common import frame
+from geoquartier.registry import note_text
 
 LAYER_ORDER = (
     "quartiers",
@@ -330,7 +331,7 @@ def _offices(
                 "languages": list(office.get("languages") or []),
                 "wheelchair": office.get("wheelchair"),
                 "location_quality": office.get("location_quality"),
-                "location_note": office.get("location_note"),
+                "location_note": note_text(office.get("location_note")),
                 "geometry": Point(float(office["lon"]), float(office["lat"])),
             }
         )

@@ -175,7 +175,7 @@ class QuartierSpec:
                 match = self._locate_address(str(location["address"]), addresses, geocoder)
                 office["lon"], office["lat"] = match.lon, match.lat
                 office["location_quality"] = match.quality
-                notes = (entry.get("location_note"), match.note)
+                notes = (note_text(entry.get("location_note")), match.note)
                 office["location_note"] = "; ".join(n for n in notes if n) or None
                 office["location_lookup"] = match.note
             else:
@@ -307,7 +307,43 @@ def _check_office(qid: str, i: int, office: dict[str, Any]) -> dict[str, Any]:
         raise _bad(qid, f"offices[{i}].location", f"a location for location_quality {quality!r}")
     if location and "address" in location and not str(location["address"]).strip():
         raise _bad(qid, f"offices[{i}].location.address", "a postal address: 'Street 1, City'")
+    _check_note(qid, i, office.get("location_note"))
     return dict(office, location_quality=quality)
+
+
+def _check_note(qid: str, i: int, note: Any) -> None:
+    """``location_note``: a text (English) or a table language → text."""
+    if note is None or isinstance(note, str):
+        return
+    if not (
+        isinstance(note, dict)
+        and note
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in note.items())
+    ):
+        raise _bad(
+            qid,
+            f"offices[{i}].location_note",
+            'a text, or one text per language: { de = "…", en = "…", tr = "…" }',
+        )
+
+
+def note_text(note: Any, lang: str = "en") -> str | None:
+    """The text of a ``location_note`` in ``lang`` (a plain-text note is English); for a
+    table without ``lang`` its English, else its first text; None without a note."""
+    if note is None:
+        return None
+    if isinstance(note, dict):
+        return note.get(lang) or note.get("en") or next(iter(note.values()), None)
+    return str(note)
+
+
+def note_translations(note: Any) -> dict[str, str]:
+    """The texts of a ``location_note`` by language (a plain-text note is English)."""
+    if note is None:
+        return {}
+    if isinstance(note, dict):
+        return {str(k): str(v) for k, v in note.items()}
+    return {"en": str(note)}
 
 
 def _check_facts(qid: str, entry: dict[str, Any]) -> None:

@@ -349,3 +349,209 @@ def test_phone_viewport(browser, built, quartier):
         p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone-popup.png"))
     finally:
         page.close()
+
+
+# ---- keyboard, accessibility, phone -------------------------------------------------------
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+TAB_STOP = """() => {
+    const el = document.activeElement;
+    return {
+        cls: String(el.className && el.className.baseVal !== undefined ? el.className.baseVal
+                    : el.className),
+        name: el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent.trim(),
+        tag: el.tagName,
+    };
+}"""
+
+
+def _tab_stops(p, count: int) -> list[dict]:
+    p.locator("body").focus()
+    stops = []
+    for _ in range(count):
+        p.keyboard.press("Tab")
+        stops.append(p.evaluate(TAB_STOP))
+    return stops
+
+
+@pytest.mark.parametrize("quartier", MAP_QUARTIERS)
+def test_tab_reaches_the_zoom_buttons_before_any_marker(browser, built, quartier):
+    page = _open(browser, built, quartier, "de")
+    try:
+        p = page.page
+        stops = _tab_stops(p, 40)
+        classes = [s["cls"] for s in stops]
+        zoom = next(i for i, c in enumerate(classes) if "leaflet-control-zoom-in" in c)
+        first_marker = next(
+            (i for i, c in enumerate(classes) if "leaflet-marker-icon" in c), len(classes)
+        )
+        assert zoom < 12 and zoom < first_marker
+        assert stops[zoom]["name"] == "Vergrößern"  # labelled in the page language
+        assert any("leaflet-control-layers-toggle" in c for c in classes[:first_marker])
+        # every stop has a name; a cluster says how many places of which kinds it holds
+        assert all(s["name"] for s in stops), [s for s in stops if not s["name"]]
+        assert not any(s["tag"] == "path" and not s["name"] for s in stops)
+        clusters = p.locator(".marker-cluster")
+        if clusters.count():
+            label = clusters.first.get_attribute("aria-label")
+            assert label and " Orte: " in label and label.split()[0].isdigit()
+    finally:
+        page.close()
+
+
+def test_escape_closes_the_popup_and_returns_the_focus(browser, built):
+    page = _open(browser, built, "lauf", "tr")
+    try:
+        p = page.page
+        marker = p.locator(".gq-marker-office")
+        marker.focus()
+        p.keyboard.press("Enter")
+        popup = p.locator(".leaflet-popup-content")
+        popup.wait_for()
+        expect(popup).to_be_focused()
+        p.keyboard.press("Escape")
+        expect(p.locator(".leaflet-popup")).to_have_count(0)
+        expect(marker).to_be_focused()
+        # from the list: Escape returns to the list's button
+        button = p.locator(".gq-list li button[data-gq-layer='offices']").first
+        button.click()
+        popup.wait_for()
+        p.keyboard.press("Escape")
+        expect(p.locator(".leaflet-popup")).to_have_count(0)
+        expect(button).to_be_focused()
+    finally:
+        page.close()
+
+
+def test_focus_ring_has_enough_contrast(browser, built):
+    page = _open(browser, built, "lauf", "de")
+    try:
+        p = page.page
+        p.locator("body").focus()
+        p.keyboard.press("Tab")
+        p.keyboard.press("Tab")  # a language link, focused by keyboard
+        style = p.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement);"
+            " return [s.outlineColor, s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
+        )
+        assert style[0] == "rgb(11, 12, 12)" and style[1] == "solid" and style[2] == "3px"
+        assert "255, 221, 0" in style[3]  # the light halo
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("quartier,lang", [("neu-olvenstedt", "de"), ("lauf", "tr")])
+def test_axe_finds_no_serious_violations(browser, built, quartier, lang):
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci`")
+    page = _open(browser, built, quartier, lang)
+    try:
+        p = page.page
+        p.add_script_tag(path=str(AXE))
+        violations = p.evaluate(
+            """async () => (await axe.run(document)).violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+            }))"""
+        )
+        bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert bad == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("lang", ["de", "tr"])
+def test_phone_shows_office_status_legend_folded_and_a_searchable_list(browser, built, lang):
+    page = _open(browser, built, "neu-olvenstedt", lang, PHONE)
+    try:
+        p = page.page
+        tr = Translator(lang)
+        assert p.locator(".gq-legend details").get_attribute("open") is None  # folded
+        # the estimate note stands first in the list
+        first_note = p.locator(".gq-list .gq-top-note").first.inner_text()
+        assert tr("Walking times marked “about” are estimates") in first_note
+        # attribution and scale bar do not overlap
+        attribution = p.locator(".leaflet-control-attribution").bounding_box()
+        scale = p.locator(".leaflet-control-scale").bounding_box()
+        assert (
+            scale["x"] + scale["width"] <= attribution["x"]
+            or scale["y"] + scale["height"] <= attribution["y"]
+        )
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / f"neu-olvenstedt-{lang}-phone-start.png"))
+        # the list: search for a category; only matching places stay
+        pharmacy = tr.capitalise(tr("pharmacy"))
+        p.locator("#gq-filter").fill(pharmacy)
+        visible = p.locator(".gq-list section li:visible")
+        assert visible.count() >= 1
+        assert all(pharmacy in t for t in visible.all_inner_texts())
+        estimate = "ca. " if lang == "de" else "yak. "
+        assert any(estimate in t for t in visible.all_inner_texts())
+        p.locator("#gq-filter").fill("zzzz-nothing")
+        expect(p.locator("#gq-filter-none")).to_be_visible()
+        p.locator("#gq-filter").fill("")
+        p.locator(".gq-list").screenshot(
+            path=str(ARTIFACTS / f"neu-olvenstedt-{lang}-phone-list.png")
+        )
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_walking_times_from_a_chosen_point(browser, built):
+    page = _open(browser, built, "neu-olvenstedt", "de", DESKTOP)
+    try:
+        p = page.page
+        p.locator("#gq-from summary").click()
+        p.locator("#gq-from-pick").click()
+        expect(p.locator("#gq-from-status")).to_contain_text("Karte")
+        box = p.locator(".folium-map").bounding_box()
+        p.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.5)
+        lines = p.locator(".gq-from-line")
+        expect(lines.first).to_be_visible()
+        text = lines.first.inner_text()
+        assert text.startswith("ca. ") and "(Start: gewählter Punkt)" in text
+        assert "geschätzt" in text
+        assert lines.count() == p.locator(".gq-list li button[data-gq-show]").count()
+        p.screenshot(path=str(ARTIFACTS / "neu-olvenstedt-de-desktop-walk-from.png"))
+        p.locator("#gq-from-reset").click()
+        expect(p.locator(".gq-from-line")).to_have_count(0)
+    finally:
+        page.close()
+
+
+def test_legend_lists_only_layers_that_are_on(browser, built):
+    page = _open(browser, built, "neu-olvenstedt", "de", DESKTOP)
+    try:
+        p = page.page
+        residents = p.locator(".gq-legend [data-gq-legend='population']")
+        expect(residents).to_be_hidden()  # residents are off at start
+        p.evaluate("() => { GQ.map.addLayer(GQ.layers.population); }")
+        expect(residents).to_be_visible()
+        legend = p.locator(".gq-legend").inner_text()
+        assert "mehr als" in legend  # readable classes, the last one open-ended
+        assert "Straßenkarte nur online" in legend
+        p.screenshot(path=str(ARTIFACTS / "neu-olvenstedt-de-desktop-residents.png"))
+    finally:
+        page.close()
+
+
+def test_walking_times_from_an_address_of_the_quartier(browser, built):
+    page = _open(browser, built, "lauf", "tr", DESKTOP)
+    try:
+        p = page.page
+        addresses = p.evaluate("GQ.config().walkFrom.addresses.length")
+        assert addresses > 100  # the quartier's OSM address points are embedded
+        p.locator("#gq-from summary").click()
+        address = p.locator("#gq-from-list option").nth(addresses // 2).get_attribute("value")
+        p.locator("#gq-from-address").fill(address)
+        p.locator("#gq-from-form button[type=submit]").click()
+        line = p.locator(".gq-from-line").first
+        expect(line).to_be_visible()
+        assert f"(başlangıç: {address})" in line.inner_text() and "yak." in line.inner_text()
+        p.locator("#gq-from-address").fill("Nowhere Street 999")
+        p.locator("#gq-from-form button[type=submit]").click()
+        expect(p.locator("#gq-from-status")).to_have_text(
+            Translator("tr")("Address not found in this quartier.")
+        )
+    finally:
+        page.close()

@@ -47,9 +47,9 @@ def test_map_draws_every_layer_of_the_data(map_data, tmp_path, quartier, method)
     assert "user-scalable=no" not in html
     # the walking legend says how the times were computed
     note = (
-        "estimate: straight line × detour factor"
+        "Estimate: straight line × detour factor"
         if method == "estimate"
-        else "computed on the footpath network"
+        else "Computed on the footpath network"
     )
     assert note in html
     # every population cell/home got a walking time to the office
@@ -212,5 +212,5 @@ def test_office_without_location_is_listed_with_its_hours_but_not_drawn(tmp_path
     assert "Hamborner Altmarkt 8, 47166 Duisburg" in html
     assert "+49 203 31774411" in html
     assert "Ort nicht in den Daten" in html
-    assert "Dienstag: 10:00–13:00" in html
+    assert '<span class="gq-days">Dienstag</span> 10:00–13:00' in html  # one line per day
     assert 'data-gq-show="alt-hamborn-stadtteilbuero"' not in html  # no marker button

@@ -11,7 +11,13 @@ from shapely.geometry import Point
 
 from geoquartier.maps.escape import script_json, text
 from geoquartier.maps.i18n import Translator
-from geoquartier.maps.popups import HoursBook, annotation_popup, place_popup, stop_popup
+from geoquartier.maps.popups import (
+    HoursBook,
+    PlaceFacts,
+    annotation_popup,
+    place_popup,
+    stop_popup,
+)
 
 try:
     from tests.test_maps_support import BUILT_AT, XSS_NAME, map_data, maps_store
@@ -69,7 +75,7 @@ def test_place_popup_escapes_every_field():
         HoursBook("DE-BE", BUILT_AT),
         "services",
         row,
-        category_label="Debt advice",
+        PlaceFacts(category_label="Debt advice"),
     )
     assert "<img" not in html and "<b>" not in html
     assert html.count("&lt;img src=x onerror=alert(1)&gt;") >= 4

@@ -40,12 +40,15 @@ from geoquartier.maps.hours import utc_offsets
 from geoquartier.maps.i18n import LANGUAGES, Translator, clock_config
 from geoquartier.maps.page import aside_html, attribution_html, head_html
 from geoquartier.maps.places import (
+    PlaceContext,
     add_office_legend,
     collect_places,
     draw_offices,
     draw_place_cluster,
     draw_stops,
 )
+from geoquartier.mobility import DEFAULT_DETOUR_FACTOR
+from geoquartier.mobility.profiles import PROFILES
 from geoquartier.vocabulary import ANNOTATION_KINDS, TILE_URL, TIME_ZONE, page_constants
 
 OSM_TILE_URL = TILE_URL
@@ -54,6 +57,8 @@ OSM_TILE_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
 DEFAULT_LANGUAGE_HREF = "{lang}.html"
+MAX_EMBEDDED_ADDRESSES = 8000
+"""Address points embedded for the address search (about 40 bytes each)."""
 MAX_ZOOM = 19
 """Closest zoom of the map (OpenStreetMap's tiles go no further)."""
 CENTER_LAYERS = ("quartiers", "population", "offices", "pois", "stops")
@@ -103,14 +108,13 @@ def build_quartier_map(
         data = dataclasses.replace(data, layers={**data.layers, "annotations": annotations})
     built_at = (built_at or datetime.now(TIME_ZONE)).astimezone(TIME_ZONE)
     sheet = Sheet.start(tr, data.state, built_at)
+    sheet.estimate = data.method == "estimate"
+    sheet.legend.note(estimate_notice(tr, data))
     m = _new_map(data)
-    tiles, vector = draw_basemap(
-        m,
-        basemap_features(data.streets, data.buildings, data.layer("population")),
-        sheet,
-        tile_url,
-        tile_attribution,
-    )
+    features = basemap_features(data.streets, data.buildings, data.layer("population"))
+    tiles, vector = draw_basemap(m, features, sheet, tile_url, tile_attribution)
+    if not any(f["properties"].get("_c") == 1 for f in features["features"]):
+        sheet.legend.note(tr("Street map only online: the data of this map hold no streets."))
     sections = _draw_layers(m, data, sheet)
     draw_controls(m, sheet, tiles, vector)
     page = _page(data, sheet, sections, language_href, built_at, tile_url)
@@ -143,7 +147,8 @@ def _draw_layers(m: folium.Map, data: MapData, sheet: Sheet) -> list[tuple[str, 
     """Every layer, bottom to top (the legend follows the same order, offices second);
     returns the sections of the place list."""
     draw_boundary(m, data.layer("quartiers"), data.name, sheet)
-    offices = collect_places("offices", data.layer("offices"), sheet, data.walk_from_office)
+    ctx = place_context(data, sheet.estimate)
+    offices = collect_places("offices", data.layer("offices"), sheet, ctx)
     add_office_legend(sheet, offices)
     draw_population(m, data.layer("population"), data.population_source, sheet)
     note = walking_note(sheet.tr, data)
@@ -154,12 +159,37 @@ def _draw_layers(m: folium.Map, data: MapData, sheet: Sheet) -> list[tuple[str, 
     sections = [(sheet.tr("Offices"), offices.groups)]
     for layer in ("pois", "services"):
         gdf = data.layer(layer)
-        places = collect_places(layer, gdf, sheet, data.walk_from_office)
+        places = collect_places(layer, gdf, sheet, ctx)
         title = draw_place_cluster(m, places, gdf, sheet)
         sections.insert(1, (title, places.groups))
     draw_annotations(m, data.layer("annotations"), sheet)
     draw_offices(m, offices, sheet)  # last: on top
     return sections
+
+
+def place_context(data: MapData, estimate: bool) -> PlaceContext:
+    """Walking times, location notes and the street or stop of every unnamed place."""
+    stops = data.layer("stops")
+    ctx = PlaceContext(
+        walk_from_office=data.walk_from_office,
+        estimate=estimate,
+        location_notes=data.location_notes,
+        stops=stops if len(stops) else None,
+    )
+    for layer in ("pois", "services"):
+        ctx.add_nearby(layer, data.layer(layer), streets=data.streets, addresses=data.addresses)
+    return ctx
+
+
+def estimate_notice(tr: Translator, data: MapData) -> str:
+    """The notice at the top of the legend and the place list when walking times are
+    estimates ("" otherwise)."""
+    if data.method != "estimate":
+        return ""
+    why = network_notice(tr, data) or tr(
+        "estimate: straight line × detour factor, no footpath network"
+    )
+    return tr.sentences(tr("Walking times marked “about” are estimates"), why)
 
 
 def _method_note(tr: Translator, data: MapData) -> str:
@@ -178,9 +208,7 @@ def walking_note(tr: Translator, data: MapData) -> str:
     """The legend note of the walking layers: method, profile and, for estimates in a
     network quartier, why."""
     profile = tr("Walking profile: {profile}", profile=tr(data.profile))
-    note = f"{_method_note(tr, data)}. {profile}."
-    notice = network_notice(tr, data)
-    return f"{note} {notice}" if notice else note
+    return tr.sentences(_method_note(tr, data), profile, network_notice(tr, data))
 
 
 def _language_hrefs(language_href: str | dict[str, str], quartier: str) -> dict[str, str]:
@@ -206,17 +234,24 @@ def _page(
     )
     footer = [
         tr("The opening status is calculated when you open the map."),
-        f"{walking} {_method_note(tr, data)}.",
+        tr.sentences(walking, _method_note(tr, data)),
         network_notice(tr, data),
         tr("Map built on {date}.", date=tr.date(built_at.date())),
     ]
-    short_attribution = attribution_html(sheet.sources, short=True)
+    short_attribution = attribution_html(tr, sheet.sources, short=True)
+    offices = sections[0][1]
     return OfflinePage(
         lang=tr.lang,
         title=title,
         map_label=tr("Interactive map"),
-        head_html=head_html(tr, title, _language_hrefs(language_href, data.quartier)),
-        aside_html=aside_html(tr, sections, footer, attribution_html(sheet.sources)),
+        head_html=head_html(tr, title, _language_hrefs(language_href, data.quartier), offices),
+        aside_html=aside_html(
+            tr,
+            sections,
+            footer,
+            attribution_html(tr, sheet.sources),
+            top_notes=sheet.legend.notes,
+        ),
         config=_page_config(data, sheet, built_at, short_attribution, tile_url),
     )
 
@@ -240,7 +275,38 @@ def _page_config(
         "counts": sheet.counts,
         "attribution": attribution,
         "strings": _page_strings(tr),
+        "walkFrom": walk_from_config(data),
     }
+
+
+def walk_from_config(data: MapData) -> dict:
+    """What the page script needs for walking times from another place, computed in the
+    browser without any network: the profile's speed, the detour factor of the estimate,
+    and the quartier's addresses (``[label, lat, lon]``, EPSG:4326, at most
+    :data:`MAX_EMBEDDED_ADDRESSES`)."""
+    return {
+        "speedKmh": PROFILES[data.profile].speed_kmh,
+        "detour": DEFAULT_DETOUR_FACTOR,
+        "addresses": embedded_addresses(data.addresses),
+    }
+
+
+def embedded_addresses(addresses: gpd.GeoDataFrame | None) -> list[list]:
+    """``[["Street 12", lat, lon], ...]`` of the address points (EPSG:4326), sorted, unique."""
+    if addresses is None or not len(addresses) or "housenumber" not in addresses:
+        return []
+    rows = {}
+    for street, number, geom in zip(
+        addresses.get("street", [None] * len(addresses)),
+        addresses["housenumber"],
+        addresses.geometry,
+        strict=True,
+    ):
+        if not street or not isinstance(street, str) or geom is None or geom.is_empty:
+            continue
+        point = geom if geom.geom_type == "Point" else geom.representative_point()
+        rows.setdefault(f"{street} {number}", [round(point.y, 6), round(point.x, 6)])
+    return [[label, *xy] for label, xy in sorted(rows.items())[:MAX_EMBEDDED_ADDRESSES]]
 
 
 def _page_strings(tr: Translator) -> dict[str, str]:
@@ -258,6 +324,14 @@ def _page_strings(tr: Translator) -> dict[str, str]:
         "layers": tr("Layers"),
         "zoomIn": tr("Zoom in"),
         "zoomOut": tr("Zoom out"),
+        "cluster": tr("{count} places: {kinds}"),
+        "fromPlace": tr("about {minutes} min walk (start: {place}), estimated"),
+        "yourLocation": tr("your location"),
+        "chosenPoint": tr("the chosen point"),
+        "pickPoint": tr("Click or tap the map to choose the point."),
+        "noLocation": tr("Your location could not be found."),
+        "noAddress": tr("Address not found in this quartier."),
+        "startingPoint": tr("Starting point"),
     }
 
 

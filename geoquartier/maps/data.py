@@ -30,6 +30,7 @@ from geoquartier.maps.styles import ISOCHRONE_MINUTES
 from geoquartier.mobility import EstimateNetwork, nearest_facilities, network_for
 from geoquartier.mobility.isochrones import isochrones
 from geoquartier.mobility.profiles import PROFILES as _PROFILES
+from geoquartier.registry import note_translations
 from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,9 @@ class MapData:
     maps ``(layer, id)`` to minutes from the nearest office; ``method`` is ``network`` or
     ``estimate``; ``network_issue`` is None, :data:`NETWORK_MISSING` or
     :data:`NETWORK_FAILED` (why a network quartier got estimates); ``streets``/``buildings``
-    feed the offline basemap.
+    feed the offline basemap (streets with their ``name``); ``addresses`` (OSM address
+    points) feed the address search and the street of unnamed places; ``location_notes``
+    maps office ids to their registry ``location_note`` by language.
     """
 
     quartier: str
@@ -91,6 +94,8 @@ class MapData:
     buildings: gpd.GeoDataFrame | None = None
     population_source: str = ""
     network_issue: str | None = None
+    addresses: gpd.GeoDataFrame | None = None
+    location_notes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """The layer, or an empty GeoDataFrame in EPSG:4326."""
@@ -193,6 +198,7 @@ def _read_layers(spec: Any, store: Any, profile: str) -> MapData:
     layers["offices"] = with_unplaced_offices(layers["offices"], spec)
     q = layers["quartiers"].iloc[0]
     buildings = store.read("buildings", quartier=spec.id)
+    addresses = store.read("addresses", quartier=spec.id)
     return MapData(
         quartier=spec.id,
         name=_text(q.get("name"), spec.name),
@@ -202,6 +208,12 @@ def _read_layers(spec: Any, store: Any, profile: str) -> MapData:
         layers=layers,
         population_source=_text(q.get("population_source")),
         buildings=buildings if len(buildings) else None,
+        addresses=addresses if len(addresses) else None,
+        location_notes={
+            str(o["id"]): note_translations(o.get("location_note"))
+            for o in getattr(spec, "office_entries", ())
+            if o.get("location_note")
+        },
     )
 
 
@@ -269,8 +281,10 @@ def _walk_network(spec: Any, data: MapData, category: str | None) -> Any:
 def streets_near(
     network: Any, boundary: gpd.GeoDataFrame, margin_m: float = STREET_MARGIN_M
 ) -> gpd.GeoDataFrame:
-    """Edges of ``network`` within ``margin_m`` metres of the boundary (EPSG:4326)."""
-    edges = network.edges_gdf()[["geometry"]]
+    """Edges of ``network`` within ``margin_m`` metres of the boundary, with their street
+    ``name`` (EPSG:4326)."""
+    edges = network.edges_gdf()
+    edges = edges[["name", "geometry"]] if "name" in edges else edges[["geometry"]]
     if boundary.empty:
         return edges
     area = boundary.to_crs(ANALYSIS_CRS).buffer(margin_m).to_crs(STORAGE_CRS).union_all()

@@ -33,6 +33,7 @@ from geoquartier.maps.popups import (
     annotation_popup,
     category_label,
     measure_popup,
+    walk_text,
 )
 from geoquartier.vocabulary import ANNOTATION_KINDS
 
@@ -52,6 +53,8 @@ class Sheet:
     hours: HoursBook
     counts: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=lambda: ["osm"])
+    estimate: bool = False
+    """Walking times are estimates (straight line × detour factor): labels say "about"."""
 
     @classmethod
     def start(cls, tr: Translator, state: str, built_at: datetime) -> Sheet:
@@ -127,7 +130,8 @@ def draw_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, name: str, sheet: S
     tr = sheet.tr
     options = {"style": styles.BOUNDARY_STYLE, "interactive": False}
     DataLayer("boundary", tr("Quartier boundary"), feature_collection(boundary), options).add_to(m)
-    sheet.legend.add(tr("Quartier boundary"), [("line", styles.BOUNDARY_STYLE["color"], name)])
+    entries = [("line", styles.BOUNDARY_STYLE["color"], name)]
+    sheet.legend.add(tr("Quartier boundary"), entries, layer="boundary")
 
 
 def _is_zensus(population: gpd.GeoDataFrame, population_source: str) -> bool:
@@ -144,7 +148,7 @@ def draw_population(
         return
     tr = sheet.tr
     bounds = styles.population_breaks(population["residents"].astype(float).to_numpy())
-    colours = styles.POPULATION_COLOURS[-len(bounds) :] if bounds else ()
+    colours = styles.POPULATION_COLOURS[-(len(bounds) + 1) :]
 
     def props(row: Any) -> dict:
         residents = tr("{count} residents", count=tr.number(int(row["residents"])))
@@ -153,19 +157,32 @@ def draw_population(
     options = {"classes": styles.population_classes(colours), "radius": styles.CELL_RADIUS_PX}
     features = feature_collection(population, props)
     DataLayer("population", tr("Residents"), features, options, show=False).add_to(m)
-    lows = [1] + [b + 1 for b in bounds[:-1]]
     entries = [
-        ("fill", c, f"{tr.number(lo)}–{tr.number(hi)}" if hi > lo else tr.number(hi))
-        for c, lo, hi in zip(colours, lows, bounds, strict=True)
+        ("fill", c, label)
+        for c, label in zip(colours, population_class_labels(tr, bounds), strict=True)
     ]
     zensus = _is_zensus(population, population_source)
     source = (
         tr("Zensus 2022, 100 m grid") if zensus else tr("estimated from residential floor area")
     )
     heading = tr("Residents per 100 m cell") if zensus else tr("Residents")
-    sheet.legend.add(heading, entries, tr("Residents: {source}", source=source))
+    sheet.legend.add(heading, entries, tr("Residents: {source}", source=source), layer="population")
     if zensus:
         sheet.credit("zensus")
+
+
+def population_class_labels(tr: Translator, bounds: list[int]) -> list[str]:
+    """Legend labels of the residents classes: "1–5", "6–10", …, "more than 50"."""
+    if not bounds:
+        return [tr("all cells")]
+    lows = [1] + [b + 1 for b in bounds[:-1]]
+    labels = [f"{tr.number(lo)}–{tr.number(hi)}" for lo, hi in zip(lows, bounds, strict=True)]
+    return labels + [tr("more than {count}", count=tr.number(bounds[-1]))]
+
+
+def _up_to(tr: Translator, minutes: int, estimate: bool) -> str:
+    msgid = "up to about {minutes} min, estimated" if estimate else "up to {minutes} min"
+    return tr(msgid, minutes=minutes)
 
 
 def draw_isochrones(
@@ -180,7 +197,7 @@ def draw_isochrones(
     minutes = [int(v) for v in iso["minutes"]]
 
     def props(row: Any) -> dict:
-        label = tr("up to {minutes} min", minutes=int(row["minutes"]))
+        label = _up_to(tr, int(row["minutes"]), sheet.estimate)
         return {"_c": int(row["_i"]), "_t": text(label)}
 
     features = feature_collection(
@@ -190,18 +207,21 @@ def draw_isochrones(
     options = {"classes": styles.isochrone_classes(minutes), "interactive": True}
     DataLayer("isochrones", title, features, options).add_to(m)
     entries = [
-        ("fill", styles.isochrone_colour(v), tr("up to {minutes} min", minutes=v))
+        ("fill", styles.isochrone_colour(v), _up_to(tr, v, sheet.estimate))
         for v in sorted(set(minutes))
     ]
-    sheet.legend.add(title, entries, note)
+    sheet.legend.add(title, entries, note, layer="isochrones")
 
 
-def walk_class_labels(tr: Translator) -> list[str]:
-    """Legend labels of the walking-time classes of :data:`styles.WALK_CLASSES_MIN`."""
+def walk_class_labels(tr: Translator, estimate: bool = False) -> list[str]:
+    """Legend labels of the walking-time classes of :data:`styles.WALK_CLASSES_MIN`
+    ("about …, estimated" when the times are estimates)."""
     bounds = styles.WALK_CLASSES_MIN
-    labels = [tr("up to {minutes} min", minutes=bounds[0])]
-    labels += [tr("{low}–{high} min", low=lo, high=hi) for lo, hi in pairwise(bounds)]
-    labels.append(tr("more than {minutes} min", minutes=bounds[-1]))
+    between = "about {low}–{high} min, estimated" if estimate else "{low}–{high} min"
+    beyond = "more than about {minutes} min, estimated" if estimate else "more than {minutes} min"
+    labels = [_up_to(tr, bounds[0], estimate)]
+    labels += [tr(between, low=lo, high=hi) for lo, hi in pairwise(bounds)]
+    labels.append(tr(beyond, minutes=bounds[-1]))
     return labels
 
 
@@ -225,7 +245,7 @@ def draw_access(
         minutes = row["walk_min"]
         if not _reachable(minutes):
             return {"_c": len(classes) - 1, "_t": text(tr("not reachable"))}
-        label = tr("{minutes} min walk", minutes=tr.number(max(1, int(np.ceil(minutes)))))
+        label = walk_text(tr, minutes, from_office=False, estimate=sheet.estimate)
         if "residents" in row and not is_missing(row["residents"]):
             label += " · " + tr("{count} residents", count=tr.number(int(row["residents"])))
         return {
@@ -239,11 +259,11 @@ def draw_access(
     DataLayer("access", title, features, options, show=category is not None).add_to(m)
     entries = [
         ("fill", c, label)
-        for c, label in zip(styles.WALK_COLOURS, walk_class_labels(tr), strict=True)
+        for c, label in zip(styles.WALK_COLOURS, walk_class_labels(tr, sheet.estimate), strict=True)
     ]
     if not access["walk_min"].map(_reachable).all():
         entries.append(("fill", styles.UNREACHABLE_COLOUR, tr("not reachable")))
-    sheet.legend.add(title, entries, note)
+    sheet.legend.add(title, entries, note, layer="access")
 
 
 def draw_measures(m: folium.Map, measures: gpd.GeoDataFrame, sheet: Sheet) -> None:
@@ -265,7 +285,7 @@ def draw_measures(m: folium.Map, measures: gpd.GeoDataFrame, sheet: Sheet) -> No
         for s in statuses
         if (measures["status"] == s).any()
     ]
-    sheet.legend.add(tr("Building measures"), entries)
+    sheet.legend.add(tr("Building measures"), entries, layer="measures")
 
 
 def draw_annotations(m: folium.Map, annotations: gpd.GeoDataFrame, sheet: Sheet) -> None:
@@ -288,7 +308,7 @@ def draw_annotations(m: folium.Map, annotations: gpd.GeoDataFrame, sheet: Sheet)
     entries = [
         ("dot", styles.ANNOTATION_COLOURS[k], tr(k)) for k in kinds if (approved["kind"] == k).any()
     ]
-    sheet.legend.add(tr("Approved contributions"), entries)
+    sheet.legend.add(tr("Approved contributions"), entries, layer="annotations")
 
 
 # ---- finishing ---------------------------------------------------------------------------

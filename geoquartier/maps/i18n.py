@@ -26,6 +26,9 @@ LANGUAGES = PAGE_LANGUAGES
 """Languages of the maps (:data:`geoquartier.vocabulary.PAGE_LANGUAGES`); ``de`` is the
 default."""
 
+DOTTED_I_LANGUAGES = frozenset({"tr", "az"})
+"""Languages whose upper case of ``i`` is ``İ`` (and of ``ı`` is ``I``)."""
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "geoquartier"
 
@@ -75,6 +78,10 @@ class Translator:
             ) from None
         return text.format(**values) if values else text
 
+    def has(self, msgid: str) -> bool:
+        """Whether ``msgid`` is in this language's catalog."""
+        return msgid in self._messages
+
     # -- Babel formatting ---------------------------------------------------------------
     def weekday_names(self, width: str = "wide") -> list[str]:
         """Weekday names Monday..Sunday in this language (stand-alone form)."""
@@ -102,10 +109,29 @@ class Translator:
         """Name of the language ``code`` (ISO 639-1) in this language; the code if unknown."""
         return self.locale.languages.get(code, code)
 
+    def upper(self, value: str) -> str:
+        """``value`` in upper case by this language's rules (Turkish: i → İ, ı → I)."""
+        if self.lang in DOTTED_I_LANGUAGES:
+            value = value.replace("i", "İ").replace("ı", "I")
+        return value.upper()
+
+    def capitalise(self, value: str) -> str:
+        """``value`` with its first letter in upper case by this language's rules
+        ("iş ve meslek" → "İş ve meslek" in Turkish); the rest unchanged."""
+        return self.upper(value[:1]) + value[1:]
+
+    def sentences(self, *parts: str) -> str:
+        """Non-empty ``parts`` as sentences: each capitalised and ending with a full stop."""
+        out = []
+        for part in parts:
+            part = part.strip()
+            if part:
+                out.append(self.capitalise(part) + ("" if part.endswith((".", "!", "?")) else "."))
+        return " ".join(out)
+
     def autonym(self) -> str:
         """This language's own name (``Deutsch``, ``Türkçe``, ...)."""
-        name = self.locale.get_display_name(self.locale) or self.lang
-        return name[:1].upper() + name[1:]
+        return self.capitalise(self.locale.get_display_name(self.locale) or self.lang)
 
     def patterns(self) -> dict[str, str]:
         """CLDR patterns the browser needs: short time and medium date (LDML syntax), and

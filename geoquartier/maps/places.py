@@ -20,9 +20,10 @@ from geoquartier.maps.elements import OfflineMarkerCluster, PointItems
 from geoquartier.maps.escape import is_missing, text
 from geoquartier.maps.hours import weekly_lines
 from geoquartier.maps.i18n import Translator
+from geoquartier.maps.nearby import nearby_names
 from geoquartier.maps.page import ListEntry
 from geoquartier.maps.popups import (
-    capitalised,
+    PlaceFacts,
     category_label,
     place_label,
     place_popup,
@@ -42,6 +43,26 @@ PLACE_STYLES = {
 
 ListGroups = list[tuple[str, list[ListEntry]]]
 """A section of the place list: ``(subheading or "", entries)`` sorted by subheading."""
+
+
+@dataclass
+class PlaceContext:
+    """What the place layers need besides their rows: minutes from the nearest office per
+    ``(layer, id)``, whether those are estimates, where unnamed places are
+    (``(layer, id)`` → ``("street" | "stop", name)``), the registry's location notes per
+    office id and language, and the transit stops (EPSG:4326) for a generic note."""
+
+    walk_from_office: dict[tuple[str, str], float] = field(default_factory=dict)
+    estimate: bool = False
+    nearby: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    location_notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    stops: gpd.GeoDataFrame | None = None
+
+    def add_nearby(self, layer: str, gdf: gpd.GeoDataFrame, **sources: Any) -> None:
+        """Find the street or stop of the unnamed places of ``layer`` (see
+        :func:`geoquartier.maps.nearby.nearby_names`; ``sources`` its keyword frames)."""
+        for pid, where in nearby_names(gdf, stops=self.stops, **sources).items():
+            self.nearby[(layer, pid)] = where
 
 
 @dataclass
@@ -67,32 +88,65 @@ def _cell(row: Any, name: str) -> str:
     return "" if is_missing(value) else str(value or "")
 
 
-def _list_lines(tr: Translator, layer: str, row: Any, walk: Any, located: bool) -> list[str]:
+def office_note(tr: Translator, row: Any, ctx: PlaceContext) -> str | None:
+    """The location note of an office in the page language: the registry's text in that
+    language, a catalog label if the note is a msgid, the plain (English) registry text on
+    English pages; else the generic "shown at the stop …" (nearest stop), else None."""
+    notes = ctx.location_notes.get(str(row.get("id")), {})
+    if notes.get(tr.lang):
+        return notes[tr.lang]
+    stored = _cell(row, "location_note")
+    if stored and tr.has(stored):
+        return tr(stored)
+    if stored and tr.lang == "en":
+        return stored
+    stop = _nearest_stop(row.geometry, ctx.stops)
+    return tr("shown at the stop {stop}", stop=stop) if stop else None
+
+
+def _nearest_stop(geom: Any, stops: gpd.GeoDataFrame | None) -> str | None:
+    if geom is None or geom.is_empty or stops is None or not len(stops):
+        return None
+    point = gpd.GeoDataFrame({"id": ["o"]}, geometry=[geom], crs=stops.crs)
+    found = nearby_names(point, stops=stops)
+    where = found.get("o")
+    return where[1] if where and where[1] and where[0] == "stop" else None
+
+
+def _list_lines(
+    tr: Translator, layer: str, row: Any, walk: str, located: bool, note: str | None
+) -> list[str]:
     """Address and walking time; for offices also operator, phone and location notes."""
-    lines = [_cell(row, "address"), walk_text(tr, walk)]
+    lines = [_cell(row, "address"), walk]
     if layer != "offices":
         return lines
     lines.insert(0, _cell(row, "operator"))
     if not is_missing(row.get("phone")):
         lines.insert(2, str(row.get("phone")))
     if row.get("location_quality") == "approximate":
-        lines.append(tr("Approximate location"))
+        approx = tr("Approximate location")
+        lines.append(f"{approx}: {note}" if note else approx)
     elif not located:
         lines.append(tr("Location not in the data"))
     return lines
 
 
 def _list_hours(sheet: Sheet, key: str, expression: Any) -> str:
-    """Live status placeholder and the week in one line, if the hours could be parsed."""
+    """Live status placeholder and the week, one line per group of days, if the hours
+    could be parsed."""
     if key not in sheet.hours.entries:
         return ""
     tr = sheet.tr
     hours, _ = sheet.hours.add(key, expression)
-    week = "; ".join(f"{d}: {s}" if d else s for d, s in weekly_lines(hours, tr))
+    week = "".join(
+        f'<li><span class="gq-days">{text(d)}</span> {text(s)}</li>' if d else f"<li>{text(s)}</li>"
+        for d, s in weekly_lines(hours, tr)
+    )
+    label = text(tr("Opening hours"))
     return (
         f'<span class="gq-status gq-st-u" data-hours="{text(key)}">'
         f"{text(tr('Status unknown'))}</span>"
-        f'<div class="gq-meta">{text(week)}</div>'
+        f'<ul class="gq-week gq-meta" aria-label="{label}">{week}</ul>'
     )
 
 
@@ -101,16 +155,18 @@ def _add_place(
     groups: dict[str, list[ListEntry]],
     row: Any,
     sheet: Sheet,
-    walk_from_office: dict[tuple[str, str], float],
+    ctx: PlaceContext,
 ) -> None:
     """One place: its popup (which registers its opening hours), marker and list entry."""
     tr, layer = sheet.tr, places.layer
     glyph, colours, default_colour = PLACE_STYLES[layer]
     category = None if is_missing(row.get("category")) else row.get("category")
-    cat_label = capitalised(category_label(tr, category)) if category else None
-    label = capitalised(place_label(tr, row))
-    walk = walk_from_office.get((layer, str(row["id"])))
-    popup = place_popup(tr, sheet.hours, layer, row, category_label=cat_label, walk_min=walk)
+    cat_label = tr.capitalise(category_label(tr, category)) if category else None
+    label = tr.capitalise(place_label(tr, row, ctx.nearby.get((layer, str(row["id"])))))
+    walk = ctx.walk_from_office.get((layer, str(row["id"])))
+    note = office_note(tr, row, ctx) if layer == "offices" else None
+    facts = PlaceFacts(cat_label, label, walk, ctx.estimate, note)
+    popup = place_popup(tr, sheet.hours, layer, row, facts)
     xy = point_lat_lon(row.geometry)
     if xy is not None:
         places.items.append(
@@ -119,6 +175,7 @@ def _add_place(
                 "lat": xy[0],
                 "lon": xy[1],
                 "t": label,
+                "k": cat_label or "",
                 "p": popup,
                 "g": glyph,
                 "c": colours.get(category, default_colour),
@@ -126,11 +183,12 @@ def _add_place(
             }
         )
     key = f"{layer}:{row['id']}"
+    walk_line = walk_text(tr, walk, estimate=ctx.estimate)
     entry = ListEntry(
         layer,
         str(row["id"]),
         label,
-        _list_lines(tr, layer, row, walk, xy is not None),
+        _list_lines(tr, layer, row, walk_line, xy is not None, note),
         _list_hours(sheet, key, row.get("opening_hours")),
         has_marker=xy is not None,
     )
@@ -138,17 +196,15 @@ def _add_place(
 
 
 def collect_places(
-    layer: str,
-    gdf: gpd.GeoDataFrame,
-    sheet: Sheet,
-    walk_from_office: dict[tuple[str, str], float],
+    layer: str, gdf: gpd.GeoDataFrame, sheet: Sheet, ctx: PlaceContext | None = None
 ) -> Places:
     """Markers and list entries of ``layer`` (offices, services or pois; EPSG:4326);
-    ``walk_from_office`` maps ``(layer, id)`` to minutes from the nearest office."""
+    ``ctx`` the walking times, labels of unnamed places and location notes."""
+    ctx = ctx or PlaceContext()
     places = Places(layer)
     groups: dict[str, list[ListEntry]] = {}
     for _, row in gdf.iterrows():
-        _add_place(places, groups, row, sheet, walk_from_office)
+        _add_place(places, groups, row, sheet, ctx)
     places.groups = sorted(groups.items(), key=lambda kv: kv[0])
     for _, entries in places.groups:
         entries.sort(key=lambda e: e.label.lower())
@@ -161,7 +217,7 @@ def add_office_legend(sheet: Sheet, offices: Places) -> None:
     entries = [("pin", styles.OFFICE_COLOUR, tr("Offices"))]
     if any(item["a"] for item in offices.items):
         entries.append(("pin", styles.APPROXIMATE_OFFICE_COLOUR, tr("approximate location")))
-    sheet.legend.add(tr("Offices"), entries)
+    sheet.legend.add(tr("Offices"), entries, layer="offices")
 
 
 def draw_offices(m: folium.Map, offices: Places, sheet: Sheet) -> None:
@@ -184,8 +240,8 @@ def draw_place_cluster(m: folium.Map, places: Places, gdf: gpd.GeoDataFrame, she
         cluster.add_child(PointItems(layer, places.items))
         cluster.add_to(m)
         present = [c for c in colours if (gdf["category"] == c).any()]
-        entries = [("dot", colours[c], capitalised(category_label(tr, c))) for c in present]
-        sheet.legend.add(title, entries)
+        entries = [("dot", colours[c], tr.capitalise(category_label(tr, c))) for c in present]
+        sheet.legend.add(title, entries, layer=layer)
     sheet.counts[layer] = len(places.items)
     return title
 
@@ -216,6 +272,8 @@ def draw_stops(m: folium.Map, stops: gpd.GeoDataFrame, sheet: Sheet) -> None:
     group.add_child(PointItems("stops", items))
     group.add_to(m)
     sheet.counts["stops"] = len(items)
-    sheet.legend.add(tr("Transit stops"), [("dot", styles.STOP_COLOUR, tr("Transit stops"))])
+    sheet.legend.add(
+        tr("Transit stops"), [("dot", styles.STOP_COLOUR, tr("Transit stops"))], layer="stops"
+    )
     if stops["source"].astype(str).str.startswith("gtfs").any():
         sheet.credit("gtfs")

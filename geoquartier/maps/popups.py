@@ -36,6 +36,23 @@ MEASURE_STATUS_LABELS = {
     "completed": "completed",
 }
 """msgids of the measure statuses (:data:`geoquartier.layers.schema.MEASURE_STATUS`)."""
+WALK_MSGIDS = {
+    (True, False): "{minutes} min walk from the office",
+    (False, False): "{minutes} min walk",
+    (True, True): "about {minutes} min walk from the office, estimated",
+    (False, True): "about {minutes} min walk, estimated",
+}
+"""msgids of a walking time: ``(from the office, estimated)``."""
+SOURCE_LABELS = {
+    "osm": "OpenStreetMap",
+    "osm-derived": "OpenStreetMap",
+    "overpass": "OpenStreetMap",
+    "gtfs": "GTFS (NASA GmbH, MVB)",
+    "zensus2022": "Zensus 2022",
+    "zensus": "Zensus 2022",
+    "registry": "geoquartier",
+}
+"""Source names shown to residents, by the prefix of a record's ``source``."""
 CATEGORIES = frozenset(SERVICE_CATEGORIES + POI_CATEGORIES)
 """Categories whose label is a catalog msgid (the schema's controlled vocabularies)."""
 
@@ -121,13 +138,25 @@ def wheelchair_text(tr: Translator, value: Any) -> str:
     return tr(label) if label else tr("unknown")
 
 
-def walk_text(tr: Translator, walk_min: Any, from_office: bool = True) -> str:
-    """ "7 min walk from the office" (rounded up), or "" when unknown."""
+def walk_text(
+    tr: Translator, walk_min: Any, from_office: bool = True, estimate: bool = False
+) -> str:
+    """ "7 min walk from the office" (rounded up), or "" when unknown; an ``estimate``
+    says so where the number stands ("about 7 min walk from the office, estimated")."""
     if walk_min is None or is_missing(walk_min):
         return ""
     minutes = max(1, int(-(-float(walk_min) // 1)))
-    msg = "{minutes} min walk from the office" if from_office else "{minutes} min walk"
+    msg = WALK_MSGIDS[(from_office, estimate)]
     return tr(msg, minutes=tr.number(minutes))
+
+
+def source_label(value: Any) -> str:
+    """A data source in words for residents ("OpenStreetMap", "GTFS", "Zensus 2022"), not
+    the file or record it was read from; other sources as their name before the first ":"."""
+    if is_missing(value) or not str(value).strip():
+        return ""
+    prefix = str(value).split(":", 1)[0].strip().lower()
+    return SOURCE_LABELS.get(prefix, prefix)
 
 
 def _dl(pairs: list[tuple[str, str]]) -> str:
@@ -156,47 +185,57 @@ def category_label(tr: Translator, category: Any) -> str:
     return tr(category) if category in CATEGORIES else str(category or "")
 
 
-def capitalised(label: str) -> str:
-    """``label`` with its first letter in upper case."""
-    return label[:1].upper() + label[1:]
-
-
-def place_label(tr: Translator, row: Any) -> str:
-    """A plain-text label: the name, else the category in words (OSM points often lack names)."""
+def place_label(tr: Translator, row: Any, nearby: tuple[str, str] | None = None) -> str:
+    """A plain-text label: the name; unnamed places (OSM points often lack names) get their
+    category with the street ("Pharmacy, Scharnhorstring") or the nearest stop ("Pharmacy
+    near the stop Bruno-Taut-Ring"); ``nearby`` is ``("street" | "stop", name)``."""
     name = _value(row, "name")
     if name:
         return str(name)
     category = _value(row, "category")
-    if category:
-        return category_label(tr, category)
-    return tr("Unnamed")
+    label = tr.capitalise(category_label(tr, category)) if category else tr("Unnamed")
+    if nearby is None:
+        return label
+    kind, where = nearby
+    msgid = "{place}, {street}" if kind == "street" else "{place} near the stop {stop}"
+    return tr(msgid, place=label, street=where, stop=where)
+
+
+@dataclass
+class PlaceFacts:
+    """What a popup says beyond the row: the category and label in words, the walking
+    time from the office (minutes, estimated or not) and the office's location note in
+    the page language."""
+
+    category_label: str | None = None
+    label: str | None = None
+    walk_min: Any = None
+    estimate: bool = False
+    location_note: str | None = None
+
+
+def _approximate_html(tr: Translator, note: str | None) -> str:
+    flag = f'<span class="gq-approx">{text(tr("Approximate location"))}</span>'
+    return flag + (f": {text(note)}" if note else "")
 
 
 def place_popup(
-    tr: Translator,
-    book: HoursBook,
-    layer: str,
-    row: Any,
-    *,
-    category_label: str | None = None,
-    walk_min: Any = None,
+    tr: Translator, book: HoursBook, layer: str, row: Any, facts: PlaceFacts | None = None
 ) -> str:
     """Popup HTML of an office, service or daily-needs place (all values escaped)."""
-    name = _value(row, "name") or category_label or tr("Unnamed")
+    facts = facts or PlaceFacts()
+    name = _value(row, "name") or facts.label or facts.category_label or tr("Unnamed")
     head = f"<h3>{text(name)}</h3>"
     sub: list[str] = []
     kind = _value(row, "kind")
     if layer == "offices" and kind:
         sub.append(text(tr(kind)) if kind in OFFICE_KINDS else text(kind))
-    if category_label and _value(row, "name"):
-        sub.append(text(category_label))
+    if facts.category_label and _value(row, "name"):
+        sub.append(text(facts.category_label))
     if layer == "offices" and _value(row, "location_quality") == "approximate":
-        note = _value(row, "location_note")
-        sub.append(
-            f'<span class="gq-approx">{text(tr("Approximate location"))}</span>'
-            + (f": {text(note)}" if note else "")
-        )
+        sub.append(_approximate_html(tr, facts.location_note))
     subline = f'<p class="gq-meta">{" · ".join(sub)}</p>' if sub else ""
+    walk = walk_text(tr, facts.walk_min, estimate=facts.estimate)
     pairs = [
         (tr("Operator"), text(_value(row, "operator"))),
         (tr("Address"), text(_value(row, "address"))),
@@ -204,8 +243,8 @@ def place_popup(
         (tr("Email"), _email(_value(row, "email"))),
         (tr("Languages spoken"), text(_languages(tr, _value(row, "languages")))),
         (tr("Wheelchair access"), text(wheelchair_text(tr, _value(row, "wheelchair")))),
-        (tr("Walking time"), text(walk_text(tr, walk_min))),
-        (tr("Source"), text(_value(row, "source"))),
+        (tr("Walking time"), text(walk)),
+        (tr("Source"), text(source_label(_value(row, "source")))),
     ]
     hours = hours_html(tr, book, f"{layer}:{row['id']}", _value(row, "opening_hours"))
     return f'<div class="gq-pop" lang="{tr.lang}">{head}{subline}{hours}{_dl(pairs)}</div>'
@@ -215,7 +254,7 @@ def stop_popup(tr: Translator, row: Any) -> str:
     """Popup HTML of a transit stop."""
     pairs = [
         (tr("Wheelchair access"), text(wheelchair_text(tr, _value(row, "wheelchair")))),
-        (tr("Source"), text(_value(row, "source"))),
+        (tr("Source"), text(source_label(_value(row, "source")))),
     ]
     name = _value(row, "name") or tr("Unnamed")
     kind = f'<p class="gq-meta">{text(tr("Transit stops"))}</p>'

@@ -9,8 +9,6 @@ Every colour a map draws is defined here; the colours of the contribution kinds 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from geoquartier.vocabulary import ANNOTATION_COLOURS, ANNOTATION_KINDS
@@ -34,7 +32,7 @@ POI_COLOURS = {
     "pharmacy": "#c62828",
     "doctors": "#ad1457",
     "healthcare": "#d84315",
-    "school": "#1565c0",
+    "school": "#00695c",
     "kindergarten": "#6a1b9a",
     "university": "#283593",
     "park": "#558b2f",
@@ -44,6 +42,7 @@ POI_COLOURS = {
 PLACE_COLOUR = "#555555"
 """A service or daily-needs place whose category has no colour of its own."""
 OFFICE_COLOUR = "#0b4f8a"
+"""Offices: the only square markers (the house glyph), in the one colour no place has."""
 APPROXIMATE_OFFICE_COLOUR = "#7a4d00"
 """Legend swatch of an office whose location is approximate (as ``.gq-approx`` in the CSS)."""
 STOP_COLOUR = "#37474f"
@@ -130,34 +129,31 @@ def annotation_classes() -> list[dict]:
     return [_filled(ANNOTATION_COLOURS[k], 3, 0.8, FEATURE_RADIUS_PX) for k in ANNOTATION_KINDS]
 
 
-def _nice(value: float) -> int:
-    """Round a class break up to a readable number: whole numbers up to 20, above that
-    1, 1.5, 2, 2.5, 5 or 7.5 × a power of ten (at least 1)."""
-    if value <= 1:
-        return 1
-    if value <= 20:
-        return math.ceil(value)
-    exp = 10 ** math.floor(math.log10(value))
-    for step in (1, 1.5, 2, 2.5, 5, 7.5, 10):
-        if value <= step * exp:
-            return int(step * exp)
-    return int(10 * exp)
+READABLE_BREAKS = (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+"""Class bounds of residents a reader takes in at a glance (1–5, 6–10, 11–20, …)."""
 
 
 def population_breaks(residents: np.ndarray, classes: int = 5) -> list[int]:
-    """Upper bounds of ``classes`` classes of residents per cell (quantiles, rounded nicely).
+    """Upper bounds of at most ``classes - 1`` classes of residents per cell or home; a
+    last class holds everything above the last bound ("more than 50").
 
-    The last bound is the maximum. Duplicate bounds after rounding are merged, so fewer
-    classes may result for very uniform data.
+    The bounds are quantiles rounded up to :data:`READABLE_BREAKS` (duplicates merged,
+    bounds at or above the maximum dropped), so classes read "1–5, 6–10, 11–20, 21–50,
+    more than 50" rather than "1–3, 4, 5, 6–8, 9–240". Empty for no values or when every
+    value is at most the smallest bound.
     """
     values = np.asarray(residents, dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
         return []
-    top = math.ceil(values.max())
+    top = values.max()
     qs = np.quantile(values, [i / classes for i in range(1, classes)])
-    bounds = sorted({min(_nice(q), top) for q in qs} | {top})
-    return [b for b in bounds if b > 0] or [top]
+    bounds = set()
+    for q in qs:
+        bound = next((b for b in READABLE_BREAKS if b >= q), READABLE_BREAKS[-1])
+        if bound < top:
+            bounds.add(bound)
+    return sorted(bounds)[: classes - 1]
 
 
 def class_index(value: float, bounds: list[int] | tuple[int, ...]) -> int:

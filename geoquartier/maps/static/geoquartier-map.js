@@ -85,7 +85,7 @@
     items.forEach(function (item) {
       var m = L.marker([item.lat, item.lon], {
         icon: markerIcon(item), title: item.t, alt: item.t, keyboard: true, riseOnHover: true,
-        zIndexOffset: item.g === 'office' ? 1000 : 0
+        zIndexOffset: item.g === 'office' ? 1000 : 0, gqKind: item.k || ''
       });
       // room above the popup for the map controls, so its close button stays reachable
       m.bindPopup(item.p, { maxWidth: 320, autoPanPaddingTopLeft: [12, 64], autoPanPaddingBottomRight: [12, 12],
@@ -94,6 +94,7 @@
         var el = m.getElement();
         if (el) {
           el.setAttribute('aria-label', item.t);
+          el.setAttribute('role', 'button');
           el.setAttribute('data-layer', name);
           GQ.onActivate(el, function () { openWithFocus(m, el); });
         }
@@ -116,9 +117,11 @@
     if (marker.isPopupOpen()) { focusPopup(); return; }
     marker.once('popupopen', function () {
       focusPopup();
+      var popupEl = marker.getPopup().getElement();
       marker.once('popupclose', function () {
+        // the popup fades out: the focus may still be inside it
         var active = document.activeElement;
-        if (!active || active === document.body) { GQ.focus(opener, true); }
+        if (!active || active === document.body || (popupEl && popupEl.contains(active))) { GQ.focus(opener, true); }
       });
     });
     (open || function () { marker.openPopup(); })();
@@ -161,12 +164,180 @@
         if (p._p) { l.bindPopup(p._p, { maxWidth: 320, maxHeight: popupMaxHeight() }); }
         if (p._t) { l.bindTooltip(p._t, { sticky: true }); }
         if (renderer && l.options) { l.options.renderer = renderer; }
+        l.on('add', function () { shapeAccess(l, p); });
       }
     });
     GQ.layers[name] = layer;
     GQ.counts[name] = (data.features || []).length;
     return layer;
   };
+
+  /* Plain text of pre-escaped HTML from Python (the heading of a popup if it has one). */
+  function plainText(html) {
+    var doc = new DOMParser().parseFromString(String(html || ''), 'text/html');
+    var head = doc.querySelector('h3');
+    return (head || doc.body).textContent.trim();
+  }
+
+  /* A shape with a popup is a named button reachable by keyboard; any other shape (areas,
+     cells: their content is in the legend or the list) is taken out of the tab order. */
+  function shapeAccess(layer, p) {
+    var el = layer.getElement && layer.getElement();
+    if (!el) { return; }
+    if (p._p) {
+      el.setAttribute('tabindex', '0');
+      el.setAttribute('role', 'button');
+      el.setAttribute('aria-label', plainText(p._t || p._p));
+      GQ.onActivate(el, function () { layer.openPopup(); GQ.focus(layer.getPopup().getElement().querySelector('.leaflet-popup-content'), true); });
+    } else {
+      el.setAttribute('tabindex', '-1');
+      el.setAttribute('aria-hidden', 'true');
+    }
+  }
+
+  // ---- keyboard: controls first, named clusters, Escape ----
+  /* Leaflet puts its controls after the marker pane: move them first, so that Tab reaches
+     zoom, layers and legend before the markers (their place on screen is unchanged). */
+  function controlsFirst(map) {
+    var box = map.getContainer(), ctl = map._controlContainer;
+    if (ctl && box.firstChild !== ctl) { box.insertBefore(ctl, box.firstChild); }
+  }
+
+  /* "3 places: Pharmacy, School" — the accessible name of a cluster of markers. */
+  GQ.clusterName = function (cluster) {
+    var kinds = [];
+    cluster.getAllChildMarkers().forEach(function (m) {
+      var kind = m.options.gqKind || m.options.title;
+      if (kind && kinds.indexOf(kind) < 0) { kinds.push(kind); }
+    });
+    return fill(config().strings.cluster, { count: cluster.getChildCount(), kinds: kinds.join(', ') });
+  };
+
+  function nameCluster(layer) {
+    var el = layer && layer.getElement && layer.getElement();
+    if (!el || !L.MarkerCluster || !(layer instanceof L.MarkerCluster)) { return; }
+    var name = GQ.clusterName(layer);
+    el.setAttribute('role', 'button');
+    el.setAttribute('aria-label', name);
+    el.title = name;
+  }
+
+  function nameClusters(map) {
+    map.eachLayer(nameCluster);
+    map.on('layeradd', function (e) { nameCluster(e.layer); });
+  }
+
+  /* Escape closes the open popup; the focus goes back to what opened it. */
+  function escapeCloses(map) {
+    document.addEventListener('keydown', function (e) {
+      var popup = map._popup;
+      if (e.key !== 'Escape' || !popup || !map.hasLayer(popup)) { return; }
+      var source = popup._source, el = popup.getElement(), active = document.activeElement;
+      var inside = !active || active === document.body || (el && el.contains(active));
+      map.closePopup();
+      e.preventDefault();
+      active = document.activeElement;
+      var stillInside = !active || active === document.body || (el && el.contains(active));
+      if (inside && stillInside && source && source.getElement) { GQ.focus(source.getElement(), true); }
+    });
+  }
+
+  // ---- the place list: search box, categories folded on phones ----
+  function listFilter() {
+    var input = document.getElementById('gq-filter'), none = document.getElementById('gq-filter-none');
+    var lang = config().lang || 'de';
+    if (!input) { return; }
+    var phone = window.matchMedia && window.matchMedia('(max-width: 800px)').matches;
+    document.querySelectorAll('details.gq-cat').forEach(function (d) {
+      if (phone && d.querySelectorAll('li').length > 3) { d.open = false; }
+    });
+    input.addEventListener('input', function () {
+      var q = input.value.trim().toLocaleLowerCase(lang), shown = 0;
+      document.querySelectorAll('.gq-list section li').forEach(function (li) {
+        var cat = li.closest('details.gq-cat'), catText = cat ? cat.querySelector('summary').textContent : '';
+        var hit = !q || (li.textContent + ' ' + catText).toLocaleLowerCase(lang).indexOf(q) >= 0;
+        li.hidden = !hit;
+        if (hit) { shown += 1; }
+      });
+      document.querySelectorAll('details.gq-cat').forEach(function (d) {
+        var any = d.querySelector('li:not([hidden])');
+        d.hidden = !any;
+        if (q && any) { d.open = true; }
+      });
+      if (none) { none.hidden = shown > 0; }
+    });
+  }
+
+  // ---- walking times from another place (offline estimates) ----
+  function findMarker(name, id) {
+    var group = GQ.layers[name], found = null;
+    if (group && group.eachLayer) { group.eachLayer(function (m) { if (m.gqId === id) { found = m; } }); }
+    return found;
+  }
+
+  /* Straight line × detour factor at the profile's speed, rounded up (minutes). */
+  GQ.estimateMin = function (a, b) {
+    var W = config().walkFrom;
+    return Math.max(1, Math.ceil(GQ.map.distance(a, b) * W.detour / (W.speedKmh * 1000 / 60)));
+  };
+
+  GQ.walkFrom = function (latlng, name) {
+    var S = config().strings;
+    if (GQ.origin) { GQ.map.removeLayer(GQ.origin); }
+    GQ.origin = L.circleMarker(latlng, { radius: 9, color: '#111111', weight: 4, fillColor: '#ffffff', fillOpacity: 1, interactive: false });
+    GQ.origin.addTo(GQ.map).bindTooltip(GQ.escapeHtml(S.startingPoint + ': ' + name), { permanent: true, direction: 'top' });
+    var count = 0;
+    document.querySelectorAll('.gq-list li [data-gq-show]').forEach(function (btn) {
+      var m = findMarker(btn.getAttribute('data-gq-layer'), btn.getAttribute('data-gq-show')), li = btn.closest('li');
+      if (!m || !li) { return; }
+      var line = li.querySelector('.gq-from-line') || li.appendChild(GQ.el('div', 'gq-meta gq-from-line'));
+      line.textContent = fill(S.fromPlace, { minutes: GQ.estimateMin(latlng, m.getLatLng()), place: name });
+      count += 1;
+    });
+    document.getElementById('gq-from-reset').hidden = false;
+    return count;
+  };
+
+  function walkFromForm(map) {
+    var W = config().walkFrom, S = config().strings, box = document.getElementById('gq-from');
+    if (!W || !box) { return; }
+    box.hidden = false;
+    var input = document.getElementById('gq-from-address'), status = document.getElementById('gq-from-status');
+    var list = document.getElementById('gq-from-list'), form = document.getElementById('gq-from-form');
+    if (!W.addresses.length) { form.hidden = true; }
+    W.addresses.forEach(function (a) { var o = document.createElement('option'); o.value = a[0]; list.appendChild(o); });
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var q = input.value.trim().toLocaleLowerCase(config().lang), hit = null;
+      W.addresses.forEach(function (a) { if (!hit && a[0].toLocaleLowerCase(config().lang) === q) { hit = a; } });
+      W.addresses.forEach(function (a) { if (!hit && q && a[0].toLocaleLowerCase(config().lang).indexOf(q) === 0) { hit = a; } });
+      if (!hit) { status.textContent = S.noAddress; return; }
+      status.textContent = '';
+      GQ.walkFrom(L.latLng(hit[1], hit[2]), hit[0]);
+    });
+    document.getElementById('gq-from-here').addEventListener('click', function () {
+      if (!navigator.geolocation) { status.textContent = S.noLocation; return; }
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        status.textContent = '';
+        GQ.walkFrom(L.latLng(pos.coords.latitude, pos.coords.longitude), S.yourLocation);
+      }, function () { status.textContent = S.noLocation; }, { timeout: 15000 });
+    });
+    document.getElementById('gq-from-pick').addEventListener('click', function () {
+      status.textContent = S.pickPoint;
+      map.getContainer().style.cursor = 'crosshair';
+      map.once('click', function (e) {
+        map.getContainer().style.cursor = '';
+        status.textContent = '';
+        GQ.walkFrom(e.latlng, S.chosenPoint);
+      });
+      GQ.focus(map.getContainer(), false);
+    });
+    document.getElementById('gq-from-reset').addEventListener('click', function () {
+      if (GQ.origin) { map.removeLayer(GQ.origin); GQ.origin = null; }
+      document.querySelectorAll('.gq-from-line').forEach(function (n) { n.remove(); });
+      this.hidden = true;
+    });
+  }
 
   // ---- legend control ----
   GQ.legend = function (map, html) {
@@ -180,7 +351,21 @@
     };
     ctl.addTo(map);
     var details = ctl.getContainer().querySelector('details');
-    if (details && window.matchMedia && window.matchMedia('(max-width: 700px)').matches) { details.open = false; }
+    var phone = window.matchMedia && window.matchMedia('(max-width: 700px)').matches;
+    if (details && phone) { details.open = false; }
+    // the legend lists only the layers that are switched on
+    var sync = function () {
+      ctl.getContainer().querySelectorAll('[data-gq-legend]').forEach(function (sec) {
+        var layer = GQ.layers[sec.getAttribute('data-gq-legend')];
+        sec.hidden = Boolean(layer) && !map.hasLayer(layer);
+      });
+    };
+    sync();
+    map.on('overlayadd overlayremove', sync);
+    // on a phone an opened legend and a popup do not share the screen
+    if (details && phone) {
+      details.addEventListener('toggle', function () { if (details.open) { map.closePopup(); } });
+    }
     window.addEventListener('beforeprint', function () { if (details) { details.open = true; } });
     // an open popup goes above the legend: fold the legend while a popup is open
     var reopen = false;
@@ -235,6 +420,11 @@
       map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
       map.attributionControl.addAttribution(c0.attribution);
     }
+    controlsFirst(map);
+    nameClusters(map);
+    escapeCloses(map);
+    listFilter();
+    walkFromForm(map);
     map.on('popupopen', function (e) { GQ.refresh(e.popup.getElement()); });
     GQ.refresh(document);
     window.setInterval(function () { GQ.refresh(document); }, 60000);

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from api.participation import annotations, basemap, events, pages
+from api.participation import annotations, basemap, events, feedback, pages
 
 router = APIRouter()
 router.include_router(annotations.router)
 router.include_router(events.router)
 router.include_router(pages.router)
 router.include_router(basemap.router)
+router.include_router(feedback.router)
 
 __all__ = ["router"]

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.participation import annotations, basemap, events, feedback, pages
+from api.participation import annotations, basemap, events, feedback, fund, pages
 
 router = APIRouter()
 router.include_router(annotations.router)
@@ -10,5 +10,6 @@ router.include_router(events.router)
 router.include_router(pages.router)
 router.include_router(basemap.router)
 router.include_router(feedback.router)
+router.include_router(fund.router)
 
 __all__ = ["router"]

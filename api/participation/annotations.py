@@ -17,12 +17,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
 from api.errors import api_error, max_body_size
 from api.geojson import annotation_feature, feature_collection
 from api.participation import auth, feedback
+from api.participation.feedback import feature_as_submission
 from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
 from api.participation.ratelimit import RateLimiter
 from api.participation.settings import KINDS, STATUSES, BodyText, Limits, LimitsDep
@@ -86,6 +87,8 @@ class AnnotationIn(BaseModel):
         default=None, description="ISO 639-1 code, e.g. 'tr'", max_length=8
     )
     event_id: BodyText | None = Field(default=None, max_length=64)
+
+    unwrap_feature = model_validator(mode="before")(feature_as_submission)
 
 
 class Submitted(BaseModel):

@@ -66,6 +66,26 @@ class FeedbackIn(BaseModel):
     scenario_id: BodyText | None = Field(default=None, max_length=64)
 
 
+def feature_as_submission(data: Any) -> Any:
+    """A GeoJSON Feature ``{"type": "Feature", "geometry", "properties": {kind, text, ...}}``
+    as the plain submission body (anything else is returned unchanged).
+
+    A Feature may carry only ``type``, ``geometry``, ``properties`` and ``id`` (ignored);
+    its properties become the body's fields and are checked like them.
+    """
+    if not isinstance(data, dict) or data.get("type") != "Feature":
+        return data
+    unknown = set(data) - {"type", "geometry", "properties", "id"}
+    if unknown:
+        raise ValueError(f"unknown members of the Feature: {sorted(unknown)}")
+    properties = data.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise ValueError("properties of the Feature must be an object")
+    if "geometry" in properties:
+        raise ValueError("properties may not hold 'geometry'")
+    return {**properties, "geometry": data.get("geometry")}
+
+
 def receipt_url(token: str) -> str:
     """The path of a receipt page."""
     return f"/receipts/{token}"

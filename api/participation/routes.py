@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.participation import annotations, basemap, events, feedback, fund, pages
+from api.participation import annotations, basemap, events, feedback, fund, ics, pages
 
 router = APIRouter()
 router.include_router(annotations.router)
@@ -11,5 +11,6 @@ router.include_router(pages.router)
 router.include_router(basemap.router)
 router.include_router(feedback.router)
 router.include_router(fund.router)
+router.include_router(ics.router)
 
 __all__ = ["router"]

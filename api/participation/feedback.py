@@ -25,11 +25,11 @@ from api.deps import ParticipationStoreDep, RegistryDep
 from api.errors import api_error
 from api.participation import auth
 from api.participation import feedback_store as fb
-from api.participation.i18n import Translator, page_language, render
+from api.participation.i18n import Translator, page_language, render, script_json
 from api.participation.pages import html_page
-from api.participation.settings import PAGE_LANGUAGES, BodyText
+from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
 from api.participation.store import NotFound, ParticipationStore, User
-from api.participation.validation import check_language
+from api.participation.validation import area_or_404, check_language
 from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
@@ -227,5 +227,48 @@ def receipt_page(
         quartier_name=spec.name if spec else receipt["quartier"],
         page_languages=PAGE_LANGUAGES,
         self_path=receipt_url(token),
+    )
+    return html_page(html, nonce)
+
+
+@router.get(
+    "/feedback/{quartier}",
+    response_class=HTMLResponse,
+    tags=["participation pages"],
+    summary="Staff page: public status and answers of approved contributions",
+    responses={404: {"description": "unknown quartier"}},
+)
+def answers_page(
+    quartier: Annotated[str, Path(max_length=100)],
+    registry: RegistryDep,
+    limits: LimitsDep,
+    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+) -> HTMLResponse:
+    """The approved contributions of a quartier with a form for status and answer each;
+    the staff token is typed in (kept in ``sessionStorage``, as on ``/moderate``)."""
+    from api.participation.i18n import page_config
+
+    lang = page_language(lang)
+    area_or_404(quartier, registry, limits)
+    tr = Translator(lang)
+    nonce = new_nonce()
+    config = page_config(
+        lang,
+        listUrl=f"/quartiers/{quartier}/annotations",
+        feedbackUrl="/moderation/annotations/{id}/feedback",
+        checkUrl="/moderation/annotations/-/feedback",
+        feedbackStatuses=list(FEEDBACK_STATUSES),
+        feedbackLabels={s: tr(STATUS_LABELS[s]) for s in FEEDBACK_STATUSES},
+        maxAnswerChars=MAX_ANSWER_CHARS,
+    )
+    html = render(
+        "answers.html",
+        lang,
+        csp_nonce=nonce,
+        quartier_name=registry[quartier].name,
+        config_json=script_json(config),
+        page_languages=PAGE_LANGUAGES,
+        self_path=f"/feedback/{quartier}",
+        event_query="",
     )
     return html_page(html, nonce)

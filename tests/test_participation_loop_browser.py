@@ -1,0 +1,96 @@
+"""Closing the loop in a real browser (Debian Chromium via Playwright): a resident sends a
+contribution, follows the receipt link (waiting for review), a moderator approves it and
+answers "planned" on the public answers page, and the resident's receipt page then shows
+the status and the answer — texts as text, no script of a payload runs.
+
+Shared test workspace (Lauf imported from the real data), real uvicorn server.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+try:
+    from tests.api_fixtures import api_workspace, live_server
+    from tests.test_participation_browser import PAYLOAD, Page, _screenshot, browser
+except ModuleNotFoundError:  # tests/ itself is on sys.path
+    from api_fixtures import api_workspace, live_server  # noqa: F401
+    from test_participation_browser import PAYLOAD, Page, _screenshot, browser  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+__all__ = ["api_workspace", "browser", "live_server"]
+
+
+@pytest.fixture(scope="module")
+def moderator(api_workspace):
+    from api.participation.store import open_store
+
+    return open_store(api_workspace.participation_db).add_user("loop-moderation", "moderator")[1]
+
+
+def test_receipt_follows_the_answer(live_server, moderator, browser):
+    base = live_server
+    resident = Page(browser)
+    page = resident.page
+    page.goto(f"{base}/participate/lauf?lang=en")
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("#draw-point")
+    page.locator("#map").click()
+    page.wait_for_selector("body[data-drawn=Point]")
+    page.fill("#text", PAYLOAD)
+    page.click("#send")
+    page.wait_for_selector("#thanks:not([hidden])")
+    annotation_id = page.get_attribute("body", "data-submitted")
+    link = page.locator("#receipt-link")
+    assert link.is_visible() and link.text_content() == "Follow your contribution"
+    href = link.get_attribute("href")
+    assert href.startswith("/receipts/") and href.endswith("?lang=en")
+    link.click()
+    page.wait_for_url(f"**{href}")
+    assert page.locator("#receipt-status").text_content() == "Waiting for review"
+    assert page.locator("dd.text").text_content() == PAYLOAD
+    resident.assert_payload_inert()
+    _screenshot(page, "receipt-pending-en")
+
+    r = httpx.post(
+        f"{base}/moderation/annotations/{annotation_id}/approve",
+        headers={"Authorization": f"Bearer {moderator}"},
+    )
+    assert r.status_code == 200
+
+    staff = Page(browser)
+    spage = staff.page
+    spage.goto(f"{base}/feedback/lauf?lang=de")
+    spage.wait_for_selector("body[data-ready=true]")
+    spage.fill("#token", moderator)
+    spage.click("#signin-button")
+    card = spage.locator(f"li[data-id='{annotation_id}']")
+    card.wait_for()
+    assert card.locator(".text").text_content() == PAYLOAD
+    assert card.locator(".state").text_content() == "Eingegangen"
+    card.locator("select.feedback-status").select_option("planned")
+    languages = card.locator("select.answer-language option")
+    assert languages.evaluate_all("os => os.map(o => o.value)") == ["de", "en"]
+    card.locator("select.answer-language").select_option("de")
+    card.locator("textarea.answer").fill("Die Bank kommt im Frühjahr. <b>fett</b>")
+    card.locator("button.save").click()
+    spage.wait_for_selector(f"body[data-answered='{annotation_id}:planned']")
+    assert card.locator(".state").text_content() == "Eingeplant"
+    staff.assert_payload_inert()
+    _screenshot(spage, "answers-de")
+
+    page.reload()
+    assert page.locator("#receipt-status").text_content() == "Planned"
+    assert page.locator("#receipt-answer").text_content() == (
+        "Die Bank kommt im Frühjahr. <b>fett</b>"
+    )
+    assert page.locator("#receipt-answer").get_attribute("lang") == "de"
+    page.goto(f"{base}{href.split('?')[0]}?lang=tr")
+    assert page.locator("#receipt-status").text_content() == "Planlandı"
+    resident.assert_payload_inert()
+    _screenshot(page, "receipt-planned-tr")
+    assert resident.errors == [] and staff.errors == []
+    resident.close()
+    staff.close()

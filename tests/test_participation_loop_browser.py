@@ -94,3 +94,56 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
     assert resident.errors == [] and staff.errors == []
     resident.close()
     staff.close()
+
+
+def test_kiosk_on_a_touch_screen_resets_itself(live_server, browser):
+    base = live_server
+    context = browser.new_context(
+        viewport={"width": 800, "height": 1280}, has_touch=True, is_mobile=True
+    )
+    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/participate/lauf/kiosk?lang=de")
+    page.wait_for_selector("body[data-ready=true][data-count]")
+    before = int(page.get_attribute("body", "data-count"))
+    assert page.locator("#count").text_content() == f"Beiträge bisher: {before}"
+    assert page.locator("button.kind").all_text_contents() == ["Idee", "Problem", "Lob"]
+    box = page.locator("#map").bounding_box()
+    assert box["width"] > 700 and box["height"] > 300  # the map fills the screen's width
+    for button in page.locator("button.kind, #send").all():
+        assert button.bounding_box()["height"] >= 64  # big touch targets
+
+    # a contribution without text: the kind is enough
+    page.locator("#map").tap()
+    page.wait_for_selector("body[data-pinned=true]")
+    page.locator("button.kind[data-kind=praise]").tap()
+    page.locator("#send").tap()
+    page.wait_for_selector("body[data-state=thanks]")
+    assert page.locator("#thanks .thanks").text_content() == "Vielen Dank!"
+    assert page.locator("a[href^='/receipts/']").count() == 0  # no receipt on a shared screen
+    page.wait_for_selector(f"body[data-count='{before + 1}']")
+    page.wait_for_selector("body[data-reset=sent]", timeout=15_000)
+    assert page.locator("#kiosk-form").is_visible()
+    assert page.locator("button.kind[aria-pressed=true]").count() == 0
+    assert (
+        page.locator(".leaflet-interactive.leaflet-marker-icon, path.leaflet-interactive").count()
+        == 0
+    )
+    sent = httpx.get(f"{base}/participate/lauf/kiosk/count").json()["count"]
+    assert sent == before + 1
+
+    # a half-filled form is cleared after the idle time (shortened through the clock)
+    page.clock.install()
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.locator("button.kind[data-kind=idea]").tap()
+    page.locator("#text").fill("halb fertig")
+    page.clock.run_for(61_000)
+    page.wait_for_selector("body[data-reset=idle]")
+    assert page.locator("#text").input_value() == ""
+    assert page.locator("button.kind[aria-pressed=true]").count() == 0
+    _screenshot(page, "kiosk-touch-de")
+    assert errors == []
+    context.close()

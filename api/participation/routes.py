@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.participation import annotations, basemap, events, feedback, fund, ics, pages
+from api.participation import annotations, basemap, events, feedback, fund, ics, kiosk, pages
 
 router = APIRouter()
 router.include_router(annotations.router)
@@ -12,5 +12,6 @@ router.include_router(basemap.router)
 router.include_router(feedback.router)
 router.include_router(fund.router)
 router.include_router(ics.router)
+router.include_router(kiosk.router)
 
 __all__ = ["router"]

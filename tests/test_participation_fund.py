@@ -277,6 +277,7 @@ def test_contact_never_in_a_public_route(client, tokens, fund, inside):
         "collection_id": "annotations",
         "feature_id": annotation["id"],
         "event_id": "none",
+        "survey_id": "none",
     }
     paths = _public_get_paths(values)
     assert f"/quartiers/lauf/funds/{YEAR}" in paths and len(paths) >= 20

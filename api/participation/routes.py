@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from api.participation import annotations, basemap, events, feedback, fund, ics, kiosk, pages
+from api.participation import (
+    annotations,
+    basemap,
+    events,
+    feedback,
+    fund,
+    ics,
+    kiosk,
+    pages,
+    surveys,
+)
 
 router = APIRouter()
 router.include_router(annotations.router)
@@ -13,5 +23,6 @@ router.include_router(feedback.router)
 router.include_router(fund.router)
 router.include_router(ics.router)
 router.include_router(kiosk.router)
+router.include_router(surveys.router)
 
 __all__ = ["router"]

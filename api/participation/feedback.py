@@ -18,7 +18,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ParticipationStoreDep, RegistryDep
@@ -185,9 +185,9 @@ def _receipt_or_404(store: ParticipationStore, token: str) -> dict[str, Any]:
     summary="State of one's own contribution (receipt token from the submission)",
     responses={404: {"description": "unknown receipt"}},
 )
-def receipt_json(token: ReceiptToken, store: ParticipationStoreDep) -> dict[str, Any]:
+def receipt_json(token: ReceiptToken, store: ParticipationStoreDep) -> JSONResponse:
     """Review state and, once approved, public status and answer; no text when rejected."""
-    return _receipt_or_404(store, token)
+    return JSONResponse(_receipt_or_404(store, token), headers={"Cache-Control": "no-store"})
 
 
 def _state_line(tr: Translator, receipt: dict[str, Any]) -> str:

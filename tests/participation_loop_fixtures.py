@@ -80,3 +80,5 @@ def submit(client, inside: Point, text: str = "Mehr Bänke am Marktplatz", **fie
     r = client.post("/quartiers/lauf/annotations", json=body)
     assert r.status_code == 201, r.text
     return r.json()
+
+__all__ = ["settings_override"]

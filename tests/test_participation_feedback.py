@@ -17,8 +17,8 @@ try:
         app_store,
         bearer,
         client,
-        db,
         inside,
+        settings_override,
         submit,
         tokens,
     )
@@ -28,13 +28,57 @@ except ModuleNotFoundError:  # tests/ itself is on sys.path
         app_store,
         bearer,
         client,
-        db,
         inside,
+        settings_override,
         submit,
         tokens,
     )
 
-__all__ = ["client", "db", "inside", "tokens"]
+__all__ = ["client", "inside", "tokens"]
+
+SYNTHETIC_MEASURE = "SYNTHETIC-M-1"
+"""A measure made up for this test (SYNTHETIC: the real data has no measures layer)."""
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    return {}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, scenarios):
+    """A fresh participation database and a workspace holding one SYNTHETIC measure and a
+    published and a draft scenario of Lauf (real boundary from the registry)."""
+    import geopandas as gpd
+
+    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.mobility.scenarios.model import Scenario
+    from geoquartier.mobility.scenarios.storage import save_scenario
+    from geoquartier.registry import load_registry
+    from geoquartier.settings import Settings
+
+    root = tmp_path_factory.mktemp("participation-feedback")
+    gpkg = root / "workspace.gpkg"
+    place = load_registry()["lauf"].boundary.representative_point()
+    measure = gpd.GeoDataFrame(
+        {
+            "id": [SYNTHETIC_MEASURE],
+            "name": ["Synthetic test measure (not real data)"],
+            "status": ["planned"],
+        },
+        geometry=[place],
+        crs="EPSG:4326",
+    )
+    GeoPackageStore(gpkg).write("measures", measure, quartier="lauf")
+    published = Scenario(quartier="lauf", title="Synthetic: Rampe statt Stufen")
+    published.publish()
+    draft = Scenario(quartier="lauf", title="Synthetic: Entwurf")
+    for scenario in (published, draft):
+        save_scenario(gpkg, scenario)
+    scenarios.update(published=published.id, draft=draft.id)
+    path = root / "participation.sqlite"
+    with settings_override(Settings(participation_db=path, workspace=gpkg)):
+        yield path
 
 
 def approve(client, tokens, annotation_id):
@@ -113,12 +157,12 @@ def test_planned_answer_public_and_on_receipt(client, inside, tokens):
         status="planned",
         answer=f"Wir prüfen das im Frühjahr. {PAYLOAD}",
         answer_language="de",
-        measure_id="M-2026-04",
+        measure_id=SYNTHETIC_MEASURE,
     )
     assert r.status_code == 200, r.text
     public = client.get("/quartiers/lauf/annotations").json()["features"]
     props = next(f for f in public if f["id"] == answer["id"])["properties"]
-    assert props["feedback_status"] == "planned" and props["measure_id"] == "M-2026-04"
+    assert props["feedback_status"] == "planned" and props["measure_id"] == SYNTHETIC_MEASURE
     assert props["answer"].startswith("Wir prüfen") and props["answer_language"] == "de"
     assert "decided_by" not in props and "reason" not in props
     page = client.get(answer["receipt_url"] + "?lang=ro")
@@ -161,6 +205,22 @@ def test_feedback_validation(client, inside, tokens, body, status, field):
     r = give(client, tokens["moderator"], answer["id"], **body)
     assert r.status_code == status and field in r.text, r.text
     assert feedback_store.feedback_log(app_store(), answer["id"]) == []
+
+
+def test_links_must_exist(client, inside, tokens, scenarios):
+    answer = submit(client, inside)
+    approve(client, tokens, answer["id"])
+    for body, needle in (
+        ({"measure_id": "M-unknown"}, "measure_id"),
+        ({"scenario_id": scenarios["draft"]}, "published scenario"),
+        ({"scenario_id": "nope"}, "published scenario"),
+    ):
+        r = give(client, tokens["planner"], answer["id"], status="planned", **body)
+        assert r.status_code == 422 and needle in r.json()["detail"], r.text
+    r = give(
+        client, tokens["planner"], answer["id"], status="done", scenario_id=scenarios["published"]
+    )
+    assert r.status_code == 200 and r.json()["scenario_id"] == scenarios["published"]
 
 
 def test_answer_in_writers_language_allowed(client, inside, tokens):

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ParticipationStoreDep, RegistryDep
+from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import api_error
 from api.participation import auth
 from api.participation import feedback_store as fb
@@ -124,6 +124,28 @@ def _checked(body: FeedbackIn) -> dict[str, Any]:
     return fields
 
 
+def _check_links(
+    workspace: Any, quartier: str, measure_id: str | None, scenario_id: str | None
+) -> None:
+    """422 unless the measure exists in the quartier and the scenario is published there."""
+    if measure_id is not None:
+        if "measures" not in workspace.layers():
+            raise api_error(422, "measure_id: the workspace has no measures layer")
+        measures = workspace.frame("measures")
+        mine = measures[(measures["quartier"] == quartier) & (measures["id"] == measure_id)]
+        if mine.empty:
+            raise api_error(422, f"measure_id: no measure {measure_id!r} in quartier {quartier!r}")
+    if scenario_id is not None:
+        from geoquartier.mobility.scenarios.storage import list_scenarios
+
+        scenarios = list_scenarios(workspace.path, quartier)
+        published = scenarios[(scenarios["id"] == scenario_id)]
+        if published.empty or published.iloc[0]["status"] != "published":
+            raise api_error(
+                422, f"scenario_id: no published scenario {scenario_id!r} in quartier {quartier!r}"
+            )
+
+
 @router.post(
     "/moderation/annotations/{annotation_id}/feedback",
     tags=["moderation"],
@@ -140,9 +162,19 @@ def give_feedback(
     body: FeedbackIn,
     user: Annotated[User, Depends(auth.staff)],
     store: ParticipationStoreDep,
+    workspace: WorkspaceDep,
 ) -> dict[str, Any]:
-    """Set the public status and answer; the change is logged with account and time."""
+    """Set the public status and answer; the change is logged with account and time.
+
+    A ``measure_id`` must name a measure of the contribution's quartier in the workspace's
+    ``measures`` layer, a ``scenario_id`` a published scenario of that quartier.
+    """
     fields = _checked(body)
+    try:
+        quartier = store.get_annotation(annotation_id)["quartier"]
+    except NotFound as exc:
+        raise api_error(404, str(exc)) from None
+    _check_links(workspace, quartier, fields.get("measure_id"), fields.get("scenario_id"))
     try:
         return fb.set_feedback(store, annotation_id, user, **fields)
     except NotFound as exc:

@@ -87,6 +87,15 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
         "Die Bank kommt im Frühjahr. <b>fett</b>"
     )
     assert page.locator("#receipt-answer").get_attribute("lang") == "de"
+    # the public map of the participation page shows the answer in the popup
+    page.goto(f"{base}/participate/lauf?lang=en")
+    page.wait_for_selector(f".gq-annotation-{annotation_id}", state="attached")
+    page.locator(f".gq-annotation-{annotation_id}").first.dispatch_event("click")
+    popup = page.locator(".leaflet-popup .annotation-popup")
+    popup.wait_for()
+    assert popup.locator(".feedback-status").text_content() == "Planned"
+    assert popup.locator(".answer").text_content() == "Die Bank kommt im Frühjahr. <b>fett</b>"
+    resident.assert_payload_inert()
     page.goto(f"{base}{href.split('?')[0]}?lang=tr")
     assert page.locator("#receipt-status").text_content() == "Planlandı"
     resident.assert_payload_inert()

@@ -25,7 +25,13 @@ from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import api_error
 from api.participation import auth
 from api.participation import feedback_store as fb
-from api.participation.i18n import Translator, page_language, render, script_json
+from api.participation.i18n import (
+    FEEDBACK_MSGIDS,
+    Translator,
+    page_language,
+    render,
+    script_json,
+)
 from api.participation.pages import html_page
 from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
 from api.participation.store import NotFound, ParticipationStore, User
@@ -41,15 +47,6 @@ MAX_ANSWER_CHARS = 1000
 """Length of a public answer (characters)."""
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-
-STATUS_LABELS = {
-    "received": "Received",
-    "under_review": "Under review",
-    "planned": "Planned",
-    "done": "Done",
-    "declined": "Declined",
-}
-"""msgid of each public status (labels in the page language)."""
 
 ReceiptToken = Annotated[str, Path(max_length=64, description="the receipt token")]
 AnnotationId = Annotated[str, Path(max_length=64, description="annotation id")]
@@ -227,7 +224,7 @@ def _state_line(tr: Translator, receipt: dict[str, Any]) -> str:
         return tr("Waiting for review")
     if receipt["review"] == "rejected":
         return tr("Not published")
-    return tr(STATUS_LABELS[receipt["feedback_status"]])
+    return tr(FEEDBACK_MSGIDS[receipt["feedback_status"]])
 
 
 @router.get(
@@ -282,7 +279,6 @@ def answers_page(
 
     lang = page_language(lang)
     area_or_404(quartier, registry, limits)
-    tr = Translator(lang)
     nonce = new_nonce()
     config = page_config(
         lang,
@@ -290,7 +286,6 @@ def answers_page(
         feedbackUrl="/moderation/annotations/{id}/feedback",
         checkUrl="/moderation/annotations/-/feedback",
         feedbackStatuses=list(FEEDBACK_STATUSES),
-        feedbackLabels={s: tr(STATUS_LABELS[s]) for s in FEEDBACK_STATUSES},
         maxAnswerChars=MAX_ANSWER_CHARS,
     )
     html = render(

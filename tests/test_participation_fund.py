@@ -289,3 +289,24 @@ def test_contact_never_in_a_public_route(client, tokens, fund, inside):
         assert "9123 4242" not in r.text, path
     print("public GET routes", len(paths), "answered 200:", seen)
     assert seen >= 8  # the sweep reached real answers, not only errors
+
+
+def test_public_fund_page(client, tokens, fund):
+    pid = propose(client, title=PAYLOAD, place="Spielplatz <i>Nord</i>").json()["id"]
+    r = client.post(
+        f"/funds/proposals/{pid}/decision",
+        json={"decision": "granted", "granted_cents": 12_345},
+        headers=bearer(tokens["planner"]),
+    )
+    assert r.status_code == 200, r.text
+    page = client.get(f"/quartiers/lauf/funds/{YEAR}.html?lang=de")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "Verfügungsfonds 2026" in html and "2.500,00\xa0€" in html
+    assert f'data-id="{pid}"' in html and "123,45\xa0€" in html
+    assert "&lt;script&gt;alert(2)" in html and "<script>alert(2)" not in html
+    assert "&lt;i&gt;Nord&lt;/i&gt;" in html and "Initiative" in html
+    assert SENTINEL not in html
+    english = client.get(f"/quartiers/lauf/funds/{YEAR}.html?lang=en").text
+    assert "€2,500.00" in english and "Funded projects" in english
+    assert client.get("/quartiers/lauf/funds/2031.html").status_code == 404

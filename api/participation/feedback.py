@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
-from api.errors import api_error
+from api.errors import api_error, max_body_size
 from api.participation import auth
 from api.participation import feedback_store as fb
 from api.participation.i18n import (
@@ -146,6 +146,7 @@ def _check_links(
 @router.post(
     "/moderation/annotations/{annotation_id}/feedback",
     tags=["moderation"],
+    dependencies=[Depends(max_body_size(16_384))],
     summary="Give an approved contribution a public status and answer (moderators, planners)",
     responses={
         401: {"description": "missing or wrong token"},

@@ -19,9 +19,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from babel.numbers import format_currency
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep, WorkspaceDep
@@ -29,10 +32,12 @@ from api.errors import api_error, max_body_size
 from api.participation import auth
 from api.participation import fund_store as fs
 from api.participation.annotations import LimiterDep
+from api.participation.i18n import page_language, render
+from api.participation.pages import html_page
 from api.participation.report import _csv_cell
-from api.participation.settings import BodyText
+from api.participation.settings import PAGE_LANGUAGES, BodyText
 from api.participation.store import NotFound, User
-from api.security import client_address
+from api.security import client_address, new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import APPLICANT_KINDS, FUND_DECISIONS, JURY_VOTES
@@ -177,6 +182,45 @@ def _fund_or_404(store, quartier: str, year: int) -> dict[str, Any]:
         return fs.get_fund(store, quartier, year)
     except NotFound as exc:
         raise api_error(404, str(exc)) from None
+
+
+def money(cents: int, lang: str) -> str:
+    """``cents`` as euros in the page language (e.g. ``1.234,50 €`` in German)."""
+    return format_currency(Decimal(cents) / 100, "EUR", locale=lang)
+
+
+@router.get(
+    "/quartiers/{quartier}/funds/{year}.html",
+    response_class=HTMLResponse,
+    summary="The fund and its funded projects as a page (anyone)",
+)
+def fund_page(
+    quartier: QuartierId,
+    year: Year,
+    store: ParticipationStoreDep,
+    registry: RegistryDep,
+    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+) -> HTMLResponse:
+    """Amount, granted, left and every funded project; no contact, no votes."""
+    lang = page_language(lang)
+    _known(quartier, registry)
+    fund = _fund_or_404(store, quartier, year)
+    projects = fs.funded_projects(store, quartier, year)
+    nonce = new_nonce()
+    html = render(
+        "fund.html",
+        lang,
+        csp_nonce=nonce,
+        quartier_name=registry[quartier].name,
+        year=year,
+        fund=fund,
+        projects=projects,
+        money=lambda cents: money(cents, lang),
+        page_languages=PAGE_LANGUAGES,
+        self_path=f"/quartiers/{quartier}/funds/{year}.html",
+        event_query="",
+    )
+    return html_page(html, nonce)
 
 
 @router.get("/quartiers/{quartier}/funds/{year}", summary="A fund and its funded projects")

@@ -156,3 +156,33 @@ def test_kiosk_on_a_touch_screen_resets_itself(live_server, browser):
     _screenshot(page, "kiosk-touch-de")
     assert errors == []
     context.close()
+
+
+def test_survey_answered_on_the_map(live_server, api_workspace, browser):
+    from api.participation.store import open_store
+
+    token = open_store(api_workspace.participation_db).add_user("loop-survey", "planner")[1]
+    survey = httpx.post(
+        f"{live_server}/quartiers/lauf/surveys",
+        json={"question": "Wo fehlt eine Bank?", "choices": ["Bank", "Schatten"]},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    resident = Page(browser)
+    page = resident.page
+    page.goto(f"{live_server}/surveys/{survey['id']}?lang=de")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#question").text_content() == "Wo fehlt eine Bank?"
+    page.click("#send")
+    assert page.locator("#message").text_content() == (
+        "Bitte markieren Sie zuerst einen Ort auf der Karte."
+    )
+    page.locator("#map").click()
+    page.wait_for_selector("body[data-pinned=true]")
+    page.check("input[name=choice][value=Schatten]")
+    page.click("#send")
+    page.wait_for_selector("body[data-answered=true]")
+    results = httpx.get(f"{live_server}/surveys/{survey['id']}/results").json()
+    assert results["answers"] == 1 and results["per_choice"] == {"Bank": 0, "Schatten": 1}
+    assert results["features"] == []  # one answer never shows as a cell
+    assert resident.errors == []
+    resident.close()

@@ -98,3 +98,22 @@ def test_survey_refusals(client, tokens, inside):
         r = client.post("/quartiers/lauf/surveys", json=body, headers=bearer(tokens["planner"]))
         assert r.status_code == 422, body
     assert ss.MIN_CELL_ANSWERS >= 2
+
+
+def test_survey_page(client, tokens):
+    survey = client.post(
+        "/quartiers/lauf/surveys",
+        json={"question": "Wo <b>fehlt</b> Licht?", "choices": ["Weg <i>", "Platz"]},
+        headers=bearer(tokens["planner"]),
+    ).json()
+    page = client.get(f"/surveys/{survey['id']}?lang=en")
+    assert page.status_code == 200
+    assert "Wo &lt;b&gt;fehlt&lt;/b&gt; Licht?" in page.text and "<b>fehlt" not in page.text
+    assert 'value="Weg &lt;i&gt;"' in page.text and 'id="send"' in page.text
+    assert "script-src" in page.headers["content-security-policy"]
+    client.post(
+        f"/surveys/{survey['id']}/state", json={"open": False}, headers=bearer(tokens["planner"])
+    )
+    closed = client.get(f"/surveys/{survey['id']}?lang=de").text
+    assert "Diese Umfrage ist beendet." in closed and 'id="send"' not in closed
+    assert client.get("/surveys/nope").status_code == 404

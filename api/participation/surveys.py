@@ -6,6 +6,7 @@
 * ``POST /surveys/{id}/state`` — planner: ``{"open": false}`` closes it (true reopens).
 * ``POST /surveys/{id}/answers`` — anyone (rate limit of submissions, 4 KiB):
   ``{"geometry": {"type": "Point", ...}, "choice"}``; the point must lie in the quartier.
+* ``GET /surveys/{id}?lang=`` — anyone: the page to answer it (tap the map, pick a choice).
 * ``GET /surveys/{id}/results`` — anyone: GeoJSON of 100 m cells (EPSG:25832 grid,
   delivered in EPSG:4326) with their answer counts, only cells with at least 3 answers,
   plus the count per choice. No single answer is ever public.
@@ -16,7 +17,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pyproj import Transformer
 from shapely.geometry import box, mapping
@@ -27,10 +29,12 @@ from api.geojson import feature_collection
 from api.participation import auth
 from api.participation import surveys_store as ss
 from api.participation.annotations import GeometryIn, LimiterDep
-from api.participation.settings import BodyText, LimitsDep
+from api.participation.i18n import page_config, page_language, render, script_json
+from api.participation.pages import html_page
+from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
 from api.participation.store import NotFound, User
 from api.participation.validation import SubmissionError, area_or_404, check_geometry, to_metric
-from api.security import client_address
+from api.security import client_address, new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
@@ -186,3 +190,46 @@ def survey_results(survey_id: SurveyId, store: ParticipationStoreDep) -> dict[st
         cell_m=ss.CELL_M,
         min_cell_answers=ss.MIN_CELL_ANSWERS,
     )
+
+
+@router.get(
+    "/surveys/{survey_id}",
+    response_class=HTMLResponse,
+    tags=["participation pages"],
+    summary="Page to answer a map survey",
+    responses={404: {"description": "unknown survey"}},
+)
+def survey_page(
+    survey_id: SurveyId,
+    store: ParticipationStoreDep,
+    registry: RegistryDep,
+    limits: LimitsDep,
+    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+) -> HTMLResponse:
+    """The question, the quartier map to tap, the choices as buttons; texts escaped."""
+    lang = page_language(lang)
+    try:
+        survey = ss.get_survey(store, survey_id)
+    except NotFound as exc:
+        raise api_error(404, str(exc)) from None
+    area = area_or_404(survey["quartier"], registry, limits)
+    nonce = new_nonce()
+    config = page_config(
+        lang,
+        boundary=area.boundary.__geo_interface__,
+        answerUrl=f"/surveys/{survey_id}/answers",
+        streetsUrl=f"/quartiers/{survey['quartier']}/streets.geojson",
+        hasChoices=bool(survey["choices"]),
+    )
+    html = render(
+        "survey.html",
+        lang,
+        csp_nonce=nonce,
+        survey=survey,
+        quartier_name=registry[survey["quartier"]].name,
+        config_json=script_json(config),
+        page_languages=PAGE_LANGUAGES,
+        self_path=f"/surveys/{survey_id}",
+        event_query="",
+    )
+    return html_page(html, nonce)

@@ -37,8 +37,22 @@ ANNOTATION_STATUSES = ("pending", "approved", "rejected")
 DECISIONS = ("approved", "rejected")
 """What a moderator can decide about a pending contribution."""
 
-STAFF_ROLES = ("moderator", "planner")
-"""Roles of staff accounts: moderators review contributions, planners run events."""
+STAFF_ROLES = ("moderator", "planner", "jury")
+"""Roles of staff accounts: moderators review contributions, planners run events, the jury
+votes on proposals to the Verfügungsfonds."""
+
+FEEDBACK_STATUSES = ("received", "under_review", "planned", "done", "declined")
+"""Public status of an approved contribution: what the office does with it (the answer
+residents see on the map and on their receipt)."""
+
+APPLICANT_KINDS = ("resident", "initiative", "association")
+"""Who applies for money from a Verfügungsfonds."""
+
+FUND_DECISIONS = ("granted", "refused")
+"""What the office decides about a Verfügungsfonds proposal."""
+
+JURY_VOTES = ("yes", "no", "abstain")
+"""A jury member's vote on a Verfügungsfonds proposal."""
 
 EVENT_KINDS = (
     "Stadtteilwerkstatt",

@@ -17,12 +17,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
 from api.errors import api_error, max_body_size
 from api.geojson import annotation_feature, feature_collection
-from api.participation import auth
+from api.participation import auth, feedback
+from api.participation.feedback import feature_as_submission
 from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
 from api.participation.ratelimit import RateLimiter
 from api.participation.settings import KINDS, STATUSES, BodyText, Limits, LimitsDep
@@ -87,6 +88,8 @@ class AnnotationIn(BaseModel):
     )
     event_id: BodyText | None = Field(default=None, max_length=64)
 
+    unwrap_feature = model_validator(mode="before")(feature_as_submission)
+
 
 class Submitted(BaseModel):
     """Answer to a submission."""
@@ -94,6 +97,7 @@ class Submitted(BaseModel):
     id: str
     status: Literal["pending"]
     message: str
+    receipt_url: str = Field(description="the resident's receipt page (shown once)")
 
 
 class DecisionIn(BaseModel):
@@ -160,6 +164,7 @@ def submit_annotation(
     except GeoquartierError as exc:
         raise api_error(422, str(exc)) from None
     answer = {"id": row["id"], "status": "pending", "message": SUBMITTED_MESSAGE}
+    answer["receipt_url"] = feedback.issue_receipt_url(store, row["id"])
     return JSONResponse(answer, status_code=201, headers=replay_headers(replayed))
 
 
@@ -206,7 +211,8 @@ def public_annotations(
     rows = store.list_annotations(quartier=quartier, status="approved", event_id=event_id)
     if kind is not None:
         rows = [r for r in rows if r["kind"] == kind]
-    return feature_collection([annotation_feature(r) for r in rows], numberReturned=len(rows))
+    features = feedback.with_feedback(store, [annotation_feature(r) for r in rows])
+    return feature_collection(features, numberReturned=len(rows))
 
 
 @router.get(

@@ -1,6 +1,6 @@
 """Token authentication of staff (``Authorization: Bearer <token>``) with roles.
 
-Tokens are created by ``geoquartier users add NAME --role moderator|planner``; the store
+Tokens are created by ``geoquartier users add NAME --role moderator|planner|jury``; the store
 keeps only their SHA-256 and compares in constant time. A missing or unknown token is
 refused with 401, a valid token without the needed role with 403.
 """

@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from markupsafe import Markup
 
 from api.participation.settings import PAGE_LANGUAGES
+from geoquartier.vocabulary import FEEDBACK_STATUSES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCALE_DIR = PACKAGE_DIR / "locale"
@@ -33,6 +34,10 @@ LANGUAGE_NAMES = {
     "bg": "Български",
 }
 """Each page language in its own name (for the language switch)."""
+
+
+FEEDBACK_MSGIDS = {s: s.replace("_", " ").capitalize() for s in FEEDBACK_STATUSES}
+"""msgid of each public feedback status ("under_review" → "Under review")."""
 
 
 def page_language(lang: str | None) -> str:
@@ -136,7 +141,15 @@ def page_config(lang: str, **values: Any) -> dict[str, Any]:
     tr = Translator(lang)
     constants = page_constants()
     labels = {kind: tr(kind.capitalize()) for kind in constants["kinds"]}
-    return {**constants, **clock_config(tr.lang), "lang": tr.lang, "kindLabels": labels, **values}
+    feedback = {s: tr(FEEDBACK_MSGIDS[s]) for s in FEEDBACK_STATUSES}
+    return {
+        **constants,
+        **clock_config(tr.lang),
+        "lang": tr.lang,
+        "kindLabels": labels,
+        "feedbackLabels": feedback,
+        **values,
+    }
 
 
 def render(template: str, lang: str, **context: Any) -> str:

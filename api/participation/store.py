@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from api.participation.migrate import widen_role_check
 from api.participation.settings import KINDS, ROLES, STATUSES
 from geoquartier.errors import GeoquartierError
 from geoquartier.settings import get_settings
@@ -210,6 +211,7 @@ class ParticipationStore:
                         f"the participation database {self.path} cannot use WAL mode "
                         f"(journal mode {mode!r}); put it on a local file system"
                     )
+                widen_role_check(con)  # databases written before a role was added
                 con.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in _SCHEMA.split(";"):

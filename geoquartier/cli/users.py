@@ -1,8 +1,9 @@
 """``geoquartier users``: staff accounts of the participation workflow.
 
-Moderators review residents' contributions; planners create participation events and
-export their documentation. Each account gets a token, printed once when it is created;
-only the token's SHA-256 hash is stored (in the participation database,
+Moderators review residents' contributions; planners create participation events, export
+their documentation and run the Verfügungsfonds; the jury votes on fund proposals. Each
+account gets a token, printed once when it is created; only the token's SHA-256 hash is
+stored (in the participation database,
 ``GEOQUARTIER_PARTICIPATION_DB``, default ``participation.sqlite`` beside the workspace).
 """
 
@@ -21,7 +22,7 @@ Role = StrEnum("Role", {role: role for role in STAFF_ROLES})
 
 
 users_app = typer.Typer(
-    help="Staff accounts (moderators, planners) for the participation pages.",
+    help="Staff accounts (moderators, planners, jury) for the participation pages.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -40,8 +41,8 @@ def add(
         Role,
         typer.Option(
             "--role",
-            help="moderator (reviews contributions) or planner (creates events and "
-            "exports their documentation).",
+            help="moderator (reviews contributions), planner (creates events, exports "
+            "their documentation, runs the Verfügungsfonds) or jury (votes on fund proposals).",
         ),
     ],
 ) -> None:

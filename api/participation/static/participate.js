@@ -129,6 +129,9 @@
         form.hidden = true;
         GQ.focus(document.querySelector("#thanks .thanks"));
         document.body.setAttribute("data-submitted", result.data.id || "");
+        var receipt = document.getElementById("receipt-link");
+        receipt.parentNode.hidden = !result.data.receipt_url;
+        if (result.data.receipt_url) receipt.href = result.data.receipt_url + "?lang=" + cfg.lang;
         textArea.value = "";
         drawn.clearLayers();
         shape = null;

@@ -15,6 +15,11 @@
     box.appendChild(el('strong', 'kind', GQ.kindLabel(p.kind)));
     box.appendChild(el('p', 'text', p.text));
     if (p.language) { box.appendChild(el('span', 'language', p.language)); }
+    var labels = GQ.config().feedbackLabels || {};
+    if (p.feedback_status && labels[p.feedback_status]) {  // the office's public answer
+      box.appendChild(el('p', 'feedback-status', labels[p.feedback_status]));
+      if (p.answer) { box.appendChild(el('p', 'answer', p.answer)).lang = p.answer_language || ''; }
+    }
     return box;
   };
 

@@ -1,0 +1,84 @@
+"""Fixtures shared by the feedback, receipt and Verfügungsfonds tests: a fresh
+participation database per test module on ``api.main:app``, staff tokens of every role,
+a point inside the real Lauf boundary (registry)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from fastapi.testclient import TestClient
+from shapely.geometry import Point
+
+from api.participation.store import open_store
+from geoquartier.registry import load_registry
+from geoquartier.settings import Settings
+
+try:
+    from tests.api_fixtures import settings_override
+except ModuleNotFoundError:  # tests/ itself is on sys.path
+    from api_fixtures import settings_override
+
+PAYLOAD = '<img src=x onerror="alert(1)"><script>alert(2)</script>&amp; "quoted"'
+_addresses = itertools.count(10)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    """A fresh participation database for this module (the app's settings name it)."""
+    root = tmp_path_factory.mktemp("participation-loop")
+    path = root / "participation.sqlite"
+    settings = Settings(participation_db=path, workspace=root / "no-workspace.gpkg")
+    with settings_override(settings):
+        yield path
+
+
+def app_store():
+    """The module's participation database (what the app uses while ``db`` is active)."""
+    from api.main import app
+    from geoquartier.settings import get_settings
+
+    return open_store(app.dependency_overrides[get_settings]().participation_db_path)
+
+
+def new_client() -> TestClient:
+    """A client with its own address (each has its own rate-limit budget)."""
+    from api.main import app
+
+    return TestClient(
+        app, raise_server_exceptions=False, client=(f"203.0.113.{next(_addresses)}", 40000)
+    )
+
+
+@pytest.fixture(scope="module")
+def client(db):
+    with new_client() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def tokens(db):
+    store = app_store()
+    return {
+        role: store.add_user(f"{role}-account", role)[1]
+        for role in ("moderator", "planner", "jury")
+    }
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def inside() -> Point:
+    return load_registry()["lauf"].boundary.representative_point()
+
+
+def submit(client, inside: Point, text: str = "Mehr Bänke am Marktplatz", **fields):
+    body = {"geometry": {"type": "Point", "coordinates": [inside.x, inside.y]}, "kind": "idea"}
+    body |= {"text": text, "language": "de"} | fields
+    r = client.post("/quartiers/lauf/annotations", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+__all__ = ["settings_override"]

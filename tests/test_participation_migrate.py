@@ -1,0 +1,93 @@
+"""A participation database written before the ``jury`` role existed: its ``users``
+table refuses the role by a CHECK constraint; opening it rebuilds that table, keeping
+accounts, tokens and every reference from decisions, annotations and events."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from shapely.geometry import Point
+
+from api.participation import store as store_module
+from api.participation.store import ParticipationStore
+from geoquartier.vocabulary import STAFF_ROLES, sql_in
+
+
+def _old_database(path) -> None:
+    """The schema as written before ``jury``: same tables, CHECK lists moderator, planner."""
+    old_schema = store_module._SCHEMA.replace(sql_in(STAFF_ROLES), sql_in(("moderator", "planner")))
+    assert "'jury'" not in old_schema
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode = WAL")
+    for statement in old_schema.split(";"):
+        if statement.strip():
+            con.execute(statement)
+    con.execute("PRAGMA user_version = 1")
+    con.close()
+    with sqlite3.connect(path) as con:
+        try:
+            con.execute(
+                "INSERT INTO users VALUES ('ux', 'j', 'jury', 'h', '2026-01-01T00:00:00+00:00', 1)"
+            )
+        except sqlite3.IntegrityError:
+            pass
+        else:  # pragma: no cover - the fixture would be wrong
+            raise AssertionError("the old schema accepted 'jury'")
+
+
+def test_old_users_table_is_rebuilt_and_keeps_data(tmp_path):
+    path = tmp_path / "old.sqlite"
+    _old_database(path)
+    # Data written by the store with the old table: accounts, an event, a decision.
+    with sqlite3.connect(path) as con:
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute(
+            "INSERT INTO users VALUES ('u1', 'moderation', 'moderator',"
+            " 'abc', '2026-01-01T00:00:00+00:00', 1)"
+        )
+    store = ParticipationStore(path)
+    row = store.add_annotation("lauf", Point(11.28, 49.51), "idea", "Bank", "de")
+    old = store.list_users()[0]
+    store.decide(row["id"], "approved", old)
+    store.close()
+    # Simulate the pre-jury code having written all that: put the old table back.
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA foreign_keys = OFF")
+    con.execute("BEGIN")
+    con.execute("CREATE TABLE u2 AS SELECT * FROM users")
+    con.execute("DROP TABLE users")
+    con.execute(
+        "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL"
+        " CHECK (role IN ('moderator', 'planner')), token_sha256 TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
+    )
+    con.execute("INSERT INTO users SELECT * FROM u2")
+    con.execute("DROP TABLE u2")
+    con.execute("COMMIT")
+    con.close()
+
+    reopened = ParticipationStore(path)
+    jury, token = reopened.add_user("jury-1", "jury")
+    assert reopened.authenticate(token) == jury
+    names = {u.name: u.role for u in reopened.list_users()}
+    assert names == {"moderation": "moderator", "jury-1": "jury"}
+    con = reopened._connect()
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert con.execute("PRAGMA integrity_check").fetchone()["integrity_check"] == "ok"
+    assert reopened.decisions(row["id"])[0]["user_name"] == "moderation"
+    sql = con.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()["sql"]
+    assert "'jury'" in sql
+    # foreign keys are enforced again after the migration
+    reopened.decide(row["id"], "approved", jury)
+    with pytest.raises(sqlite3.IntegrityError):
+        con.execute(
+            "INSERT INTO decisions (annotation_id, decision, previous, user_id, decided_at)"
+            " VALUES ('x', 'approved', 'pending', 'nobody', 'now')"
+        )
+
+
+def test_fresh_database_needs_no_migration(tmp_path):
+    store = ParticipationStore(tmp_path / "new.sqlite")
+    _, token = store.add_user("jury-new", "jury")
+    assert store.authenticate(token).role == "jury"

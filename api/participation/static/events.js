@@ -14,6 +14,8 @@
   var contributions = document.getElementById("contributions");
   var quartiers = {}, events = {}, selected = null, shape = null, active = null;
   var buttons = {point: "draw-point", line: "draw-line", area: "draw-area"};
+  var PLACE_LABELS = {Point: "Pin", LineString: "Route", Polygon: "Area"};
+  function placeLabel(type) { return t(PLACE_LABELS[type] || type); }
   (cfg.quartiers || []).forEach(function (q) { quartiers[q.id] = q; });
 
   var map = null, outline = null, drawn = null, eventShapes = null, approvedLayer = null;
@@ -105,7 +107,7 @@
 
   function placeState() {
     var node = document.getElementById("place-state");
-    node.textContent = shape ? t("Place: {kind}", {kind: GQ.geometryLabel(shape.type)}) :
+    node.textContent = shape ? t("Place: {kind}", {kind: placeLabel(shape.type)}) :
       t("Draw the place, the route or the area on the map.");
   }
 
@@ -156,7 +158,7 @@
     var head = el("div", "row");
     head.appendChild(el("strong", "title", p.title));
     if (p.kind) head.appendChild(el("span", "kind", p.kind));
-    head.appendChild(el("span", "place", GQ.geometryLabel(f.geometry.type)));
+    head.appendChild(el("span", "place", placeLabel(f.geometry.type)));
     if (p.closed_at) head.appendChild(el("span", "closed", t("Closed")));
     item.appendChild(head);
     var when = GQ.formatTimestamp(p.start) + (p.end ? " – " + GQ.formatTimestamp(p.end) : "");

@@ -212,8 +212,10 @@
         if (!why) { say(t("Please give a reason for the rejection."), true); reason.focus(); return; }
         decide(p.id, "reject", {reason: why}, item);
       });
-      box.appendChild(reasonLabel);
-      box.appendChild(reject);
+      var row = el("div", "reject-row");
+      row.appendChild(reasonLabel);
+      row.appendChild(reject);
+      box.appendChild(row);
     }
     return box;
   }

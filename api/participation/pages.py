@@ -165,6 +165,7 @@ def quartier_choices(registry: dict[str, Any]) -> list[dict[str, Any]]:
 )
 def moderate(
     registry: RegistryDep,
+    limits: LimitsDep,
     lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
 ) -> HTMLResponse:
     """The moderators' page; it talks to ``/moderation/...`` with the token typed in.
@@ -178,7 +179,11 @@ def moderate(
     quartiers = quartier_choices(registry)
     nonce = new_nonce()
     config = page_config(
-        lang, queueUrl="/moderation/annotations", eventsUrl="/events", quartiers=quartiers
+        lang,
+        queueUrl="/moderation/annotations",
+        eventsUrl="/events",
+        quartiers=quartiers,
+        maxTextChars=limits.max_text_chars,
     )
     html = render(
         "moderate.html",

@@ -26,10 +26,10 @@ GEOJSON = "application/geo+json"
 PUBLIC_ANNOTATION_FIELDS = ("id", "quartier", "kind", "text", "language", "event_id", "created_at")
 """Properties of an approved annotation that the public sees."""
 
-REVIEW_FIELDS = ("status", "decided_at", "reason")
+REVIEW_FIELDS = ("status", "decided_at", "reason", "redacted_at")
 """Review properties added for staff."""
 
-EVENT_FIELDS = ("id", "quartier", "title", "kind", "start", "end", "description")
+EVENT_FIELDS = ("id", "quartier", "title", "kind", "start", "end", "description", "closed_at")
 """Properties of an event."""
 
 

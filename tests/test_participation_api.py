@@ -477,20 +477,35 @@ def test_events_and_their_documentation(client, tokens, inside):
     gj = client.get(f"/events/{event['id']}/report.geojson", headers=plan)
     assert gj.status_code == 200
     doc = json.loads(gj.text)
-    assert {f["id"] for f in doc["features"]} == set(ids.values())
+    # by default only approved contributions; pending and rejected ones only counted
+    assert {f["id"] for f in doc["features"]} == {ids["idea"], ids["praise"]}
     assert doc["counts"]["idea"] == {"pending": 0, "approved": 1, "rejected": 0}
     assert doc["counts"]["question"] == {"pending": 1, "approved": 0, "rejected": 0}
+    assert all("reason" not in f["properties"] for f in doc["features"])
+    everything = client.get(
+        f"/events/{event['id']}/report.geojson?include=pending,rejected", headers=plan
+    ).json()
+    assert {f["id"] for f in everything["features"]} == set(ids.values())
+    wrong = client.get(f"/events/{event['id']}/report.csv?include=deleted", headers=plan)
+    assert wrong.status_code == 422 and "include" in wrong.json()["detail"]
 
-    table = list(
-        csv.DictReader(
-            io.StringIO(client.get(f"/events/{event['id']}/report.csv", headers=mod).text)
-        )
+    answer = client.get(
+        f"/events/{event['id']}/report.csv?include=pending,rejected&lang=de", headers=mod
     )
+    raw = answer.content
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the umlauts
+    table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert len(table) == 4
-    by_kind = {row["kind"]: row for row in table}
-    assert by_kind["problem"]["text"].startswith("'=HYPERLINK")  # no formula in spreadsheets
-    assert by_kind["idea"]["text"] == PAYLOAD
-    assert abs(float(by_kind["idea"]["lon"]) - inside.x) < 1e-6
+    assert list(table[0])[:3] == ["Nr.", "Art", "Text"]
+    by_kind = {row["Art"]: row for row in table}
+    assert set(by_kind) == {"Idee", "Problem", "Lob", "Frage"}  # labels, not codes
+    assert by_kind["Problem"]["Text"].startswith("'=HYPERLINK")  # no formula in spreadsheets
+    assert by_kind["Problem"]["Status"] == "Abgelehnt"
+    assert by_kind["Idee"]["Text"] == PAYLOAD
+    assert abs(float(by_kind["Idee"]["Längengrad"].replace(",", ".")) - inside.x) < 1e-6
+    tr_csv = client.get(f"/events/{event['id']}/report.csv?lang=tr", headers=mod)
+    tr_rows = list(csv.DictReader(io.StringIO(tr_csv.text.lstrip("\ufeff")), delimiter=";"))
+    assert {row["Tür"] for row in tr_rows} == {"Fikir", "Övgü"}
 
     page = client.get(f"/events/{event['id']}/report.html", headers=plan)
     assert page.status_code == 200 and "nonce-" in page.headers["Content-Security-Policy"]

@@ -208,9 +208,14 @@ def test_everything_survives_a_killed_server(paths, inside):
             event["id"]
         ]
         report = httpx.get(
-            f"{second.base}/events/{event['id']}/report.geojson",
+            f"{second.base}/events/{event['id']}/report.geojson?include=pending,rejected",
             headers={"Authorization": f"Bearer {planner}"},
         )
         assert report.status_code == 200 and len(report.json()["features"]) == 5
+        approved_only = httpx.get(
+            f"{second.base}/events/{event['id']}/report.geojson",
+            headers={"Authorization": f"Bearer {planner}"},
+        ).json()
+        assert [f["id"] for f in approved_only["features"]] == [ids[0]]
     finally:
         second.stop()

@@ -5,7 +5,8 @@
   retry return the first answer (:mod:`api.participation.idempotency`).
 * ``GET /quartiers/{quartier}/annotations`` — approved annotations only (GeoJSON).
 * ``GET /moderation/annotations?status=pending`` — the review queue (moderators).
-* ``POST /moderation/annotations/{id}/approve`` and ``.../reject`` (reason required).
+* ``POST /moderation/annotations/{id}/approve`` (optional ``text``: the redacted public
+  text) and ``.../reject`` (reason required).
 * ``GET /moderation/annotations/{id}/decisions`` — who decided what, when.
 
 Geometries are GeoJSON in EPSG:4326 (longitude, latitude in degrees).
@@ -101,10 +102,15 @@ class Submitted(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    """A moderator's decision; ``reason`` is required for a rejection."""
+    """An approval; ``text`` replaces the public text (a redaction, logged privately)."""
 
     model_config = ConfigDict(extra="forbid")
     reason: BodyText | None = Field(default=None, max_length=1000)
+    text: BodyText | None = Field(
+        default=None,
+        min_length=1,
+        description="the public text after redaction (e.g. without a phone number)",
+    )
 
 
 class RejectIn(BaseModel):
@@ -248,10 +254,15 @@ def moderation_queue(
 
 
 def _decide(
-    store: ParticipationStore, annotation_id: str, decision: str, user: User, reason: str | None
+    store: ParticipationStore,
+    annotation_id: str,
+    decision: str,
+    user: User,
+    reason: str | None,
+    text: str | None = None,
 ) -> dict:
     try:
-        row = store.decide(annotation_id, decision, user, reason)
+        row = store.decide(annotation_id, decision, user, reason, text=text)
     except NotFound as exc:
         raise api_error(404, str(exc)) from None
     except GeoquartierError as exc:
@@ -273,10 +284,21 @@ def approve(
     annotation_id: AnnotationId,
     user: Annotated[User, Depends(auth.moderator)],
     store: ParticipationStoreDep,
+    limits: LimitsDep,
     body: DecisionIn | None = None,
 ) -> dict[str, Any]:
-    """Make the annotation public; the decision is logged with the moderator and time."""
-    return _decide(store, annotation_id, "approved", user, body.reason if body else None)
+    """Make the annotation public; the decision is logged with the moderator and time.
+
+    With ``text`` the public text is replaced first (redaction): the original is kept only
+    in the database's private audit table, with who, when and its SHA-256.
+    """
+    text = None
+    if body is not None and body.text is not None:
+        try:
+            text = check_text(body.text, limits)
+        except SubmissionError as exc:
+            raise api_error(exc.status, str(exc)) from None
+    return _decide(store, annotation_id, "approved", user, body.reason if body else None, text)
 
 
 @router.post(
@@ -314,12 +336,17 @@ def decision_log(
     user: Annotated[User, Depends(auth.moderator)],
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
-    """Every decision on the annotation: decision, previous state, reason, who, when."""
+    """Every decision on the annotation: decision, previous state, reason, who, when; and
+    every redaction: who, when, SHA-256 of the original (never the original)."""
     try:
         store.get_annotation(annotation_id)
     except NotFound as exc:
         raise api_error(404, str(exc)) from None
-    return {"annotation_id": annotation_id, "decisions": store.decisions(annotation_id)}
+    return {
+        "annotation_id": annotation_id,
+        "decisions": store.decisions(annotation_id),
+        "redactions": store.redactions(annotation_id),
+    }
 
 
 __all__ = ["KINDS", "STATUSES", "get_limiter", "router"]

@@ -1,41 +1,56 @@
 """Routes of participation events and their documentation.
 
 * ``POST /events`` — planners create an event (Stadtteilwerkstatt, Stadtteilspaziergang, …)
-  at a place in a quartier; with an ``Idempotency-Key`` header a retry returns the first
-  answer (:mod:`api.participation.idempotency`).
+  at a place (``location`` {lon, lat}) or along a route or over an area (``geometry``:
+  GeoJSON Point, LineString or Polygon) in a quartier; with an ``Idempotency-Key``
+  header a retry returns the first answer (:mod:`api.participation.idempotency`).
+* ``PATCH /events/{id}``, ``POST /events/{id}/close`` (``/reopen``), ``DELETE /events/{id}``
+  — planners edit, close (no new contributions) and delete events.
+* ``PUT`` / ``DELETE /events/{id}/annotations/{annotation id}`` — staff attach an existing
+  contribution to the event or detach it.
 * ``GET /events``, ``GET /events/{id}`` — public list and detail (GeoJSON, EPSG:4326).
-* ``GET /events/{id}/report.geojson|.csv|.html`` — the event's documentation (staff):
-  every annotation of the event with its review state; the HTML report has a map, a
-  table and counts by kind and status.
+* ``GET /events/{id}/report.geojson|.csv|.html`` — the event's documentation (staff, or a
+  signed link from ``GET /events/{id}/report-link``): approved contributions by default,
+  ``include=pending,rejected`` adds those (:mod:`api.participation.report`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
 from api.deps import ParticipationStoreDep, RegistryDep
 from api.errors import api_error, max_body_size
-from api.geojson import GEOJSON, event_feature, feature_collection
+from api.geojson import GEOJSON, annotation_feature, event_feature, feature_collection
 from api.participation import auth, report
+from api.participation.i18n import page_config, page_language, render, script_json
 from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
-from api.participation.pages import html_page
-from api.participation.settings import BodyText, LimitsDep
+from api.participation.pages import html_page, quartier_choices
+from api.participation.settings import BodyText, Limits, LimitsDep
 from api.participation.store import IdempotencyConflict, NotFound, ParticipationStore, User
-from api.participation.validation import SubmissionError, area_or_404, check_geometry
+from api.participation.validation import (
+    QuartierArea,
+    SubmissionError,
+    area_or_404,
+    check_geometry,
+)
 from api.security import new_nonce
+from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import EARLIEST_YEAR, LATEST_YEAR, clean_text, in_date_range
-from geoquartier.vocabulary import TIME_ZONE
+from geoquartier.vocabulary import EVENT_KINDS, PAGE_LANGUAGES, TIME_ZONE
 
 router = APIRouter()
 
 LOCAL_TZ = TIME_ZONE
 EventId = Annotated[str, Path(description="event id", max_length=64)]
+AnnotationId = Annotated[str, Path(description="annotation id", max_length=64)]
 EMPTY_TEXT = "is empty (only blanks, control or zero-width characters)"
 
 
@@ -47,9 +62,17 @@ class Location(BaseModel):
     lat: float = Field(ge=-90, le=90)
 
 
+class EventGeometry(BaseModel):
+    """Where the event takes place as GeoJSON (EPSG:4326): a place, a route, an area."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Point", "LineString", "Polygon"]
+    coordinates: list[Any]
+
+
 class EventIn(BaseModel):
     """A participation event. Times without a zone are local time (Europe/Berlin); dates
-    outside 1900–2100 are refused."""
+    outside 1900–2100 are refused. The place: ``location`` or ``geometry``."""
 
     model_config = ConfigDict(extra="forbid")
     quartier: BodyText = Field(min_length=1, max_length=100)
@@ -60,7 +83,10 @@ class EventIn(BaseModel):
     start: datetime
     end: datetime | None = None
     description: BodyText | None = Field(default=None, max_length=5000)
-    location: Location
+    location: Location | None = None
+    geometry: EventGeometry | None = Field(
+        default=None, description="a route (LineString) or an area (Polygon), or a Point"
+    )
 
     @field_validator("start", "end")
     @classmethod
@@ -76,7 +102,27 @@ class EventIn(BaseModel):
     def _times(self) -> EventIn:
         if self.end is not None and _aware(self.end) < _aware(self.start):
             raise ValueError("end lies before start")
+        if (self.location is None) == (self.geometry is None):
+            raise ValueError("give the place as either 'location' or 'geometry'")
         return self
+
+
+class EventPatch(BaseModel):
+    """Changes to an event (only the fields given); the same checks as :class:`EventIn`."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: BodyText | None = Field(default=None, min_length=1, max_length=200)
+    kind: BodyText | None = Field(default=None, max_length=100)
+    start: datetime | None = None
+    end: datetime | None = None
+    description: BodyText | None = Field(default=None, max_length=5000)
+    location: Location | None = None
+    geometry: EventGeometry | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        return EventIn._in_range(value)
 
 
 def _aware(value: datetime) -> datetime:
@@ -117,15 +163,8 @@ def create_event(
 ) -> JSONResponse:
     """Create an event; residents' annotations can then name it with ``event_id``."""
     area = area_or_404(body.quartier, registry, limits)
-    try:
-        location = check_geometry(
-            {"type": "Point", "coordinates": [body.location.lon, body.location.lat]},
-            area,
-            limits,
-        )
-    except SubmissionError as exc:
-        raise api_error(422, "location: " + str(exc).split(": ", 1)[-1]) from None
-    fields = _event_fields(body, Point(location.x, location.y), user)
+    location = _place(body.location, body.geometry, area, limits)
+    fields = _event_fields(body, location, user)
     once = idempotency(idempotency_key, f"events:{user.id}", body)
     try:
         row, replayed = (
@@ -138,7 +177,22 @@ def create_event(
     return JSONResponse(event_feature(row), status_code=201, headers=replay_headers(replayed))
 
 
-def _event_fields(body: EventIn, location: Point, user: User) -> dict[str, Any]:
+def _place(
+    location: Location | None, geometry: EventGeometry | None, area: QuartierArea, limits: Limits
+) -> BaseGeometry:
+    """The event's place checked against the quartier (422 naming the field), EPSG:4326."""
+    if location is not None:
+        geojson, field = {"type": "Point", "coordinates": [location.lon, location.lat]}, "location"
+    else:
+        geojson = {"type": geometry.type, "coordinates": geometry.coordinates}
+        field = "geometry"
+    try:
+        return check_geometry(geojson, area, limits)
+    except SubmissionError as exc:
+        raise api_error(422, f"{field}: " + str(exc).split(": ", 1)[-1]) from None
+
+
+def _event_fields(body: EventIn, location: BaseGeometry, user: User | None) -> dict[str, Any]:
     """The stored fields of an event: texts without control characters, trimmed."""
     title = clean_text(body.title, single_line=True)
     if not title:
@@ -166,6 +220,46 @@ def list_events(
 
 
 @router.get(
+    "/events/manage",
+    response_class=HTMLResponse,
+    tags=["participation pages"],
+    summary="Planners' page: create, edit, close and delete events (staff token needed)",
+)
+def manage_page(
+    registry: RegistryDep,
+    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+) -> HTMLResponse:
+    """The planners' events page; it talks to ``/events`` with the token typed in."""
+    lang = page_language(lang)
+    quartiers = quartier_choices(registry)
+    nonce = new_nonce()
+    config = page_config(lang, eventsUrl="/events", quartiers=quartiers)
+    html = render(
+        "events.html",
+        lang,
+        csp_nonce=nonce,
+        quartiers=quartiers,
+        event_kinds=EVENT_KINDS,
+        config_json=script_json(config),
+        page_languages=PAGE_LANGUAGES,
+        self_path="/events/manage",
+        event_query="",
+    )
+    return html_page(html, nonce)
+
+
+@router.get(
+    "/staff/me",
+    tags=["events"],
+    summary="The signed-in staff account (name and role)",
+    responses={401: {"description": "missing or wrong token"}},
+)
+def whoami(user: Annotated[User, Depends(auth.current_user)]) -> dict[str, str]:
+    """``{"id", "name", "role"}`` of the token's account (pages check a token with it)."""
+    return {"id": user.id, "name": user.name, "role": user.role}
+
+
+@router.get(
     "/events/{event_id}",
     tags=["events"],
     summary="One participation event",
@@ -183,6 +277,230 @@ _STAFF_RESPONSES = {
 }
 
 
+def _event_changes(body: EventPatch, event: dict, registry: dict, limits: Limits) -> dict[str, Any]:
+    """The stored fields an edit changes (texts cleaned, the place checked)."""
+    given = body.model_dump(exclude_unset=True)
+    changes: dict[str, Any] = {}
+    if "title" in given:
+        title = clean_text(body.title or "", single_line=True)
+        if not title:
+            raise api_error(422, f"title: the title {EMPTY_TEXT}")
+        changes["title"] = title
+    if "kind" in given:
+        changes["kind"] = clean_text(body.kind or "", single_line=True) or None
+    if "description" in given:
+        changes["description"] = clean_text(body.description or "") or None
+    for key in ("start", "end"):
+        if key in given:
+            changes[key] = _iso(getattr(body, key))
+    if changes.get("start", event["start"]) is None:
+        raise api_error(422, "start: an event needs a start")
+    end, start = changes.get("end", event["end"]), changes.get("start", event["start"])
+    if end is not None and datetime.fromisoformat(end) < datetime.fromisoformat(start):
+        raise api_error(422, "end: end lies before start")
+    if body.location is not None or body.geometry is not None:
+        area = area_or_404(event["quartier"], registry, limits)
+        changes["location"] = _place(body.location, body.geometry, area, limits)
+    return changes
+
+
+_PLANNER_RESPONSES = {
+    401: {"description": "missing or wrong token"},
+    403: {"description": "not a planner"},
+    404: {"description": "unknown event"},
+}
+
+
+@router.patch(
+    "/events/{event_id}",
+    tags=["events"],
+    summary="Edit an event (planners)",
+    dependencies=[Depends(max_body_size(65_536))],
+    responses={**_PLANNER_RESPONSES, 422: {"description": "invalid change"}},
+)
+def edit_event(
+    event_id: EventId,
+    body: EventPatch,
+    user: Annotated[User, Depends(auth.planner)],
+    registry: RegistryDep,
+    store: ParticipationStoreDep,
+    limits: LimitsDep,
+) -> dict[str, Any]:
+    """Change title, kind, times, description or place; the rest stays."""
+    event = _event_or_404(store, event_id)
+    changes = _event_changes(body, event, registry, limits)
+    return event_feature(store.update_event(event_id, **changes) if changes else event)
+
+
+@router.post(
+    "/events/{event_id}/close",
+    tags=["events"],
+    summary="Close an event: no new contributions may name it (planners)",
+    responses=_PLANNER_RESPONSES,
+)
+def close_event(
+    event_id: EventId,
+    user: Annotated[User, Depends(auth.planner)],
+    store: ParticipationStoreDep,
+) -> dict[str, Any]:
+    """Mark the event closed (``closed_at``); its documentation stays."""
+    _event_or_404(store, event_id)
+    return event_feature(store.close_event(event_id))
+
+
+@router.post(
+    "/events/{event_id}/reopen",
+    tags=["events"],
+    summary="Open a closed event again (planners)",
+    responses=_PLANNER_RESPONSES,
+)
+def reopen_event(
+    event_id: EventId,
+    user: Annotated[User, Depends(auth.planner)],
+    store: ParticipationStoreDep,
+) -> dict[str, Any]:
+    """Residents may name the event again."""
+    _event_or_404(store, event_id)
+    return event_feature(store.close_event(event_id, closed=False))
+
+
+@router.delete(
+    "/events/{event_id}",
+    tags=["events"],
+    summary="Delete an event; its contributions stay, without event (planners)",
+    responses=_PLANNER_RESPONSES,
+)
+def delete_event(
+    event_id: EventId,
+    user: Annotated[User, Depends(auth.planner)],
+    store: ParticipationStoreDep,
+) -> dict[str, Any]:
+    """Delete the event: ``{"deleted": id, "detached": n}``."""
+    try:
+        detached = store.delete_event(event_id)
+    except NotFound as exc:
+        raise api_error(404, str(exc)) from None
+    return {"deleted": event_id, "detached": detached}
+
+
+def _attach(store: ParticipationStore, annotation_id: str, event_id: str | None) -> dict:
+    try:
+        row = store.attach(annotation_id, event_id)
+    except NotFound as exc:
+        raise api_error(404, str(exc)) from None
+    except GeoquartierError as exc:
+        raise api_error(422, str(exc)) from None
+    return annotation_feature(row, staff=True)
+
+
+@router.put(
+    "/events/{event_id}/annotations/{annotation_id}",
+    tags=["events"],
+    summary="Attach an existing contribution to the event (staff)",
+    responses={
+        **_STAFF_RESPONSES,
+        404: {"description": "unknown event or contribution"},
+        422: {"description": "the contribution lies in another quartier"},
+    },
+)
+def attach_annotation(
+    event_id: EventId,
+    annotation_id: AnnotationId,
+    user: Annotated[User, Depends(auth.staff)],
+    store: ParticipationStoreDep,
+) -> dict[str, Any]:
+    """The contribution now belongs to this event (and to no other)."""
+    _event_or_404(store, event_id)
+    return _attach(store, annotation_id, event_id)
+
+
+@router.delete(
+    "/events/{event_id}/annotations/{annotation_id}",
+    tags=["events"],
+    summary="Detach a contribution from the event (staff)",
+    responses={**_STAFF_RESPONSES, 404: {"description": "unknown event or contribution"}},
+)
+def detach_annotation(
+    event_id: EventId,
+    annotation_id: AnnotationId,
+    user: Annotated[User, Depends(auth.staff)],
+    store: ParticipationStoreDep,
+) -> dict[str, Any]:
+    """The contribution no longer belongs to this event."""
+    _event_or_404(store, event_id)
+    try:
+        row = store.get_annotation(annotation_id)
+    except NotFound as exc:
+        raise api_error(404, str(exc)) from None
+    if row["event_id"] != event_id:
+        raise api_error(404, f"annotation {annotation_id!r} does not belong to this event")
+    return _attach(store, annotation_id, None)
+
+
+# -- documentation -----------------------------------------------------------------------
+Include = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="also the texts of these states: 'pending', 'rejected' or both "
+        "(comma-separated); by default only approved contributions are exported",
+    ),
+]
+
+
+def report_reader(
+    event_id: EventId,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(auth.bearer)],
+    store: ParticipationStoreDep,
+    uid: Annotated[str | None, Query(max_length=64)] = None,
+    exp: Annotated[int | None, Query(ge=0, le=10**12)] = None,
+    sig: Annotated[str | None, Query(max_length=128)] = None,
+) -> User:
+    """The staff account reading a report: from the bearer token, or from a signed link
+    (``uid``, ``exp``, ``sig`` of ``GET /events/{id}/report-link``) while it is valid."""
+    if sig is None:
+        return auth.staff(auth.current_user(credentials, store))
+    key = store.signing_key()
+    user = store.user(uid or "")
+    if user is None or exp is None or not report.check_link(key, event_id, user.id, exp, sig):
+        raise api_error(401, "this report link is not valid or has expired; sign in again")
+    return auth.staff(user)
+
+
+Reader = Annotated[User, Depends(report_reader)]
+
+
+def _include(value: str | None) -> tuple[str, ...]:
+    try:
+        return report.parse_include(value)
+    except ValueError as exc:
+        raise api_error(422, str(exc)) from None
+
+
+@router.get(
+    "/events/{event_id}/report-link",
+    tags=["events"],
+    summary="A signed link that opens the event report in a browser (staff)",
+    responses=_STAFF_RESPONSES,
+)
+def report_link(
+    event_id: EventId,
+    user: Annotated[User, Depends(auth.staff)],
+    store: ParticipationStoreDep,
+    lang: Annotated[str, Query(max_length=5)] = "de",
+) -> dict[str, Any]:
+    """``{"url", "expires"}``: the HTML report's address, valid for 15 minutes, for this
+    account only while it stays active (no token in the browser's address bar)."""
+    _event_or_404(store, event_id)
+    signed = report.sign_link(store.signing_key(), event_id, user.id)
+    query = urlencode(signed)
+    return {
+        "url": f"/events/{event_id}/report.html?lang={page_language(lang)}&{query}",
+        "query": query,
+        "expires": datetime.fromtimestamp(signed["exp"], UTC).isoformat(timespec="seconds"),
+    }
+
+
 @router.get(
     "/events/{event_id}/report.geojson",
     tags=["events"],
@@ -190,30 +508,44 @@ _STAFF_RESPONSES = {
     responses=_STAFF_RESPONSES,
 )
 def report_geojson(
-    event_id: EventId, user: Annotated[User, Depends(auth.staff)], store: ParticipationStoreDep
+    event_id: EventId,
+    user: Reader,
+    store: ParticipationStoreDep,
+    include: Include = None,
+    lang: Annotated[str, Query(max_length=5)] = "de",
 ) -> Response:
-    """Every annotation of the event with kind, text, language, status, review time."""
+    """Approved contributions (plus ``include`` states) with kind, text, language, state."""
+    states = _include(include)
     event = _event_or_404(store, event_id)
     rows = store.list_annotations(event_id=event_id)
     return Response(
-        report.geojson_text(event, rows), media_type=GEOJSON, headers=_download(event, "geojson")
+        report.geojson_text(event, rows, states, lang),
+        media_type=GEOJSON,
+        headers=_download(event, "geojson"),
     )
 
 
 @router.get(
     "/events/{event_id}/report.csv",
     tags=["events"],
-    summary="Event documentation as CSV (staff)",
+    summary="Event documentation as CSV for spreadsheets (staff)",
     responses=_STAFF_RESPONSES,
 )
 def report_csv(
-    event_id: EventId, user: Annotated[User, Depends(auth.staff)], store: ParticipationStoreDep
+    event_id: EventId,
+    user: Reader,
+    store: ParticipationStoreDep,
+    include: Include = None,
+    lang: Annotated[str, Query(max_length=5)] = "de",
 ) -> Response:
-    """One row per annotation with lon/lat of its centre (WGS84) and its geometry as WKT."""
+    """One row per contribution (UTF-8 with BOM, ``;``, headings in ``lang``)."""
+    states = _include(include)
     event = _event_or_404(store, event_id)
     rows = store.list_annotations(event_id=event_id)
     return Response(
-        report.csv_text(rows), media_type="text/csv; charset=utf-8", headers=_download(event, "csv")
+        report.csv_text(rows, lang, states),
+        media_type="text/csv; charset=utf-8",
+        headers=_download(event, "csv"),
     )
 
 
@@ -226,16 +558,50 @@ def report_csv(
 )
 def report_html(
     event_id: EventId,
-    user: Annotated[User, Depends(auth.staff)],
+    user: Reader,
     store: ParticipationStoreDep,
+    registry: RegistryDep,
     lang: Annotated[str, Query(max_length=5)] = "de",
+    uid: Annotated[str | None, Query(max_length=64)] = None,
+    exp: Annotated[int | None, Query(ge=0, le=10**12)] = None,
+    sig: Annotated[str | None, Query(max_length=128)] = None,
 ) -> HTMLResponse:
     """Map, table of approved contributions and counts by kind and status."""
     event = _event_or_404(store, event_id)
     rows = store.list_annotations(event_id=event_id)
+    spec = registry.get(event["quartier"])
+    boundary = getattr(spec, "boundary", None)
     nonce = new_nonce()
-    return html_page(report.html_text(event, rows, lang, csp_nonce=nonce), nonce)
+    html = report.html_text(
+        event,
+        rows,
+        lang,
+        csp_nonce=nonce,
+        quartier_name=getattr(spec, "name", None),
+        boundary=boundary.__geo_interface__ if boundary is not None else None,
+        link_query=urlencode({"uid": uid, "exp": exp, "sig": sig}) if sig else "",
+    )
+    return html_page(html, nonce)
 
 
 def _download(event: dict, ext: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="event-{event["id"]}.{ext}"'}
+
+
+def new_event_fields(
+    payload: dict[str, Any], registry: dict, limits: Limits, user: User | None = None
+) -> dict[str, Any]:
+    """The stored fields of a new event from a request-like ``payload`` (for the CLI): the
+    same checks as ``POST /events``; raises pydantic's ValidationError or an HTTPException
+    whose ``detail`` names the field."""
+    body = EventIn.model_validate(payload)
+    area = area_or_404(body.quartier, registry, limits)
+    return _event_fields(body, _place(body.location, body.geometry, area, limits), user)
+
+
+def event_changes(
+    payload: dict[str, Any], event: dict, registry: dict, limits: Limits
+) -> dict[str, Any]:
+    """The stored fields an edit changes, from a request-like ``payload`` (for the CLI);
+    the same checks as ``PATCH /events/{id}``."""
+    return _event_changes(EventPatch.model_validate(payload), event, registry, limits)

@@ -14,7 +14,7 @@ Content-Security-Policy that lets only its own nonce-tagged scripts run.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from babel import Locale
 from fastapi import APIRouter, Path, Query
@@ -56,7 +56,6 @@ TEXT_LANGUAGES = (
     "so",
 )
 """Languages offered for a resident's text (ISO 639-1); others can be sent via the API."""
-
 
 
 def content_security_policy(nonce: str) -> str:
@@ -140,26 +139,58 @@ def _event_of(store: ParticipationStore, quartier: str, event_id: str) -> dict:
     return row
 
 
+def quartier_choices(registry: dict[str, Any]) -> list[dict[str, Any]]:
+    """Quartiers with a boundary for the staff pages: ``id``, ``name``, ``boundary``
+    (GeoJSON, EPSG:4326, simplified to about 2 m) and the URL of their offline streets."""
+    out = []
+    for qid, spec in registry.items():
+        boundary = getattr(spec, "boundary", None)
+        if boundary is None:
+            continue
+        out.append(
+            {
+                "id": qid,
+                "name": spec.name,
+                "boundary": boundary.simplify(0.00002).__geo_interface__,
+                "streetsUrl": f"/quartiers/{qid}/streets.geojson",
+            }
+        )
+    return sorted(out, key=lambda q: q["name"])
+
+
 @router.get(
     "/moderate",
     response_class=HTMLResponse,
     summary="Moderation page: review pending contributions (staff token needed)",
 )
 def moderate(
+    registry: RegistryDep,
+    limits: LimitsDep,
     lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
 ) -> HTMLResponse:
-    """The moderators' page; it talks to ``/moderation/...`` with the token typed in."""
+    """The moderators' page; it talks to ``/moderation/...`` with the token typed in.
+
+    Filters by quartier and event; the map shows the quartier's streets and boundary
+    under the contributions; a moderator may edit a text before approving (redaction).
+    """
     from api.participation.i18n import page_config
 
     lang = page_language(lang)
-
+    quartiers = quartier_choices(registry)
     nonce = new_nonce()
-    config = page_config(lang, queueUrl="/moderation/annotations")
+    config = page_config(
+        lang,
+        queueUrl="/moderation/annotations",
+        eventsUrl="/events",
+        quartiers=quartiers,
+        maxTextChars=limits.max_text_chars,
+    )
     html = render(
         "moderate.html",
         lang,
         csp_nonce=nonce,
         statuses=config["statuses"],
+        quartiers=quartiers,
         config_json=script_json(config),
         page_languages=PAGE_LANGUAGES,
         self_path="/moderate",

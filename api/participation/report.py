@@ -1,18 +1,38 @@
 """Documentation of a participation event: GeoJSON, CSV and an HTML report.
 
 The report is what an office hands to its funders: where residents pinned what, a table
-of the approved contributions, and counts by kind and review state. Pending and rejected
-contributions are counted but their texts are not printed in the HTML report. All texts
-are escaped (Jinja2 autoescape; data for the map goes through ``script_json``).
-Coordinates are EPSG:4326 (longitude, latitude in degrees).
+of the approved contributions, and counts by kind and review state.
+
+What an export holds:
+
+* by default only **approved** contributions (their public text, which is the redacted
+  text when a moderator edited it); pending and rejected ones are only counted;
+* with ``include=pending,rejected`` (staff only, asked for explicitly) also those, with
+  the moderators' reasons;
+* never the original of a redacted text (it lives only in the database's private
+  ``redactions`` table).
+
+The CSV opens in German spreadsheet programs as it is: UTF-8 with a byte order mark,
+``;`` between cells, headings and labels in the page language, times in local time.
+All texts of the HTML report are escaped (Jinja2 autoescape; data for the map goes
+through ``script_json``). Coordinates are EPSG:4326 (longitude, latitude in degrees).
+
+A report link for a browser: :func:`sign_link` makes a short-lived signed query
+(``uid``, ``exp``, ``sig``: HMAC-SHA256 with a random key of the participation
+database) that :func:`check_link` accepts in place of the bearer token, for the account
+that asked for it while that account stays active.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
+import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import shapely
@@ -21,35 +41,84 @@ from shapely.geometry import shape
 from api.geojson import annotation_feature, event_feature, feature_collection
 from api.participation.i18n import Translator, page_config, page_language, render, script_json
 from api.participation.settings import KINDS, STATUSES
+from geoquartier.vocabulary import TIME_ZONE
 
-EXPORT_FIELDS = (
-    "id",
-    "quartier",
-    "event_id",
-    "kind",
-    "text",
-    "language",
-    "status",
-    "created_at",
-    "decided_at",
-    "reason",
+INCLUDABLE = ("pending", "rejected")
+"""Review states whose texts an export holds only when asked for (``include=``)."""
+
+REPORT_LINK_TTL_S = 15 * 60
+"""How long a signed report link works (seconds)."""
+
+GEOMETRY_LABELS = {"Point": "Pin", "LineString": "Line", "Polygon": "Area"}
+"""msgid of each geometry type (the same labels as on the pages)."""
+
+_CSV_COLUMNS = (
+    ("number", "No."),
+    ("kind", "Kind"),
+    ("text", "Text"),
+    ("language", "Language"),
+    ("status", "Status"),
+    ("created_at", "Submitted"),
+    ("decided_at", "Decided"),
+    ("redacted", "Edited by moderation"),
+    ("geometry_type", "Geometry"),
+    ("lon", "Longitude"),
+    ("lat", "Latitude"),
+    ("wkt", "Geometry (WKT)"),
+    ("id", "ID"),
 )
-"""Columns of the CSV export (plus ``lon``, ``lat``, ``geometry_type``, ``wkt``)."""
+"""CSV columns and the msgids of their headings (``reason`` follows with ``include``)."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def geojson_text(event: dict, rows: list[dict]) -> str:
-    """The event's annotations as a GeoJSON FeatureCollection with the event as a member."""
+def parse_include(value: str | None) -> tuple[str, ...]:
+    """``"pending,rejected"`` → ``("pending", "rejected")``; ValueError naming a wrong state."""
+    states = tuple(dict.fromkeys(s.strip() for s in (value or "").split(",") if s.strip()))
+    wrong = [s for s in states if s not in INCLUDABLE]
+    if wrong:
+        raise ValueError(f"include: unknown state {wrong[0]!r}; expected pending and/or rejected")
+    return states
+
+
+def export_rows(rows: list[dict], include: tuple[str, ...] = ()) -> list[dict]:
+    """The rows an export shows: approved ones, plus those of the ``include`` states."""
+    shown = {"approved", *include}
+    return [r for r in rows if r["status"] in shown]
+
+
+def geojson_text(
+    event: dict, rows: list[dict], include: tuple[str, ...] = (), lang: str = "de"
+) -> str:
+    """The event's contributions as a GeoJSON FeatureCollection with the event as a member.
+
+    Each feature has ``number`` (as in the report), ``kind_label`` in ``lang`` and
+    ``redacted`` (the text was edited by a moderator); ``reason`` only with ``include``.
+    """
+    tr = Translator(lang)
     features = []
-    for row in rows:
+    for number, row in enumerate(export_rows(rows, include), start=1):
         feature = annotation_feature(row, staff=True)
-        feature["properties"].pop("decided_by", None)
+        props = feature["properties"]
+        props.pop("decided_by", None)
+        props.pop("redacted_at", None)
+        if not include:
+            props.pop("reason", None)
+        props.update(
+            number=number, kind_label=tr(row["kind"].capitalize()), redacted=_redacted(row)
+        )
         features.append(feature)
     doc = feature_collection(
-        features, event=event_feature(event), counts=counts_by_kind_and_status(rows)
+        features,
+        event=event_feature(event),
+        counts=counts_by_kind_and_status(rows),
+        included=["approved", *include],
     )
     return json.dumps(doc, ensure_ascii=False)
+
+
+def _redacted(row: dict) -> bool:
+    return bool(row.get("redacted_at"))
 
 
 def _csv_cell(value: Any) -> Any:
@@ -59,23 +128,51 @@ def _csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def csv_text(rows: list[dict]) -> str:
-    """One CSV row per annotation: its fields, a representative lon/lat and its WKT."""
+def local_time(iso: str | None) -> str:
+    """An ISO 8601 time as local time (Europe/Berlin) ``YYYY-MM-DD HH:MM``; '' if none."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(TIME_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def _csv_values(row: dict, number: int, tr: Translator) -> dict[str, Any]:
+    geom = shape(row["geometry"])
+    point = geom if geom.geom_type == "Point" else geom.representative_point()
+    return {
+        "number": number,
+        "kind": tr(row["kind"].capitalize()),
+        "text": row["text"],
+        "language": row.get("language"),
+        "status": tr(row["status"].capitalize()),
+        "created_at": local_time(row.get("created_at")),
+        "decided_at": local_time(row.get("decided_at")),
+        "redacted": tr("yes") if _redacted(row) else "",
+        "geometry_type": tr(GEOMETRY_LABELS[geom.geom_type]),
+        # decimal comma: German spreadsheets read "49,511" as a number
+        "lon": f"{point.x:.6f}".replace(".", ","),
+        "lat": f"{point.y:.6f}".replace(".", ","),
+        "wkt": shapely.to_wkt(geom, rounding_precision=6),
+        "id": row["id"],
+        "reason": row.get("reason"),
+    }
+
+
+def csv_text(rows: list[dict], lang: str = "de", include: tuple[str, ...] = ()) -> str:
+    """One CSV row per exported contribution (see :func:`export_rows`), for spreadsheets.
+
+    UTF-8 with byte order mark, ``;`` as separator, headings, kinds, states and geometry
+    types in ``lang``, times in local time, lon/lat (EPSG:4326) with decimal comma, the
+    geometry as WKT. The reason of a decision only with ``include``.
+    """
+    tr = Translator(lang)
+    columns = list(_CSV_COLUMNS) + ([("reason", "Reason")] if include else [])
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([*EXPORT_FIELDS, "geometry_type", "lon", "lat", "wkt"])
-    for row in rows:
-        geom = shape(row["geometry"])
-        point = geom if geom.geom_type == "Point" else geom.representative_point()
-        writer.writerow(
-            [_csv_cell(row.get(f)) for f in EXPORT_FIELDS]
-            + [
-                geom.geom_type,
-                f"{point.x:.6f}",
-                f"{point.y:.6f}",
-                shapely.to_wkt(geom, rounding_precision=6),
-            ]
-        )
+    buf.write("\ufeff")
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow([tr(msgid) for _, msgid in columns])
+    for number, row in enumerate(export_rows(rows, include), start=1):
+        values = _csv_values(row, number, tr)
+        writer.writerow([_csv_cell(values[key]) for key, _ in columns])
     return buf.getvalue()
 
 
@@ -85,39 +182,88 @@ def counts_by_kind_and_status(rows: list[dict]) -> dict[str, dict[str, int]]:
     return {k: {s: counter.get((k, s), 0) for s in STATUSES} for k in KINDS}
 
 
-def html_text(event: dict, rows: list[dict], lang: str = "de", csp_nonce: str = "") -> str:
-    """The event report as one standalone HTML page (Leaflet inlined, no network needed).
+def html_text(
+    event: dict,
+    rows: list[dict],
+    lang: str = "de",
+    csp_nonce: str = "",
+    *,
+    quartier_name: str | None = None,
+    boundary: dict | None = None,
+    link_query: str = "",
+) -> str:
+    """The event report as one standalone HTML page (Leaflet inlined).
 
+    The map shows the quartier's streets (from this server) and ``boundary`` (GeoJSON,
+    EPSG:4326) under the contributions, each numbered like its table row, and a legend.
+    ``link_query`` (a signed query) is added to the CSV and GeoJSON download links.
     ``csp_nonce`` is put on every ``<script>`` tag (the page's Content-Security-Policy).
     """
     lang = page_language(lang)
     counts = counts_by_kind_and_status(rows)
-    approved = [r for r in rows if r["status"] == "approved"]
+    approved = export_rows(rows)
     status_totals = {s: sum(counts[k][s] for k in KINDS) for s in STATUSES}
+    features = []
+    for number, row in enumerate(approved, start=1):
+        feature = annotation_feature(row)
+        feature["properties"]["number"] = number
+        features.append(feature)
     config = page_config(
         lang,
         event=event_feature(event),
-        annotations=feature_collection([annotation_feature(r) for r in approved]),
+        annotations=feature_collection(features),
+        boundary=boundary,
+        streetsUrl=f"/quartiers/{event['quartier']}/streets.geojson",
     )
     return render(
         "report.html",
         lang,
         csp_nonce=csp_nonce,
         event=event,
+        quartier_name=quartier_name or event["quartier"],
         counts=counts,
         kinds=KINDS,
         statuses=STATUSES,
         status_totals=status_totals,
         total=len(rows),
         approved=approved,
+        geometry_labels=GEOMETRY_LABELS,
+        link_query=link_query,
         config_json=script_json(config),
     )
 
 
+# -- signed report links -------------------------------------------------------------------
+def _signature(key: bytes, event_id: str, user_id: str, expires: int) -> str:
+    message = f"report|{event_id}|{user_id}|{expires}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def sign_link(key: bytes, event_id: str, user_id: str, now_s: float | None = None) -> dict:
+    """``{"uid", "exp", "sig"}``: a query that opens the event's report until ``exp``."""
+    expires = int((now_s if now_s is not None else time.time()) + REPORT_LINK_TTL_S)
+    return {"uid": user_id, "exp": expires, "sig": _signature(key, event_id, user_id, expires)}
+
+
+def check_link(
+    key: bytes, event_id: str, user_id: str, expires: int, sig: str, now_s: float | None = None
+) -> bool:
+    """True if ``sig`` signs this event, account and expiry, and the link has not expired."""
+    now = now_s if now_s is not None else time.time()
+    if not (now <= expires <= now + REPORT_LINK_TTL_S + 60):
+        return False
+    return hmac.compare_digest(_signature(key, event_id, user_id, expires), sig)
+
+
 __all__ = [
+    "INCLUDABLE",
     "Translator",
+    "check_link",
     "counts_by_kind_and_status",
     "csv_text",
+    "export_rows",
     "geojson_text",
     "html_text",
+    "parse_include",
+    "sign_link",
 ]

@@ -50,8 +50,9 @@ from geoquartier.vocabulary import (
     sql_in,
 )
 
-SCHEMA_VERSION = 1
-"""Version of the schema (tables added with ``CREATE TABLE IF NOT EXISTS`` keep it)."""
+SCHEMA_VERSION = 2
+"""Version of the schema (tables added with ``CREATE TABLE IF NOT EXISTS`` keep it; added
+columns come with a new version and a step in :data:`_MIGRATIONS`)."""
 BUSY_TIMEOUT_MS = 30_000
 IDEMPOTENCY_TTL_S = 24 * 3600
 """How long an ``Idempotency-Key`` replays its first answer (seconds)."""
@@ -132,9 +133,35 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);
+
+CREATE TABLE IF NOT EXISTS redactions (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    annotation_id   TEXT NOT NULL REFERENCES annotations(id),
+    user_id         TEXT NOT NULL REFERENCES users(id),
+    redacted_at     TEXT NOT NULL,
+    original_sha256 TEXT NOT NULL,
+    original_text   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS redactions_annotation ON redactions (annotation_id);
+
+CREATE TABLE IF NOT EXISTS signing_keys (
+    name        TEXT PRIMARY KEY,
+    secret      TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
 """
 """The database schema; its CHECK constraints list the vocabularies of
-:mod:`geoquartier.vocabulary`."""
+:mod:`geoquartier.vocabulary`. ``redactions`` is the private audit table of moderators'
+edits: it alone keeps an original text (never read by a route or an export)."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE events ADD COLUMN closed_at TEXT",
+        "ALTER TABLE annotations ADD COLUMN redacted_at TEXT",
+        "ALTER TABLE users ADD COLUMN revoked_at TEXT",
+    ),
+}
+"""Additive steps from one schema version to the next (``PRAGMA user_version``)."""
 
 
 class NotFound(GeoquartierError):
@@ -164,6 +191,21 @@ class User:
     active: bool = True
 
 
+def _redact(
+    con: sqlite3.Connection, annotation_id: str, original: str, text: str, user: User, now: str
+) -> None:
+    """Replace the public text; the original goes only into the audit table."""
+    digest = hashlib.sha256(original.encode("utf-8")).hexdigest()
+    con.execute(
+        "INSERT INTO redactions (annotation_id, user_id, redacted_at, original_sha256,"
+        " original_text) VALUES (?, ?, ?, ?, ?)",
+        (annotation_id, user.id, now, digest, original),
+    )
+    con.execute(
+        "UPDATE annotations SET text = ?, redacted_at = ? WHERE id = ?", (text, now, annotation_id)
+    )
+
+
 def utc_now() -> str:
     """The current time as ISO 8601 text in UTC, to the second (e.g. 2026-11-21T10:50:00+00:00)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -172,6 +214,13 @@ def utc_now() -> str:
 def token_sha256(token: str) -> str:
     """Hex SHA-256 of a token (what the database keeps instead of the token)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _migrate(con: sqlite3.Connection, version: int) -> None:
+    """Apply the additive steps after schema ``version`` (inside the caller's transaction)."""
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in _MIGRATIONS.get(step, ()):
+            con.execute(statement)
 
 
 def _row_to_dict(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
@@ -223,6 +272,7 @@ class ParticipationStore:
                             f"the participation database {self.path} has schema version "
                             f"{version}; this geoquartier understands up to {SCHEMA_VERSION}"
                         )
+                    _migrate(con, version)
                     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     con.execute("COMMIT")
                 except BaseException:
@@ -322,10 +372,12 @@ class ParticipationStore:
         def insert(con: sqlite3.Connection) -> dict:
             if event_id is not None:
                 event = con.execute(
-                    "SELECT quartier FROM events WHERE id = ?", (event_id,)
+                    "SELECT quartier, closed_at FROM events WHERE id = ?", (event_id,)
                 ).fetchone()
                 if event is None:
                     raise NotFound(f"event {event_id!r} does not exist")
+                if event["closed_at"]:
+                    raise GeoquartierError(f"event {event_id!r} is closed")
                 if event["quartier"] != quartier:
                     raise GeoquartierError(
                         f"event {event_id!r} belongs to quartier {event['quartier']!r}, "
@@ -432,25 +484,37 @@ class ParticipationStore:
         return int(self._connect().execute(sql, params).fetchone()["n"])
 
     def decide(
-        self, annotation_id: str, decision: str, user: User, reason: str | None = None
+        self,
+        annotation_id: str,
+        decision: str,
+        user: User,
+        reason: str | None = None,
+        text: str | None = None,
     ) -> dict:
         """Approve or reject an annotation and log the decision (who, when, why).
 
         ``decision`` is ``approved`` or ``rejected``; a rejection needs a ``reason``.
-        A later decision may overrule an earlier one; the log keeps both.
+        A later decision may overrule an earlier one; the log keeps both. ``text`` (an
+        approval only) replaces the public text — a redaction, e.g. a phone number taken
+        out: the original goes into the private ``redactions`` table with who, when and
+        its SHA-256, and nowhere else.
         """
         if decision not in ("approved", "rejected"):
             raise GeoquartierError(f"decision must be 'approved' or 'rejected', not {decision!r}")
         reason = (reason or "").strip() or None
         if decision == "rejected" and reason is None:
             raise GeoquartierError("a rejection needs a reason")
+        if text is not None and decision != "approved":
+            raise GeoquartierError("text: only an approval can edit the text")
         now = utc_now()
         with self._write() as con:
             row = con.execute(
-                "SELECT status FROM annotations WHERE id = ?", (annotation_id,)
+                "SELECT status, text FROM annotations WHERE id = ?", (annotation_id,)
             ).fetchone()
             if row is None:
                 raise NotFound(f"annotation {annotation_id!r} does not exist")
+            if text is not None and text != row["text"]:
+                _redact(con, annotation_id, row["text"], text, user, now)
             con.execute(
                 "UPDATE annotations SET status = ?, decided_by = ?, decided_at = ?, reason = ?"
                 " WHERE id = ?",
@@ -462,6 +526,20 @@ class ParticipationStore:
                 (annotation_id, decision, row["status"], reason, user.id, now),
             )
         return self.get_annotation(annotation_id)
+
+    def redactions(self, annotation_id: str) -> list[dict]:
+        """The edits of an annotation's text: who, when and the original's SHA-256 (the
+        original itself is not returned)."""
+        return (
+            self._connect()
+            .execute(
+                "SELECT r.seq, r.annotation_id, r.user_id, u.name AS user_name, r.redacted_at,"
+                " r.original_sha256 FROM redactions r JOIN users u ON u.id = r.user_id"
+                " WHERE r.annotation_id = ? ORDER BY r.seq",
+                (annotation_id,),
+            )
+            .fetchall()
+        )
 
     def decisions(self, annotation_id: str | None = None) -> list[dict]:
         """The decision log (oldest first) with the deciding account's name and role."""
@@ -514,7 +592,8 @@ class ParticipationStore:
         description: str | None = None,
         created_by: User | None = None,
     ) -> dict:
-        """Store a participation event and return it (``location``: shapely Point, EPSG:4326).
+        """Store a participation event and return it (``location``: shapely Point, LineString
+        — e.g. the route of a Stadtteilspaziergang — or Polygon, EPSG:4326).
 
         ``start`` and ``end`` are ISO 8601 texts.
         """
@@ -551,6 +630,7 @@ class ParticipationStore:
             "geometry": shapely.to_geojson(location),
             "created_by": created_by.id if created_by else None,
             "created_at": utc_now(),
+            "closed_at": None,
         }
 
         def insert(con: sqlite3.Connection) -> dict:
@@ -585,6 +665,83 @@ class ParticipationStore:
         rows = self._connect().execute(sql + " ORDER BY start, id", params).fetchall()
         return [self._event_out(r) for r in rows]
 
+    def update_event(self, event_id: str, **fields: Any) -> dict:
+        """Change an event's ``title``, ``kind``, ``start``, ``end``, ``description`` or
+        ``location`` (shapely Point, LineString or Polygon in EPSG:4326)."""
+        allowed = {"title", "kind", "start", "end", "description", "location"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise GeoquartierError(f"unknown event fields {sorted(unknown)}")
+        values = {k: v for k, v in fields.items() if k != "location"}
+        if "location" in fields:
+            values["geometry"] = shapely.to_geojson(fields["location"])
+        with self._write() as con:
+            self._event_row(con, event_id)
+            for column, value in values.items():
+                con.execute(f'UPDATE events SET "{column}" = ? WHERE id = ?', (value, event_id))
+        return self.get_event(event_id)
+
+    def close_event(self, event_id: str, closed: bool = True) -> dict:
+        """Close an event (no new contributions may name it) or open it again."""
+        with self._write() as con:
+            self._event_row(con, event_id)
+            con.execute(
+                "UPDATE events SET closed_at = ? WHERE id = ?",
+                (utc_now() if closed else None, event_id),
+            )
+        return self.get_event(event_id)
+
+    def delete_event(self, event_id: str) -> int:
+        """Delete an event; its contributions stay, without event. Returns how many."""
+        with self._write() as con:
+            self._event_row(con, event_id)
+            detached = con.execute(
+                "UPDATE annotations SET event_id = NULL WHERE event_id = ?", (event_id,)
+            ).rowcount
+            con.execute("DELETE FROM events WHERE id = ?", (event_id,))
+        return int(detached)
+
+    def attach(self, annotation_id: str, event_id: str | None) -> dict:
+        """Make an annotation belong to ``event_id`` (same quartier), or to none (None)."""
+        with self._write() as con:
+            row = con.execute(
+                "SELECT quartier FROM annotations WHERE id = ?", (annotation_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"annotation {annotation_id!r} does not exist")
+            if event_id is not None:
+                event = self._event_row(con, event_id)
+                if event["quartier"] != row["quartier"]:
+                    raise GeoquartierError(
+                        f"event {event_id!r} belongs to quartier {event['quartier']!r}, "
+                        f"the contribution to {row['quartier']!r}"
+                    )
+            con.execute(
+                "UPDATE annotations SET event_id = ? WHERE id = ?", (event_id, annotation_id)
+            )
+        return self.get_annotation(annotation_id)
+
+    @staticmethod
+    def _event_row(con: sqlite3.Connection, event_id: str) -> dict:
+        row = con.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"event {event_id!r} does not exist")
+        return row
+
+    def signing_key(self, name: str = "report-links") -> bytes:
+        """A random secret of this database for signed links (made on first use)."""
+        con = self._connect()
+        row = con.execute("SELECT secret FROM signing_keys WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            with self._write() as wcon:
+                wcon.execute(
+                    "INSERT OR IGNORE INTO signing_keys (name, secret, created_at)"
+                    " VALUES (?, ?, ?)",
+                    (name, secrets.token_hex(32), utc_now()),
+                )
+            row = con.execute("SELECT secret FROM signing_keys WHERE name = ?", (name,)).fetchone()
+        return bytes.fromhex(row["secret"])
+
     # -- users -----------------------------------------------------------------------------
     def add_user(self, name: str, role: str) -> tuple[User, str]:
         """Create a staff account; returns the user and its token (shown once, kept hashed).
@@ -610,6 +767,31 @@ class ParticipationStore:
         except sqlite3.IntegrityError:
             raise GeoquartierError(f"a user called {name!r} exists already") from None
         return user, token
+
+    def revoke_user(self, name: str) -> User:
+        """Disable the account ``name``: its token stops working at once (NotFound if absent)."""
+        with self._write() as con:
+            row = con.execute(
+                "SELECT id, name, role, created_at FROM users WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no staff account called {name!r}")
+            con.execute(
+                "UPDATE users SET active = 0, revoked_at = ? WHERE id = ?", (utc_now(), row["id"])
+            )
+        return User(row["id"], row["name"], row["role"], row["created_at"], False)
+
+    def user(self, user_id: str) -> User | None:
+        """The active account ``user_id``, or None."""
+        row = (
+            self._connect()
+            .execute(
+                "SELECT id, name, role, created_at FROM users WHERE id = ? AND active = 1",
+                (user_id,),
+            )
+            .fetchone()
+        )
+        return User(row["id"], row["name"], row["role"], row["created_at"], True) if row else None
 
     def list_users(self) -> list[User]:
         """Every staff account, by name."""

@@ -14,6 +14,7 @@ for _name in (
     "maps",
     "serve",
     "users",
+    "events",
     "demo",
     "documents",
     "scenario",

@@ -72,3 +72,20 @@ def list_users() -> None:
     for u in users:
         state = "" if u.active else "  (disabled)"
         typer.echo(f"{u.name.ljust(width)}  {u.role.ljust(9)}  {u.id}  {u.created_at}{state}")
+
+
+@users_app.command("revoke")
+def revoke(
+    name: Annotated[str, typer.Argument(help="Account name as shown by 'geoquartier users list'.")],
+) -> None:
+    """Disable a staff account: its token stops working at once (the account stays listed
+    as disabled, so its past decisions keep their author)."""
+    from api.participation.store import NotFound, default_store
+    from geoquartier.cli.app import fail
+
+    try:
+        user = default_store().revoke_user(name)
+    except NotFound as exc:
+        fail(f"{exc}; see 'geoquartier users list'")
+        return
+    typer.echo(f"revoked {user.role} {user.name!r} (id {user.id}): its token no longer works")

@@ -292,7 +292,7 @@ LAYERS: dict[str, LayerSchema] = {
         ),
         LayerSchema(
             "events",
-            POINT,
+            ("Point", "LineString", "Polygon"),
             (
                 Field("title", required=True),
                 Field("kind", description="open vocabulary, e.g. Stadtteilwerkstatt"),

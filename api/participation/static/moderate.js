@@ -1,4 +1,7 @@
-/* Moderation page: the staff token lives in sessionStorage only; texts shown as text. */
+/* Moderation page: the staff token lives in sessionStorage only; texts shown as text.
+   Filters by status, quartier and event; the map shows the quartier's streets (offline,
+   from this server) and its boundary under the contributions; a moderator may edit the
+   public text before approving (redaction; the original stays in the private audit log). */
 (function () {
   "use strict";
   var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
@@ -6,13 +9,20 @@
   var message = document.getElementById("message");
   var queue = document.getElementById("queue");
   var statusSelect = document.getElementById("status");
-  var map = null, layer = null;
+  var quartierSelect = document.getElementById("quartier");
+  var eventSelect = document.getElementById("event");
+  var reportButton = document.getElementById("report");
+  var countNode = document.getElementById("count");
+  var map = null, layer = null, total = 0;
+  var quartiers = {}, events = {}, drawnQuartiers = {};
+  (cfg.quartiers || []).forEach(function (q) { quartiers[q.id] = q; });
 
   function say(text, isError) {
     message.textContent = text || "";
     message.className = isError ? "error" : "";
   }
   function token() { return sessionStorage.getItem(KEY); }
+  function statusLabel(status) { return t(status.charAt(0).toUpperCase() + status.slice(1)); }
 
   function request(method, url, body) {
     var headers = {Authorization: "Bearer " + token(), Accept: "application/json"};
@@ -50,20 +60,101 @@
     return t("Action failed: {message}", {message: (data && data.detail) || status});
   }
 
+  // ---- map: streets and boundary of the quartiers shown, then the contributions ----------
   function ensureMap() {
     if (map) return;
     map = GQ.baseMap("map");
     map.setView([51.2, 10.4], 6);
   }
 
+  function drawQuartier(id) {
+    var q = quartiers[id];
+    if (!q) return null;
+    if (!drawnQuartiers[id]) {
+      drawnQuartiers[id] = L.geoJSON(q.boundary, {
+        style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
+      }).addTo(map);
+      GQ.streetMap(map, q.streetsUrl);
+    }
+    return drawnQuartiers[id];
+  }
+
+  function fitMap(features) {
+    var shown = quartierSelect.value ? [quartierSelect.value] : [];
+    features.forEach(function (f) {
+      if (shown.indexOf(f.properties.quartier) < 0) shown.push(f.properties.quartier);
+    });
+    var bounds = L.latLngBounds([]);
+    shown.forEach(function (id) {
+      var outline = drawQuartier(id);
+      if (outline) bounds.extend(outline.getBounds());
+    });
+    if (layer && features.length) bounds.extend(layer.getBounds());
+    if (bounds.isValid()) map.fitBounds(bounds, {maxZoom: 17, padding: [20, 20]});
+    map.invalidateSize();
+  }
+
+  // ---- events: names in the cards, the filter and the report link ---------------------------
+  function eventLabel(id) {
+    var e = events[id];
+    if (!e) return id;
+    return e.properties.title + " (" + GQ.formatTimestamp(e.properties.start) + ")";
+  }
+
+  function fillEvents() {
+    var chosen = eventSelect.value;
+    while (eventSelect.options.length > 1) eventSelect.remove(1);
+    Object.keys(events).forEach(function (id) {
+      var p = events[id].properties;
+      if (quartierSelect.value && p.quartier !== quartierSelect.value) return;
+      var option = el("option", null, eventLabel(id));
+      option.value = id;
+      eventSelect.appendChild(option);
+    });
+    eventSelect.value = events[chosen] && (!quartierSelect.value || events[chosen].properties.quartier === quartierSelect.value) ? chosen : "";
+    reportButton.hidden = !eventSelect.value;
+  }
+
+  function loadEvents() {
+    return fetch(cfg.eventsUrl, {headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : {features: []}; })
+      .then(function (data) {
+        events = {};
+        (data.features || []).forEach(function (f) { events[f.id] = f; });
+        fillEvents();
+      })
+      .catch(function () { /* the queue still works without event names */ });
+  }
+
+  function openReport() {
+    var id = eventSelect.value;
+    if (!id) return;
+    request("GET", "/events/" + encodeURIComponent(id) + "/report-link?lang=" + encodeURIComponent(cfg.lang)).then(function (result) {
+      if (result.status !== 200) { say(refusal(result.status, result.data), true); return; }
+      var opened = window.open(result.data.url, "_blank", "noopener");
+      if (!opened) {
+        say("");
+        var link = el("a", null, t("Open event report"));
+        link.href = result.data.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        message.appendChild(link);
+      }
+      document.body.setAttribute("data-report-url", result.data.url);
+    });
+  }
+
+  // ---- the cards ---------------------------------------------------------------------------
   function field(list, label, value) {
     if (value === null || value === undefined || value === "") return;
     list.appendChild(el("dt", null, label));
     list.appendChild(el("dd", null, value));
   }
 
+  var cardCount = 0;
   function card(feature) {
     var p = feature.properties;
+    var n = ++cardCount;
     var item = el("li", "annotation");
     item.setAttribute("data-id", p.id);
     var head = el("div", "head");
@@ -72,21 +163,41 @@
     item.appendChild(head);
     item.appendChild(el("p", "text", p.text));
     var facts = el("dl");
-    field(facts, t("Quartier"), p.quartier);
+    field(facts, t("Quartier"), quartiers[p.quartier] ? quartiers[p.quartier].name : p.quartier);
     field(facts, t("Language"), p.language);
-    field(facts, t("Event"), p.event_id);
+    field(facts, t("Event"), p.event_id && eventLabel(p.event_id));
     field(facts, t("Submitted"), GQ.formatTimestamp(p.created_at));
-    field(facts, t("Status"), t(p.status.charAt(0).toUpperCase() + p.status.slice(1)));
+    field(facts, t("Status"), statusLabel(p.status));
     field(facts, t("Decided"), p.decided_at && GQ.formatTimestamp(p.decided_at));
     field(facts, t("Reason"), p.reason);
+    field(facts, t("Edited by moderation"), p.redacted_at && GQ.formatTimestamp(p.redacted_at));
     item.appendChild(facts);
+    item.appendChild(actions(p, item, n));
+    item.addEventListener("mouseenter", function () { highlight(p.id); });
+    return item;
+  }
 
-    var actions = el("div", "actions");
+  function actions(p, item, n) {
+    var box = el("div", "actions");
+    var edit = null;
     if (p.status !== "approved") {
+      var editLabel = el("label", "edit", t("Public text (remove personal details before approving)"));
+      editLabel.htmlFor = "edit-" + n;
+      edit = el("textarea", "public-text");
+      edit.id = "edit-" + n;
+      edit.rows = 3;
+      edit.maxLength = cfg.maxTextChars || 2000;
+      edit.value = p.text;
+      box.appendChild(editLabel);
+      box.appendChild(edit);
       var approve = el("button", "approve", t("Approve"));
       approve.type = "button";
-      approve.addEventListener("click", function () { decide(p.id, "approve", undefined, item); });
-      actions.appendChild(approve);
+      approve.addEventListener("click", function () {
+        var text = edit.value.trim();
+        if (!text) { say(t("Please write a text."), true); edit.focus(); return; }
+        decide(p.id, "approve", text !== p.text ? {text: text} : undefined, item);
+      });
+      box.appendChild(approve);
     }
     if (p.status !== "rejected") {
       var reasonLabel = el("label", null, t("Reason for rejection"));
@@ -101,12 +212,12 @@
         if (!why) { say(t("Please give a reason for the rejection."), true); reason.focus(); return; }
         decide(p.id, "reject", {reason: why}, item);
       });
-      actions.appendChild(reasonLabel);
-      actions.appendChild(reject);
+      var row = el("div", "reject-row");
+      row.appendChild(reasonLabel);
+      row.appendChild(reject);
+      box.appendChild(row);
     }
-    item.appendChild(actions);
-    item.addEventListener("mouseenter", function () { highlight(p.id); });
-    return item;
+    return box;
   }
 
   function highlight(id) {
@@ -116,23 +227,28 @@
     });
   }
 
+  function showCount() {
+    countNode.textContent = t("Contributions: {n}", {n: total});
+  }
+
   function load() {
     say("");
     var url = cfg.queueUrl + "?status=" + encodeURIComponent(statusSelect.value) + "&limit=200";
+    if (quartierSelect.value) url += "&quartier=" + encodeURIComponent(quartierSelect.value);
+    if (eventSelect.value) url += "&event_id=" + encodeURIComponent(eventSelect.value);
     return request("GET", url).then(function (result) {
       if (result.status !== 200) { say(refusal(result.status, result.data), true); return; }
       showSignedIn(true);
       ensureMap();
       queue.textContent = "";
       var features = result.data.features || [];
-      document.getElementById("count").textContent =
-        t("Contributions: {n}", {n: result.data.numberMatched || features.length});
+      total = result.data.numberMatched || features.length;
+      showCount();
       if (!features.length) queue.appendChild(el("li", "empty", t("No contributions in this list.")));
       features.forEach(function (f) { queue.appendChild(card(f)); });
       if (layer) map.removeLayer(layer);
       layer = GQ.annotationLayer({type: "FeatureCollection", features: features}).addTo(map);
-      if (features.length) map.fitBounds(layer.getBounds(), {maxZoom: 17, padding: [20, 20]});
-      map.invalidateSize();
+      fitMap(features);
       document.body.setAttribute("data-loaded", statusSelect.value);
     }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
   }
@@ -144,6 +260,9 @@
       say(t(action === "approve" ? "Approved" : "Rejected") + ": " + result.data.properties.text);
       var next = item.nextElementSibling || item.previousElementSibling;
       item.remove();
+      total = Math.max(0, total - 1);
+      showCount();
+      if (!queue.children.length) queue.appendChild(el("li", "empty", t("No contributions in this list.")));
       GQ.focus(next || message);  // the focused button is gone: go on with the next card
       if (layer) layer.eachLayer(function (l) {
         if (l.feature && l.feature.properties.id === id) layer.removeLayer(l);
@@ -159,16 +278,21 @@
     sessionStorage.setItem(KEY, value);
     document.getElementById("token").value = "";
     load().then(function () {
-      if (!document.getElementById("queue-section").hidden) GQ.focus(document.getElementById("count"));
+      if (!document.getElementById("queue-section").hidden) GQ.focus(countNode);
     });
   });
   document.getElementById("reload").addEventListener("click", load);
   statusSelect.addEventListener("change", load);
+  quartierSelect.addEventListener("change", function () { fillEvents(); load(); });
+  eventSelect.addEventListener("change", function () { reportButton.hidden = !eventSelect.value; load(); });
+  reportButton.addEventListener("click", openReport);
   document.getElementById("signout").addEventListener("click", function () {
     queue.textContent = "";
     signedOut();
   });
 
-  if (token()) load(); else showSignedIn(false);
-  document.body.setAttribute("data-ready", "true");
+  loadEvents().then(function () {
+    if (token()) return load();
+    showSignedIn(false);
+  }).then(function () { document.body.setAttribute("data-ready", "true"); });
 })();

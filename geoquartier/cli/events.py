@@ -1,0 +1,257 @@
+"""``geoquartier events``: participation events (Stadtteilwerkstatt, Stadtteilspaziergang, …).
+
+The same checks as the API (``POST /events``): the place lies in the quartier, dates
+within 1900–2100, times without a zone are local time (Europe/Berlin). The place is a
+point (``--at LON,LAT``), a route (``--route "LON,LAT LON,LAT ..."``, e.g. a
+Stadtteilspaziergang), an area (``--area "LON,LAT ..."``, closed automatically) or a
+GeoJSON geometry file (``--geometry FILE``); coordinates in EPSG:4326 degrees.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from geoquartier.cli.app import app, fail
+
+events_app = typer.Typer(
+    help="Participation events: add, list, edit, close, delete; attach contributions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(events_app, name="events")
+
+AtOpt = Annotated[str | None, typer.Option("--at", help="A point: 'LON,LAT' (degrees).")]
+RouteOpt = Annotated[
+    str | None,
+    typer.Option("--route", help="A route: 'LON,LAT LON,LAT ...' (at least two points)."),
+]
+AreaOpt = Annotated[
+    str | None, typer.Option("--area", help="An area: 'LON,LAT LON,LAT LON,LAT ...'.")
+]
+GeometryOpt = Annotated[
+    Path | None, typer.Option("--geometry", help="A GeoJSON file with a geometry or Feature.")
+]
+KindOpt = Annotated[
+    str | None, typer.Option("--kind", help="e.g. Stadtteilwerkstatt, Stadtteilspaziergang.")
+]
+StartOpt = Annotated[str | None, typer.Option("--start", help="e.g. 2026-11-28T15:00.")]
+EndOpt = Annotated[str | None, typer.Option("--end", help="e.g. 2026-11-28T18:00.")]
+DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Free text.")]
+
+
+def _positions(text: str, option: str) -> list[list[float]]:
+    try:
+        return [[float(v) for v in pair.split(",")] for pair in text.replace(";", " ").split()]
+    except ValueError:
+        fail(f"{option}: expected 'LON,LAT LON,LAT ...' in degrees, got {text!r}")
+    return []
+
+
+def _geometry(at: str | None, route: str | None, area: str | None, geometry: Path | None):
+    """The place as a GeoJSON geometry dict (EPSG:4326), or None when none is given."""
+    given = [x for x in (at, route, area, geometry) if x is not None]
+    if len(given) > 1:
+        fail("give the place once: --at, --route, --area or --geometry")
+    if at is not None:
+        positions = _positions(at, "--at")
+        if len(positions) != 1:
+            fail(f"--at: expected one 'LON,LAT', got {at!r}")
+        return {"type": "Point", "coordinates": positions[0]}
+    if route is not None:
+        return {"type": "LineString", "coordinates": _positions(route, "--route")}
+    if area is not None:
+        ring = _positions(area, "--area")
+        if ring and ring[0] != ring[-1]:
+            ring.append(ring[0])
+        return {"type": "Polygon", "coordinates": [ring]}
+    if geometry is not None:
+        try:
+            doc = json.loads(geometry.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            fail(f"--geometry {geometry}: not a readable GeoJSON file ({exc})")
+        return (
+            doc.get("geometry", doc)
+            if isinstance(doc, dict)
+            else fail(f"--geometry {geometry}: expected a GeoJSON geometry")
+        )
+    return None
+
+
+def _checked(build):
+    """Run ``build()`` and turn refusals into one-line errors."""
+    from fastapi import HTTPException
+    from pydantic import ValidationError
+
+    try:
+        return build()
+    except HTTPException as exc:
+        fail(str(exc.detail))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        fail(f"{where}: {err['msg']}" if where else err["msg"])
+
+
+def _context():
+    from api.participation.settings import current_limits
+    from api.participation.store import default_store
+    from geoquartier.registry import load_registry
+
+    return default_store(), load_registry(), current_limits()
+
+
+def _describe(event: dict) -> str:
+    closed = "  (closed)" if event.get("closed_at") else ""
+    end = f" – {event['end']}" if event.get("end") else ""
+    return (
+        f"{event['id']}  {event['quartier']}  {event['start']}{end}  "
+        f"{event['geometry']['type']}  {event['title']}{closed}"
+    )
+
+
+@events_app.command("add")
+def add(
+    quartier: Annotated[str, typer.Argument(help="Quartier id, e.g. 'lauf'.")],
+    title: Annotated[str, typer.Argument(help="Title, e.g. 'Stadtteilspaziergang Altstadt'.")],
+    start: Annotated[str, typer.Option("--start", help="e.g. 2026-11-28T15:00 (local time).")],
+    at: AtOpt = None,
+    route: RouteOpt = None,
+    area: AreaOpt = None,
+    geometry: GeometryOpt = None,
+    kind: KindOpt = None,
+    end: EndOpt = None,
+    description: DescriptionOpt = None,
+) -> None:
+    """Create an event at a point, along a route or over an area; prints its id."""
+    from api.participation.events import new_event_fields
+
+    store, registry, limits = _context()
+    place = _geometry(at, route, area, geometry)
+    if place is None:
+        fail("give the place: --at LON,LAT, --route '...', --area '...' or --geometry FILE")
+    payload: dict[str, Any] = {"quartier": quartier, "title": title, "start": start}
+    payload.update({k: v for k, v in (("kind", kind), ("end", end)) if v is not None})
+    if description is not None:
+        payload["description"] = description
+    payload["geometry"] = place
+    fields = _checked(lambda: new_event_fields(payload, registry, limits))
+    event = store.add_event(**fields)
+    typer.echo(f"created event {event['id']} in {store.path}")
+    typer.echo(_describe(event))
+    typer.echo(f"participation link: /participate/{quartier}?event={event['id']}")
+
+
+@events_app.command("list")
+def list_events(
+    quartier: Annotated[str | None, typer.Option("--quartier", help="Only this quartier.")] = None,
+) -> None:
+    """List events (id, quartier, start, place, title) with their contribution counts."""
+    from api.participation.store import default_store
+
+    store = default_store()
+    events = store.list_events(quartier)
+    if not events:
+        typer.echo("no events yet; create one with 'geoquartier events add QUARTIER TITLE ...'")
+        return
+    for event in events:
+        n = store.count_annotations(event_id=event["id"])
+        approved = store.count_annotations(event_id=event["id"], status="approved")
+        typer.echo(f"{_describe(event)}  [{n} contributions, {approved} approved]")
+
+
+def _event_or_fail(store, event_id: str) -> dict:
+    from api.participation.store import NotFound
+
+    try:
+        return store.get_event(event_id)
+    except NotFound as exc:
+        fail(f"{exc}; see 'geoquartier events list'")
+    return {}
+
+
+@events_app.command("edit")
+def edit(
+    event_id: Annotated[str, typer.Argument(help="Event id from 'geoquartier events list'.")],
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    start: StartOpt = None,
+    at: AtOpt = None,
+    route: RouteOpt = None,
+    area: AreaOpt = None,
+    geometry: GeometryOpt = None,
+    kind: KindOpt = None,
+    end: EndOpt = None,
+    description: DescriptionOpt = None,
+) -> None:
+    """Change an event's title, kind, times, description or place (only what is given)."""
+    from api.participation.events import event_changes
+
+    store, registry, limits = _context()
+    event = _event_or_fail(store, event_id)
+    given = (("title", title), ("start", start), ("kind", kind), ("end", end))
+    payload: dict[str, Any] = {k: v for k, v in given if v is not None}
+    if description is not None:
+        payload["description"] = description
+    place = _geometry(at, route, area, geometry)
+    if place is not None:
+        payload["geometry"] = place
+    if not payload:
+        fail("nothing to change; give --title, --start, --end, --kind, --description or a place")
+    changes = _checked(lambda: event_changes(payload, event, registry, limits))
+    typer.echo("updated " + _describe(store.update_event(event_id, **changes)))
+
+
+@events_app.command("close")
+def close(
+    event_id: Annotated[str, typer.Argument(help="Event id.")],
+    reopen: Annotated[bool, typer.Option("--reopen", help="Open a closed event again.")] = False,
+) -> None:
+    """Close an event: residents can no longer send contributions to it."""
+    from api.participation.store import default_store
+
+    store = default_store()
+    _event_or_fail(store, event_id)
+    event = store.close_event(event_id, closed=not reopen)
+    typer.echo(("reopened " if reopen else "closed ") + _describe(event))
+
+
+@events_app.command("delete")
+def delete(
+    event_id: Annotated[str, typer.Argument(help="Event id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
+) -> None:
+    """Delete an event; its contributions stay (without event)."""
+    from api.participation.store import default_store
+
+    store = default_store()
+    event = _event_or_fail(store, event_id)
+    if not yes and not typer.confirm(f"delete event {event['title']!r}?"):
+        fail("not deleted")
+    detached = store.delete_event(event_id)
+    typer.echo(f"deleted event {event_id} ({event['title']}); {detached} contributions kept")
+
+
+@events_app.command("attach")
+def attach(
+    event_id: Annotated[str, typer.Argument(help="Event id.")],
+    annotation_ids: Annotated[list[str], typer.Argument(help="Contribution ids.")],
+    detach: Annotated[bool, typer.Option("--detach", help="Detach them instead.")] = False,
+) -> None:
+    """Attach existing contributions to an event (or detach them with --detach)."""
+    from api.participation.store import NotFound, default_store
+    from geoquartier.errors import GeoquartierError
+
+    store = default_store()
+    _event_or_fail(store, event_id)
+    for annotation_id in annotation_ids:
+        try:
+            store.attach(annotation_id, None if detach else event_id)
+        except (NotFound, GeoquartierError) as exc:
+            fail(str(exc))
+    verb = "detached from" if detach else "attached to"
+    typer.echo(f"{len(annotation_ids)} contributions {verb} event {event_id}")

@@ -62,8 +62,11 @@ def test_old_users_table_is_rebuilt_and_keeps_data(tmp_path):
         " CHECK (role IN ('moderator', 'planner')), token_sha256 TEXT NOT NULL,"
         " created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
     )
-    con.execute("INSERT INTO users SELECT * FROM u2")
+    con.execute(
+        "INSERT INTO users SELECT id, name, role, token_sha256, created_at, active FROM u2"
+    )
     con.execute("DROP TABLE u2")
+    con.execute("PRAGMA user_version = 1")  # the schema version of that code
     con.execute("COMMIT")
     con.close()
 

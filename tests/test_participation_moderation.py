@@ -181,10 +181,17 @@ def _public_get_paths(app, event_id: str, annotation_id: str) -> list[str]:
             continue
         if "{collection_id}" in path:
             for cid in ("annotations", "events"):
-                paths.append(path.replace("{collection_id}", cid).format(**values))
+                paths.append(path.replace("{collection_id}", cid).format_map(_Filled(values)))
         else:
-            paths.append(path.format(**values))
+            paths.append(path.format_map(_Filled(values)))
     return paths
+
+
+class _Filled(dict):
+    """Path parameters: the known ones, and "unknown" for any other (e.g. a scenario id)."""
+
+    def __missing__(self, key: str) -> str:
+        return "unknown"
 
 
 def test_rejected_pending_and_redacted_texts_never_leave_through_public_routes_or_exports(

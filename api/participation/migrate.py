@@ -17,17 +17,22 @@ import sqlite3
 from geoquartier.errors import GeoquartierError
 from geoquartier.vocabulary import STAFF_ROLES, sql_in
 
-_USERS_TABLE = f"""
-CREATE TABLE users_migrated (
-    id          TEXT PRIMARY KEY,
-    name        TEXT NOT NULL UNIQUE,
-    role        TEXT NOT NULL CHECK (role IN ({sql_in(STAFF_ROLES)})),
-    token_sha256 TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    active      INTEGER NOT NULL DEFAULT 1
-)"""
+_ROLE_CHECK = re.compile(r"(role\s+IN\s*\()([^)]*)(\))", flags=re.IGNORECASE)
 
-_USER_COLUMNS = "id, name, role, token_sha256, created_at, active"
+
+def _migrated_table_sql(con: sqlite3.Connection) -> str:
+    """The ``users`` table's own CREATE statement, named ``users_migrated``, with the role
+    CHECK listing :data:`STAFF_ROLES` (every other column and constraint kept as it is)."""
+    sql = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'")
+    found = sql.fetchone()
+    text = found["sql"] if isinstance(found, dict) else found[0]
+    text = re.sub(r"^\s*CREATE TABLE\s+\"?users\"?", "CREATE TABLE users_migrated", text, count=1)
+    return _ROLE_CHECK.sub(lambda m: m.group(1) + sql_in(STAFF_ROLES) + m.group(3), text, count=1)
+
+
+def _user_columns(con: sqlite3.Connection) -> str:
+    rows = con.execute("PRAGMA table_info(users)").fetchall()
+    return ", ".join(r["name"] if isinstance(r, dict) else r[1] for r in rows)
 
 
 def _roles_allowed(con: sqlite3.Connection) -> tuple[str, ...] | None:
@@ -60,10 +65,9 @@ def widen_role_check(con: sqlite3.Connection) -> bool:
             if allowed is None or set(STAFF_ROLES) <= set(allowed):
                 con.execute("ROLLBACK")
                 return False
-            con.execute(_USERS_TABLE)
-            con.execute(
-                f"INSERT INTO users_migrated ({_USER_COLUMNS}) SELECT {_USER_COLUMNS} FROM users"
-            )
+            columns = _user_columns(con)
+            con.execute(_migrated_table_sql(con))
+            con.execute(f"INSERT INTO users_migrated ({columns}) SELECT {columns} FROM users")
             con.execute("DROP TABLE users")
             con.execute("ALTER TABLE users_migrated RENAME TO users")
             broken = con.execute("PRAGMA foreign_key_check").fetchall()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import sqlite3
 import threading
@@ -216,11 +217,24 @@ def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
+
+
 def _migrate(con: sqlite3.Connection, version: int) -> None:
-    """Apply the additive steps after schema ``version`` (inside the caller's transaction)."""
+    """Apply the additive steps after schema ``version`` (inside the caller's transaction).
+
+    A column that is already there (a table rebuilt from the current schema) is skipped.
+    """
     for step in range(version + 1, SCHEMA_VERSION + 1):
         for statement in _MIGRATIONS.get(step, ()):
+            added = _ADD_COLUMN.match(statement)
+            if added and _has_column(con, added.group(1), added.group(2)):
+                continue
             con.execute(statement)
+
+
+def _has_column(con: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row["name"] == column for row in con.execute(f"PRAGMA table_info({table})"))
 
 
 def _row_to_dict(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:

@@ -106,10 +106,6 @@ it (else the first column)."""
 
 @app.command("access")
 def access_command(
-    quartier: Annotated[
-        str,
-        typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
-    ],
     output: Annotated[
         Path,
         typer.Option(
@@ -119,6 +115,13 @@ def access_command(
             "UTF-8, ';', decimal comma); German column descriptions go to <name>.columns.csv.",
         ),
     ],
+    quartier: Annotated[
+        str | None,
+        typer.Argument(
+            help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt "
+            "(leave out with --all)."
+        ),
+    ] = None,
     profile: str = typer.Option(
         "standard,senior,wheelchair",
         "--profile",
@@ -146,6 +149,32 @@ def access_command(
             "coloured by walking time when opened in QGIS).",
         ),
     ] = None,
+    all_quartiers: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every registry quartier imported into the workspace, each as its own task; "
+            "one CSV with a first column 'quartier' and one summary line per quartier. A "
+            "quartier that fails is reported and the others are still written (exit code 1).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="With --all: run the quartiers on a local Dask cluster of this many "
+            "processes (default: one after another). Each needs the memory of one quartier.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="With --all: run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (its "
+            "workers need geoquartier installed and the same data and workspace paths).",
+        ),
+    ] = None,
 ) -> None:
     """How many residents reach each kind of facility on foot within the given minutes.
 
@@ -165,6 +194,20 @@ def access_command(
 
     profiles = _split(profile) or ["standard"]
     mins = _minutes(minutes)
+    if _batch_requested(quartier, all_quartiers, gpkg, workers, scheduler):
+        from geoquartier.mobility.batch import access_all
+
+        raise typer.Exit(
+            access_all(
+                output,
+                profiles=profiles,
+                minutes=mins,
+                categories=_split(category),
+                workers=workers,
+                scheduler=scheduler,
+                echo=typer.echo,
+            )
+        )
     if output.suffix.lower() != ".csv":
         raise GeoquartierError(f"cannot write {output.name}: the coverage table needs a .csv file")
     if gpkg is not None and gpkg.suffix.lower() not in (".gpkg", ".geojson", ".json"):
@@ -208,6 +251,21 @@ def access_command(
         )
     typer.echo(_summary(spec, table, network, residents_source(population)))
     typer.echo("written: " + ", ".join(str(p) for p in written))
+
+
+def _batch_requested(quartier, all_quartiers: bool, gpkg, workers, scheduler) -> bool:
+    """Whether ``access`` runs ``--all``; a clear error for options that do not fit."""
+    if quartier is not None and all_quartiers:
+        raise GeoquartierError("give either a QUARTIER or --all, not both")
+    if quartier is None and not all_quartiers:
+        raise GeoquartierError("name a QUARTIER (e.g. lauf) or give --all")
+    if not all_quartiers and (workers is not None or scheduler is not None):
+        raise GeoquartierError("--workers and --scheduler only apply with --all")
+    if all_quartiers and gpkg is not None:
+        raise GeoquartierError("--gpkg writes one quartier's homes; leave it out with --all")
+    if workers is not None and scheduler is not None:
+        raise GeoquartierError("give either --workers or --scheduler, not both")
+    return all_quartiers
 
 
 def _write_nearest(nearest, population, path: Path) -> Path:

@@ -1,0 +1,122 @@
+"""``geoquartier access --all``: every imported quartier as its own task, serially or on a
+Dask ``LocalCluster``, on Lauf and Dreieich (walk network) and Neu Olvenstedt (estimate
+mode) imported from the real data into a fresh workspace."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import geoquartier.cli  # noqa: F401  (registers the commands)
+from geoquartier.cli.app import app
+from geoquartier.importer import import_quartier
+from geoquartier.layers.backend import get_layer_store
+from geoquartier.mobility.batch import (
+    batch_table,
+    run_access_batch,
+    workspace_quartiers,
+)
+from geoquartier.mobility.coverage import read_coverage_csv
+from geoquartier.registry import get_quartier, load_registry
+from geoquartier.settings import reload_settings
+
+QUARTIERS = ("lauf", "dreieich", "neu-olvenstedt")
+PROFILES = ("standard", "wheelchair")
+MINUTES = (5.0, 10.0, 15.0)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """A workspace with the three quartiers imported; the settings point at it while the
+    module's tests run."""
+    tmp = tmp_path_factory.mktemp("batch")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GEOQUARTIER_WORKSPACE", str(tmp / "ws.gpkg"))
+    reload_settings()
+    store = get_layer_store()
+    for quartier in QUARTIERS:
+        import_quartier(get_quartier(quartier), store)
+    yield tmp
+    mp.undo()
+    reload_settings()
+
+
+@pytest.fixture(scope="module")
+def serial_runs(workspace):
+    return run_access_batch(QUARTIERS, profiles=PROFILES, minutes=MINUTES, progress=False)
+
+
+def test_only_imported_quartiers_are_run(workspace):
+    registry = list(load_registry())
+    found = workspace_quartiers(get_layer_store(), registry)
+    assert sorted(found) == sorted(QUARTIERS)
+    assert len(registry) > len(found)  # e.g. alt-hamborn is in the registry, not imported
+
+
+def test_serial_batch_matches_the_single_quartier_command(workspace, serial_runs):
+    assert [r.quartier for r in serial_runs] == list(QUARTIERS)
+    assert all(r.ok for r in serial_runs), [r.error for r in serial_runs]
+    assert [r.method for r in serial_runs] == ["network", "network", "estimate"]
+    assert all(r.peak_rss_mb >= r.start_rss_mb > 0 and r.wall_s > 0 for r in serial_runs)
+    table = batch_table(serial_runs)
+    assert list(table.columns[:2]) == ["quartier", "profile"]
+    single = workspace / "lauf.csv"
+    res = CliRunner().invoke(app, ["access", "lauf", "-o", str(single), "-p", ",".join(PROFILES)])
+    assert res.exit_code == 0, res.output
+    lauf = table[table["quartier"] == "lauf"].drop(columns="quartier").reset_index(drop=True)
+    pd.testing.assert_frame_equal(lauf, read_coverage_csv(single), check_dtype=False)
+
+
+@pytest.mark.slow
+def test_local_cluster_gives_the_serial_tables(serial_runs):
+    """Two worker processes, plus a registry quartier that is not imported: it fails
+    alone, the three others come back identical to the serial run."""
+    order = ("lauf", "alt-hamborn", "dreieich", "neu-olvenstedt")
+    runs = run_access_batch(order, profiles=PROFILES, minutes=MINUTES, workers=2, progress=False)
+    assert [r.quartier for r in runs] == list(order)
+    failed = {r.quartier: r.error for r in runs if not r.ok}
+    assert list(failed) == ["alt-hamborn"] and "no population layer" in failed["alt-hamborn"]
+    by_id = {r.quartier: r for r in runs}
+    for serial in serial_runs:
+        parallel = by_id[serial.quartier]
+        pd.testing.assert_frame_equal(parallel.table, serial.table)
+        assert parallel.process.split(":")[-1] != serial.process.split(":")[-1]
+    assert len({by_id[q].process for q in QUARTIERS}) <= 2
+    pd.testing.assert_frame_equal(
+        batch_table([by_id[q] for q in QUARTIERS]), batch_table(serial_runs)
+    )
+
+
+def test_cli_all_reports_a_failing_quartier_and_writes_the_others(workspace):
+    csv = workspace / "all.csv"
+    res = CliRunner().invoke(
+        app, ["access", "--all", "-o", str(csv), "-c", "office,doctors", "-p", "standard"]
+    )
+    assert res.exit_code == 1, res.output
+    assert "neu-olvenstedt" in res.output and "FAILED" in res.output
+    assert "doctors" in res.output and "2 of 3 quartiers done" in res.output
+    assert "not imported, left out: alt-hamborn" in res.output
+    table = read_coverage_csv(csv)
+    assert sorted(table["quartier"].unique()) == ["dreieich", "lauf"]
+    assert set(table["category"]) == {"office", "doctors"}
+    legend = read_coverage_csv(workspace / "all.columns.csv")
+    assert legend["column"].iloc[0] == "quartier"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--all", "--gpkg", "x.gpkg"], "leave it out with --all"),
+        ([], "name a QUARTIER"),
+        (["lauf", "--all"], "not both"),
+        (["lauf", "--workers", "2"], "only apply with --all"),
+        (["--all", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
+    ],
+)
+def test_cli_all_option_errors(workspace, args, message):
+    csv = workspace / "bad.csv"
+    res = CliRunner().invoke(app, ["access", "-o", str(csv), *args])
+    assert res.exit_code != 0
+    assert message in str(res.exception)
+    assert not csv.exists()

@@ -12,10 +12,13 @@ Two states of the walk-network cache (``GEOQUARTIER_CACHE``):
   the first run of a quartier on a machine costs);
 * warm: the arrays are in the cache (every later run).
 
-Per quartier: wall seconds of its task and the peak resident memory (MB) of the process
+Per quartier: wall seconds of its task, the peak resident memory (MB) of the process
 that ran it (serial: this process, which also holds the importer's libraries; cluster: a
-worker process). Totals: wall seconds of the batch, for the cluster with and without
-starting it; ratio against the serial run of the same cache state.
+worker process) and how much the task added to it at its peak (+MB). Totals: wall
+seconds of the batch, for the cluster with and without starting it; ratio against the
+serial run of the same cache state. A worker's first task also pays for importing
+geoquartier and GeoPandas in the worker (outside the task's own seconds, inside the
+batch total).
 
     python benchmarks/batch.py [--workspace ws.gpkg]
 """
@@ -98,16 +101,24 @@ def _measure(tmp: Path) -> dict:
     return results
 
 
+def _added(run) -> float:
+    """MB the task added to its process's resident memory at its peak."""
+    return run.peak_rss_mb - run.start_rss_mb
+
+
 def _table(results: dict) -> str:
-    head = f"{'quartier':<16}{'cache':<7}{'serial s':>10}{'MB':>7}{'cluster(2) s':>14}{'MB':>7}"
+    head = (
+        f"{'quartier':<16}{'cache':<7}{'serial s':>10}{'MB':>7}{'+MB':>6}"
+        f"{'cluster(2) s':>14}{'MB':>7}{'+MB':>6}"
+    )
     lines = [head, "-" * len(head)]
     for state in ("cold", "warm"):
         serial, cluster = results[("serial", state)][1], results[("cluster", state)][1]
         for q in QUARTIERS:
             s, c = serial[q], cluster[q]
             lines.append(
-                f"{q:<16}{state:<7}{s.wall_s:>10.2f}{s.peak_rss_mb:>7.0f}"
-                f"{c.wall_s:>14.2f}{c.peak_rss_mb:>7.0f}"
+                f"{q:<16}{state:<7}{s.wall_s:>10.2f}{s.peak_rss_mb:>7.0f}{_added(s):>6.0f}"
+                f"{c.wall_s:>14.2f}{c.peak_rss_mb:>7.0f}{_added(c):>6.0f}"
             )
     lines.append("")
     startup = results["startup_s"]

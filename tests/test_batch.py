@@ -4,6 +4,7 @@ mode) imported from the real data into a fresh workspace."""
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -104,10 +105,31 @@ def test_cli_all_reports_a_failing_quartier_and_writes_the_others(workspace):
     assert legend["column"].iloc[0] == "quartier"
 
 
+def test_cli_isochrones_all_matches_the_single_quartier_command(workspace):
+    every, single = workspace / "iso-all.gpkg", workspace / "iso-lauf.gpkg"
+    args = ["--minutes", "5,10", "--profile", "wheelchair"]
+    res = CliRunner().invoke(app, ["isochrones", "--all", "-o", str(every), *args])
+    assert res.exit_code == 0, res.output
+    assert "3 of 3 quartiers done" in res.output
+    res = CliRunner().invoke(app, ["isochrones", "lauf", "-o", str(single), *args])
+    assert res.exit_code == 0, res.output
+    areas = gpd.read_file(every, layer="isochrones")
+    assert areas.columns[0] == "quartier"
+    assert sorted(areas["quartier"].unique()) == sorted(QUARTIERS)
+    minutes = areas.groupby("quartier")["minutes"].apply(sorted)
+    assert all(m == [5, 10] for m in minutes), minutes
+    lauf = areas[areas["quartier"] == "lauf"].drop(columns="quartier").reset_index(drop=True)
+    alone = gpd.read_file(single, layer="isochrones")
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(lauf.drop(columns="geometry")), pd.DataFrame(alone.drop(columns="geometry"))
+    )
+    assert lauf.geometry.geom_equals_exact(alone.geometry, tolerance=1e-9).all()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--all", "--gpkg", "x.gpkg"], "leave it out with --all"),
+        (["--all", "--gpkg", "x.gpkg"], "--gpkg applies to one quartier"),
         ([], "name a QUARTIER"),
         (["lauf", "--all"], "not both"),
         (["lauf", "--workers", "2"], "only apply with --all"),
@@ -120,3 +142,10 @@ def test_cli_all_option_errors(workspace, args, message):
     assert res.exit_code != 0
     assert message in str(res.exception)
     assert not csv.exists()
+
+
+def test_cli_isochrones_all_refuses_a_single_place(workspace):
+    out = workspace / "bad.gpkg"
+    res = CliRunner().invoke(app, ["isochrones", "--all", "-o", str(out), "--at", "11.28,49.51"])
+    assert res.exit_code != 0 and "--at applies to one quartier" in str(res.exception)
+    assert not out.exists()

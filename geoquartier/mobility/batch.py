@@ -49,9 +49,23 @@ class AccessJob:
     settings: dict
 
 
+@dataclass(frozen=True)
+class IsochronesJob:
+    """What one isochrones task needs (around the facilities of ``category``)."""
+
+    quartier: str
+    minutes: tuple[float, ...]
+    profile: str
+    category: str
+    per_point: bool
+    buffer_m: float
+    settings: dict
+
+
 @dataclass
 class QuartierRun:
-    """The result of one quartier: its coverage table or its error, time and memory."""
+    """The result of one quartier: its table (coverage, or isochrones as a GeoDataFrame in
+    EPSG:4326) or its error, time and memory."""
 
     quartier: str
     table: pd.DataFrame | None = None
@@ -77,11 +91,23 @@ def run_access_job(job: AccessJob) -> QuartierRun:
     Applies ``job.settings`` to the process, opens the store and the network itself,
     and never raises: an error becomes ``QuartierRun.error``.
     """
-    run = QuartierRun(job.quartier, process=f"{os.uname().nodename}:{os.getpid()}")
+    return _timed_run(job.quartier, _coverage_of, job)
+
+
+def run_isochrones_job(job: IsochronesJob) -> QuartierRun:
+    """Walking-time areas (EPSG:4326) around one quartier's facilities of
+    ``job.category``; like :func:`run_access_job`, never raises."""
+    return _timed_run(job.quartier, _isochrones_of, job)
+
+
+def _timed_run(quartier: str, compute: Callable, job) -> QuartierRun:
+    """``compute(job)`` → (table, method, residents source) as a run with its wall time
+    and peak memory, or with its error."""
+    run = QuartierRun(quartier, process=f"{os.uname().nodename}:{os.getpid()}")
     with _peak_memory() as memory:
         start = time.perf_counter()
         try:
-            run.table, run.method, run.residents_source = _coverage_of(job)
+            run.table, run.method, run.residents_source = compute(job)
         except Exception as exc:  # noqa: BLE001 — reported per quartier, the others go on
             run.error = _error_text(exc)
         finally:
@@ -133,6 +159,40 @@ def _coverage_of(job: AccessJob) -> tuple[pd.DataFrame, str, str]:
         )
     table = pd.concat(tables, ignore_index=True)
     return table, str(network.method), residents_source(population)
+
+
+def _isochrones_of(job: IsochronesJob):
+    """The areas of ``job`` (EPSG:4326), computed as ``geoquartier isochrones`` does, with
+    their method and the residents source ('' without a population layer)."""
+    from geoquartier.layers.backend import get_layer_store
+    from geoquartier.mobility.coverage import residents_source
+    from geoquartier.mobility.isochrones import isochrones
+    from geoquartier.mobility.sources import network_for
+    from geoquartier.registry import get_quartier
+
+    settings = _apply_settings(job.settings)
+    spec = get_quartier(job.quartier, settings.registry_path)
+    store = get_layer_store(settings, upgrade=False)
+    facilities = _facilities(store, spec.id)
+    points = facilities[facilities["category"] == job.category]
+    if points.empty:
+        present = ", ".join(sorted(facilities["category"].unique()))
+        raise GeoquartierError(
+            f"quartier {spec.id!r} has no {job.category!r} with a location (present: {present})"
+        )
+    population = store.read("population", quartier=spec.id)
+    network = network_for(spec)
+    result = isochrones(
+        network,
+        points,
+        list(job.minutes),
+        profile=job.profile,
+        buffer_m=job.buffer_m,
+        population=None if population.empty else population,
+        dissolve=not job.per_point,
+    )
+    source = "" if population.empty else residents_source(population)
+    return result, str(network.method), source
 
 
 def _facilities(store, quartier: str):
@@ -249,15 +309,56 @@ def run_access_batch(
         )
         for q in quartiers
     ]
+    return run_batch(jobs, run_access_job, workers, scheduler, progress, on_result)
+
+
+def run_isochrones_batch(
+    quartiers: Sequence[str],
+    *,
+    minutes: Sequence[float] = (5, 10, 15),
+    profile: str = "standard",
+    category: str = "office",
+    per_point: bool = False,
+    buffer_m: float = 25.0,
+    settings=None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    on_result: Callable[[QuartierRun], None] | None = None,
+) -> list[QuartierRun]:
+    """Walking-time areas (EPSG:4326) of every quartier in ``quartiers``, one task each,
+    run as :func:`run_access_batch` runs them."""
+    values = settings_for_tasks(settings)
+    mins = tuple(float(m) for m in minutes)
+    jobs = [
+        IsochronesJob(q, mins, profile, category, per_point, float(buffer_m), values)
+        for q in quartiers
+    ]
+    return run_batch(jobs, run_isochrones_job, workers, scheduler, progress, on_result)
+
+
+def run_batch(
+    jobs: Sequence,
+    task: Callable,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    on_result: Callable[[QuartierRun], None] | None = None,
+) -> list[QuartierRun]:
+    """``task(job)`` for every job (each with a ``quartier``), serially or on Dask; the
+    runs in the order of ``jobs``."""
+    from tqdm import tqdm
+
     runs: dict[str, QuartierRun] = {}
-    for run in _runs(jobs, workers, scheduler, progress):
+    for run in _runs(jobs, task, workers, scheduler, progress):
         runs[run.quartier] = run
         if on_result is not None:
-            on_result(run)
-    return [runs[q] for q in quartiers]
+            with tqdm.external_write_mode():  # the line above the bar, not through it
+                on_result(run)
+    return [runs[job.quartier] for job in jobs]
 
 
-def _runs(jobs, workers, scheduler, progress) -> Iterator[QuartierRun]:
+def _runs(jobs, task, workers, scheduler, progress) -> Iterator[QuartierRun]:
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), unit="quartier", disable=not progress, leave=False)
@@ -265,22 +366,22 @@ def _runs(jobs, workers, scheduler, progress) -> Iterator[QuartierRun]:
         if workers is None and scheduler is None:
             for job in jobs:
                 bar.set_postfix_str(job.quartier)
-                yield run_access_job(job)
+                yield task(job)
                 bar.update()
             return
         with _dask_client(workers, scheduler) as client:
-            yield from _dask_runs(client, jobs, bar)
+            yield from _dask_runs(client, jobs, task, bar)
     finally:
         bar.close()
 
 
-def _dask_runs(client, jobs, bar) -> Iterator[QuartierRun]:
+def _dask_runs(client, jobs, task, bar) -> Iterator[QuartierRun]:
     """Submits every job and yields runs as they finish; a task that fails in Dask
     itself (e.g. a worker killed for memory) becomes a run with that error."""
     from distributed import as_completed
 
     futures = {
-        client.submit(run_access_job, job, key=f"access-{job.quartier}", pure=False): job
+        client.submit(task, job, key=f"{task.__name__}-{job.quartier}", pure=False): job
         for job in jobs
     }
     for future in as_completed(futures):
@@ -399,24 +500,14 @@ def access_all(
 
     Returns the exit status: 0 when every quartier ran, 1 when one or more failed (their
     errors are printed; the others are written)."""
-    from geoquartier.layers.backend import get_layer_store
-    from geoquartier.registry import load_registry
-    from geoquartier.settings import get_settings
-
     output = Path(output)
     if output.suffix.lower() != ".csv":
         raise GeoquartierError(f"cannot write {output.name}: the coverage table needs a .csv file")
-    settings = get_settings()
-    registry = load_registry(settings.registry_path)
-    store = get_layer_store(settings)
-    quartiers = workspace_quartiers(store, list(registry))
-    if not quartiers:
-        raise GeoquartierError(
-            f"no registry quartier has been imported into {store.path}; "
-            "run 'geoquartier import <quartier>' first"
-        )
-    where = _where(workers, scheduler)
-    echo(f"coverage of {len(quartiers)} quartiers ({', '.join(quartiers)}) {where}")
+    settings, registry, quartiers = _imported_quartiers()
+    echo(
+        f"coverage of {len(quartiers)} quartiers ({', '.join(quartiers)}) "
+        + _where(workers, scheduler)
+    )
     started = time.perf_counter()
     runs = run_access_batch(
         quartiers,
@@ -429,8 +520,73 @@ def access_all(
         on_result=lambda run: echo(run_line(run)),
     )
     written = write_batch_csv(runs, output)
+    return _finish(runs, registry, started, written, echo)
+
+
+def isochrones_all(
+    output: str | Path,
+    *,
+    minutes: Sequence[float],
+    profile: str = "standard",
+    category: str = "office",
+    per_point: bool = False,
+    buffer_m: float = 25.0,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> int:
+    """``geoquartier isochrones --all``: the walking-time areas of every imported quartier
+    in one file (``.gpkg`` layer ``isochrones`` or ``.geojson``, EPSG:4326) with a first
+    column ``quartier``; exit status as :func:`access_all`."""
+    output = Path(output)
+    if output.suffix.lower() not in (".gpkg", ".geojson", ".json"):
+        raise GeoquartierError(f"cannot write {output.name}: use a .gpkg or .geojson file")
+    settings, registry, quartiers = _imported_quartiers()
+    echo(
+        f"walking-time areas of {len(quartiers)} quartiers ({', '.join(quartiers)}) "
+        + _where(workers, scheduler)
+    )
+    started = time.perf_counter()
+    runs = run_isochrones_batch(
+        quartiers,
+        minutes=minutes,
+        profile=profile,
+        category=category,
+        per_point=per_point,
+        buffer_m=buffer_m,
+        settings=settings,
+        workers=workers,
+        scheduler=scheduler,
+        on_result=lambda run: echo(isochrones_line(run)),
+    )
+    written = [write_isochrones(runs, output)]
+    return _finish(runs, registry, started, written, echo)
+
+
+def _imported_quartiers():
+    """The current settings, the registry and the ids of its imported quartiers."""
+    from geoquartier.layers.backend import get_layer_store
+    from geoquartier.registry import load_registry
+    from geoquartier.settings import get_settings
+
+    settings = get_settings()
+    registry = load_registry(settings.registry_path)
+    store = get_layer_store(settings)
+    quartiers = workspace_quartiers(store, list(registry))
+    if not quartiers:
+        raise GeoquartierError(
+            f"no registry quartier has been imported into {store.path}; "
+            "run 'geoquartier import <quartier>' first"
+        )
+    return settings, registry, quartiers
+
+
+def _finish(runs, registry, started: float, written, echo) -> int:
+    """Prints how many quartiers ran, which failed or were left out, and the files;
+    returns the exit status (1 if any failed)."""
     failed = [r.quartier for r in runs if not r.ok]
-    skipped = [q for q in registry if q not in quartiers]
+    done = {r.quartier for r in runs}
+    skipped = [q for q in registry if q not in done]
     echo(
         f"{len(runs) - len(failed)} of {len(runs)} quartiers done in "
         f"{time.perf_counter() - started:.1f} s"
@@ -440,6 +596,50 @@ def access_all(
         echo(f"not imported, left out: {', '.join(skipped)}")
     echo("written: " + ", ".join(str(p) for p in written))
     return 1 if failed else 0
+
+
+def write_isochrones(runs: Sequence[QuartierRun], path: str | Path) -> Path:
+    """The areas of the successful runs, one below the other with a first column
+    ``quartier``, as ``path`` (``.gpkg`` layer ``isochrones`` or ``.geojson``; EPSG:4326),
+    written to a temporary name first."""
+    import geopandas as gpd
+
+    path = Path(path)
+    frames = [r.table.assign(quartier=r.quartier) for r in runs if r.ok]
+    if frames:
+        areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+        areas = areas[["quartier", *[c for c in areas.columns if c != "quartier"]]]
+    else:
+        areas = gpd.GeoDataFrame({"quartier": []}, geometry=[], crs="EPSG:4326")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    if path.suffix.lower() == ".gpkg":
+        areas.to_file(tmp, layer="isochrones", driver="GPKG")
+    else:
+        areas.to_file(tmp, driver="GeoJSON")
+    os.replace(tmp, path)
+    return path
+
+
+def isochrones_line(run: QuartierRun) -> str:
+    """One line per quartier: the largest area and its residents, method, seconds, MB."""
+    if not run.ok:
+        return f"{run.quartier:<18} FAILED: {run.error}"
+    areas = run.table
+    if areas.empty:
+        return f"{run.quartier:<18} no area (every starting point off the network)"
+    longest = areas["minutes"].max()
+    top = areas[areas["minutes"] == longest]
+    size_ha = top["area_m2"].sum() / 10_000
+    # residents of one merged area; per point they overlap and do not add up
+    who = ""
+    if len(top) == 1 and top["residents"].notna().all():
+        who = f"{round(float(top['residents'].iloc[0])):>8,} residents"
+    return (
+        f"{run.quartier:<18}{len(areas):>4} areas  ≤ {longest:g} min: "
+        f"{size_ha:8.1f} ha {who}  [{run.method}]  {run.wall_s:5.1f} s  "
+        f"{run.peak_rss_mb:6,.0f} MB"
+    )
 
 
 def _where(workers: int | None, scheduler: str | None) -> str:

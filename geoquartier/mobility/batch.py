@@ -1,10 +1,11 @@
-"""City-wide coverage runs: every quartier of the workspace as an independent task.
+"""City-wide runs: every quartier of the workspace as an independent task.
 
-``geoquartier access --all`` calls :func:`access_all`. Each quartier is one task that
-opens the workspace store and the quartier's walk network itself (from the settings it is
-given: registry, workspace, data and cache paths — never a network or a layer crosses
-process boundaries), computes the coverage table, and reports its wall time and the peak
-resident memory of its process. Tasks run one after another in this process by default,
+``geoquartier access --all`` calls :func:`access_all`, ``geoquartier isochrones --all``
+:func:`isochrones_all`. Each quartier is one task that opens the workspace store and the
+quartier's walk network itself (from the settings it is given: registry, workspace, data
+and cache paths — never a network or a layer crosses process boundaries), computes the
+coverage table (or the walking-time areas, EPSG:4326), and reports its wall time and the
+peak resident memory of its process. Tasks run one after another in this process by default,
 on a Dask ``LocalCluster`` of ``workers`` processes, or on an existing Dask cluster given by
 its scheduler address. The tables are identical whichever way they run.
 
@@ -32,10 +33,6 @@ QUARTIER_COLUMN = ("Quartier", "", "Quartier-ID aus der Registry (geoquartier qu
 
 MEMORY_SAMPLE_S = 0.02
 """Interval at which a task samples its process's resident memory."""
-
-SETTINGS_PATHS = ("data", "cache", "workspace", "registry")
-"""Settings whose resolved paths a task is given (a remote worker may resolve defaults
-differently)."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +211,7 @@ def _apply_settings(values: dict):
     from geoquartier.settings import get_settings, reload_settings
 
     current = get_settings()
-    if all(getattr(current, k) == v for k, v in values.items()):
+    if settings_for_tasks(current) == values:
         return current
     return reload_settings(**values)
 
@@ -267,7 +264,8 @@ def workspace_quartiers(store, registry_ids: Sequence[str]) -> list[str]:
 
 def settings_for_tasks(settings=None) -> dict:
     """The settings a task applies: every field of ``settings`` (default: the current
-    ones) with the data, cache, workspace and registry paths resolved."""
+    ones) with the data, cache, workspace and registry paths resolved here (a remote
+    worker would resolve the defaults against its own checkout)."""
     from geoquartier.settings import get_settings
 
     settings = settings or get_settings()

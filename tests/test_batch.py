@@ -89,6 +89,32 @@ def test_local_cluster_gives_the_serial_tables(serial_runs):
     )
 
 
+def test_cli_all_on_a_running_scheduler(workspace, serial_runs):
+    """``--scheduler``: a cluster started elsewhere (here one in-process worker thread)."""
+    from distributed import LocalCluster
+
+    csv = workspace / "scheduler.csv"
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        res = CliRunner().invoke(
+            app,
+            ["access", "--all", "-o", str(csv), "-p", ",".join(PROFILES)]
+            + ["--scheduler", cluster.scheduler_address],
+        )
+    assert res.exit_code == 0, res.output
+    assert f"on the Dask cluster at {cluster.scheduler_address}" in res.output
+
+    def by_quartier(table):  # the CLI writes in registry order
+        return table.sort_values("quartier", kind="stable").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(
+        by_quartier(read_coverage_csv(csv)),
+        by_quartier(batch_table(serial_runs)),
+        check_dtype=False,
+    )
+
+
 def test_cli_all_reports_a_failing_quartier_and_writes_the_others(workspace):
     csv = workspace / "all.csv"
     res = CliRunner().invoke(

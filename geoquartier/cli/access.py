@@ -106,10 +106,6 @@ it (else the first column)."""
 
 @app.command("access")
 def access_command(
-    quartier: Annotated[
-        str,
-        typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
-    ],
     output: Annotated[
         Path,
         typer.Option(
@@ -119,6 +115,13 @@ def access_command(
             "UTF-8, ';', decimal comma); German column descriptions go to <name>.columns.csv.",
         ),
     ],
+    quartier: Annotated[
+        str | None,
+        typer.Argument(
+            help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt "
+            "(leave out with --all)."
+        ),
+    ] = None,
     profile: str = typer.Option(
         "standard,senior,wheelchair",
         "--profile",
@@ -146,6 +149,32 @@ def access_command(
             "coloured by walking time when opened in QGIS).",
         ),
     ] = None,
+    all_quartiers: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every registry quartier imported into the workspace, each as its own task; "
+            "one CSV with a first column 'quartier' and one summary line per quartier. A "
+            "quartier that fails is reported and the others are still written (exit code 1).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="With --all: run the quartiers on a local Dask cluster of this many "
+            "processes (default: one after another). Each needs the memory of one quartier.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="With --all: run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (its "
+            "workers need geoquartier installed and the same data and workspace paths).",
+        ),
+    ] = None,
 ) -> None:
     """How many residents reach each kind of facility on foot within the given minutes.
 
@@ -165,6 +194,20 @@ def access_command(
 
     profiles = _split(profile) or ["standard"]
     mins = _minutes(minutes)
+    if _batch_requested(quartier, all_quartiers, workers, scheduler, gpkg=gpkg):
+        from geoquartier.mobility.batch import access_all
+
+        raise typer.Exit(
+            access_all(
+                output,
+                profiles=profiles,
+                minutes=mins,
+                categories=_split(category),
+                workers=workers,
+                scheduler=scheduler,
+                echo=typer.echo,
+            )
+        )
     if output.suffix.lower() != ".csv":
         raise GeoquartierError(f"cannot write {output.name}: the coverage table needs a .csv file")
     if gpkg is not None and gpkg.suffix.lower() not in (".gpkg", ".geojson", ".json"):
@@ -208,6 +251,23 @@ def access_command(
         )
     typer.echo(_summary(spec, table, network, residents_source(population)))
     typer.echo("written: " + ", ".join(str(p) for p in written))
+
+
+def _batch_requested(quartier, all_quartiers: bool, workers, scheduler, **single) -> bool:
+    """Whether the command runs ``--all``; a clear error for options that do not fit
+    (``single``: options of one quartier only, by name, e.g. ``gpkg=...``)."""
+    if quartier is not None and all_quartiers:
+        raise GeoquartierError("give either a QUARTIER or --all, not both")
+    if quartier is None and not all_quartiers:
+        raise GeoquartierError("name a QUARTIER (e.g. lauf) or give --all")
+    if not all_quartiers and (workers is not None or scheduler is not None):
+        raise GeoquartierError("--workers and --scheduler only apply with --all")
+    for name, value in single.items():
+        if all_quartiers and value is not None:
+            raise GeoquartierError(f"--{name} applies to one quartier; leave it out with --all")
+    if workers is not None and scheduler is not None:
+        raise GeoquartierError("give either --workers or --scheduler, not both")
+    return all_quartiers
 
 
 def _write_nearest(nearest, population, path: Path) -> Path:
@@ -350,14 +410,17 @@ def _summary(spec, table, network, source_code: str) -> str:
 
 @app.command("isochrones")
 def isochrones_command(
-    quartier: Annotated[
-        str,
-        typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
-    ],
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="File to write: .gpkg (layer isochrones) or .geojson."),
     ],
+    quartier: Annotated[
+        str | None,
+        typer.Argument(
+            help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt "
+            "(leave out with --all)."
+        ),
+    ] = None,
     minutes: str = typer.Option(
         "5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."
     ),
@@ -380,6 +443,23 @@ def isochrones_command(
     buffer_m: float = typer.Option(
         25.0, "--buffer-m", help="Width in metres drawn on each side of a reached way."
     ),
+    all_quartiers: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every registry quartier imported into the workspace, each as its own task; "
+            "one file with a first column 'quartier'. A quartier that fails is reported and "
+            "the others are still written (exit code 1).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="With --all: a local Dask cluster of N processes."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="With --all: a running Dask cluster, tcp://HOST:PORT."),
+    ] = None,
 ) -> None:
     """Areas reachable on foot from the offices (or facilities of a category, or one place)
     within each of the given minutes, drawn along the reached ways, with area_m2,
@@ -391,6 +471,22 @@ def isochrones_command(
     from geoquartier.mobility import isochrones
 
     mins = _minutes(minutes)
+    if _batch_requested(quartier, all_quartiers, workers, scheduler, at=at):
+        from geoquartier.mobility.batch import isochrones_all
+
+        raise typer.Exit(
+            isochrones_all(
+                output,
+                minutes=mins,
+                profile=profile,
+                category=category or "office",
+                per_point=per_point,
+                buffer_m=buffer_m,
+                workers=workers,
+                scheduler=scheduler,
+                echo=typer.echo,
+            )
+        )
     spec, store, network = _load(quartier)
     if at is not None:
         try:

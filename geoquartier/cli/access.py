@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from geoquartier.cli.app import app
+from geoquartier.cli.options import ProfileOption, QuartierArgument
 from geoquartier.errors import GeoquartierError
 
 FACILITY_LAYERS = ("offices", "services", "pois")
@@ -107,10 +108,7 @@ it (else the first column)."""
 
 @app.command("access")
 def access_command(
-    quartier: Annotated[
-        str,
-        typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
-    ],
+    quartier: QuartierArgument,
     output: Annotated[
         Path,
         typer.Option(
@@ -351,10 +349,7 @@ def _summary(spec, table, network, source_code: str) -> str:
 
 @app.command("isochrones")
 def isochrones_command(
-    quartier: Annotated[
-        str,
-        typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt."),
-    ],
+    quartier: QuartierArgument,
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="File to write: .gpkg (layer isochrones) or .geojson."),
@@ -362,9 +357,7 @@ def isochrones_command(
     minutes: str = typer.Option(
         "5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."
     ),
-    profile: str = typer.Option(
-        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
-    ),
+    profile: ProfileOption = "standard",
     category: str | None = typer.Option(
         None,
         "--category",

@@ -7,19 +7,16 @@ from pathlib import Path
 import typer
 
 from geoquartier.cli.app import app
+from geoquartier.cli.options import ProfileOption, QuartierArgument
 
 
 @app.command("map")
 def map_command(
-    quartier: str = typer.Argument(
-        ..., help="Quartier id from the registry, e.g. neu-olvenstedt or lauf."
-    ),
+    quartier: QuartierArgument,
     lang: str = typer.Option(
         "de", "--lang", "-l", help="Language of the map: de, en, tr, ro or bg."
     ),
-    profile: str = typer.Option(
-        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
-    ),
+    profile: ProfileOption = "standard",
     category: str | None = typer.Option(
         None,
         "--category",

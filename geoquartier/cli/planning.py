@@ -12,6 +12,7 @@ import typer
 
 from geoquartier.cli.access import _load, _write_layer
 from geoquartier.cli.app import app, fail
+from geoquartier.cli.options import ProfileOption, QuartierArgument, WalkMinutesOption
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility.planning_inputs import (
     check_category,
@@ -76,9 +77,7 @@ def _write_table(table, path: Path, name: str) -> None:
 # --------------------------------------------------------------------------- locate
 @app.command("locate")
 def locate_command(
-    quartier: Annotated[
-        str, typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich.")
-    ],
+    quartier: QuartierArgument,
     output: Annotated[
         Path,
         typer.Option(
@@ -94,10 +93,8 @@ def locate_command(
         "-c",
         help="What to place: office, or a service or place category (debt, migration, ...).",
     ),
-    minutes: float = typer.Option(10.0, "--minutes", "-m", help="Walking time T in minutes."),
-    profile: str = typer.Option(
-        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
-    ),
+    minutes: WalkMinutesOption = 10.0,
+    profile: ProfileOption = "standard",
     sites: int = typer.Option(1, "--sites", "-k", help="How many new sites to open."),
     model: str = typer.Option(
         "mclp",
@@ -187,9 +184,7 @@ def _echo_sites_csv(result, csv: Path) -> None:
 # --------------------------------------------------------------------------- supply
 @app.command("supply")
 def supply_command(
-    quartier: Annotated[
-        str, typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich.")
-    ],
+    quartier: QuartierArgument,
     output: Annotated[
         Path,
         typer.Option(
@@ -202,10 +197,8 @@ def supply_command(
     category: str = typer.Option(
         ..., "--category", "-c", help="office, or a service or place category (debt, ...)."
     ),
-    minutes: float = typer.Option(10.0, "--minutes", "-m", help="Walking time T in minutes."),
-    profile: str = typer.Option(
-        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
-    ),
+    minutes: WalkMinutesOption = 10.0,
+    profile: ProfileOption = "standard",
     language: str | None = typer.Option(
         None,
         "--language",

@@ -53,35 +53,14 @@ def _load(quartier: str):
 def facilities_of(store, quartier: str):
     """Offices (category ``office``), services and places of a quartier as one point layer
     (``id``, ``category``, ``name``, ``layer``; EPSG:4326)."""
-    import geopandas as gpd
-    import pandas as pd
+    from geoquartier.mobility.planning_inputs import planning_facilities
 
-    frames = []
-    for layer in FACILITY_LAYERS:
-        gdf = store.read(layer, quartier=quartier)
-        if gdf.empty:
-            continue
-        gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-        category = "office" if layer == "offices" else gdf["category"].astype(str)
-        frames.append(
-            gpd.GeoDataFrame(
-                {
-                    "id": gdf["id"].astype(str),
-                    "category": category,
-                    "name": gdf.get("name"),
-                    "layer": layer,
-                },
-                geometry=gdf.geometry.values,
-                crs=gdf.crs,
-            )
-        )
-    if not frames:
+    facilities = planning_facilities(store, quartier)
+    if facilities.empty:
         raise GeoquartierError(
             f"quartier {quartier!r} has no offices, services or places to walk to"
         )
-    return gpd.GeoDataFrame(
-        pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
-    )
+    return facilities[["id", "category", "name", "layer", "geometry"]]
 
 
 def _write_layer(gdf, path: Path, layer: str) -> None:

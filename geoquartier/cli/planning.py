@@ -135,7 +135,7 @@ def _locate(quartier, output, category, minutes, profile, sites, model, candidat
     from tqdm import tqdm
 
     from geoquartier.mobility.candidates import read_candidates
-    from geoquartier.mobility.locate import MODELS, locate
+    from geoquartier.mobility.locate import MODELS, quartier_locate
     from geoquartier.mobility.profiles import get_profile
 
     if model not in MODELS:
@@ -145,28 +145,28 @@ def _locate(quartier, output, category, minutes, profile, sites, model, candidat
     spec, store, network = _load(quartier)
     population = _population(spec, store)
     facilities = planning_facilities(store, spec.id)
-    existing = facilities[facilities["category"] == category]
     if candidates is not None:
         cand = read_candidates(candidates)
     else:
         cand = default_candidates(spec, store, facilities, category)
     with tqdm(total=len(cand), desc="searching from candidates", unit="site", leave=False) as bar:
-        result = locate(
+        result = quartier_locate(
             network,
             population,
             cand,
-            existing,
+            facilities,
+            spec,
+            category,
             minutes=minutes,
             profile=profile,
             sites=sites,
             model=model,
             greedy=greedy,
             time_limit_s=time_limit,
-            labels={"quartier": spec.id, "category": category},
             progress=bar.update,
         )
     runs = result.run_row()
-    runs["existing_facilities"] = len(existing)
+    runs["existing_facilities"] = int((facilities["category"] == category).sum())
     paths = _write_outputs(output, {"locate_sites": result.sites}, {"locate_runs": runs})
     _echo_sites_csv(result, paths[1])
     typer.echo(result.text())
@@ -227,7 +227,7 @@ def _supply(quartier, output, category, minutes, profile, language, week, below)
     import pandas as pd
 
     from geoquartier.mobility.profiles import get_profile
-    from geoquartier.mobility.supply import check_language, reference_week, supply
+    from geoquartier.mobility.supply import check_language, quartier_supply, reference_week
 
     check_category(category)
     get_profile(profile)
@@ -236,20 +236,19 @@ def _supply(quartier, output, category, minutes, profile, language, week, below)
     spec, store, network = _load(quartier)
     population = _population(spec, store)
     facilities = planning_facilities(store, spec.id)
-    chosen = facilities[facilities["category"] == category]
-    if chosen.empty:
+    if not (facilities["category"] == category).any():
         typer.echo(f"note: quartier {spec.id!r} has no {category!r} at all", err=True)
-    result = supply(
+    result = quartier_supply(
         network,
         population,
-        chosen,
+        facilities,
+        spec,
+        category,
         minutes=minutes,
         profile=profile,
-        state=spec.state,
         week=week,
         language=language,
         below=below,
-        labels={"quartier": spec.id, "category": category},
     )
     facilities_out = result.facilities.copy()
     paths = _write_outputs(

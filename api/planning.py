@@ -30,23 +30,8 @@ MAX_SITES = 20
 MAX_TIME_LIMIT_S = 60.0
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What a planning request reads: the registry, the workspace and the networks."""
-
-    registry: dict[str, Any]
-    workspace: deps.Workspace
-    networks: deps.Networks
-
-
-def get_context(
-    registry: deps.RegistryDep, workspace: deps.WorkspaceDep, networks: deps.NetworksDep
-) -> _Context:
-    """The request's :class:`_Context` (a FastAPI dependency)."""
-    return _Context(registry, workspace, networks)
-
-
-ContextDep = Annotated[_Context, Depends(get_context)]
+_Context = deps.QuartierContext
+ContextDep = deps.QuartierContextDep
 
 
 def _spec(ctx: _Context, quartier: str):

@@ -159,26 +159,8 @@ def _markup(svg: str):
     return Markup(svg)
 
 
-def workshop_map_pdf(
-    data: DocumentData,
-    output: Path | str | None = None,
-    *,
-    lang: str = "de",
-    size: str = "A3",
-    orientation: str = "landscape",
-    event_id: str | None = None,
-    event_title: str | None = None,
-    base_url: str | None = None,
-) -> bytes:
-    """The workshop map as PDF bytes, also written to ``output`` when given (arguments as
-    for :func:`workshop_map_html`)."""
-    html = workshop_map_html(
-        data,
-        lang=lang,
-        size=size,
-        orientation=orientation,
-        event_id=event_id,
-        event_title=event_title,
-        base_url=base_url,
-    )
-    return write_pdf(html, output)
+def workshop_map_pdf(data: DocumentData, output: Path | str | None = None, **options) -> bytes:
+    """The workshop map as PDF bytes, also written to ``output`` when given; ``options``
+    are the keyword arguments of :func:`workshop_map_html` (``lang``, ``size``,
+    ``orientation``, ``event_id``, ``event_title``, ``base_url``)."""
+    return write_pdf(workshop_map_html(data, **options), output)

@@ -14,13 +14,9 @@ from typing import Annotated
 import typer
 
 from geoquartier.cli.app import app
+from geoquartier.cli.options import WorkspaceOption
 from geoquartier.config import workspace_path
 from geoquartier.errors import GeoquartierError
-
-_WORKSPACE_HELP = (
-    "Workspace GeoPackage to write to "
-    "(default: GEOQUARTIER_WORKSPACE or workspace/geoquartier.gpkg)."
-)
 
 
 def _store(workspace: Path | None):
@@ -64,9 +60,7 @@ def import_command(
     all_quartiers: Annotated[
         bool, typer.Option("--all", help="Import every quartier of the registry.")
     ] = False,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     geocode: Annotated[
         bool,
@@ -151,9 +145,7 @@ def import_osm_command(
             help="German state for holidays, e.g. DE-NW (default: from the registry, else DE-NW).",
         ),
     ] = None,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Import OpenStreetMap services, daily-needs places, stops, buildings and addresses.
 
@@ -203,9 +195,7 @@ def import_zensus_command(
             help="GeoJSON boundary (EPSG:4326); default: the quartier's registry boundary.",
         ),
     ] = None,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Import residents from the Zensus 2022 100 m grid as the population layer.
 
@@ -249,9 +239,7 @@ def import_gtfs_command(
             "registry boundary, else all stops.",
         ),
     ] = None,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Import public-transport stops from a GTFS feed (the stop points where one boards)."""
     from geoquartier.layers.sources.gtfs import read_gtfs_stops
@@ -286,9 +274,7 @@ def import_file_command(
     file_layer: Annotated[
         str | None, typer.Option("--file-layer", help="Layer of a GeoPackage that holds several.")
     ] = None,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Import a planner's own file (offices, advisory services, measures, ...).
 

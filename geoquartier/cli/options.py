@@ -6,6 +6,7 @@ the same flag names and help text as every other command.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,3 +27,14 @@ WalkMinutesOption = Annotated[
     float, typer.Option("--minutes", "-m", help="Walking time T in minutes.")
 ]
 """One walking time T in minutes."""
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace GeoPackage to write to "
+        "(default: GEOQUARTIER_WORKSPACE or workspace/geoquartier.gpkg).",
+    ),
+]
+"""The workspace GeoPackage an import writes to (None: the configured one)."""

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from geoquartier.cli.app import app
-from geoquartier.cli.options import ProfileOption, QuartierArgument
+from geoquartier.cli.options import ProfileOption, QuartierArgument, category_option, output_option
 from geoquartier.errors import GeoquartierError
 
 FACILITY_LAYERS = ("offices", "services", "pois")
@@ -90,11 +90,9 @@ def access_command(
     quartier: QuartierArgument,
     output: Annotated[
         Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="CSV file for the coverage table (opens in German Excel / LibreOffice: "
-            "UTF-8, ';', decimal comma); German column descriptions go to <name>.columns.csv.",
+        output_option(
+            "CSV file for the coverage table (opens in German Excel / LibreOffice: "
+            "UTF-8, ';', decimal comma); German column descriptions go to <name>.columns.csv."
         ),
     ],
     profile: str = typer.Option(
@@ -104,13 +102,13 @@ def access_command(
         help="Walking profiles, comma-separated: standard (4.5 km/h), senior (3.0 km/h), "
         "wheelchair (4.0 km/h, no steps, kerbs over 3 cm or inclines over 6 %).",
     ),
-    category: str | None = typer.Option(
-        None,
-        "--category",
-        "-c",
-        help="Categories to walk to, comma-separated (office, and service or place categories "
-        "such as migration, debt, grocery, pharmacy); default: all present.",
-    ),
+    category: Annotated[
+        str | None,
+        category_option(
+            "Categories to walk to, comma-separated (office, and service or place categories "
+            "such as migration, debt, grocery, pharmacy); default: all present."
+        ),
+    ] = None,
     minutes: str = typer.Option(
         "5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."
     ),
@@ -329,21 +327,18 @@ def _summary(spec, table, network, source_code: str) -> str:
 @app.command("isochrones")
 def isochrones_command(
     quartier: QuartierArgument,
-    output: Annotated[
-        Path,
-        typer.Option("--output", "-o", help="File to write: .gpkg (layer isochrones) or .geojson."),
-    ],
+    output: Annotated[Path, output_option("File to write: .gpkg (layer isochrones) or .geojson.")],
     minutes: str = typer.Option(
         "5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."
     ),
     profile: ProfileOption = "standard",
-    category: str | None = typer.Option(
-        None,
-        "--category",
-        "-c",
-        help="Draw around every facility of this category (e.g. migration, grocery); "
-        "default: the offices.",
-    ),
+    category: Annotated[
+        str | None,
+        category_option(
+            "Draw around every facility of this category (e.g. migration, grocery); "
+            "default: the offices."
+        ),
+    ] = None,
     at: str | None = typer.Option(
         None, "--at", help="Draw around one place instead, given as LON,LAT (e.g. a home)."
     ),

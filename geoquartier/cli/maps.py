@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from geoquartier.cli.app import app
-from geoquartier.cli.options import ProfileOption, QuartierArgument
+from geoquartier.cli.options import ProfileOption, QuartierArgument, category_option
 
 
 @app.command("map")
@@ -17,13 +18,13 @@ def map_command(
         "de", "--lang", "-l", help="Language of the map: de, en, tr, ro or bg."
     ),
     profile: ProfileOption = "standard",
-    category: str | None = typer.Option(
-        None,
-        "--category",
-        "-c",
-        help="Colour homes by walking time to the nearest service or place of this category "
-        "(e.g. migration, debt, grocery, pharmacy); default: the office.",
-    ),
+    category: Annotated[
+        str | None,
+        category_option(
+            "Colour homes by walking time to the nearest service or place of this category "
+            "(e.g. migration, debt, grocery, pharmacy); default: the office."
+        ),
+    ] = None,
     output: str | None = typer.Option(
         None,
         "--output",

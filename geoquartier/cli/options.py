@@ -38,3 +38,13 @@ WorkspaceOption = Annotated[
     ),
 ]
 """The workspace GeoPackage an import writes to (None: the configured one)."""
+
+
+def output_option(help_text: str):
+    """``--output`` / ``-o`` with the command's own help (what is written, in which format)."""
+    return typer.Option("--output", "-o", help=help_text)
+
+
+def category_option(help_text: str):
+    """``--category`` / ``-c`` with the command's own help (which categories it takes)."""
+    return typer.Option("--category", "-c", help=help_text)

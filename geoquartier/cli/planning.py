@@ -12,7 +12,13 @@ import typer
 
 from geoquartier.cli.access import _load, _write_layer
 from geoquartier.cli.app import app, fail
-from geoquartier.cli.options import ProfileOption, QuartierArgument, WalkMinutesOption
+from geoquartier.cli.options import (
+    ProfileOption,
+    QuartierArgument,
+    WalkMinutesOption,
+    category_option,
+    output_option,
+)
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility.planning_inputs import (
     check_category,
@@ -80,19 +86,17 @@ def locate_command(
     quartier: QuartierArgument,
     output: Annotated[
         Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="GeoPackage for the chosen sites (layer locate_sites, table locate_runs); "
-            "a CSV summary is written beside it.",
+        output_option(
+            "GeoPackage for the chosen sites (layer locate_sites, table locate_runs); "
+            "a CSV summary is written beside it."
         ),
     ],
-    category: str = typer.Option(
-        "office",
-        "--category",
-        "-c",
-        help="What to place: office, or a service or place category (debt, migration, ...).",
-    ),
+    category: Annotated[
+        str,
+        category_option(
+            "What to place: office, or a service or place category (debt, migration, ...)."
+        ),
+    ] = "office",
     minutes: WalkMinutesOption = 10.0,
     profile: ProfileOption = "standard",
     sites: int = typer.Option(1, "--sites", "-k", help="How many new sites to open."),
@@ -187,16 +191,14 @@ def supply_command(
     quartier: QuartierArgument,
     output: Annotated[
         Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="GeoPackage: layers supply_cells (per home or cell) and supply_facilities; "
-            "a CSV summary is written beside it.",
+        output_option(
+            "GeoPackage: layers supply_cells (per home or cell) and supply_facilities; "
+            "a CSV summary is written beside it."
         ),
     ],
-    category: str = typer.Option(
-        ..., "--category", "-c", help="office, or a service or place category (debt, ...)."
-    ),
+    category: Annotated[
+        str, category_option("office, or a service or place category (debt, ...).")
+    ],
     minutes: WalkMinutesOption = 10.0,
     profile: ProfileOption = "standard",
     language: str | None = typer.Option(

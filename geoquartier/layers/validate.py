@@ -470,27 +470,16 @@ def _check_geometry(
     for i in np.flatnonzero(ok & ~plausible):
         value = _bounds_text(shapely.get_coordinates(out[i]))
         if not in_wgs84[i]:
-            problems.append(
-                Problem(
-                    int(i),
-                    ids[i],
-                    "geometry",
-                    value,
-                    "longitude/latitude within -180..180 / -90..90 degrees in EPSG:4326"
-                    f"{where}; is the CRS label right?",
-                )
+            expected = (
+                "longitude/latitude within -180..180 / -90..90 degrees in EPSG:4326"
+                f"{where}; is the CRS label right?"
             )
         else:
-            problems.append(
-                Problem(
-                    int(i),
-                    ids[i],
-                    "geometry",
-                    value,
-                    f"coordinates in Germany (lon {w:g}..{e:g}, lat {s:g}..{n:g} in EPSG:4326)"
-                    f"{where}; swapped lon/lat or a wrong CRS?",
-                )
+            expected = (
+                f"coordinates in Germany (lon {w:g}..{e:g}, lat {s:g}..{n:g} in EPSG:4326)"
+                f"{where}; swapped lon/lat or a wrong CRS?"
             )
+        problems.append(Problem(int(i), ids[i], "geometry", value, expected))
     return gpd.GeoSeries(out, crs=STORAGE_CRS)
 
 

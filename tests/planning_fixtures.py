@@ -107,3 +107,12 @@ def access_e2sfca(weight, hours, origin, dest, cost_min, minutes: float) -> np.n
         fn = weights.step_fn({minutes / 3: 1.0, 2 * minutes / 3: 0.68, minutes: 0.22})
         scores = acc.enhanced_two_stage_fca(weight_fn=fn, max_cost=minutes)
     return scores.iloc[:, 0].reindex(range(len(demand_df))).fillna(0.0).to_numpy()
+
+
+def assert_cli_refuses(command: str, args: list[str], message: str, out: Path) -> None:
+    """``geoquartier <command> lauf -o <out> <args>`` is a user error (exit 2) whose
+    message holds ``message``, and nothing is written."""
+    res = run_cli([command, "lauf", "-o", str(out), *args])
+    assert res.exit_code == 2
+    assert message in res.output
+    assert not out.exists()

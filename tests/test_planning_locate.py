@@ -11,7 +11,7 @@ import pulp
 import pyogrio
 import pytest
 from mobility_fixtures import node_points
-from planning_fixtures import run_cli
+from planning_fixtures import assert_cli_refuses, run_cli
 from spopt.locate import MCLP, PMedian
 
 from geoquartier.errors import GeoquartierError
@@ -249,11 +249,7 @@ def test_locate_command_with_a_candidate_file(planning_env, tmp_path):
     ],
 )
 def test_locate_command_bad_input(planning_env, tmp_path, args, message):
-    out = tmp_path / "x.gpkg"
-    res = run_cli(["locate", "lauf", "-o", str(out), *args])
-    assert res.exit_code == 2
-    assert message in res.output
-    assert not out.exists()
+    assert_cli_refuses("locate", args, message, tmp_path / "x.gpkg")
 
 
 def test_candidate_file_without_coordinates_is_refused(planning_env, tmp_path):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from planning_fixtures import access_e2sfca, run_cli
+from planning_fixtures import access_e2sfca, assert_cli_refuses, run_cli
 
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility.catchment import travel_times
@@ -186,8 +186,4 @@ def test_supply_command(planning_env, tmp_path):
     ],
 )
 def test_supply_command_bad_input(planning_env, tmp_path, args, message):
-    out = tmp_path / "x.gpkg"
-    res = run_cli(["supply", "lauf", "-o", str(out), *args])
-    assert res.exit_code == 2
-    assert message in res.output
-    assert not out.exists()
+    assert_cli_refuses("supply", args, message, tmp_path / "x.gpkg")

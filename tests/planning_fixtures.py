@@ -113,6 +113,6 @@ def assert_cli_refuses(command: str, args: list[str], message: str, out: Path) -
     """``geoquartier <command> lauf -o <out> <args>`` is a user error (exit 2) whose
     message holds ``message``, and nothing is written."""
     res = run_cli([command, "lauf", "-o", str(out), *args])
-    assert res.exit_code == 2
-    assert message in res.output
+    assert res.exit_code == 2, res.output
+    assert message in res.output, res.output
     assert not out.exists()

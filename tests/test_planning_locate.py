@@ -257,7 +257,7 @@ def test_candidate_file_without_coordinates_is_refused(planning_env, tmp_path):
     bad.write_text("name,street\nA,Hauptstraße\n")
     res = run_cli(["locate", "lauf", "--candidates", str(bad), "-o", str(tmp_path / "x.gpkg")])
     assert res.exit_code == 2
-    assert "bad.csv: needs longitude and latitude columns" in res.output
+    assert "bad.csv: no coordinate columns; expected one of the pairs lon+lat" in res.output
     swapped = tmp_path / "swapped.csv"
     swapped.write_text("lon,lat\n49.5,11.28\n")
     res = run_cli(["locate", "lauf", "--candidates", str(swapped), "-o", str(tmp_path / "x.gpkg")])

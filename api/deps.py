@@ -239,6 +239,26 @@ ParticipationStoreDep = Annotated[ParticipationStore, Depends(get_participation_
 NetworksDep = Annotated[Networks, Depends(get_networks)]
 
 
+@dataclass(frozen=True)
+class QuartierContext:
+    """What a walking or planning request reads: the registry, the workspace and the
+    walk networks."""
+
+    registry: dict[str, Any]
+    workspace: Workspace
+    networks: Networks
+
+
+def get_quartier_context(
+    registry: RegistryDep, workspace: WorkspaceDep, networks: NetworksDep
+) -> QuartierContext:
+    """The request's :class:`QuartierContext` (a FastAPI dependency)."""
+    return QuartierContext(registry, workspace, networks)
+
+
+QuartierContextDep = Annotated[QuartierContext, Depends(get_quartier_context)]
+
+
 def settings_for_scope(scope: dict[str, Any]) -> Settings:
     """The settings of the application serving ``scope`` (for ASGI middleware).
 

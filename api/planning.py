@@ -30,23 +30,8 @@ MAX_SITES = 20
 MAX_TIME_LIMIT_S = 60.0
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What a planning request reads: the registry, the workspace and the networks."""
-
-    registry: dict[str, Any]
-    workspace: deps.Workspace
-    networks: deps.Networks
-
-
-def get_context(
-    registry: deps.RegistryDep, workspace: deps.WorkspaceDep, networks: deps.NetworksDep
-) -> _Context:
-    """The request's :class:`_Context` (a FastAPI dependency)."""
-    return _Context(registry, workspace, networks)
-
-
-ContextDep = Annotated[_Context, Depends(get_context)]
+_Context = deps.QuartierContext
+ContextDep = deps.QuartierContextDep
 
 
 def _spec(ctx: _Context, quartier: str):
@@ -81,33 +66,17 @@ def _clean(summary: dict) -> dict:
     return out
 
 
-def _locate(ctx, quartier, candidates, category, minutes, profile, sites, model, greedy, limit):
-    from geoquartier.mobility.locate import locate
-    from geoquartier.mobility.planning_inputs import check_category, default_candidates
+@dataclass(frozen=True)
+class _LocateOptions:
+    """The query parameters of both locate endpoints."""
 
-    check_category(category)
-    spec, store, population, facilities = _inputs(ctx, quartier)
-    if candidates is None:
-        candidates = default_candidates(spec, store, facilities, category)
-    result = locate(
-        ctx.networks.get(spec.id),
-        population,
-        candidates,
-        facilities[facilities["category"] == category],
-        minutes=minutes,
-        profile=profile,
-        sites=sites,
-        model=model,
-        greedy=greedy,
-        time_limit_s=limit,
-        labels={"quartier": spec.id, "category": category},
-    )
-    return {
-        "summary": _clean(result.summary),
-        "text": result.text(),
-        "type": "FeatureCollection",
-        "features": _features(result.sites),
-    }
+    category: str
+    minutes: float
+    profile: str
+    sites: int
+    model: str
+    greedy: bool
+    time_limit: float
 
 
 Category = Annotated[str, Query(max_length=40, description="office, or a service/POI category")]
@@ -118,10 +87,7 @@ Model = Annotated[str, Query(max_length=10, description="mclp or pmedian")]
 TimeLimit = Annotated[float, Query(gt=0, le=MAX_TIME_LIMIT_S, description="solver seconds")]
 
 
-@router.get("/quartiers/{quartier}/planning/locate", summary="Where to open new sites")
-def locate_get(
-    ctx: ContextDep,
-    quartier: str,
+def locate_options(
     category: Category = "office",
     minutes: Minutes = 10.0,
     profile: Profile = "standard",
@@ -129,11 +95,48 @@ def locate_get(
     model: Model = "mclp",
     greedy: bool = False,
     time_limit: TimeLimit = 30.0,
-) -> dict:
-    """Choose new sites among the quartier's default candidates (MCLP or p-median)."""
-    return _locate(
-        ctx, quartier, None, category, minutes, profile, sites, model, greedy, time_limit
+) -> _LocateOptions:
+    """The locate query parameters (a FastAPI dependency)."""
+    return _LocateOptions(category, minutes, profile, sites, model, greedy, time_limit)
+
+
+LocateOptionsDep = Annotated[_LocateOptions, Depends(locate_options)]
+
+
+def _locate(ctx: _Context, quartier: str, candidates, options: _LocateOptions) -> dict:
+    from geoquartier.mobility.locate import quartier_locate
+    from geoquartier.mobility.planning_inputs import check_category, default_candidates
+
+    category = check_category(options.category)
+    spec, store, population, facilities = _inputs(ctx, quartier)
+    if candidates is None:
+        candidates = default_candidates(spec, store, facilities, category)
+    result = quartier_locate(
+        ctx.networks.get(spec.id),
+        population,
+        candidates,
+        facilities,
+        spec,
+        category,
+        minutes=options.minutes,
+        profile=options.profile,
+        sites=options.sites,
+        model=options.model,
+        greedy=options.greedy,
+        time_limit_s=options.time_limit,
     )
+    return {
+        "summary": _clean(result.summary),
+        "text": result.text(),
+        "type": "FeatureCollection",
+        "features": _features(result.sites),
+    }
+
+
+@router.get("/quartiers/{quartier}/planning/locate", summary="Where to open new sites")
+def locate_get(ctx: ContextDep, quartier: str, options: LocateOptionsDep) -> dict:
+    """Choose new sites among the quartier's default candidates (MCLP or p-median)."""
+    return _locate(ctx, quartier, None, options)
 
 
 @router.post("/quartiers/{quartier}/planning/locate", summary="Where to open new sites (own list)")
@@ -141,19 +144,10 @@ def locate_post(
     ctx: ContextDep,
     quartier: str,
     candidates: Annotated[dict, Body(description="GeoJSON FeatureCollection, EPSG:4326")],
-    category: Category = "office",
-    minutes: Minutes = 10.0,
-    profile: Profile = "standard",
-    sites: Sites = 1,
-    model: Model = "mclp",
-    greedy: bool = False,
-    time_limit: TimeLimit = 30.0,
+    options: LocateOptionsDep,
 ) -> dict:
     """Choose new sites among the planner's candidate points."""
-    return _locate(
-        ctx, quartier, _candidates(candidates), category, minutes, profile, sites, model, greedy,
-        time_limit,
-    )  # fmt: skip
+    return _locate(ctx, quartier, _candidates(candidates), options)
 
 
 def _candidates(body: dict):
@@ -186,21 +180,21 @@ def supply_get(
 ) -> dict:
     """E2SFCA: weekly open hours per 1,000 residents within ``minutes`` on foot."""
     from geoquartier.mobility.planning_inputs import check_category
-    from geoquartier.mobility.supply import supply
+    from geoquartier.mobility.supply import quartier_supply
 
     check_category(category)
     spec, _, population, facilities = _inputs(ctx, quartier)
-    result = supply(
+    result = quartier_supply(
         ctx.networks.get(spec.id),
         population,
-        facilities[facilities["category"] == category],
+        facilities,
+        spec,
+        category,
         minutes=minutes,
         profile=profile,
-        state=spec.state,
         week=week,
         language=language,
         below=below,
-        labels={"quartier": spec.id, "category": category},
     )
     answer = {
         "summary": _clean(result.summary),

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api import deps
-from api.deps import NetworksDep, RegistryDep, Workspace, WorkspaceDep
+from api.deps import QuartierContextDep
 from api.errors import api_error
 from api.geojson import GEOJSON, frame_features, json_geometry, jsonable
 from api.schemas import ErrorBody, IsochroneCollection, NearestServices, RouteFeature
@@ -91,14 +91,11 @@ def _point(text: str, name: str) -> tuple[float, float]:
 
 
 def _quartier_for(
-    lon: float,
-    lat: float,
-    workspace: Workspace,
-    registry: dict[str, Any],
-    what: str = "the point",
+    lon: float, lat: float, ctx: deps.QuartierContext, what: str = "the point"
 ) -> deps.QuartierMatch:
     """The quartier holding the point (EPSG:4326 degrees); 422 when there is none."""
-    match = deps.quartier_at(lon, lat, workspace=workspace, registry=registry)
+    workspace = ctx.workspace
+    match = deps.quartier_at(lon, lat, workspace=workspace, registry=ctx.registry)
     if match is None:
         names = []
         try:
@@ -217,16 +214,14 @@ def isochrone(
     ] = 10,
     profile: ProfileParam = "standard",
     *,
-    workspace: WorkspaceDep,
-    registry: RegistryDep,
-    networks: NetworksDep,
+    ctx: QuartierContextDep,
 ) -> JSONResponse:
     """The area reachable from the point within ``minutes`` at the profile's speed (GeoJSON)."""
     from geoquartier.mobility import isochrones
 
     prof = _profile(profile)
-    match = _quartier_for(lon, lat, workspace, registry)
-    network = networks.get(match.id)
+    match = _quartier_for(lon, lat, ctx)
+    network = ctx.networks.get(match.id)
     result = isochrones(network, _gdf_point(lon, lat), minutes=[minutes], profile=prof)
     if result.attrs.get("off_network"):  # isochrones() lists off-network points in attrs
         raise api_error(
@@ -268,23 +263,21 @@ def route(
     ],
     profile: ProfileParam = "standard",
     *,
-    workspace: WorkspaceDep,
-    registry: RegistryDep,
-    networks: NetworksDep,
+    ctx: QuartierContextDep,
 ) -> JSONResponse:
     """The shortest walking route (LineString) with ``distance_m``, ``walk_min`` and streets."""
     prof = _profile(profile)
     origin = _point(from_, "from")
     destination = _point(to, "to")
-    match = _quartier_for(*origin, workspace, registry, what="the start")
-    other = _quartier_for(*destination, workspace, registry, what="the destination")
+    match = _quartier_for(*origin, ctx, what="the start")
+    other = _quartier_for(*destination, ctx, what="the destination")
     if other.id != match.id:
         raise api_error(
             422,
             f"start and destination lie in different quartiers "
             f"({match.id!r}, {other.id!r}); routes stay inside one quartier",
         )
-    network = networks.get(match.id)
+    network = ctx.networks.get(match.id)
     with _walk_lock:
         feature = _route(network, origin, destination, prof)
     feature["properties"]["quartier"] = match.id
@@ -317,9 +310,7 @@ def services_nearest(
     profile: ProfileParam = "standard",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="how many services")] = 5,
     *,
-    workspace: WorkspaceDep,
-    registry: RegistryDep,
-    networks: NetworksDep,
+    ctx: QuartierContextDep,
 ) -> JSONResponse:
     """Services of ``category`` offering ``language``, ranked by walking time from the point.
 
@@ -330,9 +321,10 @@ def services_nearest(
     prof = _profile(profile)
     language = _service_filters(category, language)
     at = _open_at(open_at)
-    match = _quartier_for(lon, lat, workspace, registry)
-    network = networks.get(match.id)
+    match = _quartier_for(lon, lat, ctx)
+    network = ctx.networks.get(match.id)
 
+    workspace = ctx.workspace
     services = workspace.frame("services") if "services" in workspace.layers() else None
     records, geoms, lonlat = _candidates(services, match.id, category, language)
     features: list[dict] = []
@@ -340,7 +332,7 @@ def services_nearest(
         ranked, walks = _ranked_walks(network, (lon, lat), records, lonlat, prof, limit)
         for rank, (i, walk) in enumerate(zip(ranked, walks, strict=True), start=1):
             rec = records[i]
-            spec = registry.get(str(rec.get("quartier")))
+            spec = ctx.registry.get(str(rec.get("quartier")))
             state = getattr(spec, "state", match.state) if spec is not None else match.state
             features.append(_service_feature(rank, rec, geoms[i], walk, state, at))
     body = {

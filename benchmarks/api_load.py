@@ -30,15 +30,14 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from uvicorn_server import UvicornServer  # noqa: E402
 
 GOAL_SUBMISSIONS_PER_S = 300.0
 GOAL_NEAREST_P95_MS = 50.0
@@ -70,12 +69,6 @@ def _loads(values) -> str:
     return " ".join(f"{v:.1f}" for v in values)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _prepare_workspace(root: Path, existing: str | None) -> Path:
     if existing:
         return Path(existing).resolve()
@@ -100,49 +93,22 @@ def _origins(gpkg: Path, n: int, seed: int = 7) -> list[tuple[float, float]]:
     return [(p.x, p.y) for p in rng.sample(inside, min(n, len(inside)))]
 
 
-def _start_server(gpkg: Path, db: Path, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        {
+class _LoadServer(UvicornServer):
+    """``uvicorn api.main:app --workers N`` on the benchmark's workspace and database."""
+
+    start_timeout_s = 120.0
+
+    def __init__(self, gpkg: Path, db: Path, workers: int, log_dir: Path):
+        self.workers = workers
+        env = {
             "GEOQUARTIER_WORKSPACE": str(gpkg),
             "GEOQUARTIER_PARTICIPATION_DB": str(db),
             "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": "0",  # load test on a closed machine
         }
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/conformance", timeout=2).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the server did not start; see {log}")
+        super().__init__(env, log_dir)
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--workers", str(self.workers)]
 
 
 class Connection:
@@ -355,7 +321,11 @@ def main() -> None:
         store = GeoPackageStore(gpkg)
         n_buildings = len(store.read("buildings"))
         office = store.read("offices", quartier="lauf").geometry.iloc[0]
-        process, base = _start_server(gpkg, db, args.workers, root / "uvicorn.log")
+        try:
+            server = _LoadServer(gpkg, db, args.workers, root)
+        except RuntimeError as exc:
+            raise SystemExit(f"the server did not start: {exc}") from None
+        base = server.base
         try:
             scenarios = _scenarios(
                 origins, n_buildings, (office.x, office.y), args.concurrency, args.workers
@@ -368,8 +338,7 @@ def main() -> None:
             except ImportError:
                 results = asyncio.run(run)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            server.stop()
 
         os.environ["GEOQUARTIER_PARTICIPATION_DB"] = str(db)
         from api.participation.store import open_store

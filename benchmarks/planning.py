@@ -35,14 +35,13 @@ existing office, so the models count residents *newly* within T.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pulp
 
 from geoquartier.importer import import_quartier
@@ -57,6 +56,9 @@ from geoquartier.mobility.profiles import get_profile
 from geoquartier.mobility.snapping import snap_points
 from geoquartier.mobility.supply import facility_supply, reference_week, supply
 from geoquartier.registry import load_registry
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from planning_fixtures import access_e2sfca  # noqa: E402
 
 NX_NAME = "networkx cutoff Dijkstra per candidate"
 NX_ACCESS = "networkx + access E2SFCA"
@@ -190,7 +192,7 @@ def _ks(ks) -> str:
 
 # -------------------------------------------------------------------------- E2SFCA
 def bench_e2sfca(data, category, rows):
-    from access import Access, weights
+    import access  # noqa: F401  (imported before the clock starts)
 
     net, prof = data["network"], get_profile(PROFILE)
     fac = data["facilities"][data["facilities"]["category"] == category].reset_index(drop=True)
@@ -215,25 +217,8 @@ def bench_e2sfca(data, category, rows):
         G, len(pts), len(demand.weight), T_MIN * prof.speed_m_per_min, prof.speed_m_per_min
     )
     dem, sit = np.nonzero(cost < 1e6)
-    cost_df = pd.DataFrame({"origin": dem, "dest": sit, "cost": cost[dem, sit]})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        acc = Access(
-            demand_df=pd.DataFrame({"pop": demand.weight}).rename_axis("geoid"),
-            demand_index=True,
-            demand_value="pop",
-            supply_df=pd.DataFrame({"hours": hours}).rename_axis("geoid"),
-            supply_index=True,
-            supply_value="hours",
-            cost_df=cost_df,
-            cost_origin="origin",
-            cost_dest="dest",
-            cost_name="cost",
-        )
-        fn = weights.step_fn({T_MIN / 3: 1.0, 2 * T_MIN / 3: 0.68, T_MIN: 0.22})
-        scores = acc.enhanced_two_stage_fca(weight_fn=fn, max_cost=T_MIN)
+    theirs = access_e2sfca(demand.weight, hours, dem, sit, cost[dem, sit], T_MIN)
     base = time.perf_counter() - start
-    theirs = scores.iloc[:, 0].reindex(range(len(demand.weight))).fillna(0.0).to_numpy()
     diff = np.abs(result.cells["hours_per_1000"].to_numpy() / 1000 - theirs).max()
     assert diff <= 1e-9, diff
     print(f"  E2SFCA {category}: {int(counted.sum())} facilities counted, "

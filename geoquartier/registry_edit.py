@@ -342,20 +342,11 @@ def entry_toml(qid: str, entry: dict[str, Any]) -> str:
             for office in value:
                 item = tomlkit.table()
                 for okey, ovalue in office.items():
-                    if isinstance(ovalue, dict):
-                        inline = tomlkit.inline_table()
-                        inline.update(ovalue)
-                        item[okey] = inline
-                    else:
-                        item[okey] = ovalue
+                    item[okey] = _toml_value(ovalue, tomlkit.inline_table)
                 offices.append(item)
             table["offices"] = offices
-        elif isinstance(value, dict):
-            sub = tomlkit.table()
-            sub.update(value)
-            table[key] = sub
         else:
-            table[key] = value
+            table[key] = _toml_value(value, tomlkit.table)
     quartiers = tomlkit.table(is_super_table=True)
     quartiers.append(qid, table)
     document = tomlkit.document()
@@ -481,3 +472,13 @@ def remove_quartier(registry_file: Path, qid: str) -> None:
     expected = {k: v for k, v in before.items() if k != qid}
     _verify(new_text, expected, registry_file)
     _write_atomically(registry_file, new_text)
+
+
+def _toml_value(value, table_type):
+    """``value`` for a tomlkit document: a dict becomes a ``table_type()`` (a table or an
+    inline table) holding its items; anything else stays as it is."""
+    if not isinstance(value, dict):
+        return value
+    table = table_type()
+    table.update(value)
+    return table

@@ -17,3 +17,10 @@ def _fresh_settings():
     reload_settings()
     yield
     reload_settings()
+
+
+@pytest.fixture(scope="session")
+def neu_olvenstedt_poi_counts() -> dict[str, int]:
+    """Points of interest per category inside Neu Olvenstedt, as SOURCES.md counts them in
+    the real amenity points (transit left out: the stops come from GTFS)."""
+    return {"school": 17, "grocery": 10, "healthcare": 9, "park": 7, "pharmacy": 2, "cafe": 2}

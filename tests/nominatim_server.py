@@ -22,12 +22,15 @@ policy and that cached answers make no request.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import osmium
+
+try:
+    from tests.local_http import LocalHttpServer, QuietHandler
+except ModuleNotFoundError:  # tests/ itself is on sys.path
+    from local_http import LocalHttpServer, QuietHandler
 
 
 class NominatimData:
@@ -123,7 +126,7 @@ def _place(hit: dict, is_house: bool) -> dict:
     }
 
 
-class NominatimServer:
+class NominatimServer(LocalHttpServer):
     """A local Nominatim on 127.0.0.1; :attr:`url` is its base address and
     :attr:`requests` lists ``(path, params, user_agent)`` of every request."""
 
@@ -132,10 +135,7 @@ class NominatimServer:
         self.requests: list[tuple[str, dict, str]] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 url = urlparse(self.path)
                 params = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -149,24 +149,9 @@ class NominatimServer:
                 self._reply(200, outer.data.search(params["q"], viewbox))
 
             def _reply(self, status, body):
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                self.send_body(status, json.dumps(body).encode(), "application/json; charset=utf-8")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.listen(Handler)
 
     def searches(self) -> list[str]:
         """The ``q`` of every ``/search`` request so far."""

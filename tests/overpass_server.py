@@ -30,11 +30,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -43,6 +41,11 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
 from geoquartier.settings import reload_settings
+
+try:
+    from tests.local_http import LocalHttpServer, QuietHandler
+except ModuleNotFoundError:  # tests/ itself is on sys.path
+    from local_http import LocalHttpServer, QuietHandler
 
 _QUOTED = r"(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
 
@@ -267,7 +270,7 @@ def query_polygons(query: str) -> list[Polygon]:
 
 
 # --------------------------------------------------------------------------- server
-class OverpassServer:
+class OverpassServer(LocalHttpServer):
     """A local Overpass endpoint on 127.0.0.1 that counts the requests it answers.
 
     ``requests`` holds every request path, ``queries`` the Overpass QL of every
@@ -281,17 +284,9 @@ class OverpassServer:
         self.errors: list[str] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
-
+        class Handler(QuietHandler):
             def _reply(self, status, body, content_type):
-                raw = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                self.send_body(status, body.encode(), content_type)
 
             def _interpret(self, query):
                 outer.requests.append(self.path)
@@ -328,17 +323,7 @@ class OverpassServer:
                     return
                 self._interpret(parse_qs(body)["data"][0])
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.listen(Handler, "/api")
 
     def interpreter_requests(self) -> list[str]:
         """Paths of the interpreter requests answered so far."""

@@ -9,11 +9,15 @@ languages, and the default candidate sites for a new office.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 _singleton: dict[str, object] = {}
 
@@ -58,3 +62,57 @@ def lauf_planning(tmp_path_factory) -> PlanningWorkspace:
     if "lauf" not in _singleton:
         _singleton["lauf"] = _build(tmp_path_factory.mktemp("planning-workspace"))
     return _singleton["lauf"]
+
+
+@pytest.fixture()
+def planning_env(lauf_planning, monkeypatch) -> PlanningWorkspace:
+    """:func:`lauf_planning` as the workspace of the ``geoquartier`` commands."""
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(lauf_planning.gpkg))
+    return lauf_planning
+
+
+def run_cli(args: list[str]):
+    """Run ``geoquartier <args>`` in-process; the Typer ``Result``."""
+    import geoquartier.cli  # noqa: F401  (registers the commands)
+    from geoquartier.cli.app import app
+
+    return CliRunner().invoke(app, args)
+
+
+def access_e2sfca(weight, hours, origin, dest, cost_min, minutes: float) -> np.ndarray:
+    """E2SFCA by the ``access`` library (PySAL): hours per resident at each demand point.
+
+    ``weight`` residents per demand point, ``hours`` per facility, and the travel times
+    ``cost_min`` from demand ``origin`` to facility ``dest``; Luo & Qi's zones over thirds
+    of ``minutes`` (1.00 / 0.68 / 0.22). The reference the planning code is checked against.
+    """
+    from access import Access, weights
+
+    cost = pd.DataFrame({"origin": origin, "dest": dest, "cost": cost_min})
+    demand_df = pd.DataFrame({"pop": weight}).rename_axis("geoid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        acc = Access(
+            demand_df=demand_df,
+            demand_index=True,
+            demand_value="pop",
+            supply_df=pd.DataFrame({"hours": hours}).rename_axis("geoid"),
+            supply_index=True,
+            supply_value="hours",
+            cost_df=cost,
+            cost_origin="origin",
+            cost_dest="dest",
+            cost_name="cost",
+        )
+        fn = weights.step_fn({minutes / 3: 1.0, 2 * minutes / 3: 0.68, minutes: 0.22})
+        scores = acc.enhanced_two_stage_fca(weight_fn=fn, max_cost=minutes)
+    return scores.iloc[:, 0].reindex(range(len(demand_df))).fillna(0.0).to_numpy()
+
+
+def assert_cli_refuses(command: str, args: list[str], message: str, out: Path) -> None:
+    """``geoquartier <command> lauf -o <out> <args>`` is a user error (exit 2) whose
+    message holds ``message``, and nothing is written."""
+    res = run_cli([command, "lauf", "-o", str(out), *args])
+    assert res.exit_code == 2, res.output
+    assert message in res.output, res.output
+    assert not out.exists()

@@ -184,6 +184,20 @@ def test_nearest_services_equal_one_route_per_service(api_client, store, profile
             assert np.abs(coords - np.array(walk.geometry.coords)).max() < 1e-9
 
 
+def _nearest_at(api_client, params: dict, open_at: str) -> dict:
+    """``GET /services/nearest`` with ``params`` at the local time ``open_at``."""
+    return api_client.get("/services/nearest", params={**params, "open_at": open_at}).json()
+
+
+def _same_instant(text: str, expected: str) -> bool:
+    return datetime.fromisoformat(text) == datetime.fromisoformat(expected)
+
+
+def _assert_opening(props: dict, open_at_time: bool, next_opening: str) -> None:
+    assert props["open_at_time"] is open_at_time
+    assert _same_instant(props["next_opening"], next_opening)
+
+
 def test_language_filter_and_opening_hours_with_bavarian_holidays(
     api_client, office, debt_services
 ):
@@ -193,45 +207,24 @@ def test_language_filter_and_opening_hours_with_bavarian_holidays(
 
     params["language"] = "tr"
     # Tuesday 24 November 2026, 10:00 in Lauf: open
-    open_now = api_client.get(
-        "/services/nearest", params={**params, "open_at": "2026-11-24T10:00"}
-    ).json()
+    open_now = _nearest_at(api_client, params, "2026-11-24T10:00")
     assert [f["id"] for f in open_now["features"]] == ["lauf:test-debt-tr"]
     service = open_now["features"][0]["properties"]
     assert service["languages"] == ["de", "tr"]
     assert service["name"] == "Schuldnerberatung <b>Türkçe</b>"
-    assert service["open_at_time"] is True
-    assert datetime.fromisoformat(service["next_opening"]) == datetime.fromisoformat(
-        "2026-11-24T10:00:00+01:00"
-    )
-    assert datetime.fromisoformat(service["closes_at"]) == datetime.fromisoformat(
-        "2026-11-24T12:00:00+01:00"
-    )
+    _assert_opening(service, True, "2026-11-24T10:00:00+01:00")
+    assert _same_instant(service["closes_at"], "2026-11-24T12:00:00+01:00")
 
     # the same Tuesday at 13:00: closed, opens Wednesday 09:00
-    later = api_client.get(
-        "/services/nearest", params={**params, "open_at": "2026-11-24T13:00"}
-    ).json()
-    props = later["features"][0]["properties"]
-    assert props["open_at_time"] is False
-    assert datetime.fromisoformat(props["next_opening"]) == datetime.fromisoformat(
-        "2026-11-25T09:00:00+01:00"
-    )
+    later = _nearest_at(api_client, params, "2026-11-24T13:00")
+    _assert_opening(later["features"][0]["properties"], False, "2026-11-25T09:00:00+01:00")
 
     # Tuesday 6 January 2026 is Epiphany, a public holiday in Bavaria (DE-BY): closed all day
-    holiday = api_client.get(
-        "/services/nearest", params={**params, "open_at": "2026-01-06T10:00"}
-    ).json()
-    props = holiday["features"][0]["properties"]
-    assert props["open_at_time"] is False
-    assert datetime.fromisoformat(props["next_opening"]) == datetime.fromisoformat(
-        "2026-01-07T09:00:00+01:00"
-    )
+    holiday = _nearest_at(api_client, params, "2026-01-06T10:00")
+    _assert_opening(holiday["features"][0]["properties"], False, "2026-01-07T09:00:00+01:00")
 
     # an aware open_at in UTC is the same instant
-    utc = api_client.get(
-        "/services/nearest", params={**params, "open_at": "2026-11-24T09:30:00Z"}
-    ).json()
+    utc = _nearest_at(api_client, params, "2026-11-24T09:30:00Z")
     assert utc["features"][0]["properties"]["open_at_time"] is True
 
     nobody = api_client.get("/services/nearest", params={**params, "language": "ro"}).json()

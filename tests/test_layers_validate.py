@@ -213,6 +213,12 @@ def _office(**over):
     return row
 
 
+def _annotation(**over):
+    row = {"id": "a1", "quartier": "q", "kind": "idea", "text": "Bank", "status": "pending"}
+    row.update(over)
+    return row
+
+
 def _frame(rows, geoms, crs="EPSG:4326"):
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=list(geoms), crs=crs)
 
@@ -298,18 +304,7 @@ def test_unknown_status(store):
 
 
 def test_unknown_kind(store):
-    gdf = _frame(
-        [
-            {
-                "id": "a1",
-                "quartier": "q",
-                "kind": "complaint",
-                "text": "Ampel fehlt",
-                "status": "pending",
-            }
-        ],
-        [Point(*SCHARNHORSTRING)],
-    )
+    gdf = _frame([_annotation(kind="complaint", text="Ampel fehlt")], [Point(*SCHARNHORSTRING)])
     err = _assert_rejected(store, "annotations", gdf, 0, "a1", "kind")
     assert "idea" in str(err)
 
@@ -324,19 +319,7 @@ def test_language_not_iso639(store):
     gdf = _frame([_office(languages=["de", "deutsch"])], [Point(*SCHARNHORSTRING)])
     err = _assert_rejected(store, "offices", gdf, 0, "o1", "languages")
     assert "ISO 639-1" in str(err)
-    gdf = _frame(
-        [
-            {
-                "id": "a1",
-                "quartier": "q",
-                "kind": "idea",
-                "text": "Bank",
-                "status": "pending",
-                "language": "xx",
-            }
-        ],
-        [Point(*SCHARNHORSTRING)],
-    )
+    gdf = _frame([_annotation(language="xx")], [Point(*SCHARNHORSTRING)])
     _assert_rejected(store, "annotations", gdf, 0, "a1", "language")
 
 
@@ -371,18 +354,7 @@ def test_bad_numbers_dates_and_email(store):
     )
     err = _assert_rejected(store, "measures", gdf, 0, "m1", "cost_eur")
     assert {p.field for p in err.problems} == {"cost_eur", "start"}
-    gdf = _frame(
-        [
-            {
-                "id": "e1",
-                "quartier": "q",
-                "title": "Spaziergang",
-                "start": "2026-06-04 18:00",
-                "end": "2026-06-04 17:00",
-            }
-        ],
-        [Point(*SCHARNHORSTRING)],
-    )
+    gdf = _frame([_event_row(end="2026-06-04 17:00")], [Point(*SCHARNHORSTRING)])
     _assert_rejected(store, "events", gdf, 0, "e1", "end")
     gdf = _frame([_office(email="buero at example.org")], [Point(*SCHARNHORSTRING)])
     _assert_rejected(store, "offices", gdf, 0, "o1", "email")

@@ -11,11 +11,9 @@ import pulp
 import pyogrio
 import pytest
 from mobility_fixtures import node_points
+from planning_fixtures import assert_cli_refuses, run_cli
 from spopt.locate import MCLP, PMedian
-from typer.testing import CliRunner
 
-import geoquartier.cli  # noqa: F401  (registers the commands)
-from geoquartier.cli.app import app
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility.catchment import travel_times
 from geoquartier.mobility.inputs import as_points
@@ -34,6 +32,11 @@ CBC = pulp.PULP_CBC_CMD(msg=False)
 
 def _office(ws):
     return ws.facilities[ws.facilities["category"] == "office"]
+
+
+def _locate_office(ws, **options):
+    """``locate`` on Lauf's population and default candidates, beside its office."""
+    return locate(ws.network, ws.population, ws.candidates, _office(ws), **options)
 
 
 def _base_minutes(ws, population, profile):
@@ -89,16 +92,7 @@ def test_mclp_equals_spopt(lauf_planning, k):
     cand = as_points(ws.candidates, "candidates")
     times = travel_times(ws.network, cand, demand.points, prof, 10.0)
     cover, w = mclp_inputs(times, demand.weight, base, 10.0)
-    result = locate(
-        ws.network,
-        ws.population,
-        ws.candidates,
-        _office(ws),
-        minutes=10,
-        profile="senior",
-        sites=k,
-        model="mclp",
-    )
+    result = _locate_office(ws, minutes=10, profile="senior", sites=k, model="mclp")
     s = result.summary
     assert s["gap"] == 0 and s["solver"] == ("enumeration" if k == 1 else "milp")
     # spopt on the same coverage sets: demand still uncovered, cost in minutes
@@ -116,9 +110,7 @@ def test_mclp_counts_only_residents_newly_within(lauf_planning):
     from geoquartier.mobility import coverage
 
     ws = lauf_planning
-    result = locate(
-        ws.network, ws.population, ws.candidates, _office(ws), minutes=10, profile="senior"
-    )
+    result = _locate_office(ws, minutes=10, profile="senior")
     table = coverage(ws.network, ws.population, _office(ws), 10, profiles=["senior"])
     assert result.summary["residents_within_before"] == pytest.approx(
         float(table["residents_within"].iloc[0])
@@ -183,15 +175,7 @@ def test_greedy_is_no_better_than_exact(lauf_planning):
 def test_more_sites_never_cover_fewer(lauf_planning):
     ws = lauf_planning
     values = [
-        locate(
-            ws.network,
-            ws.population,
-            ws.candidates,
-            _office(ws),
-            minutes=5,
-            profile="wheelchair",
-            sites=k,
-        ).summary["objective"]
+        _locate_office(ws, minutes=5, profile="wheelchair", sites=k).summary["objective"]
         for k in (1, 2, 3)
     ]
     assert values[0] > 0 and values[0] <= values[1] <= values[2]
@@ -213,19 +197,9 @@ def test_bad_arguments_raise_clear_errors(lauf_planning):
 
 
 # ------------------------------------------------------------------------------ CLI
-@pytest.fixture()
-def planning_env(lauf_planning, monkeypatch):
-    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(lauf_planning.gpkg))
-    return lauf_planning
-
-
-def _run(args):
-    return CliRunner().invoke(app, args)
-
-
 def test_locate_command_writes_sites_and_prints_a_summary(planning_env, tmp_path):
     out = tmp_path / "sites.gpkg"
-    res = _run(
+    res = run_cli(
         ["locate", "lauf", "--category", "office", "--minutes", "10", "--profile", "senior",
          "--sites", "2", "-o", str(out)]
     )  # fmt: skip
@@ -256,7 +230,9 @@ def test_locate_command_with_a_candidate_file(planning_env, tmp_path):
         }
     ).to_csv(csv, index=False)
     out = tmp_path / "s.gpkg"
-    res = _run(["locate", "lauf", "--candidates", str(csv), "--model", "pmedian", "-o", str(out)])
+    res = run_cli(
+        ["locate", "lauf", "--candidates", str(csv), "--model", "pmedian", "-o", str(out)]
+    )
     assert res.exit_code == 0, res.output
     sites = gpd.read_file(out, layer="locate_sites")
     assert sites["candidate_id"].iloc[0] in {f"c{i}" for i in range(5)}
@@ -273,20 +249,16 @@ def test_locate_command_with_a_candidate_file(planning_env, tmp_path):
     ],
 )
 def test_locate_command_bad_input(planning_env, tmp_path, args, message):
-    out = tmp_path / "x.gpkg"
-    res = _run(["locate", "lauf", "-o", str(out), *args])
-    assert res.exit_code == 2
-    assert message in res.output
-    assert not out.exists()
+    assert_cli_refuses("locate", args, message, tmp_path / "x.gpkg")
 
 
 def test_candidate_file_without_coordinates_is_refused(planning_env, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name,street\nA,Hauptstraße\n")
-    res = _run(["locate", "lauf", "--candidates", str(bad), "-o", str(tmp_path / "x.gpkg")])
+    res = run_cli(["locate", "lauf", "--candidates", str(bad), "-o", str(tmp_path / "x.gpkg")])
     assert res.exit_code == 2
-    assert "bad.csv: needs longitude and latitude columns" in res.output
+    assert "bad.csv: no coordinate columns; expected one of the pairs lon+lat" in res.output
     swapped = tmp_path / "swapped.csv"
     swapped.write_text("lon,lat\n49.5,11.28\n")
-    res = _run(["locate", "lauf", "--candidates", str(swapped), "-o", str(tmp_path / "x.gpkg")])
+    res = run_cli(["locate", "lauf", "--candidates", str(swapped), "-o", str(tmp_path / "x.gpkg")])
     assert res.exit_code == 2 and "outside Germany" in res.output

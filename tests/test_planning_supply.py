@@ -4,17 +4,14 @@ hours and languages listed, the command line and its errors (real data)."""
 
 from __future__ import annotations
 
-import warnings
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from typer.testing import CliRunner
+from planning_fixtures import access_e2sfca, assert_cli_refuses, run_cli
 
-import geoquartier.cli  # noqa: F401  (registers the commands)
-from geoquartier.cli.app import app
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility.catchment import travel_times
 from geoquartier.mobility.inputs import as_points
@@ -71,8 +68,6 @@ def test_decay_zones_are_the_access_default_scaled_to_t():
 
 
 def test_e2sfca_equals_access_library(lauf_planning):
-    from access import Access, weights
-
     ws = lauf_planning
     t = 10.0
     prof = get_profile("standard")
@@ -86,28 +81,8 @@ def test_e2sfca_equals_access_library(lauf_planning):
         # the same travel-time matrix handed to the access library
         demand = demand_of(ws.population)
         times = travel_times(ws.network, as_points(fac[counted], "f"), demand.points, prof, t)
-        cost = pd.DataFrame({"origin": times.demand, "dest": times.site, "cost": times.minutes})
-        demand_df = pd.DataFrame({"pop": demand.weight}).rename_axis("geoid")
-        supply_df = pd.DataFrame(
-            {"hours": result.facilities.loc[counted, "supply"].to_numpy()}
-        ).rename_axis("geoid")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            acc = Access(
-                demand_df=demand_df,
-                demand_index=True,
-                demand_value="pop",
-                supply_df=supply_df,
-                supply_index=True,
-                supply_value="hours",
-                cost_df=cost,
-                cost_origin="origin",
-                cost_dest="dest",
-                cost_name="cost",
-            )
-            fn = weights.step_fn({t / 3: 1.0, 2 * t / 3: 0.68, t: 0.22})
-            scores = acc.enhanced_two_stage_fca(weight_fn=fn, max_cost=t)
-        theirs = scores.iloc[:, 0].reindex(range(len(demand_df))).fillna(0.0).to_numpy()
+        hours = result.facilities.loc[counted, "supply"].to_numpy()
+        theirs = access_e2sfca(demand.weight, hours, times.demand, times.site, times.minutes, t)
         mine = result.cells["hours_per_1000"].to_numpy() / 1000.0
         assert np.abs(mine - theirs).max() <= 1e-9
         assert (mine > 0).sum() > 100
@@ -182,19 +157,9 @@ def test_bad_arguments(lauf_planning):
 
 
 # ------------------------------------------------------------------------------ CLI
-@pytest.fixture()
-def planning_env(lauf_planning, monkeypatch):
-    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(lauf_planning.gpkg))
-    return lauf_planning
-
-
-def _run(args):
-    return CliRunner().invoke(app, args)
-
-
 def test_supply_command(planning_env, tmp_path):
     out = tmp_path / "supply.gpkg"
-    res = _run(
+    res = run_cli(
         ["supply", "lauf", "--category", "grocery", "--minutes", "10", "--week", WEEK,
          "--below", "5", "-o", str(out)]
     )  # fmt: skip
@@ -221,8 +186,4 @@ def test_supply_command(planning_env, tmp_path):
     ],
 )
 def test_supply_command_bad_input(planning_env, tmp_path, args, message):
-    out = tmp_path / "x.gpkg"
-    res = _run(["supply", "lauf", "-o", str(out), *args])
-    assert res.exit_code == 2
-    assert message in res.output
-    assert not out.exists()
+    assert_cli_refuses("supply", args, message, tmp_path / "x.gpkg")

@@ -34,6 +34,9 @@ class UvicornServer:
     ``log_dir`` receives the server's output (``server-<port>.log``).
     """
 
+    start_timeout_s = 60.0
+    """How long the server may take to answer ``ready_path``."""
+
     def __init__(self, env: dict[str, str], log_dir: Path, ready_path: str = "/conformance"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -48,7 +51,7 @@ class UvicornServer:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + self.start_timeout_s
         while True:
             try:
                 if httpx.get(f"{self.base}{ready_path}", timeout=2).status_code == 200:

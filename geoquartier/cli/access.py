@@ -8,6 +8,12 @@ from typing import Annotated
 import typer
 
 from geoquartier.cli.app import app
+from geoquartier.cli.options import (
+    OptionalQuartierArgument,
+    ProfileOption,
+    category_option,
+    output_option,
+)
 from geoquartier.errors import GeoquartierError
 
 FACILITY_LAYERS = ("offices", "services", "pois")
@@ -51,35 +57,14 @@ def _load(quartier: str):
 def facilities_of(store, quartier: str):
     """Offices (category ``office``), services and places of a quartier as one point layer
     (``id``, ``category``, ``name``, ``layer``; EPSG:4326)."""
-    import geopandas as gpd
-    import pandas as pd
+    from geoquartier.mobility.planning_inputs import planning_facilities
 
-    frames = []
-    for layer in FACILITY_LAYERS:
-        gdf = store.read(layer, quartier=quartier)
-        if gdf.empty:
-            continue
-        gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-        category = "office" if layer == "offices" else gdf["category"].astype(str)
-        frames.append(
-            gpd.GeoDataFrame(
-                {
-                    "id": gdf["id"].astype(str),
-                    "category": category,
-                    "name": gdf.get("name"),
-                    "layer": layer,
-                },
-                geometry=gdf.geometry.values,
-                crs=gdf.crs,
-            )
-        )
-    if not frames:
+    facilities = planning_facilities(store, quartier)
+    if facilities.empty:
         raise GeoquartierError(
             f"quartier {quartier!r} has no offices, services or places to walk to"
         )
-    return gpd.GeoDataFrame(
-        pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
-    )
+    return facilities[["id", "category", "name", "layer", "geometry"]]
 
 
 def _write_layer(gdf, path: Path, layer: str) -> None:
@@ -108,20 +93,12 @@ it (else the first column)."""
 def access_command(
     output: Annotated[
         Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="CSV file for the coverage table (opens in German Excel / LibreOffice: "
-            "UTF-8, ';', decimal comma); German column descriptions go to <name>.columns.csv.",
+        output_option(
+            "CSV file for the coverage table (opens in German Excel / LibreOffice: "
+            "UTF-8, ';', decimal comma); German column descriptions go to <name>.columns.csv."
         ),
     ],
-    quartier: Annotated[
-        str | None,
-        typer.Argument(
-            help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt "
-            "(leave out with --all)."
-        ),
-    ] = None,
+    quartier: OptionalQuartierArgument = None,
     profile: str = typer.Option(
         "standard,senior,wheelchair",
         "--profile",
@@ -129,13 +106,13 @@ def access_command(
         help="Walking profiles, comma-separated: standard (4.5 km/h), senior (3.0 km/h), "
         "wheelchair (4.0 km/h, no steps, kerbs over 3 cm or inclines over 6 %).",
     ),
-    category: str | None = typer.Option(
-        None,
-        "--category",
-        "-c",
-        help="Categories to walk to, comma-separated (office, and service or place categories "
-        "such as migration, debt, grocery, pharmacy); default: all present.",
-    ),
+    category: Annotated[
+        str | None,
+        category_option(
+            "Categories to walk to, comma-separated (office, and service or place categories "
+            "such as migration, debt, grocery, pharmacy); default: all present."
+        ),
+    ] = None,
     minutes: str = typer.Option(
         "5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."
     ),
@@ -410,30 +387,19 @@ def _summary(spec, table, network, source_code: str) -> str:
 
 @app.command("isochrones")
 def isochrones_command(
-    output: Annotated[
-        Path,
-        typer.Option("--output", "-o", help="File to write: .gpkg (layer isochrones) or .geojson."),
-    ],
-    quartier: Annotated[
-        str | None,
-        typer.Argument(
-            help="Quartier id from the registry, e.g. lauf, dreieich, neu-olvenstedt "
-            "(leave out with --all)."
-        ),
-    ] = None,
+    output: Annotated[Path, output_option("File to write: .gpkg (layer isochrones) or .geojson.")],
+    quartier: OptionalQuartierArgument = None,
     minutes: str = typer.Option(
         "5,10,15", "--minutes", "-m", help="Walking times in minutes, comma-separated."
     ),
-    profile: str = typer.Option(
-        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
-    ),
-    category: str | None = typer.Option(
-        None,
-        "--category",
-        "-c",
-        help="Draw around every facility of this category (e.g. migration, grocery); "
-        "default: the offices.",
-    ),
+    profile: ProfileOption = "standard",
+    category: Annotated[
+        str | None,
+        category_option(
+            "Draw around every facility of this category (e.g. migration, grocery); "
+            "default: the offices."
+        ),
+    ] = None,
     at: str | None = typer.Option(
         None, "--at", help="Draw around one place instead, given as LON,LAT (e.g. a home)."
     ),

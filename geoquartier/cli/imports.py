@@ -14,12 +14,8 @@ from typing import Annotated
 import typer
 
 from geoquartier.cli.app import app
+from geoquartier.cli.options import WorkspaceOption
 from geoquartier.errors import GeoquartierError
-
-_WORKSPACE_HELP = (
-    "Workspace GeoPackage to write to (default: the PostGIS database of "
-    "GEOQUARTIER_DATABASE_URL if set, else GEOQUARTIER_WORKSPACE or workspace/geoquartier.gpkg)."
-)
 
 
 def _store(workspace: Path | None):
@@ -75,9 +71,7 @@ def import_command(
     all_quartiers: Annotated[
         bool, typer.Option("--all", help="Import every quartier of the registry.")
     ] = False,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     geocode: Annotated[
         bool,
@@ -162,9 +156,7 @@ def import_osm_command(
             help="German state for holidays, e.g. DE-NW (default: from the registry, else DE-NW).",
         ),
     ] = None,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Import OpenStreetMap services, daily-needs places, stops, buildings and addresses.
 
@@ -214,9 +206,7 @@ def import_zensus_command(
             help="GeoJSON boundary (EPSG:4326); default: the quartier's registry boundary.",
         ),
     ] = None,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Import residents from the Zensus 2022 100 m grid as the population layer.
 
@@ -260,9 +250,7 @@ def import_gtfs_command(
             "registry boundary, else all stops.",
         ),
     ] = None,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Import public-transport stops from a GTFS feed (the stop points where one boards)."""
     from geoquartier.layers.sources.gtfs import read_gtfs_stops
@@ -297,9 +285,7 @@ def import_file_command(
     file_layer: Annotated[
         str | None, typer.Option("--file-layer", help="Layer of a GeoPackage that holds several.")
     ] = None,
-    workspace: Annotated[
-        Path | None, typer.Option("--workspace", "-w", help=_WORKSPACE_HELP)
-    ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Import a planner's own file (offices, advisory services, measures, ...).
 

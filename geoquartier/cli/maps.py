@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from geoquartier.cli.app import app
+from geoquartier.cli.options import ProfileOption, QuartierArgument, category_option
 
 
 @app.command("map")
 def map_command(
-    quartier: str = typer.Argument(
-        ..., help="Quartier id from the registry, e.g. neu-olvenstedt or lauf."
-    ),
+    quartier: QuartierArgument,
     lang: str = typer.Option(
         "de", "--lang", "-l", help="Language of the map: de, en, tr, ro or bg."
     ),
-    profile: str = typer.Option(
-        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
-    ),
-    category: str | None = typer.Option(
-        None,
-        "--category",
-        "-c",
-        help="Colour homes by walking time to the nearest service or place of this category "
-        "(e.g. migration, debt, grocery, pharmacy); default: the office.",
-    ),
+    profile: ProfileOption = "standard",
+    category: Annotated[
+        str | None,
+        category_option(
+            "Colour homes by walking time to the nearest service or place of this category "
+            "(e.g. migration, debt, grocery, pharmacy); default: the office."
+        ),
+    ] = None,
     output: str | None = typer.Option(
         None,
         "--output",

@@ -12,6 +12,13 @@ import typer
 
 from geoquartier.cli.access import _load, _write_layer
 from geoquartier.cli.app import app, fail
+from geoquartier.cli.options import (
+    ProfileOption,
+    QuartierArgument,
+    WalkMinutesOption,
+    category_option,
+    output_option,
+)
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility.planning_inputs import (
     check_category,
@@ -76,28 +83,22 @@ def _write_table(table, path: Path, name: str) -> None:
 # --------------------------------------------------------------------------- locate
 @app.command("locate")
 def locate_command(
-    quartier: Annotated[
-        str, typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich.")
-    ],
+    quartier: QuartierArgument,
     output: Annotated[
         Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="GeoPackage for the chosen sites (layer locate_sites, table locate_runs); "
-            "a CSV summary is written beside it.",
+        output_option(
+            "GeoPackage for the chosen sites (layer locate_sites, table locate_runs); "
+            "a CSV summary is written beside it."
         ),
     ],
-    category: str = typer.Option(
-        "office",
-        "--category",
-        "-c",
-        help="What to place: office, or a service or place category (debt, migration, ...).",
-    ),
-    minutes: float = typer.Option(10.0, "--minutes", "-m", help="Walking time T in minutes."),
-    profile: str = typer.Option(
-        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
-    ),
+    category: Annotated[
+        str,
+        category_option(
+            "What to place: office, or a service or place category (debt, migration, ...)."
+        ),
+    ] = "office",
+    minutes: WalkMinutesOption = 10.0,
+    profile: ProfileOption = "standard",
     sites: int = typer.Option(1, "--sites", "-k", help="How many new sites to open."),
     model: str = typer.Option(
         "mclp",
@@ -138,7 +139,7 @@ def _locate(quartier, output, category, minutes, profile, sites, model, candidat
     from tqdm import tqdm
 
     from geoquartier.mobility.candidates import read_candidates
-    from geoquartier.mobility.locate import MODELS, locate
+    from geoquartier.mobility.locate import MODELS, quartier_locate
     from geoquartier.mobility.profiles import get_profile
 
     if model not in MODELS:
@@ -148,28 +149,28 @@ def _locate(quartier, output, category, minutes, profile, sites, model, candidat
     spec, store, network = _load(quartier)
     population = _population(spec, store)
     facilities = planning_facilities(store, spec.id)
-    existing = facilities[facilities["category"] == category]
     if candidates is not None:
         cand = read_candidates(candidates)
     else:
         cand = default_candidates(spec, store, facilities, category)
     with tqdm(total=len(cand), desc="searching from candidates", unit="site", leave=False) as bar:
-        result = locate(
+        result = quartier_locate(
             network,
             population,
             cand,
-            existing,
+            facilities,
+            spec,
+            category,
             minutes=minutes,
             profile=profile,
             sites=sites,
             model=model,
             greedy=greedy,
             time_limit_s=time_limit,
-            labels={"quartier": spec.id, "category": category},
             progress=bar.update,
         )
     runs = result.run_row()
-    runs["existing_facilities"] = len(existing)
+    runs["existing_facilities"] = int((facilities["category"] == category).sum())
     paths = _write_outputs(output, {"locate_sites": result.sites}, {"locate_runs": runs})
     _echo_sites_csv(result, paths[1])
     typer.echo(result.text())
@@ -187,25 +188,19 @@ def _echo_sites_csv(result, csv: Path) -> None:
 # --------------------------------------------------------------------------- supply
 @app.command("supply")
 def supply_command(
-    quartier: Annotated[
-        str, typer.Argument(help="Quartier id from the registry, e.g. lauf, dreieich.")
-    ],
+    quartier: QuartierArgument,
     output: Annotated[
         Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="GeoPackage: layers supply_cells (per home or cell) and supply_facilities; "
-            "a CSV summary is written beside it.",
+        output_option(
+            "GeoPackage: layers supply_cells (per home or cell) and supply_facilities; "
+            "a CSV summary is written beside it."
         ),
     ],
-    category: str = typer.Option(
-        ..., "--category", "-c", help="office, or a service or place category (debt, ...)."
-    ),
-    minutes: float = typer.Option(10.0, "--minutes", "-m", help="Walking time T in minutes."),
-    profile: str = typer.Option(
-        "standard", "--profile", "-p", help="Walking profile: standard, senior or wheelchair."
-    ),
+    category: Annotated[
+        str, category_option("office, or a service or place category (debt, ...).")
+    ],
+    minutes: WalkMinutesOption = 10.0,
+    profile: ProfileOption = "standard",
     language: str | None = typer.Option(
         None,
         "--language",
@@ -234,7 +229,7 @@ def _supply(quartier, output, category, minutes, profile, language, week, below)
     import pandas as pd
 
     from geoquartier.mobility.profiles import get_profile
-    from geoquartier.mobility.supply import check_language, reference_week, supply
+    from geoquartier.mobility.supply import check_language, quartier_supply, reference_week
 
     check_category(category)
     get_profile(profile)
@@ -243,20 +238,19 @@ def _supply(quartier, output, category, minutes, profile, language, week, below)
     spec, store, network = _load(quartier)
     population = _population(spec, store)
     facilities = planning_facilities(store, spec.id)
-    chosen = facilities[facilities["category"] == category]
-    if chosen.empty:
+    if not (facilities["category"] == category).any():
         typer.echo(f"note: quartier {spec.id!r} has no {category!r} at all", err=True)
-    result = supply(
+    result = quartier_supply(
         network,
         population,
-        chosen,
+        facilities,
+        spec,
+        category,
         minutes=minutes,
         profile=profile,
-        state=spec.state,
         week=week,
         language=language,
         below=below,
-        labels={"quartier": spec.id, "category": category},
     )
     facilities_out = result.facilities.copy()
     paths = _write_outputs(

@@ -181,6 +181,8 @@ _OPENING_HOURS = Field(
 )
 _LANGUAGES = Field("languages", kind="languages", description="ISO 639-1 codes")
 _SOURCE = Field("source", description="origin, e.g. osm:node/123 or gtfs:stop/...")
+_CONTACT = (Field("operator"), Field("address"), Field("phone"))
+"""Who runs a place and how to reach it (offices and services)."""
 
 LAYERS: dict[str, LayerSchema] = {
     s.name: s
@@ -205,9 +207,7 @@ LAYERS: dict[str, LayerSchema] = {
             (
                 Field("name", required=True),
                 Field("kind", description="open vocabulary, e.g. Stadtteilbüro"),
-                Field("operator"),
-                Field("address"),
-                Field("phone"),
+                *_CONTACT,
                 Field("email", kind="email"),
                 _OPENING_HOURS,
                 _LANGUAGES,
@@ -223,9 +223,7 @@ LAYERS: dict[str, LayerSchema] = {
             (
                 Field("name", required=True),
                 Field("category", required=True, vocabulary=SERVICE_CATEGORIES),
-                Field("operator"),
-                Field("address"),
-                Field("phone"),
+                *_CONTACT,
                 _OPENING_HOURS,
                 _LANGUAGES,
                 _WHEELCHAIR,

@@ -221,41 +221,55 @@ def _convert_str(fld: Field, value: Any, bad) -> Any:
     return text
 
 
-def _convert_language(fld: Field, value: Any, bad) -> Any:
+def _convert_code(fld: Field, value: Any, bad, normalise, known, expected: str) -> Any:
+    """A single-line code, ``normalise``d, that must be one of ``known``."""
     text = _text_value(fld, value, bad, single_line=True)
     if not isinstance(text, str):
         return text
-    code = text.lower()
-    if code not in iso639_1_codes():
-        return bad("an ISO 639-1 language code (two letters, e.g. de, tr)")
-    return code
+    code = normalise(text)
+    return code if code in known else bad(expected)
+
+
+def _convert_checked(fld: Field, value: Any, bad, problem) -> Any:
+    """Single-line text that ``problem(text)`` accepts (None) or describes as expected."""
+    text = _text_value(fld, value, bad, single_line=True)
+    if isinstance(text, str):
+        expected = problem(text)
+        if expected is not None:
+            return bad(expected)
+    return text
+
+
+def _convert_language(fld: Field, value: Any, bad) -> Any:
+    expected = "an ISO 639-1 language code (two letters, e.g. de, tr)"
+    return _convert_code(fld, value, bad, str.lower, iso639_1_codes(), expected)
+
+
+def _opening_hours_problem(text: str) -> str | None:
+    error = validate_opening_hours(text)
+    return None if error is None else f"OSM opening_hours syntax ({error})"
 
 
 def _convert_opening_hours(fld: Field, value: Any, bad) -> Any:
-    text = _text_value(fld, value, bad, single_line=True)
-    if isinstance(text, str):
-        error = validate_opening_hours(text)
-        if error is not None:
-            return bad(f"OSM opening_hours syntax ({error})")
-    return text
+    return _convert_checked(fld, value, bad, _opening_hours_problem)
+
+
+def _email_problem(text: str) -> str | None:
+    return None if _EMAIL.match(text) else "an e-mail address like name@example.org"
 
 
 def _convert_email(fld: Field, value: Any, bad) -> Any:
-    text = _text_value(fld, value, bad, single_line=True)
-    if isinstance(text, str) and not _EMAIL.match(text):
-        return bad("an e-mail address like name@example.org")
-    return text
+    return _convert_checked(fld, value, bad, _email_problem)
+
+
+def _state_code(text: str) -> str:
+    code = text.upper()
+    return code if code.startswith("DE-") else f"DE-{code}"
 
 
 def _convert_state(fld: Field, value: Any, bad) -> Any:
-    text = _text_value(fld, value, bad, single_line=True)
-    if not isinstance(text, str):
-        return text
-    code = text.upper()
-    code = code if code.startswith("DE-") else f"DE-{code}"
-    if code not in GERMAN_STATES:
-        return bad("a German state as ISO 3166-2, e.g. DE-NW, DE-ST")
-    return code
+    expected = "a German state as ISO 3166-2, e.g. DE-NW, DE-ST"
+    return _convert_code(fld, value, bad, _state_code, GERMAN_STATES, expected)
 
 
 def _convert_int(fld: Field, value: Any, bad) -> Any:
@@ -456,27 +470,16 @@ def _check_geometry(
     for i in np.flatnonzero(ok & ~plausible):
         value = _bounds_text(shapely.get_coordinates(out[i]))
         if not in_wgs84[i]:
-            problems.append(
-                Problem(
-                    int(i),
-                    ids[i],
-                    "geometry",
-                    value,
-                    "longitude/latitude within -180..180 / -90..90 degrees in EPSG:4326"
-                    f"{where}; is the CRS label right?",
-                )
+            expected = (
+                "longitude/latitude within -180..180 / -90..90 degrees in EPSG:4326"
+                f"{where}; is the CRS label right?"
             )
         else:
-            problems.append(
-                Problem(
-                    int(i),
-                    ids[i],
-                    "geometry",
-                    value,
-                    f"coordinates in Germany (lon {w:g}..{e:g}, lat {s:g}..{n:g} in EPSG:4326)"
-                    f"{where}; swapped lon/lat or a wrong CRS?",
-                )
+            expected = (
+                f"coordinates in Germany (lon {w:g}..{e:g}, lat {s:g}..{n:g} in EPSG:4326)"
+                f"{where}; swapped lon/lat or a wrong CRS?"
             )
+        problems.append(Problem(int(i), ids[i], "geometry", value, expected))
     return gpd.GeoSeries(out, crs=STORAGE_CRS)
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from geoquartier.config import ANALYSIS_CRS, STORAGE_CRS
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.schema import PLAUSIBLE_BOUNDS
+from geoquartier.layers.sources.files import read_points_csv
 from geoquartier.layers.sources.osm_uses import use_class
 
 CANDIDATE_COLUMNS = ["id", "name", "use", "address", "source"]
@@ -208,14 +209,13 @@ def _present(value) -> bool:
 
 
 # --------------------------------------------------------------------------- files
-LON_COLUMNS = ("lon", "lng", "longitude", "x")
-LAT_COLUMNS = ("lat", "latitude", "y")
 
 
 def read_candidates(path: str | Path) -> gpd.GeoDataFrame:
     """A planner's candidate sites from a file: GeoJSON or GeoPackage (points, or
     polygons → a point inside) or CSV with longitude/latitude columns (``lon``/``lat``,
-    ``longitude``/``latitude``, ``lng``, ``x``/``y``; EPSG:4326). Optional columns
+    ``longitude``/``latitude``, ``lng``, ``x``/``y``, ...: see
+    :func:`geoquartier.layers.sources.files.read_points_csv`; EPSG:4326). Optional columns
     ``id``, ``name``, ``address``, ``use``. Returns candidates in EPSG:4326; a clear
     :class:`GeoquartierError` names the file and what is wrong."""
     path = Path(path)
@@ -223,7 +223,7 @@ def read_candidates(path: str | Path) -> gpd.GeoDataFrame:
         raise GeoquartierError(f"candidate file not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        gdf = _read_csv(path)
+        gdf = read_points_csv(path)
     elif suffix in (".geojson", ".json", ".gpkg"):
         try:
             gdf = gpd.read_file(path)
@@ -237,30 +237,6 @@ def read_candidates(path: str | Path) -> gpd.GeoDataFrame:
     if gdf.empty:
         raise GeoquartierError(f"{path.name}: no candidate sites in the file")
     return as_candidates(gdf, path.name)
-
-
-def _read_csv(path: Path) -> gpd.GeoDataFrame:
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise GeoquartierError(f"{path.name}: not a readable CSV file ({exc})") from None
-    lower = {c.lower().strip(): c for c in df.columns}
-    lon = next((lower[c] for c in LON_COLUMNS if c in lower), None)
-    lat = next((lower[c] for c in LAT_COLUMNS if c in lower), None)
-    if lon is None or lat is None:
-        raise GeoquartierError(
-            f"{path.name}: needs longitude and latitude columns (lon/lat), found {list(df.columns)}"
-        )
-    x = pd.to_numeric(df[lon], errors="coerce")
-    y = pd.to_numeric(df[lat], errors="coerce")
-    bad = x.isna() | y.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise GeoquartierError(
-            f"{path.name}: row {row + 2}: {lon}/{lat} must be numbers, "
-            f"got {df[lon].iloc[row]!r}/{df[lat].iloc[row]!r}"
-        )
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(x, y), crs=STORAGE_CRS)
 
 
 def as_candidates(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:

@@ -220,6 +220,18 @@ def locate(
     )
 
 
+def quartier_locate(network, population, candidates, facilities, spec, category: str, **options):
+    """:func:`locate` beside the ``category``'s current sites among a quartier's
+    ``facilities`` (EPSG:4326).
+
+    ``spec``: the registry quartier, whose id labels the summary; ``options``: the other
+    keyword arguments of :func:`locate`.
+    """
+    existing = facilities[facilities["category"] == category]
+    labels = {"quartier": spec.id, "category": category}
+    return locate(network, population, candidates, existing, labels=labels, **options)
+
+
 def _existing_minutes(network, existing, demand: Demand, prof, max_snap_m) -> np.ndarray:
     """Minutes from each demand point to the nearest existing facility (inf: none)."""
     if existing is None or len(existing) == 0:

@@ -92,21 +92,10 @@ def _best_end(net, dist: np.ndarray, src: Snapped, dst: Snapped, i: int) -> tupl
     return min(cand, key=lambda c: c[0])
 
 
-def _build(
-    net,
-    pg,
-    pred: np.ndarray,
-    src: Snapped,
-    dst: Snapped,
-    i: int,
-    start_xy,
-    end_xy,
-    best: float,
-    how: str,
-    prof: Profile,
-) -> Route:
-    """The :class:`Route` to destination ``i`` from a search's predecessor tree."""
-    return _finish(net, [_trace(net, pg, pred, src, dst, i, start_xy, end_xy, best, how, prof)])[0]
+def _build(net, *trace) -> Route:
+    """The :class:`Route` to one destination from a search's predecessor tree; ``trace``
+    are the arguments of :func:`_trace` after ``net``."""
+    return _finish(net, [_trace(net, *trace)])[0]
 
 
 def _trace(

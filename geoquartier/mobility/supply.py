@@ -324,6 +324,17 @@ def supply(
     return SupplyResult(cells, fac_out, summary)
 
 
+def quartier_supply(network, population, facilities, spec, category: str, **options):
+    """:func:`supply` of the ``category`` among a quartier's ``facilities`` (EPSG:4326).
+
+    ``spec``: the registry quartier, whose state's holidays apply and whose id labels the
+    summary; ``options``: the other keyword arguments of :func:`supply`.
+    """
+    chosen = facilities[facilities["category"] == category]
+    labels = {"quartier": spec.id, "category": category}
+    return supply(network, population, chosen, state=spec.state, labels=labels, **options)
+
+
 def _facility_times(network, fac, demand, prof, t_min, max_snap_m) -> TravelTimes:
     if fac.empty:
         return TravelTimes(

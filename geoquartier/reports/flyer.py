@@ -28,7 +28,7 @@ from geoquartier.reports.render import (
     uses_zensus,
     write_pdf,
 )
-from geoquartier.reports.svgmap import MapFrame, map_svg
+from geoquartier.reports.svgmap import MapFrame, quartier_map_svg
 from geoquartier.reports.texts import next_opening_text, numbered_places
 
 FLYER_MAP_MM = (125.0, 120.0)
@@ -72,16 +72,7 @@ def flyer_html(
     groups = [(cat, list(rows)) for cat, rows in groupby(services, key=lambda p: p["category"])]
     boundary = data.layers["quartiers"]
     frame = MapFrame.fit(boundary, *FLYER_MAP_MM)
-    svg = map_svg(
-        frame,
-        streets=data.streets,
-        buildings=data.buildings,
-        boundary=boundary,
-        places=[p for p in places if p["lon"] is not None],
-        north_letter=tr("N"),
-        scale_label=lambda m: f"{tr.number(m)} m" if m < 1000 else f"{tr.number(m / 1000)} km",
-        grid=False,
-    )
+    svg = quartier_map_svg(frame, data, places, tr, grid=False)
     url = participation_url(data.spec.id, None, base_url)
     return template("flyer.html").render(
         lang=lang,

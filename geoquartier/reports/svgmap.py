@@ -298,3 +298,20 @@ def map_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}mm" height="{h:.2f}mm" '
         f'viewBox="{-pad} {-pad} {w:.2f} {h:.2f}" class="map">{body}</svg>'
     )
+
+
+def quartier_map_svg(frame: MapFrame, data, places, tr, **options) -> str:
+    """The quartier of ``data`` (a ``DocumentData``, EPSG:4326 layers; drawn in EPSG:25832)
+    as :func:`map_svg`: its streets, buildings and boundary, the numbered ``places`` that
+    have a position, the north arrow and a scale bar in ``tr``'s language. ``options``:
+    the other keyword arguments of :func:`map_svg` (``grid``, ``landmarks``)."""
+    return map_svg(
+        frame,
+        streets=data.streets,
+        buildings=data.buildings,
+        boundary=data.layers["quartiers"],
+        places=[p for p in places if p["lon"] is not None],
+        north_letter=tr("N"),
+        scale_label=lambda m: f"{tr.number(m / 1000)} km" if m >= 1000 else f"{tr.number(m)} m",
+        **options,
+    )

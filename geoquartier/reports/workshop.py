@@ -24,7 +24,7 @@ from geoquartier.reports.render import (
     uses_zensus,
     write_pdf,
 )
-from geoquartier.reports.svgmap import MapFrame, map_svg
+from geoquartier.reports.svgmap import MapFrame, quartier_map_svg
 from geoquartier.reports.texts import numbered_places
 
 PAGE_SIZES_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
@@ -75,10 +75,6 @@ def page_layout(size: str = "A3", orientation: str = "landscape") -> PageLayout:
     return PageLayout(size, orientation, w, h, map_w, map_h, side_w)
 
 
-def _scale_label(tr: DocTranslator):
-    return lambda m: f"{tr.number(m / 1000)} km" if m >= 1000 else f"{tr.number(m)} m"
-
-
 def workshop_map_html(
     data: DocumentData,
     *,
@@ -100,16 +96,8 @@ def workshop_map_html(
     frame = MapFrame.fit(boundary, layout.map_w, layout.map_h)
     places = numbered_places(data, tr, frame)
     url = participation_url(data.spec.id, event_id, base_url)
-    svg = map_svg(
-        frame,
-        streets=data.streets,
-        buildings=data.buildings,
-        boundary=boundary,
-        places=[p for p in places if p["lon"] is not None],
-        north_letter=tr("N"),
-        scale_label=_scale_label(tr),
-        landmarks=None if _has_base(data) else _stops_without_city(data),
-    )
+    landmarks = None if _has_base(data) else _stops_without_city(data)
+    svg = quartier_map_svg(frame, data, places, tr, landmarks=landmarks)
     qrblock = template("qr_block.html").render(
         qr=qr_svg(url), t_scan=tr("Scan to take part online"), url=url
     )
@@ -159,26 +147,8 @@ def _markup(svg: str):
     return Markup(svg)
 
 
-def workshop_map_pdf(
-    data: DocumentData,
-    output: Path | str | None = None,
-    *,
-    lang: str = "de",
-    size: str = "A3",
-    orientation: str = "landscape",
-    event_id: str | None = None,
-    event_title: str | None = None,
-    base_url: str | None = None,
-) -> bytes:
-    """The workshop map as PDF bytes, also written to ``output`` when given (arguments as
-    for :func:`workshop_map_html`)."""
-    html = workshop_map_html(
-        data,
-        lang=lang,
-        size=size,
-        orientation=orientation,
-        event_id=event_id,
-        event_title=event_title,
-        base_url=base_url,
-    )
-    return write_pdf(html, output)
+def workshop_map_pdf(data: DocumentData, output: Path | str | None = None, **options) -> bytes:
+    """The workshop map as PDF bytes, also written to ``output`` when given; ``options``
+    are the keyword arguments of :func:`workshop_map_html` (``lang``, ``size``,
+    ``orientation``, ``event_id``, ``event_title``, ``base_url``)."""
+    return write_pdf(workshop_map_html(data, **options), output)

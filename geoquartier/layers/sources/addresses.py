@@ -96,12 +96,18 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", str(text)).casefold().translate(_UMLAUTS)
 
 
-def street_key(street: str) -> str:
-    """The street name reduced for comparison: ``"Weseler Str."`` → ``"weselerstrasse"``."""
-    folded = _fold(street)
-    for pattern, replacement in _STREET_ABBREVIATIONS:
+def _expanded_key(text: str, abbreviations) -> str:
+    """``text`` folded, its ``abbreviations`` (pattern, replacement) written out, and
+    everything but letters and digits dropped."""
+    folded = _fold(text)
+    for pattern, replacement in abbreviations:
         folded = pattern.sub(replacement, folded)
     return _NOT_ALNUM.sub("", folded)
+
+
+def street_key(street: str) -> str:
+    """The street name reduced for comparison: ``"Weseler Str."`` → ``"weselerstrasse"``."""
+    return _expanded_key(street, _STREET_ABBREVIATIONS)
 
 
 def housenumber_key(number: str) -> str:
@@ -111,10 +117,7 @@ def housenumber_key(number: str) -> str:
 
 def city_key(city: str) -> str:
     """A city name reduced for comparison: ``"Lauf a.d.Pegnitz"`` → ``"laufanderpegnitz"``."""
-    folded = _fold(city)
-    for pattern, replacement in _CITY_ABBREVIATIONS:
-        folded = pattern.sub(replacement, folded)
-    return _NOT_ALNUM.sub("", folded)
+    return _expanded_key(city, _CITY_ABBREVIATIONS)
 
 
 def _city_first_word(city: str) -> str:

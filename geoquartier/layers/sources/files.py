@@ -87,6 +87,13 @@ def _decode(raw: bytes) -> str:
         return raw.decode("cp1252")
 
 
+def read_points_csv(path: str | Path, crs: str = STORAGE_CRS) -> gpd.GeoDataFrame:
+    """Points from a CSV with a pair of coordinate columns (:data:`COORDINATE_PAIRS`,
+    decimal comma allowed) in ``crs``, returned in EPSG:4326; the other columns as text
+    (empty → None). A clear :class:`GeoquartierError` names the file, row and column."""
+    return _read_csv(Path(path), crs)
+
+
 def _read_csv(path: Path, crs: str) -> gpd.GeoDataFrame:
     text = _decode(path.read_bytes())
     if not text.strip():

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.participation import annotations, basemap, events, pages
 
 router = APIRouter()
+router.include_router(annotations.submissions)
 router.include_router(annotations.router)
 router.include_router(events.router)
 router.include_router(pages.router)

@@ -13,6 +13,7 @@
   GQ.namedStreets(map, cfg.streetsUrl, LABEL_ZOOM);
   GQ.officeLayer(cfg.offices).addTo(map);
   var inside = GQ.boundaryCheck(cfg.boundary, cfg.marginM || 0);
+  GQ.map = map;  // for tests and the browser console
 
   L.drawLocal.draw.handlers.marker.tooltip.start = t("Click on the map to place the pin.");
   L.drawLocal.draw.handlers.polyline.tooltip.start = t("Click to start drawing the line.");
@@ -190,6 +191,19 @@
     } else {
       tell("");
     }
+  });
+
+  // leaflet-draw 1.0.4 in Chromium does not end a line when its last point is clicked
+  // again (nor an area at its first point): end it here, as the drawing tooltips promise.
+  mapNode.addEventListener("click", function (event) {
+    if (!active || !(activeTool === "line" || activeTool === "area")) return;
+    var points = active._markers || [];
+    var target = activeTool === "line" ? points[points.length - 1] : points[0];
+    if (!target || points.length < (activeTool === "line" ? 2 : 3)) return;
+    var at = map.mouseEventToContainerPoint(event);
+    if (at.distanceTo(map.latLngToContainerPoint(target.getLatLng())) > 10) return;
+    if (activeTool === "line") active.completeShape();
+    else active._finishShape();
   });
 
   // ---- keyboard: crosshair at the map centre ---------------------------------------------------

@@ -189,13 +189,20 @@ def _boundary(base: str) -> list[list[float]]:
 
 
 def _click_corners(page, points: list[tuple[float, float]]) -> None:
-    """Click the corners of a line or area one by one (leaflet-draw ignores a click that
-    follows the previous corner too closely: wait for each corner's handle)."""
+    """Click the corners of a line or area one by one, moving the mouse there as a hand
+    does (leaflet-draw places its corner where the last mouse move was)."""
     for n, (x, y) in enumerate(points, start=1):
+        page.mouse.move(x - 20, y, steps=3)
+        page.mouse.move(x, y, steps=3)
         page.mouse.click(x, y)
-        page.wait_for_function(
-            f"() => document.querySelectorAll('.leaflet-editing-icon').length >= {n}"
-        )
+        expect(page.locator(".leaflet-editing-icon")).to_have_count(n)
+
+
+def _click_again(page, x: float, y: float) -> None:
+    """Click a corner set by :func:`_click_corners` once more (arriving the same way)."""
+    page.mouse.move(x - 20, y, steps=3)
+    page.mouse.move(x, y, steps=3)
+    page.mouse.click(x, y)
 
 
 def _send_and_check_thanks(resident: Resident, text: str, tap: bool = False) -> None:
@@ -245,7 +252,7 @@ def test_mouse_on_a_desktop_in_german(live_server, browser):
     box = page.locator("#map").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     _click_corners(page, [(cx - 60, cy), (cx + 60, cy + 20)])
-    page.mouse.click(cx + 60, cy + 20)  # the last point again ends the line
+    _click_again(page, cx + 60, cy + 20)  # the last point again ends the line
     page.wait_for_selector("body[data-drawn=LineString]")
     replaced = resident.tr(
         "Only one place per contribution: the earlier drawing ({old}) was replaced by the new "
@@ -273,6 +280,16 @@ def test_touch_on_a_phone_in_turkish(live_server, browser):
     resident.screenshot("phone-tr")
     _send_and_check_thanks(resident, "Kaldırım çok dar.", tap=True)
     resident.close()
+
+
+def _until(page, condition: str, attempts: int = 200) -> None:
+    """Poll ``condition`` (a script expression) until true: ``wait_for_function`` would
+    evaluate it as a string, which the page's CSP forbids."""
+    for _ in range(attempts):
+        if page.evaluate(condition):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {condition}")
 
 
 def _focus_order(page, stop_at: str, limit: int = 40) -> list[str]:
@@ -305,9 +322,9 @@ def test_keyboard_only_on_a_phone_in_german(live_server, browser):
 
     before = resident.map_centre()
     page.keyboard.press("ArrowDown")
-    page.wait_for_function(  # moved south, and the pan animation is over
-        f"() => GQ.map.getCenter().lat < {before[1]}"
-        " && !(GQ.map._panAnim && GQ.map._panAnim._inProgress)"
+    _until(  # moved south, and the pan animation is over
+        page,
+        f"GQ.map.getCenter().lat < {before[1]} && !(GQ.map._panAnim && GQ.map._panAnim._inProgress)",
     )
     centre = resident.map_centre()
     page.keyboard.press("Enter")
@@ -326,10 +343,13 @@ def test_keyboard_only_on_a_phone_in_german(live_server, browser):
 
     page.focus("#map")
     page.keyboard.press("Tab")  # from the map on into the form (zoom buttons, attribution, ...)
-    for _ in range(10):
+    passed = []
+    for _ in range(30):
         if page.evaluate("document.activeElement.name") == "kind":
             break
+        passed.append(page.evaluate("document.activeElement.outerHTML.slice(0, 80)"))
         page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "kind", passed
     page.keyboard.press("ArrowRight")  # the next kind
     assert page.evaluate("document.activeElement.value") == "problem"
     page.keyboard.press("Tab")
@@ -339,6 +359,7 @@ def test_keyboard_only_on_a_phone_in_german(live_server, browser):
     page.keyboard.press("Tab")
     expect(page.locator("#send")).to_be_focused()
     page.keyboard.press("Enter")
+    expect(page.locator("#message")).to_have_text("", timeout=15_000)
     page.wait_for_selector("#thanks:not([hidden])")
     expect(page.locator("#thanks .thanks")).to_be_focused()
     resident.screenshot("phone-de-thanks")
@@ -374,7 +395,7 @@ def test_a_drawing_across_the_boundary_is_flagged_before_sending(
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     _click_corners(page, [(cx - 10, cy), (cx + min(250, box["width"] / 2 - 20), cy)])
     assert note.text_content() == resident.tr(OUTSIDE_LINE)  # flagged at the vertex
-    page.mouse.click(cx + min(250, box["width"] / 2 - 20), cy)
+    _click_again(page, cx + min(250, box["width"] / 2 - 20), cy)
     page.wait_for_selector("body[data-drawn=LineString]")
     assert note.text_content() == resident.tr(OUTSIDE_LINE)
     page.click("#send")

@@ -173,7 +173,7 @@
     }
     document.body.removeAttribute("data-outside");
     if (before && before !== shape.type) {
-      tell(t("Only one place per contribution: your {old} was replaced by the {new}.",
+      tell(t("Only one place per contribution: the earlier drawing ({old}) was replaced by the new one ({new}).",
         {old: GQ.geometryLabel(before), new: GQ.geometryLabel(shape.type)}));
     } else if (before) {
       tell(t("Your earlier drawing was replaced by the new one."));
@@ -194,17 +194,27 @@
   });
 
   // leaflet-draw 1.0.4 in Chromium does not end a line when its last point is clicked
-  // again (nor an area at its first point): end it here, as the drawing tooltips promise.
+  // again (nor an area at its first point): it adds a corner there instead. End the
+  // drawing here, as the drawing tooltips promise (the doubled corner is taken back).
+  var cornersAtPress = 0;
+  function drawingShape() { return active && (activeTool === "line" || activeTool === "area"); }
+  function pixels(a, b) { return map.latLngToContainerPoint(a).distanceTo(map.latLngToContainerPoint(b)); }
+  mapNode.addEventListener("pointerdown", function () {
+    cornersAtPress = drawingShape() ? (active._markers || []).length : 0;
+  }, true);
   mapNode.addEventListener("click", function (event) {
-    if (!active || !(activeTool === "line" || activeTool === "area")) return;
+    if (!drawingShape()) return;
     var points = active._markers || [];
-    var target = activeTool === "line" ? points[points.length - 1] : points[0];
-    if (!target || points.length < (activeTool === "line" ? 2 : 3)) return;
-    var at = map.mouseEventToContainerPoint(event);
-    if (at.distanceTo(map.latLngToContainerPoint(target.getLatLng())) > 10) return;
+    var added = points.length > cornersAtPress;
+    var before = added ? points.slice(0, -1) : points;
+    var target = activeTool === "line" ? before[before.length - 1] : before[0];
+    if (!target || before.length < (activeTool === "line" ? 2 : 3)) return;
+    var at = map.containerPointToLatLng(map.mouseEventToContainerPoint(event));
+    if (pixels(at, target.getLatLng()) > 10) return;
+    if (added) active.deleteLastVertex();
     if (activeTool === "line") active.completeShape();
     else active._finishShape();
-  });
+  }, true);
 
   // ---- keyboard: crosshair at the map centre ---------------------------------------------------
   function placeAtCrosshair() {

@@ -175,9 +175,10 @@
     return { line: best, len: bestLen };
   }
 
-  /* The quartier's streets from this server (pane 'streets', under everything), each with
-     its name as tooltip; from zoom labelZoom on, one label per street name. Calls
-     done(layer) when drawn. The map stays readable when the tiles cannot load. */
+  /* The quartier's streets from this server (pane 'streets', under everything); from zoom
+     labelZoom on, one label per street name (the streets themselves are not interactive:
+     no tab stop per street for keyboard users). Calls done(layer) when drawn. The map
+     stays readable when the tiles cannot load. */
   GQ.namedStreets = function (map, url, labelZoom, done) {
     if (!url) { return; }
     fetch(url).then(function (response) {
@@ -188,11 +189,10 @@
       pane.style.zIndex = 250;
       var longest = {};
       var streets = L.geoJSON(collection, {
-        pane: 'streets', style: { color: '#7a7a7a', weight: 3, opacity: 0.9 },
-        onEachFeature: function (feature, layer) {
+        pane: 'streets', interactive: false, style: { color: '#7a7a7a', weight: 3, opacity: 0.9 },
+        onEachFeature: function (feature) {
           var name = (feature.properties || {}).name;
           if (!name) { return; }
-          layer.bindTooltip(el('span', null, name), { sticky: true, className: 'gq-street-name' });
           var part = longestPart(feature.geometry);
           if (!longest[name] || part.len > longest[name].len) { longest[name] = part; }
         }

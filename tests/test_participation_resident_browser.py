@@ -105,6 +105,8 @@ def test_address_search_finds_street_and_number_and_limits(live_server):
         params={"q": f"{first['street']} {number}"},
     ).json()["matches"]
     assert exact and all(m["housenumber"].startswith(number) for m in exact)
+    labels = [m["label"] for m in found["matches"]]
+    assert len(labels) == len(set(labels))  # doubles in the data are returned once
     capped = httpx.get(f"{live_server}/quartiers/lauf/addresses", params={"q": "a", "limit": 3})
     assert len(capped.json()["matches"]) == 3
     assert httpx.get(f"{live_server}/quartiers/lauf/addresses", params={"q": "a" * 101}).status_code == 422
@@ -238,7 +240,8 @@ def test_mouse_on_a_desktop_in_german(live_server, browser):
     page.click("#address-go")
     page.locator("#address-results button").first.click()
     expect(page.locator("#map")).to_be_focused()
-    assert page.evaluate("GQ.map.getZoom()") == 18
+    expect(page.locator("#address-results")).to_be_hidden()
+    _until(page, "GQ.map.getZoom() === 18")  # after the zoom animation
     page.wait_for_selector(".gq-street-label")  # street names from zoom 17 on
     assert "Markt" in " ".join(page.locator(".gq-street-label").all_text_contents())
 

@@ -142,17 +142,18 @@ def find_addresses(
 ) -> list[dict[str, Any]]:
     """Addresses of ``quartier`` whose "street house number" contains every word of
     ``query`` (case, accents and "str."/"straße" ignored); a word of the query that
-    holds a digit must start the house number. Points in EPSG:4326."""
+    holds a digit must start the house number. An address found at several points (OSM
+    node and building) is returned once. Points in EPSG:4326."""
     words = _fold(query).split()
     if not words:
         return []
-    out = []
+    out: dict[str, dict[str, Any]] = {}  # one match per label (the data has doubles)
     for row in _address_rows(workspace, quartier):
-        if all(_word_matches(word, row) for word in words):
-            out.append({k: v for k, v in row.items() if not k.startswith("_")})
+        if row["label"] not in out and all(_word_matches(word, row) for word in words):
+            out[row["label"]] = {k: v for k, v in row.items() if not k.startswith("_")}
             if len(out) >= limit:
                 break
-    return out
+    return list(out.values())
 
 
 def _word_matches(word: str, row: dict[str, Any]) -> bool:

@@ -109,7 +109,10 @@ def test_address_search_finds_street_and_number_and_limits(live_server):
     assert len(labels) == len(set(labels))  # doubles in the data are returned once
     capped = httpx.get(f"{live_server}/quartiers/lauf/addresses", params={"q": "a", "limit": 3})
     assert len(capped.json()["matches"]) == 3
-    assert httpx.get(f"{live_server}/quartiers/lauf/addresses", params={"q": "a" * 101}).status_code == 422
+    assert (
+        httpx.get(f"{live_server}/quartiers/lauf/addresses", params={"q": "a" * 101}).status_code
+        == 422
+    )
     odd = httpx.get(f"{live_server}/quartiers/lauf/addresses", params={"q": "<script>"})
     assert odd.json() == {"matches": []}
     assert httpx.get(f"{live_server}/quartiers/atlantis/addresses?q=a").status_code == 404
@@ -340,7 +343,8 @@ def test_keyboard_only_on_a_phone_in_german(live_server, browser):
     page.keyboard.press("ArrowDown")
     _until(  # moved south, and the pan animation is over
         page,
-        f"GQ.map.getCenter().lat < {before[1]} && !(GQ.map._panAnim && GQ.map._panAnim._inProgress)",
+        f"GQ.map.getCenter().lat < {before[1]}"
+        " && !(GQ.map._panAnim && GQ.map._panAnim._inProgress)",
     )
     centre = resident.map_centre()
     page.keyboard.press("Enter")
@@ -455,7 +459,9 @@ def _axe_violations(page) -> list[dict]:
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize(("device", "lang", "name"), [(PHONE, "de", "phone-de"), (DESKTOP, "tr", "desktop-tr")])
+@pytest.mark.parametrize(
+    ("device", "lang", "name"), [(PHONE, "de", "phone-de"), (DESKTOP, "tr", "desktop-tr")]
+)
 def test_axe_finds_no_serious_violation(live_server, browser, device, lang, name):
     resident = Resident(browser, live_server, device, lang, axe=True)
     page = resident.page

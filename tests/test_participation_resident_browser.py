@@ -82,8 +82,15 @@ def test_refusals_carry_a_code_and_parameters(live_server):
     shape = _post(live_server, kind="wish").json()  # refused by the request model
     assert shape["code"] == "unknown_kind" and shape["params"] == {"field": "kind"}
     assert shape["errors"] and shape["detail"]
-    unknown = httpx.post(f"{live_server}/quartiers/atlantis/annotations", json={}).json()
-    assert unknown["code"] in {"unknown_quartier", "invalid_geometry"}
+    body = {
+        "geometry": {"type": "Point", "coordinates": [11.28, 49.51]},
+        "kind": "idea",
+        "text": "x",
+    }
+    unknown = httpx.post(f"{live_server}/quartiers/atlantis/annotations", json=body)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_quartier"
+    empty = httpx.post(f"{live_server}/quartiers/lauf/annotations", json={}).json()
+    assert empty["code"] == "invalid_geometry" and empty["params"] == {"field": "geometry"}
     event = _post(live_server, event_id="nope").json()
     assert event["code"] == "unknown_event"
 

@@ -14,14 +14,17 @@ Geometries are GeoJSON in EPSG:4326 (longitude, latitude in degrees).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
-from api.errors import api_error, max_body_size
+from api.errors import api_error, error_response, max_body_size
 from api.geojson import annotation_feature, feature_collection
 from api.participation import auth, feedback
 from api.participation.feedback import feature_as_submission
@@ -41,7 +44,69 @@ from api.participation.validation import (
 from api.security import client_address
 from geoquartier.errors import GeoquartierError
 
+
+def submission_error(
+    status: int,
+    detail: str,
+    code: str,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A refused submission: ``{"detail", "status", "code", "params"}`` — the English
+    ``detail`` as before, plus a code from
+    :data:`api.participation.validation.ERROR_CODES` and its parameters for the page."""
+    return error_response(status, detail, headers=headers, code=code, params=params or {})
+
+
+_STATUS_CODES = {404: "unknown_quartier", 413: "body_too_large", 429: "too_many_submissions"}
+
+
+class SubmissionRoute(APIRoute):
+    """A route whose refusals by FastAPI itself (request validation 422, a body over the
+    route's limit 413) carry a ``code`` and ``params`` like the submission checks."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def coded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return await _coded_validation_error(request, exc)
+            except HTTPException as exc:
+                code = _STATUS_CODES.get(exc.status_code)
+                if code is None or not isinstance(exc.detail, str):
+                    raise
+                return submission_error(exc.status_code, exc.detail, code, headers=exc.headers)
+
+        return coded
+
+
+_FIELD_CODES = {"geometry": "invalid_geometry", "text": "text_empty", "kind": "unknown_kind"}
+
+
+async def _coded_validation_error(request: Request, exc: RequestValidationError) -> Response:
+    """The app's usual 422 answer (with ``errors``), plus the code of the first bad field."""
+    import json
+
+    from api import errors
+
+    response = await errors._validation_handler(request, exc)
+    body = json.loads(response.body)
+    locs = [e.get("loc", []) for e in body.get("errors", [])]
+    field = next((str(loc[1]) for loc in locs if len(loc) > 1 and loc[0] == "body"), "request")
+    code = _FIELD_CODES.get(field, "invalid_submission")
+    return error_response(
+        response.status_code,
+        body["detail"],
+        errors=body.get("errors", []),
+        code=code,
+        params={"field": field},
+    )
+
+
 router = APIRouter()
+submissions = APIRouter(route_class=SubmissionRoute)
 
 _limiters: dict[int, RateLimiter] = {}
 
@@ -120,7 +185,7 @@ class RejectIn(BaseModel):
     reason: BodyText = Field(min_length=1, max_length=1000)
 
 
-@router.post(
+@submissions.post(
     "/quartiers/{quartier}/annotations",
     status_code=201,
     response_model=Submitted,
@@ -152,23 +217,26 @@ def submit_annotation(
     """
     verdict = limiter.hit(client_address(request, settings))
     if not verdict.allowed:
-        raise api_error(
+        return submission_error(
             429,
             f"too many submissions from this connection; at most {limiter.limit} per "
             f"minute. Try again in {verdict.retry_after_s} s.",
+            "too_many_submissions",
+            {"retry_after_s": verdict.retry_after_s, "per_minute": limiter.limit},
             headers={"Retry-After": str(verdict.retry_after_s)},
         )
     area = area_or_404(quartier, registry, limits)
     try:
         row, replayed = _store_annotation(store, area, body, limits, idempotency_key)
     except SubmissionError as exc:
-        raise api_error(exc.status, str(exc)) from None
+        return submission_error(exc.status, str(exc), exc.code, exc.params)
     except NotFound as exc:
-        raise api_error(422, f"event_id: {exc}") from None
+        return submission_error(422, f"event_id: {exc}", "unknown_event", {"field": "event_id"})
     except IdempotencyConflict as exc:
-        raise api_error(422, f"header 'Idempotency-Key': {exc}") from None
+        detail = f"header 'Idempotency-Key': {exc}"
+        return submission_error(422, detail, "idempotency_conflict", {"field": "Idempotency-Key"})
     except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
+        return submission_error(422, str(exc), "invalid_submission")
     answer = {"id": row["id"], "status": "pending", "message": SUBMITTED_MESSAGE}
     answer["receipt_url"] = feedback.issue_receipt_url(store, row["id"])
     return JSONResponse(answer, status_code=201, headers=replay_headers(replayed))
@@ -349,4 +417,4 @@ def decision_log(
     }
 
 
-__all__ = ["KINDS", "STATUSES", "get_limiter", "router"]
+__all__ = ["KINDS", "STATUSES", "get_limiter", "router", "submissions"]

@@ -1,9 +1,11 @@
 """The participation page (residents) and the moderation page (staff), as HTML.
 
 * ``GET /participate/{quartier}?lang=&event=`` — the quartier map with drawing tools
-  (pin, line, area: leaflet-draw, inlined from ``node_modules``), a form for kind, text
-  and language, submission to the API and a thank-you saying the contribution appears
-  after review. Approved contributions are shown on the map.
+  (pin, line, area: leaflet-draw, inlined from ``node_modules``; a crosshair for the
+  keyboard), the boundary, the offices, named streets and an address search, a form for
+  kind, text and language, submission to the API and a thank-you saying the contribution
+  appears after review. Approved contributions are shown on the map. An unknown event
+  answers a page in the resident's language linking to the page without the event.
 * ``GET /moderate?lang=`` — the review queue; the staff token is typed into the page and
   kept in the browser's ``sessionStorage`` only.
 
@@ -20,8 +22,8 @@ from babel import Locale
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
-from api.deps import ParticipationStoreDep, RegistryDep
-from api.errors import api_error
+from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
+from api.participation.basemap import office_points
 from api.participation.i18n import page_language, render, script_json
 from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
 from api.participation.store import NotFound, ParticipationStore
@@ -90,6 +92,7 @@ def participate(
     registry: RegistryDep,
     store: ParticipationStoreDep,
     limits: LimitsDep,
+    workspace: WorkspaceDep,
     lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
     event: Annotated[str | None, Query(max_length=64, description="event id")] = None,
 ) -> HTMLResponse:
@@ -98,6 +101,8 @@ def participate(
     area = area_or_404(quartier, registry, limits)
     spec = registry[quartier]
     event_row = _event_of(store, quartier, event) if event else None
+    if event and event_row is None:
+        return event_not_found(quartier, spec.name, lang)
     from api.participation.i18n import page_config
 
     nonce = new_nonce()
@@ -105,11 +110,16 @@ def participate(
         lang,
         quartier=quartier,
         boundary=area.boundary.__geo_interface__,
+        marginM=limits.margin_m,
+        maxLengthM=limits.max_length_m,
+        maxAreaM2=limits.max_area_m2,
         submitUrl=f"/quartiers/{quartier}/annotations",
         approvedUrl=f"/quartiers/{quartier}/annotations",
         eventId=event_row["id"] if event_row else None,
         maxTextChars=limits.max_text_chars,
         streetsUrl=f"/quartiers/{quartier}/streets.geojson",
+        addressesUrl=f"/quartiers/{quartier}/addresses",
+        offices=office_points(workspace, quartier),
     )
     html = render(
         "participate.html",
@@ -124,19 +134,38 @@ def participate(
         config_json=script_json(config),
         self_path=f"/participate/{quartier}",
         event_query=f"&event={event_row['id']}" if event_row else "",
+        map_url=f"/quartiers/{quartier}/map?lang={lang}",
     )
     return html_page(html, nonce)
 
 
-def _event_of(store: ParticipationStore, quartier: str, event_id: str) -> dict:
-    """The event ``event_id`` of ``quartier`` (404 if unknown or of another quartier)."""
+def _event_of(store: ParticipationStore, quartier: str, event_id: str) -> dict | None:
+    """The event ``event_id`` of ``quartier`` (None if unknown or of another quartier)."""
     try:
         row = store.get_event(event_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
-    if row["quartier"] != quartier:
-        raise api_error(404, f"event {event_id!r} belongs to another quartier")
-    return row
+    except NotFound:
+        return None
+    return row if row["quartier"] == quartier else None
+
+
+def event_not_found(quartier: str, quartier_name: str, lang: str) -> HTMLResponse:
+    """404 as a page in ``lang``: the event link is wrong; a link to the participation
+    page of ``quartier`` without the event (a mistyped QR-code link still leads on)."""
+    nonce = new_nonce()
+    html = render(
+        "participate_error.html",
+        lang,
+        csp_nonce=nonce,
+        quartier_name=quartier_name,
+        page_languages=PAGE_LANGUAGES,
+        config_json=script_json({"lang": lang}),
+        self_path=f"/participate/{quartier}",
+        event_query="",
+        participate_url=f"/participate/{quartier}?lang={lang}",
+    )
+    response = html_page(html, nonce)
+    response.status_code = 404
+    return response
 
 
 def quartier_choices(registry: dict[str, Any]) -> list[dict[str, Any]]:

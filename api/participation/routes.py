@@ -15,6 +15,7 @@ from api.participation import (
 )
 
 router = APIRouter()
+router.include_router(annotations.submissions)
 router.include_router(annotations.router)
 router.include_router(events.router)
 router.include_router(pages.router)

@@ -37,12 +37,46 @@ _TO_METRIC = pyproj.Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=Tr
 
 
 class SubmissionError(GeoquartierError):
-    """A submission was refused; ``field`` names the part that is wrong."""
+    """A submission was refused; ``field`` names the part that is wrong.
 
-    def __init__(self, field: str, message: str, status: int = 422):
+    ``code`` (one of :data:`ERROR_CODES`) and ``params`` (numbers in the units of their
+    names) let a page say the same in the resident's language; the English message stays
+    the ``detail`` of the answer.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        status: int = 422,
+        code: str = "invalid_submission",
+        params: dict[str, Any] | None = None,
+    ):
         self.field = field
         self.status = status
+        self.code = code
+        self.params = {"field": field, **(params or {})}
         super().__init__(f"{field}: {message}")
+
+
+ERROR_CODES = (
+    "invalid_submission",
+    "invalid_geometry",
+    "too_many_vertices",
+    "line_too_long",
+    "area_too_large",
+    "outside_quartier",
+    "text_empty",
+    "text_too_long",
+    "unknown_kind",
+    "unknown_language",
+    "unknown_event",
+    "idempotency_conflict",
+    "too_many_submissions",
+    "unknown_quartier",
+    "body_too_large",
+)
+"""Machine-readable codes of refused submissions (``code`` beside ``detail``)."""
 
 
 class UnknownQuartier(GeoquartierError):
@@ -126,15 +160,19 @@ def check_geometry(geojson: Any, area: QuartierArea, limits: Limits) -> BaseGeom
 
 def _type_and_coordinates(geojson: Any) -> tuple[str, list]:
     if not isinstance(geojson, dict):
-        raise SubmissionError("geometry", "expected a GeoJSON geometry object")
+        raise SubmissionError(
+            "geometry", "expected a GeoJSON geometry object", code="invalid_geometry"
+        )
     gtype = geojson.get("type")
     if gtype not in GEOMETRY_TYPES:
         raise SubmissionError(
-            "geometry", f"type {gtype!r} is not accepted; expected one of {GEOMETRY_TYPES}"
+            "geometry",
+            f"type {gtype!r} is not accepted; expected one of {GEOMETRY_TYPES}",
+            code="invalid_geometry",
         )
     coords = geojson.get("coordinates")
     if not isinstance(coords, list):
-        raise SubmissionError("geometry", "'coordinates' must be a list")
+        raise SubmissionError("geometry", "'coordinates' must be a list", code="invalid_geometry")
     return gtype, coords
 
 
@@ -144,16 +182,22 @@ def _check_positions(coords: list, gtype: str, limits: Limits) -> None:
     flat = _flatten_positions(coords, depth=_NESTING[gtype], max_positions=limits.max_vertices + 2)
     if len(flat) > limits.max_vertices + 1:
         raise SubmissionError(
-            "geometry", f"too many vertices (more than {limits.max_vertices}); draw a simpler shape"
+            "geometry",
+            f"too many vertices (more than {limits.max_vertices}); draw a simpler shape",
+            code="too_many_vertices",
+            params={"max_vertices": limits.max_vertices},
         )
     for lon, lat in flat:
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            raise SubmissionError("geometry", "coordinates must be finite numbers")
+            raise SubmissionError(
+                "geometry", "coordinates must be finite numbers", code="invalid_geometry"
+            )
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise SubmissionError(
                 "geometry",
                 f"coordinate ({lon}, {lat}) is not longitude/latitude in degrees "
                 "(EPSG:4326, longitude first)",
+                code="invalid_geometry",
             )
 
 
@@ -161,18 +205,25 @@ def _shape(gtype: str, coords: list, limits: Limits) -> BaseGeometry:
     try:
         geom = shape({"type": gtype, "coordinates": coords})
     except (ValueError, TypeError, IndexError, shapely.errors.GEOSException) as exc:
-        raise SubmissionError("geometry", f"malformed {gtype}: {str(exc).strip()}") from None
+        raise SubmissionError(
+            "geometry", f"malformed {gtype}: {str(exc).strip()}", code="invalid_geometry"
+        ) from None
     if geom.is_empty:
-        raise SubmissionError("geometry", "the geometry is empty")
+        raise SubmissionError("geometry", "the geometry is empty", code="invalid_geometry")
     if shapely.get_coordinate_dimension(geom) != 2:
         geom = shapely.force_2d(geom)
     vertices = int(shapely.get_num_coordinates(geom))
     if vertices > limits.max_vertices:
         raise SubmissionError(
-            "geometry", f"{vertices} vertices; at most {limits.max_vertices} are accepted"
+            "geometry",
+            f"{vertices} vertices; at most {limits.max_vertices} are accepted",
+            code="too_many_vertices",
+            params={"max_vertices": limits.max_vertices},
         )
     if not geom.is_valid:
-        raise SubmissionError("geometry", f"invalid {gtype}: {explain_validity(geom)}")
+        raise SubmissionError(
+            "geometry", f"invalid {gtype}: {explain_validity(geom)}", code="invalid_geometry"
+        )
     return geom
 
 
@@ -182,11 +233,15 @@ def _check_size(gtype: str, metric: BaseGeometry, limits: Limits) -> None:
             "geometry",
             f"the line is {metric.length:.0f} m long; at most "
             f"{limits.max_length_m:.0f} m are accepted",
+            code="line_too_long",
+            params={"length_m": round(metric.length), "max_length_m": round(limits.max_length_m)},
         )
     if gtype == "Polygon" and metric.area > limits.max_area_m2:
         raise SubmissionError(
             "geometry",
             f"the area is {metric.area:.0f} m²; at most {limits.max_area_m2:.0f} m² are accepted",
+            code="area_too_large",
+            params={"area_m2": round(metric.area), "max_area_m2": round(limits.max_area_m2)},
         )
 
 
@@ -199,6 +254,8 @@ def _check_inside(area: QuartierArea, metric: BaseGeometry, limits: Limits) -> N
         "geometry",
         f"the geometry lies {where} quartier {area.id!r}; it must be within "
         f"{limits.margin_m:.0f} m of the quartier boundary",
+        code="outside_quartier",
+        params={"distance_m": round(distance_m), "margin_m": round(limits.margin_m)},
     )
 
 
@@ -209,13 +266,18 @@ def _position(node: Any) -> tuple[float, float]:
         or len(node) not in (2, 3)
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in node)
     ):
-        raise SubmissionError("geometry", "each position must be [longitude, latitude] in degrees")
+        raise SubmissionError(
+            "geometry",
+            "each position must be [longitude, latitude] in degrees",
+            code="invalid_geometry",
+        )
     try:
         return float(node[0]), float(node[1])
     except OverflowError:  # an integer with hundreds of digits
         raise SubmissionError(
             "geometry",
             "a coordinate is far too large for longitude/latitude in degrees (EPSG:4326)",
+            code="invalid_geometry",
         ) from None
 
 
@@ -230,7 +292,11 @@ def _flatten_positions(coords: Any, depth: int, max_positions: int) -> list[tupl
             out.append(_position(node))
             return
         if not isinstance(node, list) or not node:
-            raise SubmissionError("geometry", "coordinates are nested wrongly for this type")
+            raise SubmissionError(
+                "geometry",
+                "coordinates are nested wrongly for this type",
+                code="invalid_geometry",
+            )
         for child in node:
             walk(child, level - 1)
 
@@ -242,15 +308,20 @@ def check_text(text: Any, limits: Limits) -> str:
     """The resident's text, NFC-normalised, without control characters, trimmed (blanks
     and zero-width characters at the ends); 1 to ``max_text_chars`` characters."""
     if not isinstance(text, str):
-        raise SubmissionError("text", "expected a string")
+        raise SubmissionError("text", "expected a string", code="text_empty")
     text = clean_text(unicodedata.normalize("NFC", text).replace("\r\n", "\n"))
     if not text:
         raise SubmissionError(
-            "text", "the text is empty (only blanks, control or zero-width characters)"
+            "text",
+            "the text is empty (only blanks, control or zero-width characters)",
+            code="text_empty",
         )
     if len(text) > limits.max_text_chars:
         raise SubmissionError(
-            "text", f"{len(text)} characters; at most {limits.max_text_chars} are accepted"
+            "text",
+            f"{len(text)} characters; at most {limits.max_text_chars} are accepted",
+            code="text_too_long",
+            params={"chars": len(text), "max_chars": limits.max_text_chars},
         )
     return text
 
@@ -258,7 +329,9 @@ def check_text(text: Any, limits: Limits) -> str:
 def check_kind(kind: Any) -> str:
     """The annotation kind: one of idea, problem, praise, question."""
     if kind not in KINDS:
-        raise SubmissionError("kind", f"unknown kind {kind!r}; expected one of {list(KINDS)}")
+        raise SubmissionError(
+            "kind", f"unknown kind {kind!r}; expected one of {list(KINDS)}", code="unknown_kind"
+        )
     return kind
 
 
@@ -282,10 +355,16 @@ def check_language(language: Any) -> str | None:
     if language is None or language == "":
         return None
     if not isinstance(language, str):
-        raise SubmissionError("language", "expected an ISO 639-1 code such as 'de' or 'tr'")
+        raise SubmissionError(
+            "language",
+            "expected an ISO 639-1 code such as 'de' or 'tr'",
+            code="unknown_language",
+        )
     code = language.strip().lower()
     if code not in iso_639_1_codes():
         raise SubmissionError(
-            "language", f"{language!r} is not an ISO 639-1 code (two letters, e.g. 'de', 'tr')"
+            "language",
+            f"{language!r} is not an ISO 639-1 code (two letters, e.g. 'de', 'tr')",
+            code="unknown_language",
         )
     return code

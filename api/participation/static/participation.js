@@ -66,4 +66,164 @@
       }).addTo(map);
     }).catch(function () { /* the boundary alone still shows where to draw */ });
   };
+
+  // ---- finding one's place: boundary, offices, named streets, tile notice -----------------
+  /* Local metres (east, north) of [lon, lat] around the reference latitude lat0 (degrees);
+     good to a few centimetres over a quartier, enough for the check while drawing. */
+  function metres(lonlat, lon0, lat0) {
+    var k = Math.cos(lat0 * Math.PI / 180);
+    return [(lonlat[0] - lon0) * 111320 * k, (lonlat[1] - lat0) * 110574];
+  }
+
+  function polygonsOf(geometry) {
+    if (!geometry) { return []; }
+    if (geometry.type === 'Polygon') { return [geometry.coordinates]; }
+    if (geometry.type === 'MultiPolygon') { return geometry.coordinates; }
+    return [];
+  }
+
+  function insideRing(p, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var a = ring[i], b = ring[j];
+      if ((a[1] > p[1]) !== (b[1] > p[1]) &&
+          p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]) { inside = !inside; }
+    }
+    return inside;
+  }
+
+  function segmentDistance(p, a, b) {
+    var dx = b[0] - a[0], dy = b[1] - a[1], len2 = dx * dx + dy * dy;
+    var s = len2 ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2)) : 0;
+    var x = a[0] + s * dx - p[0], y = a[1] + s * dy - p[1];
+    return Math.sqrt(x * x + y * y);
+  }
+
+  /* A checker of positions against a quartier boundary (GeoJSON Polygon or MultiPolygon,
+     EPSG:4326) widened by marginM metres, as the server checks a submission. */
+  GQ.boundaryCheck = function (boundary, marginM) {
+    var polygons = polygonsOf(boundary);
+    var first = polygons.length ? polygons[0][0][0] : [0, 0];
+    var lon0 = first[0], lat0 = first[1];
+    var rings = polygons.map(function (poly) {
+      return poly.map(function (ring) { return ring.map(function (c) { return metres(c, lon0, lat0); }); });
+    });
+    function allowed(p) {
+      var near = false;
+      var inside = rings.some(function (poly) {
+        if (!insideRing(p, poly[0])) { return false; }
+        return !poly.slice(1).some(function (hole) { return insideRing(p, hole); });
+      });
+      if (inside) { return true; }
+      rings.forEach(function (poly) {
+        poly.forEach(function (ring) {
+          for (var i = 1; i < ring.length && !near; i++) {
+            if (segmentDistance(p, ring[i - 1], ring[i]) <= marginM) { near = true; }
+          }
+        });
+      });
+      return near;
+    }
+    /* Whether every point of the path [[lon, lat], ...] (sampled every 5 m) is allowed. */
+    function pathAllowed(path) {
+      var pts = path.map(function (c) { return metres(c, lon0, lat0); });
+      if (!pts.length) { return true; }
+      if (!allowed(pts[0])) { return false; }
+      for (var i = 1; i < pts.length; i++) {
+        var a = pts[i - 1], b = pts[i];
+        var steps = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / 5));
+        for (var s = 1; s <= steps; s++) {
+          if (!allowed([a[0] + (b[0] - a[0]) * s / steps, a[1] + (b[1] - a[1]) * s / steps])) { return false; }
+        }
+      }
+      return true;
+    }
+    return {
+      /* Whether a GeoJSON Point, LineString or Polygon (EPSG:4326) lies within the margin. */
+      geometry: function (g) {
+        if (!rings.length || !g) { return true; }
+        if (g.type === 'Point') { return pathAllowed([g.coordinates]); }
+        if (g.type === 'LineString') { return pathAllowed(g.coordinates); }
+        if (g.type === 'Polygon') { return g.coordinates.every(pathAllowed); }
+        return true;
+      },
+      /* Whether one position [lon, lat] lies within the margin. */
+      position: function (c) { return !rings.length || allowed(metres(c, lon0, lat0)); }
+    };
+  };
+
+  /* The offices ({name, lon, lat}) as labelled markers: a dark ring with the name beside it
+     (as text). */
+  GQ.officeLayer = function (offices) {
+    var group = L.layerGroup();
+    (offices || []).forEach(function (office) {
+      var marker = L.circleMarker([office.lat, office.lon], {
+        radius: 8, color: '#1a1a1a', weight: 3, fillColor: '#ffffff', fillOpacity: 1,
+        className: 'gq-office', interactive: false
+      });
+      marker.bindTooltip(el('span', 'gq-office-name', office.name), {
+        permanent: true, direction: 'right', offset: [8, 0], className: 'gq-office-label'
+      });
+      group.addLayer(marker);
+    });
+    return group;
+  };
+
+  function longestPart(geometry) {
+    var lines = geometry.type === 'MultiLineString' ? geometry.coordinates : [geometry.coordinates];
+    var best = lines[0], bestLen = -1;
+    lines.forEach(function (line) {
+      var len = 0;
+      for (var i = 1; i < line.length; i++) { len += Math.hypot(line[i][0] - line[i - 1][0], line[i][1] - line[i - 1][1]); }
+      if (len > bestLen) { bestLen = len; best = line; }
+    });
+    return { line: best, len: bestLen };
+  }
+
+  /* The quartier's streets from this server (pane 'streets', under everything); from zoom
+     labelZoom on, one label per street name (the streets themselves are not interactive:
+     no tab stop per street for keyboard users). Calls done(layer) when drawn. The map
+     stays readable when the tiles cannot load. */
+  GQ.namedStreets = function (map, url, labelZoom, done) {
+    if (!url) { return; }
+    fetch(url).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (collection) {
+      if (!collection || !collection.features.length) { return; }
+      var pane = map.getPane('streets') || map.createPane('streets');
+      pane.style.zIndex = 250;
+      var longest = {};
+      var streets = L.geoJSON(collection, {
+        pane: 'streets', interactive: false, style: { color: '#7a7a7a', weight: 3, opacity: 0.9 },
+        onEachFeature: function (feature) {
+          var name = (feature.properties || {}).name;
+          if (!name) { return; }
+          var part = longestPart(feature.geometry);
+          if (!longest[name] || part.len > longest[name].len) { longest[name] = part; }
+        }
+      }).addTo(map);
+      var labels = L.layerGroup();
+      Object.keys(longest).forEach(function (name) {
+        var line = longest[name].line, mid = line[Math.floor(line.length / 2)];
+        labels.addLayer(L.tooltip({ permanent: true, direction: 'center', className: 'gq-street-label', interactive: false })
+          .setLatLng([mid[1], mid[0]]).setContent(el('span', null, name)));
+      });
+      function toggle() {
+        if (map.getZoom() >= labelZoom) { labels.addTo(map); } else { labels.remove(); }
+      }
+      map.on('zoomend', toggle);
+      toggle();
+      if (done) { done(streets); }
+    }).catch(function () { /* the boundary alone still shows where to draw */ });
+  };
+
+  /* Call onFail once when a tile of the map's online tile layers fails to load. */
+  GQ.onTileFailure = function (map, onFail) {
+    var told = false;
+    map.eachLayer(function (layer) {
+      if (layer instanceof L.TileLayer) {
+        layer.on('tileerror', function () { if (!told) { told = true; onFail(); } });
+      }
+    });
+  };
 }());

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -304,11 +305,7 @@ def _event_changes(body: EventPatch, event: dict, registry: dict, limits: Limits
     return changes
 
 
-_PLANNER_RESPONSES = {
-    401: {"description": "missing or wrong token"},
-    403: {"description": "not a planner"},
-    404: {"description": "unknown event"},
-}
+_PLANNER_RESPONSES = {**_STAFF_RESPONSES, 403: {"description": "not a planner"}}
 
 
 @router.patch(
@@ -344,8 +341,7 @@ def close_event(
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """Mark the event closed (``closed_at``); its documentation stays."""
-    _event_or_404(store, event_id)
-    return event_feature(store.close_event(event_id))
+    return _set_closed(store, event_id, closed=True)
 
 
 @router.post(
@@ -360,8 +356,12 @@ def reopen_event(
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """Residents may name the event again."""
+    return _set_closed(store, event_id, closed=False)
+
+
+def _set_closed(store: ParticipationStore, event_id: str, *, closed: bool) -> dict[str, Any]:
     _event_or_404(store, event_id)
-    return event_feature(store.close_event(event_id, closed=False))
+    return event_feature(store.close_event(event_id, closed=closed))
 
 
 @router.delete(
@@ -477,6 +477,15 @@ def _include(value: str | None) -> tuple[str, ...]:
         raise api_error(422, str(exc)) from None
 
 
+def _report_rows(
+    store: ParticipationStore, event_id: str, include: str | None
+) -> tuple[dict, list[dict], tuple[str, ...]]:
+    """The event, its contributions and the states to export (422 on a bad ``include``)."""
+    states = _include(include)
+    event = _event_or_404(store, event_id)
+    return event, store.list_annotations(event_id=event_id), states
+
+
 @router.get(
     "/events/{event_id}/report-link",
     tags=["events"],
@@ -501,52 +510,49 @@ def report_link(
     }
 
 
-@router.get(
-    "/events/{event_id}/report.geojson",
-    tags=["events"],
-    summary="Event documentation as GeoJSON (staff)",
-    responses=_STAFF_RESPONSES,
-)
-def report_geojson(
-    event_id: EventId,
-    user: Reader,
-    store: ParticipationStoreDep,
-    include: Include = None,
-    lang: Annotated[str, Query(max_length=5)] = "de",
-) -> Response:
-    """Approved contributions (plus ``include`` states) with kind, text, language, state."""
-    states = _include(include)
-    event = _event_or_404(store, event_id)
-    rows = store.list_annotations(event_id=event_id)
-    return Response(
-        report.geojson_text(event, rows, states, lang),
-        media_type=GEOJSON,
-        headers=_download(event, "geojson"),
+def _add_report_download(
+    ext: str, summary: str, description: str, media_type: str, text: Callable[..., str]
+) -> Callable[..., Response]:
+    """Register ``GET /events/{id}/report.<ext>``: the event's contributions as a download
+    written by ``text(event, rows, states, lang)``."""
+
+    @router.get(
+        f"/events/{{event_id}}/report.{ext}",
+        tags=["events"],
+        summary=summary,
+        description=description,
+        responses=_STAFF_RESPONSES,
+        name=f"report_{ext}",
     )
+    def download(
+        event_id: EventId,
+        user: Reader,
+        store: ParticipationStoreDep,
+        include: Include = None,
+        lang: Annotated[str, Query(max_length=5)] = "de",
+    ) -> Response:
+        event, rows, states = _report_rows(store, event_id, include)
+        return Response(
+            text(event, rows, states, lang), media_type=media_type, headers=_download(event, ext)
+        )
+
+    return download
 
 
-@router.get(
-    "/events/{event_id}/report.csv",
-    tags=["events"],
-    summary="Event documentation as CSV for spreadsheets (staff)",
-    responses=_STAFF_RESPONSES,
+report_geojson = _add_report_download(
+    "geojson",
+    "Event documentation as GeoJSON (staff)",
+    "Approved contributions (plus ``include`` states) with kind, text, language, state.",
+    GEOJSON,
+    report.geojson_text,
 )
-def report_csv(
-    event_id: EventId,
-    user: Reader,
-    store: ParticipationStoreDep,
-    include: Include = None,
-    lang: Annotated[str, Query(max_length=5)] = "de",
-) -> Response:
-    """One row per contribution (UTF-8 with BOM, ``;``, headings in ``lang``)."""
-    states = _include(include)
-    event = _event_or_404(store, event_id)
-    rows = store.list_annotations(event_id=event_id)
-    return Response(
-        report.csv_text(rows, lang, states),
-        media_type="text/csv; charset=utf-8",
-        headers=_download(event, "csv"),
-    )
+report_csv = _add_report_download(
+    "csv",
+    "Event documentation as CSV for spreadsheets (staff)",
+    "One row per contribution (UTF-8 with BOM, ``;``, headings in ``lang``).",
+    "text/csv; charset=utf-8",
+    lambda event, rows, states, lang: report.csv_text(rows, lang, states),
+)
 
 
 @router.get(

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
-from api.errors import api_error, max_body_size
+from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import annotation_feature, feature_collection
 from api.participation import auth, feedback
 from api.participation.feedback import feature_as_submission
@@ -261,12 +261,8 @@ def _decide(
     reason: str | None,
     text: str | None = None,
 ) -> dict:
-    try:
+    with answer_errors({NotFound: 404, GeoquartierError: 422}):
         row = store.decide(annotation_id, decision, user, reason, text=text)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
-    except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
     return annotation_feature(row, staff=True)
 
 
@@ -338,10 +334,8 @@ def decision_log(
 ) -> dict[str, Any]:
     """Every decision on the annotation: decision, previous state, reason, who, when; and
     every redaction: who, when, SHA-256 of the original (never the original)."""
-    try:
+    with answer_errors({NotFound: 404}):
         store.get_annotation(annotation_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     return {
         "annotation_id": annotation_id,
         "decisions": store.decisions(annotation_id),

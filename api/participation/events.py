@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shapely.geometry.base import BaseGeometry
 
 from api.deps import ParticipationStoreDep, RegistryDep
-from api.errors import api_error, max_body_size
+from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import GEOJSON, annotation_feature, event_feature, feature_collection
 from api.participation import auth, report
 from api.participation.i18n import page_config, page_language, render, script_json
@@ -135,10 +135,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _event_or_404(store: ParticipationStore, event_id: str) -> dict:
-    try:
+    with answer_errors({NotFound: 404}):
         return store.get_event(event_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
 
 
 @router.post(
@@ -376,20 +374,14 @@ def delete_event(
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """Delete the event: ``{"deleted": id, "detached": n}``."""
-    try:
+    with answer_errors({NotFound: 404}):
         detached = store.delete_event(event_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     return {"deleted": event_id, "detached": detached}
 
 
 def _attach(store: ParticipationStore, annotation_id: str, event_id: str | None) -> dict:
-    try:
+    with answer_errors({NotFound: 404, GeoquartierError: 422}):
         row = store.attach(annotation_id, event_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
-    except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
     return annotation_feature(row, staff=True)
 
 
@@ -428,10 +420,8 @@ def detach_annotation(
 ) -> dict[str, Any]:
     """The contribution no longer belongs to this event."""
     _event_or_404(store, event_id)
-    try:
+    with answer_errors({NotFound: 404}):
         row = store.get_annotation(annotation_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     if row["event_id"] != event_id:
         raise api_error(404, f"annotation {annotation_id!r} does not belong to this event")
     return _attach(store, annotation_id, None)
@@ -471,10 +461,8 @@ Reader = Annotated[User, Depends(report_reader)]
 
 
 def _include(value: str | None) -> tuple[str, ...]:
-    try:
+    with answer_errors({ValueError: 422}):
         return report.parse_include(value)
-    except ValueError as exc:
-        raise api_error(422, str(exc)) from None
 
 
 def _report_rows(

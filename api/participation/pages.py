@@ -21,7 +21,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
 from api.deps import ParticipationStoreDep, RegistryDep
-from api.errors import api_error
+from api.errors import answer_errors, api_error
 from api.participation.i18n import page_language, render, script_json
 from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
 from api.participation.store import NotFound, ParticipationStore
@@ -130,10 +130,8 @@ def participate(
 
 def _event_of(store: ParticipationStore, quartier: str, event_id: str) -> dict:
     """The event ``event_id`` of ``quartier`` (404 if unknown or of another quartier)."""
-    try:
+    with answer_errors({NotFound: 404}):
         row = store.get_event(event_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     if row["quartier"] != quartier:
         raise api_error(404, f"event {event_id!r} belongs to another quartier")
     return row

@@ -327,39 +327,40 @@ def edit_event(
     return event_feature(store.update_event(event_id, **changes) if changes else event)
 
 
-@router.post(
-    "/events/{event_id}/close",
-    tags=["events"],
-    summary="Close an event: no new contributions may name it (planners)",
-    responses=_PLANNER_RESPONSES,
+def _add_close_route(action: str, summary: str, description: str, *, closed: bool) -> Callable:
+    """Register ``POST /events/{id}/<action>``: planners close an event or open it again."""
+
+    @router.post(
+        f"/events/{{event_id}}/{action}",
+        tags=["events"],
+        summary=summary,
+        description=description,
+        responses=_PLANNER_RESPONSES,
+        name=f"{action}_event",
+    )
+    def set_closed(
+        event_id: EventId,
+        user: Annotated[User, Depends(auth.planner)],
+        store: ParticipationStoreDep,
+    ) -> dict[str, Any]:
+        _event_or_404(store, event_id)
+        return event_feature(store.close_event(event_id, closed=closed))
+
+    return set_closed
+
+
+close_event = _add_close_route(
+    "close",
+    "Close an event: no new contributions may name it (planners)",
+    "Mark the event closed (``closed_at``); its documentation stays.",
+    closed=True,
 )
-def close_event(
-    event_id: EventId,
-    user: Annotated[User, Depends(auth.planner)],
-    store: ParticipationStoreDep,
-) -> dict[str, Any]:
-    """Mark the event closed (``closed_at``); its documentation stays."""
-    return _set_closed(store, event_id, closed=True)
-
-
-@router.post(
-    "/events/{event_id}/reopen",
-    tags=["events"],
-    summary="Open a closed event again (planners)",
-    responses=_PLANNER_RESPONSES,
+reopen_event = _add_close_route(
+    "reopen",
+    "Open a closed event again (planners)",
+    "Residents may name the event again.",
+    closed=False,
 )
-def reopen_event(
-    event_id: EventId,
-    user: Annotated[User, Depends(auth.planner)],
-    store: ParticipationStoreDep,
-) -> dict[str, Any]:
-    """Residents may name the event again."""
-    return _set_closed(store, event_id, closed=False)
-
-
-def _set_closed(store: ParticipationStore, event_id: str, *, closed: bool) -> dict[str, Any]:
-    _event_or_404(store, event_id)
-    return event_feature(store.close_event(event_id, closed=closed))
 
 
 @router.delete(

@@ -40,6 +40,7 @@ from api.participation.validation import (
 )
 from api.security import client_address
 from geoquartier.errors import GeoquartierError
+from geoquartier.settings import Settings
 
 router = APIRouter()
 
@@ -57,6 +58,19 @@ def get_limiter(limits: LimitsDep) -> RateLimiter:
 
 
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+
+
+def refuse_over_limit(limiter: RateLimiter, request: Request, settings: Settings) -> None:
+    """Count one submission of the request's client; 429 with ``Retry-After`` beyond the
+    limiter's budget."""
+    verdict = limiter.hit(client_address(request, settings))
+    if not verdict.allowed:
+        raise api_error(
+            429,
+            f"too many submissions from this connection; at most {limiter.limit} per "
+            f"minute. Try again in {verdict.retry_after_s} s.",
+            headers={"Retry-After": str(verdict.retry_after_s)},
+        )
 
 
 QuartierId = Annotated[
@@ -150,14 +164,7 @@ def submit_annotation(
     With an ``Idempotency-Key`` header, a retry of the same request within 24 hours
     answers like the first time (same id, header ``Idempotent-Replayed: true``).
     """
-    verdict = limiter.hit(client_address(request, settings))
-    if not verdict.allowed:
-        raise api_error(
-            429,
-            f"too many submissions from this connection; at most {limiter.limit} per "
-            f"minute. Try again in {verdict.retry_after_s} s.",
-            headers={"Retry-After": str(verdict.retry_after_s)},
-        )
+    refuse_over_limit(limiter, request, settings)
     area = area_or_404(quartier, registry, limits)
     try:
         row, replayed = _store_annotation(store, area, body, limits, idempotency_key)

@@ -31,13 +31,13 @@ from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep, WorkspaceD
 from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import fund_store as fs
-from api.participation.annotations import LimiterDep
+from api.participation.annotations import LimiterDep, refuse_over_limit
 from api.participation.i18n import page_language, render
 from api.participation.pages import html_page
 from api.participation.report import _csv_cell
 from api.participation.settings import PAGE_LANGUAGES, BodyText
 from api.participation.store import NotFound, User
-from api.security import client_address, new_nonce
+from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import APPLICANT_KINDS, FUND_DECISIONS, JURY_VOTES
@@ -244,13 +244,7 @@ def submit_proposal(
     registry: RegistryDep,
 ) -> dict[str, Any]:
     """Store a proposal as ``submitted``; the contact is kept for staff only."""
-    verdict = limiter.hit(client_address(request, settings))
-    if not verdict.allowed:
-        raise api_error(
-            429,
-            f"too many submissions from this connection; try again in {verdict.retry_after_s} s",
-            headers={"Retry-After": str(verdict.retry_after_s)},
-        )
+    refuse_over_limit(limiter, request, settings)
     _known(quartier, registry)
     fields = {
         "title": _text("title", body.title),

@@ -28,13 +28,13 @@ from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import feature_collection
 from api.participation import auth
 from api.participation import surveys_store as ss
-from api.participation.annotations import GeometryIn, LimiterDep
+from api.participation.annotations import GeometryIn, LimiterDep, refuse_over_limit
 from api.participation.i18n import page_config, page_language, render, script_json
 from api.participation.pages import html_page
 from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
 from api.participation.store import NotFound, User
 from api.participation.validation import SubmissionError, area_or_404, check_geometry, to_metric
-from api.security import client_address, new_nonce
+from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
@@ -130,13 +130,7 @@ def answer_survey(
     limits: LimitsDep,
 ) -> dict[str, str]:
     """Stores the point (inside the quartier) and the choice; nothing else."""
-    verdict = limiter.hit(client_address(request, settings))
-    if not verdict.allowed:
-        raise api_error(
-            429,
-            f"too many submissions from this connection; try again in {verdict.retry_after_s} s",
-            headers={"Retry-After": str(verdict.retry_after_s)},
-        )
+    refuse_over_limit(limiter, request, settings)
     with answer_errors({NotFound: 404}):
         survey = ss.get_survey(store, survey_id)
     if body.geometry.type != "Point":

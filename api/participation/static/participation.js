@@ -67,3 +67,63 @@
     }).catch(function () { /* the boundary alone still shows where to draw */ });
   };
 }());
+
+/* Shared pieces of the staff pages (moderation, public answers, events): the staff token
+   in sessionStorage only, the sign-in form, requests that carry the token, a status line. */
+(function () {
+  'use strict';
+  var GQ = window.GQ;
+
+  /* A function writing `text` into the status line `node` (class "error" for errors). */
+  GQ.statusLine = function (node) {
+    return function (text, isError) {
+      node.textContent = text || '';
+      node.className = isError ? 'error' : '';
+    };
+  };
+
+  /* A staff page's session: the token lives in sessionStorage under `key`; the form #signin
+     (field #token) shows while signed out, the element `sectionId` while signed in;
+     `onShow(signedIn)`, if given, runs after each switch. */
+  GQ.staffSession = function (key, sectionId, onShow) {
+    var session = {};
+    session.token = function () { return sessionStorage.getItem(key); };
+    session.show = function (signedIn) {
+      document.getElementById('signin').hidden = signedIn;
+      document.getElementById(sectionId).hidden = !signedIn;
+      if (onShow) { onShow(signedIn); }
+    };
+    session.signOut = function () {
+      sessionStorage.removeItem(key);
+      session.show(false);
+      GQ.focus(document.getElementById('token'));
+    };
+    /* fetch with the token: resolves to {status, data} (data {} if the answer is no JSON). */
+    session.request = function (method, url, body) {
+      var headers = { Authorization: 'Bearer ' + session.token(), Accept: 'application/json' };
+      var init = { method: method, headers: headers };
+      if (body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(body);
+      }
+      return fetch(url, init).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          return { status: response.status, data: data };
+        });
+      });
+    };
+    /* On submitting the sign-in form: keep the typed token, clear the field, `signIn()`. */
+    session.onSignIn = function (signIn) {
+      document.getElementById('signin').addEventListener('submit', function (event) {
+        event.preventDefault();
+        var field = document.getElementById('token');
+        var value = field.value.trim();
+        if (!value) { return; }
+        sessionStorage.setItem(key, value);
+        field.value = '';
+        signIn();
+      });
+    };
+    return session;
+  };
+}());

@@ -13,51 +13,28 @@ to Turkish changes the legend.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from browser_support import browser, serious_axe_violations
 from playwright.sync_api import expect
 from shapely.geometry import Point
+from test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store
 
 from geoquartier.config import PROJECT_ROOT
 from geoquartier.layers.opening_hours import TIMEZONE, OpeningHours
 from geoquartier.maps.builder import build_quartier_map, save_map
 from geoquartier.maps.i18n import Translator
 
-try:
-    from tests.test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store
-except ImportError:  # pragma: no cover
-    from test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store  # noqa: F401
+__all__ = ["browser", "map_data", "maps_store"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 UNREACHABLE_TILES = "file:///nonexistent-geoquartier-tiles/{z}/{x}/{y}.png"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "maps"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _xss_service(quartier: str, near: Point) -> gpd.GeoDataFrame:
@@ -352,7 +329,6 @@ def test_phone_viewport(browser, built, quartier):
 
 
 # ---- keyboard, accessibility, phone -------------------------------------------------------
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAB_STOP = """() => {
     const el = document.activeElement;
     return {
@@ -441,20 +417,9 @@ def test_focus_ring_has_enough_contrast(browser, built):
 
 @pytest.mark.parametrize("quartier,lang", [("neu-olvenstedt", "de"), ("lauf", "tr")])
 def test_axe_finds_no_serious_violations(browser, built, quartier, lang):
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci`")
     page = _open(browser, built, quartier, lang)
     try:
-        p = page.page
-        p.add_script_tag(path=str(AXE))
-        violations = p.evaluate(
-            """async () => (await axe.run(document)).violations.map((v) => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-            }))"""
-        )
-        bad = [v for v in violations if v["impact"] in ("serious", "critical")]
-        assert bad == []
+        assert serious_axe_violations(page.page) == []
     finally:
         page.close()
 

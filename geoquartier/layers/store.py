@@ -254,15 +254,20 @@ class GeoPackageStore:
             for suffix in _SIDECARS:
                 _remove(Path(str(tmp) + suffix))
 
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    def _lock(self):
+        return workspace_lock(self.path)
+
+
+@contextmanager
+def workspace_lock(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock file ``<path>.lock`` of a workspace file: the one lock the
+    layer store, the scenarios and the monitoring snapshots share between processes."""
+    with open(path.with_name(path.name + ".lock"), "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _with_quartier(layer: str, gdf: gpd.GeoDataFrame, quartier: str) -> gpd.GeoDataFrame:

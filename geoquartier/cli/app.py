@@ -27,6 +27,20 @@ app = typer.Typer(
 USER_ERROR_EXIT = 2
 
 
+def command_group(name: str, help: str) -> typer.Typer:
+    """A group of subcommands ``geoquartier <name> ...`` with the root's settings (help on
+    no arguments, plain help text, no tracebacks for the user)."""
+    group = typer.Typer(
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.add_typer(group, name=name)
+    return group
+
+
 @app.callback()
 def _root() -> None:
     """Maps, walking access and participation for neighbourhood management."""

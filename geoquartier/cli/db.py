@@ -14,20 +14,16 @@ from typing import Annotated
 
 import typer
 
-from geoquartier.cli.app import app, fail
+from geoquartier.cli.app import command_group, fail
 from geoquartier.errors import GeoquartierError
 
-db_app = typer.Typer(
-    help=(
+db_app = command_group(
+    "db",
+    (
         "The layer store (workspace GeoPackage, or PostGIS when GEOQUARTIER_DATABASE_URL "
         "is set): schema version, upgrade, dump and restore."
     ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
-app.add_typer(db_app, name="db")
 
 
 @contextmanager

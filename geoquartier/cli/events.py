@@ -15,16 +15,12 @@ from typing import Annotated, Any
 
 import typer
 
-from geoquartier.cli.app import app, fail
+from geoquartier.cli.app import command_group, fail
 
-events_app = typer.Typer(
-    help="Participation events: add, list, edit, close, delete; attach contributions.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+events_app = command_group(
+    "events",
+    "Participation events: add, list, edit, close, delete; attach contributions.",
 )
-app.add_typer(events_app, name="events")
 
 AtOpt = Annotated[str | None, typer.Option("--at", help="A point: 'LON,LAT' (degrees).")]
 RouteOpt = Annotated[

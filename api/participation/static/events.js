@@ -55,9 +55,7 @@
     var q = quartiers[quartierSelect.value];
     if (!map || !q) return;
     if (outline) map.removeLayer(outline);
-    outline = L.geoJSON(q.boundary, {
-      style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
-    }).addTo(map);
+    outline = GQ.boundaryOutline(map, q.boundary);
     map.fitBounds(outline.getBounds());
     GQ.streetMap(map, q.streetsUrl);
   }

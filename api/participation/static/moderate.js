@@ -46,9 +46,7 @@
     var q = quartiers[id];
     if (!q) return null;
     if (!drawnQuartiers[id]) {
-      drawnQuartiers[id] = L.geoJSON(q.boundary, {
-        style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
-      }).addTo(map);
+      drawnQuartiers[id] = GQ.boundaryOutline(map, q.boundary);
       GQ.streetMap(map, q.streetsUrl);
     }
     return drawnQuartiers[id];

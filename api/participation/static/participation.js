@@ -106,11 +106,7 @@
         headers['Content-Type'] = 'application/json';
         init.body = JSON.stringify(body);
       }
-      return fetch(url, init).then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          return { status: response.status, data: data };
-        });
-      });
+      return fetch(url, init).then(GQ.jsonResult);
     };
     /* On submitting the sign-in form: keep the typed token, clear the field, `signIn()`. */
     session.onSignIn = function (signIn) {
@@ -125,5 +121,45 @@
       });
     };
     return session;
+  };
+}());
+
+/* Shared pieces of the map pages (kiosk, survey, staff pages): the quartier outline and
+   its map, and JSON requests answered as {status, data}. */
+(function () {
+  'use strict';
+  var GQ = window.GQ;
+  var OUTLINE = { color: '#333', weight: 2, dashArray: '6 4', fill: false };
+
+  /* A fetch response as {status, data}; data is {} when the answer is no JSON. */
+  GQ.jsonResult = function (response) {
+    return response.json().catch(function () { return {}; }).then(function (data) {
+      return { status: response.status, data: data };
+    });
+  };
+
+  /* POST `body` as JSON (with `headers` added); resolves to {status, data}. */
+  GQ.postJSON = function (url, body, headers) {
+    return fetch(url, {
+      method: 'POST',
+      headers: Object.assign({ 'Content-Type': 'application/json', Accept: 'application/json' }, headers || {}),
+      body: JSON.stringify(body)
+    }).then(GQ.jsonResult);
+  };
+
+  /* A quartier boundary (GeoJSON, EPSG:4326) drawn as a dashed outline on `map`. */
+  GQ.boundaryOutline = function (map, boundary) {
+    return L.geoJSON(boundary, { style: OUTLINE, interactive: false }).addTo(map);
+  };
+
+  /* The page's quartier map in element `id`: the config's boundary as outline, fitted,
+     over the quartier's streets from this server. Returns {map, outline}. */
+  GQ.quartierMap = function (id) {
+    var cfg = GQ.config();
+    var map = GQ.baseMap(id);
+    var outline = GQ.boundaryOutline(map, cfg.boundary);
+    map.fitBounds(outline.getBounds());
+    GQ.streetMap(map, cfg.streetsUrl);  // offline vector basemap from this server
+    return { map: map, outline: outline };
   };
 }());

@@ -443,23 +443,10 @@ def write_batch_csv(runs: Sequence[QuartierRun], path: str | Path) -> list[Path]
     """Write :func:`batch_table` as ``path`` (the coverage CSV dialect: UTF-8, ``;``,
     decimal comma) and the German column descriptions as ``<stem>.columns.csv``; each
     file goes to a temporary name first. Returns both paths."""
-    from geoquartier.mobility.coverage import COVERAGE_COLUMNS, CSV_OPTIONS
+    from geoquartier.mobility.coverage import COVERAGE_COLUMNS, write_table_with_legend
 
-    path = Path(path)
-    if path.suffix.lower() != ".csv":
-        raise GeoquartierError(f"cannot write {path.name}: the coverage table needs a .csv file")
     labels = {"quartier": QUARTIER_COLUMN, **COVERAGE_COLUMNS}
-    legend_table = pd.DataFrame(
-        [(code, *label) for code, label in labels.items()],
-        columns=["column", "label_de", "unit", "description_de"],
-    )
-    legend = path.with_name(f"{path.stem}.columns.csv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for frame, target in ((batch_table(runs), path), (legend_table, legend)):
-        tmp = target.with_name(f".{target.name}.tmp")
-        frame.to_csv(tmp, index=False, **CSV_OPTIONS)
-        os.replace(tmp, target)
-    return [path, legend]
+    return write_table_with_legend(batch_table(runs), labels, path)
 
 
 def run_line(run: QuartierRun) -> str:

@@ -22,7 +22,6 @@ Overpass download) blocks only requests for that network.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from fastapi import Depends
 
 from api.participation.store import ParticipationStore, open_store
 from geoquartier.errors import DataMissingError
+from geoquartier.layers.store import file_version
 from geoquartier.settings import Settings, get_settings
 from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
 
@@ -59,18 +59,6 @@ class KeyedLocks:
             if lock is None:
                 lock = self._locks[key] = threading.Lock()
             return lock
-
-
-def file_version(path: Path) -> tuple[int, ...]:
-    """Identity of a GeoPackage and its WAL on disk (inode, mtime, size): changes on write."""
-    parts: list[int] = []
-    for candidate in (path, path.with_name(path.name + "-wal")):
-        try:
-            st = os.stat(candidate)
-            parts.extend((st.st_ino, st.st_mtime_ns, st.st_size))
-        except FileNotFoundError:
-            parts.extend((0, 0, 0))
-    return tuple(parts)
 
 
 class Workspace:

@@ -155,8 +155,7 @@ def report_pdf_route(
     and, with two or more monitoring snapshots, the trend of the indicators."""
     from geoquartier.reports.report import report_pdf
 
-    data = _data(quartier, registry, workspace)
-    counts = participation_counts(participation, quartier)
+    data, counts = _report_inputs(quartier, registry, workspace, participation)
     return _pdf(
         report_pdf(data, lang=lang, participation_counts=counts),
         f"nahmobilitaet-{quartier}-{lang}.pdf",
@@ -178,7 +177,12 @@ def report_html_route(
     """The report as one self-contained HTML page (the same content as the PDF)."""
     from geoquartier.reports.report import report_html
 
-    data = _data(quartier, registry, workspace)
-    counts = participation_counts(participation, quartier)
+    data, counts = _report_inputs(quartier, registry, workspace, participation)
     page = report_html(data, lang=lang, participation_counts=counts)
     return html_response(page, content_security_policy())
+
+
+def _report_inputs(quartier: str, registry, workspace, participation) -> tuple:
+    """The quartier's report data and its participation counts (404 for an unknown
+    quartier, as :func:`_data`)."""
+    return _data(quartier, registry, workspace), participation_counts(participation, quartier)

@@ -14,6 +14,7 @@ produces a 500:
   headers exceed ``settings.max_header_bytes``.
 * :func:`max_body_size` is a dependency for routes that want a tighter limit than the
   application-wide one (e.g. annotation submissions).
+* :func:`answer_errors` turns named exceptions of a block into such answers.
 * :func:`api_error` builds an ``HTTPException`` with one of the statuses the API uses
   (400, 401, 403, 404, 408, 413, 422, 429).
 """
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -83,6 +85,23 @@ def api_error(status: int, detail: str, headers: dict[str, str] | None = None) -
     input, 429 for rate limits (add ``Retry-After``).
     """
     return HTTPException(status_code=status, detail=detail, headers=headers)
+
+
+@contextmanager
+def answer_errors(
+    statuses: dict[type[Exception] | tuple[type[Exception], ...], int],
+) -> Iterator[None]:
+    """Turn the exceptions raised inside the ``with`` block into JSON errors: the first
+    entry of ``statuses`` (exception type or tuple of types → HTTP status) that matches
+    answers with that status and the exception's message, e.g.
+    ``with answer_errors({NotFound: 404, GeoquartierError: 422}): ...``."""
+    try:
+        yield
+    except Exception as exc:
+        for types, status in statuses.items():
+            if isinstance(exc, types):
+                raise api_error(status, str(exc)) from None
+        raise
 
 
 class BodyTooLarge(HTTPException):

@@ -26,11 +26,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import osmium
-
-try:
-    from tests.local_http import LocalHttpServer, QuietHandler
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from local_http import LocalHttpServer, QuietHandler
+from local_http import LocalHttpServer, QuietHandler
 
 
 class NominatimData:

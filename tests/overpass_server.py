@@ -38,14 +38,10 @@ from urllib.parse import parse_qs, urlparse
 
 import osmium
 import shapely
+from local_http import LocalHttpServer, QuietHandler
 from shapely.geometry import LineString, Point, Polygon, box
 
 from geoquartier.settings import reload_settings
-
-try:
-    from tests.local_http import LocalHttpServer, QuietHandler
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from local_http import LocalHttpServer, QuietHandler
 
 _QUOTED = r"(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
 

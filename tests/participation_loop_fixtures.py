@@ -7,17 +7,13 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from api_fixtures import settings_override
 from fastapi.testclient import TestClient
 from shapely.geometry import Point
 
 from api.participation.store import open_store
 from geoquartier.registry import load_registry
 from geoquartier.settings import Settings
-
-try:
-    from tests.api_fixtures import settings_override
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import settings_override
 
 PAYLOAD = '<img src=x onerror="alert(1)"><script>alert(2)</script>&amp; "quoted"'
 _addresses = itertools.count(10)
@@ -80,5 +76,6 @@ def submit(client, inside: Point, text: str = "Mehr Bänke am Marktplatz", **fie
     r = client.post("/quartiers/lauf/annotations", json=body)
     assert r.status_code == 201, r.text
     return r.json()
+
 
 __all__ = ["settings_override"]

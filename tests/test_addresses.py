@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pytest
+from nominatim_server import NominatimData, NominatimServer
 from shapely.geometry import Point, box
 
 from geoquartier.config import data_dir
@@ -21,11 +22,6 @@ from geoquartier.layers.sources.addresses import (
 from geoquartier.layers.sources.nominatim import MIN_DELAY_S, USER_AGENT, NominatimGeocoder
 from geoquartier.registry import load_registry
 from geoquartier.settings import reload_settings
-
-try:
-    from tests.nominatim_server import NominatimData, NominatimServer
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from nominatim_server import NominatimData, NominatimServer
 
 LAUF = data_dir() / "lauf_an_der_pegnitz"
 PBF = LAUF / "lauf_an_der_pegnitz_osm.osm.pbf"

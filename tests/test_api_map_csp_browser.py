@@ -9,16 +9,13 @@ server on 127.0.0.1; tile requests are cut off (no network in tests).
 from __future__ import annotations
 
 import pytest
+from api_fixtures import api_workspace, live_server
+from browser_support import CHROMIUM, CHROMIUM_ARGS
 
-try:
-    from tests.api_fixtures import api_workspace, live_server
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import api_workspace, live_server  # noqa: F401
+__all__ = ["api_workspace", "live_server"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 RECORD_VIOLATIONS = """
 window.__violations = [];
 document.addEventListener('securitypolicyviolation', (e) => {

@@ -4,6 +4,7 @@ boundary and office, no network): its map is served, with the office listed, not
 from __future__ import annotations
 
 import pytest
+from api_fixtures import settings_override
 from fastapi.testclient import TestClient
 
 from api.main import app
@@ -11,11 +12,6 @@ from geoquartier.importer import import_quartier
 from geoquartier.layers.store import GeoPackageStore
 from geoquartier.registry import get_quartier
 from geoquartier.settings import Settings
-
-try:
-    from tests.api_fixtures import settings_override
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import settings_override
 
 
 @pytest.fixture()

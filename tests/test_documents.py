@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pyproj import Transformer
+from test_maps_support import imported_workspace
 
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.store import GeoPackageStore
@@ -30,13 +31,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.fixture(scope="session")
 def doc_store(tmp_path_factory) -> GeoPackageStore:
     """A workspace with Lauf and Neu Olvenstedt imported by the real pipeline."""
-    from geoquartier.importer import import_quartier
-
-    store = GeoPackageStore(tmp_path_factory.mktemp("docs-ws") / "workspace.gpkg")
-    registry = load_registry()
-    for quartier in DOC_QUARTIERS:
-        import_quartier(registry[quartier], store, progress=False)
-    return store
+    return imported_workspace(tmp_path_factory.mktemp("docs-ws"), DOC_QUARTIERS)
 
 
 @cache

@@ -13,51 +13,28 @@ to Turkish changes the legend.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from browser_support import browser, serious_axe_violations
 from playwright.sync_api import expect
 from shapely.geometry import Point
+from test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store
 
 from geoquartier.config import PROJECT_ROOT
 from geoquartier.layers.opening_hours import TIMEZONE, OpeningHours
 from geoquartier.maps.builder import build_quartier_map, save_map
 from geoquartier.maps.i18n import Translator
 
-try:
-    from tests.test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store
-except ImportError:  # pragma: no cover
-    from test_maps_support import MAP_QUARTIERS, XSS_NAME, map_data, maps_store  # noqa: F401
+__all__ = ["browser", "map_data", "maps_store"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 UNREACHABLE_TILES = "file:///nonexistent-geoquartier-tiles/{z}/{x}/{y}.png"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "maps"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _xss_service(quartier: str, near: Point) -> gpd.GeoDataFrame:
@@ -134,6 +111,12 @@ class Page:
     def close(self):
         self.context.close()
 
+    def __enter__(self) -> Page:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def settled(p) -> None:
     """Wait until every image has loaded or failed and two frames have been painted."""
@@ -150,8 +133,7 @@ def _open(browser, built, quartier, lang="de", viewport=DESKTOP) -> Page:
 
 @pytest.mark.parametrize("quartier", MAP_QUARTIERS)
 def test_loads_offline_without_errors_and_falls_back_to_the_street_map(browser, built, quartier):
-    page = _open(browser, built, quartier)
-    try:
+    with _open(browser, built, quartier) as page:
         p = page.page
         assert page.errors == []
         assert page.external_requests() == []
@@ -181,16 +163,13 @@ def test_loads_offline_without_errors_and_falls_back_to_the_street_map(browser, 
             assert "Destatis" in footer and "dl-de/by-2.0" in footer and "NASA GmbH" in footer
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         p.screenshot(path=str(ARTIFACTS / f"{quartier}-de-desktop.png"))
-    finally:
-        page.close()
 
 
 @pytest.mark.parametrize("quartier", MAP_QUARTIERS)
 def test_marker_counts_match_the_data(browser, built, quartier):
     _, datas = built
     data = datas[quartier]
-    page = _open(browser, built, quartier)
-    try:
+    with _open(browser, built, quartier) as page:
         p = page.page
         expected = {
             "offices": len(data.drawable_offices()),
@@ -205,8 +184,6 @@ def test_marker_counts_match_the_data(browser, built, quartier):
         assert p.locator(".gq-marker-office").count() == expected["offices"]
         assert p.evaluate("GQ.layers.isochrones.getLayers().length") == 3
         assert p.locator(".gq-list button[data-gq-layer='pois']").count() == expected["pois"]
-    finally:
-        page.close()
 
 
 def _expected_status(tr: Translator, hours: OpeningHours, now: datetime) -> str:
@@ -235,8 +212,7 @@ def test_office_popup_shows_hours_in_the_language(browser, built, lang):
     tr = Translator(lang)
     office = datas["lauf"].drawable_offices().iloc[0]
     hours = OpeningHours(office["opening_hours"], state=datas["lauf"].state)
-    page = _open(browser, built, "lauf", lang)
-    try:
+    with _open(browser, built, "lauf", lang) as page:
         p = page.page
         p.locator(".gq-marker-office").click()
         popup = p.locator(".leaflet-popup-content")
@@ -254,13 +230,10 @@ def test_office_popup_shows_hours_in_the_language(browser, built, lang):
         assert tr("Languages spoken") in content and tr.language_name("tr") in content
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         p.screenshot(path=str(ARTIFACTS / f"lauf-{lang}-office-popup.png"))
-    finally:
-        page.close()
 
 
 def test_approximate_office_is_marked_and_hours_unknown(browser, built):
-    page = _open(browser, built, "neu-olvenstedt", "tr")
-    try:
+    with _open(browser, built, "neu-olvenstedt", "tr") as page:
         p = page.page
         marker = p.locator(".gq-marker-office")
         assert marker.locator(".gq-pin-approx").count() == 1
@@ -272,14 +245,11 @@ def test_approximate_office_is_marked_and_hours_unknown(browser, built):
         text = popup.inner_text()
         assert "Yaklaşık konum" in text
         assert "Açılış saatleri bilinmiyor" in text
-    finally:
-        page.close()
 
 
 @pytest.mark.parametrize("quartier", MAP_QUARTIERS)
 def test_xss_service_name_shows_as_text(browser, built, quartier):
-    page = _open(browser, built, quartier, "tr")
-    try:
+    with _open(browser, built, quartier, "tr") as page:
         p = page.page
         button = p.locator(f".gq-list button[data-gq-show='{quartier}:xss']")
         assert button.inner_text() == XSS_NAME
@@ -293,14 +263,11 @@ def test_xss_service_name_shows_as_text(browser, built, quartier):
         settled(p)  # an error handler of an injected image would have run by now
         assert page.dialogs == []
         assert page.errors == []
-    finally:
-        page.close()
 
 
 @pytest.mark.parametrize("quartier", MAP_QUARTIERS)
 def test_switching_to_turkish_changes_the_legend(browser, built, quartier):
-    page = _open(browser, built, quartier, "de")
-    try:
+    with _open(browser, built, quartier, "de") as page:
         p = page.page
         legend = p.locator(".gq-legend summary")
         assert legend.inner_text() == "Legende"
@@ -312,14 +279,11 @@ def test_switching_to_turkish_changes_the_legend(browser, built, quartier):
         assert "Bürolar" in legend_text and "Büros" not in legend_text
         assert p.locator("a[data-lang='tr']").get_attribute("aria-current") == "page"
         assert page.external_requests() == []
-    finally:
-        page.close()
 
 
 @pytest.mark.parametrize("quartier", MAP_QUARTIERS)
 def test_phone_viewport(browser, built, quartier):
-    page = _open(browser, built, quartier, "tr", PHONE)
-    try:
+    with _open(browser, built, quartier, "tr", PHONE) as page:
         p = page.page
         box = p.locator(".folium-map").bounding_box()
         assert box["width"] == pytest.approx(PHONE["width"], abs=2) and box["height"] > 350
@@ -347,12 +311,9 @@ def test_phone_viewport(browser, built, quartier):
             or close["x"] + close["width"] <= layers["x"]
         )
         p.screenshot(path=str(ARTIFACTS / f"{quartier}-tr-phone-popup.png"))
-    finally:
-        page.close()
 
 
 # ---- keyboard, accessibility, phone -------------------------------------------------------
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAB_STOP = """() => {
     const el = document.activeElement;
     return {
@@ -375,8 +336,7 @@ def _tab_stops(p, count: int) -> list[dict]:
 
 @pytest.mark.parametrize("quartier", MAP_QUARTIERS)
 def test_tab_reaches_the_zoom_buttons_before_any_marker(browser, built, quartier):
-    page = _open(browser, built, quartier, "de")
-    try:
+    with _open(browser, built, quartier, "de") as page:
         p = page.page
         stops = _tab_stops(p, 40)
         classes = [s["cls"] for s in stops]
@@ -394,13 +354,10 @@ def test_tab_reaches_the_zoom_buttons_before_any_marker(browser, built, quartier
         if clusters.count():
             label = clusters.first.get_attribute("aria-label")
             assert label and " Orte: " in label and label.split()[0].isdigit()
-    finally:
-        page.close()
 
 
 def test_escape_closes_the_popup_and_returns_the_focus(browser, built):
-    page = _open(browser, built, "lauf", "tr")
-    try:
+    with _open(browser, built, "lauf", "tr") as page:
         p = page.page
         marker = p.locator(".gq-marker-office")
         marker.focus()
@@ -418,13 +375,10 @@ def test_escape_closes_the_popup_and_returns_the_focus(browser, built):
         p.keyboard.press("Escape")
         expect(p.locator(".leaflet-popup")).to_have_count(0)
         expect(button).to_be_focused()
-    finally:
-        page.close()
 
 
 def test_focus_ring_has_enough_contrast(browser, built):
-    page = _open(browser, built, "lauf", "de")
-    try:
+    with _open(browser, built, "lauf", "de") as page:
         p = page.page
         p.locator("body").focus()
         p.keyboard.press("Tab")
@@ -435,34 +389,17 @@ def test_focus_ring_has_enough_contrast(browser, built):
         )
         assert style[0] == "rgb(11, 12, 12)" and style[1] == "solid" and style[2] == "3px"
         assert "255, 221, 0" in style[3]  # the light halo
-    finally:
-        page.close()
 
 
 @pytest.mark.parametrize("quartier,lang", [("neu-olvenstedt", "de"), ("lauf", "tr")])
 def test_axe_finds_no_serious_violations(browser, built, quartier, lang):
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci`")
-    page = _open(browser, built, quartier, lang)
-    try:
-        p = page.page
-        p.add_script_tag(path=str(AXE))
-        violations = p.evaluate(
-            """async () => (await axe.run(document)).violations.map((v) => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-            }))"""
-        )
-        bad = [v for v in violations if v["impact"] in ("serious", "critical")]
-        assert bad == []
-    finally:
-        page.close()
+    with _open(browser, built, quartier, lang) as page:
+        assert serious_axe_violations(page.page) == []
 
 
 @pytest.mark.parametrize("lang", ["de", "tr"])
 def test_phone_shows_office_status_legend_folded_and_a_searchable_list(browser, built, lang):
-    page = _open(browser, built, "neu-olvenstedt", lang, PHONE)
-    try:
+    with _open(browser, built, "neu-olvenstedt", lang, PHONE) as page:
         p = page.page
         tr = Translator(lang)
         assert p.locator(".gq-legend details").get_attribute("open") is None  # folded
@@ -493,13 +430,10 @@ def test_phone_shows_office_status_legend_folded_and_a_searchable_list(browser, 
             path=str(ARTIFACTS / f"neu-olvenstedt-{lang}-phone-list.png")
         )
         assert page.errors == []
-    finally:
-        page.close()
 
 
 def test_walking_times_from_a_chosen_point(browser, built):
-    page = _open(browser, built, "neu-olvenstedt", "de", DESKTOP)
-    try:
+    with _open(browser, built, "neu-olvenstedt", "de", DESKTOP) as page:
         p = page.page
         p.locator("#gq-from summary").click()
         p.locator("#gq-from-pick").click()
@@ -515,13 +449,10 @@ def test_walking_times_from_a_chosen_point(browser, built):
         p.screenshot(path=str(ARTIFACTS / "neu-olvenstedt-de-desktop-walk-from.png"))
         p.locator("#gq-from-reset").click()
         expect(p.locator(".gq-from-line")).to_have_count(0)
-    finally:
-        page.close()
 
 
 def test_legend_lists_only_layers_that_are_on(browser, built):
-    page = _open(browser, built, "neu-olvenstedt", "de", DESKTOP)
-    try:
+    with _open(browser, built, "neu-olvenstedt", "de", DESKTOP) as page:
         p = page.page
         residents = p.locator(".gq-legend [data-gq-legend='population']")
         expect(residents).to_be_hidden()  # residents are off at start
@@ -531,13 +462,10 @@ def test_legend_lists_only_layers_that_are_on(browser, built):
         assert "mehr als" in legend  # readable classes, the last one open-ended
         assert "Straßenkarte nur online" in legend
         p.screenshot(path=str(ARTIFACTS / "neu-olvenstedt-de-desktop-residents.png"))
-    finally:
-        page.close()
 
 
 def test_walking_times_from_an_address_of_the_quartier(browser, built):
-    page = _open(browser, built, "lauf", "tr", DESKTOP)
-    try:
+    with _open(browser, built, "lauf", "tr", DESKTOP) as page:
         p = page.page
         addresses = p.evaluate("GQ.config().walkFrom.addresses.length")
         assert addresses > 100  # the quartier's OSM address points are embedded
@@ -553,5 +481,3 @@ def test_walking_times_from_an_address_of_the_quartier(browser, built):
         expect(p.locator("#gq-from-status")).to_have_text(
             Translator("tr")("Address not found in this quartier.")
         )
-    finally:
-        page.close()

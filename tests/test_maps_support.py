@@ -21,11 +21,17 @@ BUILT_AT = datetime(2026, 11, 21, 12, 0, tzinfo=TIMEZONE)
 @pytest.fixture(scope="session")
 def maps_store(tmp_path_factory) -> GeoPackageStore:
     """A GeoPackage workspace with the map quartiers imported by the real pipeline."""
+    return imported_workspace(tmp_path_factory.mktemp("maps-ws"), MAP_QUARTIERS)
+
+
+def imported_workspace(folder, quartiers) -> GeoPackageStore:
+    """``folder``/workspace.gpkg with ``quartiers`` imported from the real data by the
+    import pipeline."""
     from geoquartier.importer import import_quartier
 
-    store = GeoPackageStore(tmp_path_factory.mktemp("maps-ws") / "workspace.gpkg")
+    store = GeoPackageStore(folder / "workspace.gpkg")
     registry = load_registry()
-    for quartier in MAP_QUARTIERS:
+    for quartier in quartiers:
         import_quartier(registry[quartier], store, progress=False)
     return store
 

@@ -8,60 +8,19 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import re
 
 import geopandas as gpd
 import pytest
-from fastapi.testclient import TestClient
+from participation_loop_fixtures import PAYLOAD, app_store, bearer, client, db, new_client
 from shapely.geometry import Point
 
 from api.participation.settings import current_limits as get_limits
 from api.participation.store import open_store
 from geoquartier.registry import load_registry
-from geoquartier.settings import Settings
 
-try:
-    from tests.api_fixtures import settings_override
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import settings_override
-
-PAYLOAD = '<img src=x onerror="alert(1)"><script>alert(2)</script>&amp; "quoted"'
-_addresses = itertools.count(10)
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    """A fresh participation database for this module (the app's settings name it)."""
-    root = tmp_path_factory.mktemp("participation-api")
-    path = root / "participation.sqlite"
-    settings = Settings(participation_db=path, workspace=root / "no-workspace.gpkg")
-    with settings_override(settings):
-        yield path
-
-
-def app_store():
-    """The module's participation database (what the app uses while ``db`` is active)."""
-    from api.main import app
-    from geoquartier.settings import get_settings
-
-    return open_store(app.dependency_overrides[get_settings]().participation_db_path)
-
-
-def new_client() -> TestClient:
-    """A client with its own address (each has its own rate-limit budget)."""
-    from api.main import app
-
-    return TestClient(
-        app, raise_server_exceptions=False, client=(f"198.51.100.{next(_addresses)}", 40000)
-    )
-
-
-@pytest.fixture(scope="module")
-def client(db):
-    with new_client() as c:
-        yield c
+__all__ = ["client", "db"]
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +29,6 @@ def tokens(db):
     _, moderator = store.add_user("moderation", "moderator")
     _, planner = store.add_user("planning", "planner")
     return {"moderator": moderator, "planner": planner}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")

@@ -16,44 +16,22 @@ from datetime import datetime
 
 import httpx
 import pytest
+from api_fixtures import api_workspace, live_server
+from browser_support import browser, screenshot
 from playwright.sync_api import expect
 
 from api.participation.i18n import Translator
-from geoquartier.config import PROJECT_ROOT
 from geoquartier.maps.i18n import Translator as MapTranslator
 from geoquartier.vocabulary import ANNOTATION_COLOURS, TIME_ZONE
 
-try:
-    from tests.api_fixtures import api_workspace, live_server
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import api_workspace, live_server  # noqa: F401
+__all__ = ["api_workspace", "live_server", "browser"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "participation"
 PAYLOAD = (
     '<img src=x onerror="window.__pwned=1;alert(1)">'
     "<script>window.__pwned=2;alert(2)</script>\"'><b>fett</b>"
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +77,7 @@ def _public_ids(base: str) -> set[str]:
 
 
 def _screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, "participation", name)
 
 
 def _local_submitted(base: str, token: str, annotation_id: str, lang: str) -> str:

@@ -7,32 +7,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from participation_loop_fixtures import (
+    PAYLOAD,
+    app_store,
+    bearer,
+    client,
+    inside,
+    settings_override,
+    submit,
+    tokens,
+)
 
 from api.participation import feedback_store
 from geoquartier.vocabulary import FEEDBACK_STATUSES
-
-try:
-    from tests.participation_loop_fixtures import (
-        PAYLOAD,
-        app_store,
-        bearer,
-        client,
-        inside,
-        settings_override,
-        submit,
-        tokens,
-    )
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from participation_loop_fixtures import (
-        PAYLOAD,
-        app_store,
-        bearer,
-        client,
-        inside,
-        settings_override,
-        submit,
-        tokens,
-    )
 
 __all__ = ["client", "inside", "tokens"]
 

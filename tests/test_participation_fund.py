@@ -9,31 +9,18 @@ import csv
 import io
 
 import pytest
+from participation_loop_fixtures import (
+    PAYLOAD,
+    app_store,
+    bearer,
+    client,
+    db,
+    inside,
+    submit,
+    tokens,
+)
 
 from api.participation import fund_store as fs
-
-try:
-    from tests.participation_loop_fixtures import (
-        PAYLOAD,
-        app_store,
-        bearer,
-        client,
-        db,
-        inside,
-        submit,
-        tokens,
-    )
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from participation_loop_fixtures import (
-        PAYLOAD,
-        app_store,
-        bearer,
-        client,
-        db,
-        inside,
-        submit,
-        tokens,
-    )
 
 __all__ = ["client", "db", "inside", "tokens"]
 

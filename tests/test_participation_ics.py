@@ -8,29 +8,17 @@ from datetime import UTC, datetime
 
 import icalendar
 import pytest
+from participation_loop_fixtures import (
+    PAYLOAD,
+    app_store,
+    bearer,
+    client,
+    db,
+    inside,
+    tokens,
+)
 
 from api.participation.feedback_store import receipt
-
-try:
-    from tests.participation_loop_fixtures import (
-        PAYLOAD,
-        app_store,
-        bearer,
-        client,
-        db,
-        inside,
-        tokens,
-    )
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from participation_loop_fixtures import (
-        PAYLOAD,
-        app_store,
-        bearer,
-        client,
-        db,
-        inside,
-        tokens,
-    )
 
 __all__ = ["client", "db", "inside", "tokens"]
 

@@ -5,18 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-try:
-    from tests.participation_loop_fixtures import (
-        app_store,
-        bearer,
-        client,
-        db,
-        inside,
-        submit,
-        tokens,
-    )
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from participation_loop_fixtures import app_store, bearer, client, db, inside, submit, tokens
+from participation_loop_fixtures import app_store, bearer, client, db, inside, submit, tokens
 
 __all__ = ["client", "db", "inside", "tokens"]
 

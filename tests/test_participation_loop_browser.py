@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-try:
-    from tests.api_fixtures import api_workspace, live_server
-    from tests.test_participation_browser import PAYLOAD, Page, _screenshot, browser
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import api_workspace, live_server  # noqa: F401
-    from test_participation_browser import PAYLOAD, Page, _screenshot, browser  # noqa: F401
+from api_fixtures import api_workspace, live_server
+from browser_support import browser
+from test_participation_browser import PAYLOAD, Page, _screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -20,40 +20,17 @@ import uuid
 
 import httpx
 import pytest
+from api_fixtures import api_workspace, live_server
+from browser_support import browser, screenshot, serious_axe_violations
 
 from api.participation.i18n import Translator
-from geoquartier.config import PROJECT_ROOT
 
-try:
-    from tests.api_fixtures import api_workspace, live_server
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import api_workspace, live_server  # noqa: F401
+__all__ = ["api_workspace", "live_server", "browser"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "participation-staff"
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 PHONE_NUMBER = "0176 5550199"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,22 +57,12 @@ def _watch(page) -> list[str]:
 
 
 def _screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, "participation-staff", name)
 
 
 def _axe(page) -> list[str]:
-    """Serious and critical axe-core violations of the page (rule id and first target)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, target: v.nodes.map(n => n.target.join(' '))}))"
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['target'][:3]}"
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
+    """Serious and critical axe-core violations of the page (rule id and first targets)."""
+    return [f"{v['id']} ({v['impact']}): {v['nodes']}" for v in serious_axe_violations(page)]
 
 
 def _base_objects(base: str, staff, tag: str) -> dict:

@@ -5,14 +5,10 @@ answer with a point (inside the quartier) and a choice, results are public only 
 from __future__ import annotations
 
 import geopandas as gpd
+from participation_loop_fixtures import bearer, client, db, inside, tokens
 from shapely.geometry import Point, shape
 
 from api.participation import surveys_store as ss
-
-try:
-    from tests.participation_loop_fixtures import bearer, client, db, inside, tokens
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from participation_loop_fixtures import bearer, client, db, inside, tokens
 
 __all__ = ["client", "db", "inside", "tokens"]
 

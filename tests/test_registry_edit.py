@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from osm_boundaries import features_of, write_boundary_relations
 from shapely.geometry import box, shape
 from typer.testing import CliRunner
 
@@ -19,11 +20,6 @@ from geoquartier.config import PROJECT_ROOT, data_dir
 from geoquartier.layers.sources.boundary import area_km2, read_boundary
 from geoquartier.registry import load_registry
 from geoquartier.settings import reload_settings
-
-try:
-    from tests.osm_boundaries import features_of, write_boundary_relations
-except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from osm_boundaries import features_of, write_boundary_relations
 
 REGISTRY = PROJECT_ROOT / "data" / "quartiers.toml"
 PBF = data_dir() / "lauf_an_der_pegnitz" / "lauf_an_der_pegnitz_osm.osm.pbf"

@@ -12,48 +12,33 @@ import pyogrio.geopandas
 import pytest
 import shapely
 from shapely.geometry import Point
+from store_frames import (
+    SCHARNHORSTRING,
+    assert_same_frames,
+    boundary_frame,
+    cells_frame,
+    events_frame,
+    stops_frame,
+)
 
-from geoquartier.config import data_dir
 from geoquartier.errors import ValidationError
 from geoquartier.layers import LAYERS, validate
 from geoquartier.layers.store import GeoPackageStore
 
-NO = data_dir() / "neu_olvenstedt_magdeburg"
-SCHARNHORSTRING = (11.587042, 52.150394)  # GTFS stop "Magdeburg, Scharnhorstring" (lon, lat)
-
 
 @pytest.fixture(scope="module")
 def boundary() -> gpd.GeoDataFrame:
-    b = gpd.read_file(NO / "neu_olvenstedt_boundary_osm.geojson")
-    return b.assign(
-        id="neu-olvenstedt",
-        city="Magdeburg",
-        state="DE-ST",
-        boundary_quality="official",
-        population=11677,
-        population_source="Zensus 2022 (dl-de/by-2.0)",
-    )
+    return boundary_frame()
 
 
 @pytest.fixture(scope="module")
 def cells() -> gpd.GeoDataFrame:
-    z = gpd.read_file(NO / "neu_olvenstedt_zensus2022_bevoelkerung_100m.geojson")
-    return gpd.GeoDataFrame(
-        {"id": z["grid_id"], "residents": z["einwohner"], "source": "Zensus 2022"},
-        geometry=z.geometry,
-        crs=z.crs,
-    )
+    return cells_frame()
 
 
 @pytest.fixture(scope="module")
 def stops() -> gpd.GeoDataFrame:
-    s = gpd.read_file(NO / "magdeburg_gtfs_mvb_stops.geojson")
-    s = s[s["in_neu_olvenstedt"]]
-    return gpd.GeoDataFrame(
-        {"id": s["stop_id"], "name": s["stop_name"], "source": "gtfs:" + s["stop_id"]},
-        geometry=s.geometry,
-        crs=s.crs,
-    )
+    return stops_frame()
 
 
 def _offices() -> gpd.GeoDataFrame:
@@ -73,30 +58,6 @@ def _offices() -> gpd.GeoDataFrame:
     )
 
 
-def _events() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "id": ["ev1", "ev2"],
-            "title": ["Stadtteilwerkstatt", "Stadtteilspaziergang"],
-            "kind": ["Stadtteilwerkstatt", None],
-            "start": ["2026-06-04 18:00:00.250", "2026-12-01"],
-            "end": ["2026-06-04T20:00:00+02:00", None],
-        },
-        geometry=[Point(*SCHARNHORSTRING)] * 2,
-        crs="EPSG:4326",
-    )
-
-
-def _assert_same(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
-    assert list(a.columns) == list(b.columns)
-    assert a.crs == b.crs and b.crs.to_epsg() == 4326
-    assert a.dtypes.astype(str).tolist() == b.dtypes.astype(str).tolist()
-    pd.testing.assert_frame_equal(
-        pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry"))
-    )
-    assert shapely.to_wkb(a.geometry.values).tolist() == shapely.to_wkb(b.geometry.values).tolist()
-
-
 def test_round_trip_keeps_crs_types_lists_datetimes_geometries(tmp_path, boundary, cells, stops):
     store = GeoPackageStore(tmp_path / "ws.gpkg")
     q = "neu-olvenstedt"
@@ -105,14 +66,14 @@ def test_round_trip_keeps_crs_types_lists_datetimes_geometries(tmp_path, boundar
         "population": cells,
         "stops": stops,
         "offices": _offices(),
-        "events": _events(),
+        "events": events_frame(),
     }
     counts = store.write_many(frames, quartier=q)
     assert counts == {"quartiers": 1, "population": 179, "stops": 30, "offices": 1, "events": 2}
     assert sorted(store.layers()) == sorted(frames)
     for layer, gdf in frames.items():
         expected = validate(gdf.assign(quartier=q) if layer != "quartiers" else gdf, layer)
-        _assert_same(expected, store.read(layer))
+        assert_same_frames(expected, store.read(layer))
     offices = store.read("offices")
     assert offices["languages"].iloc[0] == ["de", "ru", "ar"]
     ev = store.read("events")

@@ -22,9 +22,17 @@ import pyogrio
 import pytest
 import shapely
 from shapely.geometry import Point
+from store_frames import (
+    SCHARNHORSTRING,
+    Q,
+    assert_same_frames,
+    boundary_frame,
+    cells_frame,
+    events_frame,
+    stops_frame,
+)
 from typer.testing import CliRunner
 
-from geoquartier.config import data_dir
 from geoquartier.errors import GeoquartierError, ValidationError
 from geoquartier.layers import LAYERS, validate
 from geoquartier.layers.backend import get_layer_store
@@ -36,9 +44,6 @@ from geoquartier.settings import Settings, reload_settings
 
 TEST_URL = os.environ.get("GEOQUARTIER_TEST_DATABASE_URL")
 NO_DATABASE = "GEOQUARTIER_TEST_DATABASE_URL is not set (a PostGIS database for the tests)"
-NO = data_dir() / "neu_olvenstedt_magdeburg"
-Q = "neu-olvenstedt"
-SCHARNHORSTRING = (11.587042, 52.150394)  # GTFS stop "Magdeburg, Scharnhorstring" (lon, lat)
 
 needs_database = pytest.mark.skipif(TEST_URL is None, reason=NO_DATABASE)
 
@@ -48,28 +53,7 @@ needs_database = pytest.mark.skipif(TEST_URL is None, reason=NO_DATABASE)
 
 @pytest.fixture(scope="module")
 def frames() -> dict[str, gpd.GeoDataFrame]:
-    b = gpd.read_file(NO / "neu_olvenstedt_boundary_osm.geojson")
-    boundary = b.assign(
-        id=Q,
-        city="Magdeburg",
-        state="DE-ST",
-        boundary_quality="official",
-        population=11677,
-        population_source="Zensus 2022 (dl-de/by-2.0)",
-    )
-    z = gpd.read_file(NO / "neu_olvenstedt_zensus2022_bevoelkerung_100m.geojson")
-    cells = gpd.GeoDataFrame(
-        {"id": z["grid_id"], "residents": z["einwohner"], "source": "Zensus 2022"},
-        geometry=z.geometry,
-        crs=z.crs,
-    )
-    s = gpd.read_file(NO / "magdeburg_gtfs_mvb_stops.geojson")
-    s = s[s["in_neu_olvenstedt"]]
-    stops = gpd.GeoDataFrame(
-        {"id": s["stop_id"], "name": s["stop_name"], "source": "gtfs:" + s["stop_id"]},
-        geometry=s.geometry,
-        crs=s.crs,
-    )
+    boundary, cells, stops = boundary_frame(), cells_frame(), stops_frame()
     offices = gpd.GeoDataFrame(
         {
             "id": ["no-buero"],
@@ -83,17 +67,7 @@ def frames() -> dict[str, gpd.GeoDataFrame]:
         geometry=[Point(*SCHARNHORSTRING)],
         crs="EPSG:4326",
     )
-    events = gpd.GeoDataFrame(
-        {
-            "id": ["ev1", "ev2"],
-            "title": ["Stadtteilwerkstatt", "Stadtteilspaziergang"],
-            "kind": ["Stadtteilwerkstatt", None],
-            "start": ["2026-06-04 18:00:00.250", "2026-12-01"],
-            "end": ["2026-06-04T20:00:00+02:00", None],
-        },
-        geometry=[Point(*SCHARNHORSTRING)] * 2,
-        crs="EPSG:4326",
-    )
+    events = events_frame()
     return {
         "quartiers": boundary,
         "population": cells,
@@ -105,16 +79,6 @@ def frames() -> dict[str, gpd.GeoDataFrame]:
 
 def _expected(layer: str, gdf: gpd.GeoDataFrame, quartier: str = Q) -> gpd.GeoDataFrame:
     return validate(gdf if layer == "quartiers" else gdf.assign(quartier=quartier), layer)
-
-
-def _assert_same(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
-    assert list(a.columns) == list(b.columns)
-    assert a.crs == b.crs and b.crs.to_epsg() == 4326
-    assert a.dtypes.astype(str).tolist() == b.dtypes.astype(str).tolist()
-    pd.testing.assert_frame_equal(
-        pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry"))
-    )
-    assert shapely.to_wkb(a.geometry.values).tolist() == shapely.to_wkb(b.geometry.values).tolist()
 
 
 def _moved(gdf: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
@@ -178,7 +142,7 @@ def test_round_trip_of_real_layers_is_exact(store, frames):
     assert counts == {"quartiers": 1, "population": 179, "stops": 30, "offices": 1, "events": 2}
     assert sorted(store.layers()) == sorted(frames)
     for layer, gdf in frames.items():
-        _assert_same(_expected(layer, gdf), store.read(layer))
+        assert_same_frames(_expected(layer, gdf), store.read(layer))
     assert store.read("offices")["languages"].iloc[0] == ["de", "ru", "ar"]
     ev = store.read("events")
     assert ev["start"].iloc[0] == pd.Timestamp("2026-06-04 16:00:00.250", tz="UTC")
@@ -205,8 +169,8 @@ def test_replacing_one_quartier_keeps_the_others_and_their_order(store, frames):
     assert store.version() != before
     got = store.read("stops")
     assert list(got["quartier"]) == ["other"] * len(other) + [Q] * 5
-    _assert_same(_expected("stops", fewer), store.read("stops", quartier=Q))
-    _assert_same(_expected("stops", other, "other"), store.read("stops", quartier="other"))
+    assert_same_frames(_expected("stops", fewer), store.read("stops", quartier=Q))
+    assert_same_frames(_expected("stops", other, "other"), store.read("stops", quartier="other"))
     assert len(store.read("stops", quartier="o'brien")) == 0  # quotes are data, not SQL
 
 
@@ -221,7 +185,7 @@ def test_rejected_batch_writes_nothing(store, frames):
     with pytest.raises(ValidationError, match="wheelchair"):
         store.write_many({"stops": frames["stops"].iloc[:1], "offices": bad}, quartier=Q)
     for layer, gdf in before.items():
-        _assert_same(gdf, store.read(layer))
+        assert_same_frames(gdf, store.read(layer))
 
 
 def test_bbox_and_delete(store, frames):
@@ -265,7 +229,7 @@ def test_geopackage_of_the_previous_version_upgrades_in_place_without_losing_a_r
     assert isinstance(store, GeoPackageStore) and store.schema_version() == LATEST_VERSION
     assert sorted(store.layers()) == sorted(frames)
     for layer, gdf in before.items():
-        _assert_same(gdf, store.read(layer))
+        assert_same_frames(gdf, store.read(layer))
     assert store.upgrade() == []  # idempotent
     with sqlite3.connect(path) as db:
         rows = db.execute(f"SELECT version, name FROM {MIGRATIONS_TABLE}").fetchall()
@@ -384,7 +348,7 @@ def test_id_taken_by_an_outside_edit_meanwhile_is_a_clear_error(pg_schema, frame
     monkeypatch.setattr(PostGISStore, "_replace_rows", without_check)
     with pytest.raises(GeoquartierError, match="nothing was written: Key \\(id\\)"):
         store.write_many({"offices": frames["offices"], "stops": frames["stops"]}, quartier=Q)
-    _assert_same(before, store.read("stops"))
+    assert_same_frames(before, store.read("stops"))
     assert len(store.read("offices")) == 0
 
 
@@ -430,7 +394,7 @@ def test_dump_wipe_restore_gives_back_every_row_and_geometry(store, frames, tmp_
     holding = [layer for layer in store.layers() if len(store.read(layer))]
     assert sorted(holding) == sorted(before)
     for layer, gdf in before.items():
-        _assert_same(gdf, store.read(layer))
+        assert_same_frames(gdf, store.read(layer))
     assert len(store.read("measures")) == 0
 
 
@@ -445,7 +409,7 @@ def test_restore_of_a_bad_dump_changes_nothing(store, frames, tmp_path):
     with pytest.raises(ValidationError, match="wheelchair"):
         restore_store(store, dump)
     for layer, gdf in before.items():
-        _assert_same(gdf, store.read(layer))
+        assert_same_frames(gdf, store.read(layer))
 
 
 @needs_database
@@ -456,7 +420,7 @@ def test_dump_of_postgis_restores_into_a_geopackage(pg_schema, frames, tmp_path)
     gpkg = GeoPackageStore(tmp_path / "copy.gpkg")
     restore_store(gpkg, tmp_path / "city.gpkg")
     for layer in frames:
-        _assert_same(pg.read(layer), gpkg.read(layer))
+        assert_same_frames(pg.read(layer), gpkg.read(layer))
 
 
 def _measure() -> gpd.GeoDataFrame:
@@ -503,7 +467,7 @@ def test_gdal_postgresql_driver_reads_back_what_was_written(pg_schema, frames, t
         read = gpd.GeoDataFrame(
             [f["properties"] for f in features], geometry=list(geoms), crs="EPSG:4326"
         )
-        _assert_same(expected, validate(read, layer))
+        assert_same_frames(expected, validate(read, layer))
 
 
 # -- the factory, the commands and the server ----------------------------------------------

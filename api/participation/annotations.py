@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
-from api.errors import api_error, error_response, max_body_size
+from api.errors import answer_errors, api_error, error_response, max_body_size
 from api.geojson import annotation_feature, feature_collection
 from api.participation import auth, feedback
 from api.participation.feedback import feature_as_submission
@@ -43,6 +43,7 @@ from api.participation.validation import (
 )
 from api.security import client_address
 from geoquartier.errors import GeoquartierError
+from geoquartier.settings import Settings
 
 
 def submission_error(
@@ -122,6 +123,19 @@ def get_limiter(limits: LimitsDep) -> RateLimiter:
 
 
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+
+
+def refuse_over_limit(limiter: RateLimiter, request: Request, settings: Settings) -> None:
+    """Count one submission of the request's client; 429 with ``Retry-After`` beyond the
+    limiter's budget."""
+    verdict = limiter.hit(client_address(request, settings))
+    if not verdict.allowed:
+        raise api_error(
+            429,
+            f"too many submissions from this connection; at most {limiter.limit} per "
+            f"minute. Try again in {verdict.retry_after_s} s.",
+            headers={"Retry-After": str(verdict.retry_after_s)},
+        )
 
 
 QuartierId = Annotated[
@@ -329,12 +343,8 @@ def _decide(
     reason: str | None,
     text: str | None = None,
 ) -> dict:
-    try:
+    with answer_errors({NotFound: 404, GeoquartierError: 422}):
         row = store.decide(annotation_id, decision, user, reason, text=text)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
-    except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
     return annotation_feature(row, staff=True)
 
 
@@ -406,10 +416,8 @@ def decision_log(
 ) -> dict[str, Any]:
     """Every decision on the annotation: decision, previous state, reason, who, when; and
     every redaction: who, when, SHA-256 of the original (never the original)."""
-    try:
+    with answer_errors({NotFound: 404}):
         store.get_annotation(annotation_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     return {
         "annotation_id": annotation_id,
         "decisions": store.decisions(annotation_id),

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shapely.geometry.base import BaseGeometry
 
 from api.deps import ParticipationStoreDep, RegistryDep
-from api.errors import api_error, max_body_size
+from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import GEOJSON, annotation_feature, event_feature, feature_collection
 from api.participation import auth, report
 from api.participation.i18n import page_config, page_language, render, script_json
@@ -134,10 +135,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _event_or_404(store: ParticipationStore, event_id: str) -> dict:
-    try:
+    with answer_errors({NotFound: 404}):
         return store.get_event(event_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
 
 
 @router.post(
@@ -304,11 +303,7 @@ def _event_changes(body: EventPatch, event: dict, registry: dict, limits: Limits
     return changes
 
 
-_PLANNER_RESPONSES = {
-    401: {"description": "missing or wrong token"},
-    403: {"description": "not a planner"},
-    404: {"description": "unknown event"},
-}
+_PLANNER_RESPONSES = {**_STAFF_RESPONSES, 403: {"description": "not a planner"}}
 
 
 @router.patch(
@@ -332,36 +327,40 @@ def edit_event(
     return event_feature(store.update_event(event_id, **changes) if changes else event)
 
 
-@router.post(
-    "/events/{event_id}/close",
-    tags=["events"],
-    summary="Close an event: no new contributions may name it (planners)",
-    responses=_PLANNER_RESPONSES,
-)
-def close_event(
-    event_id: EventId,
-    user: Annotated[User, Depends(auth.planner)],
-    store: ParticipationStoreDep,
-) -> dict[str, Any]:
-    """Mark the event closed (``closed_at``); its documentation stays."""
-    _event_or_404(store, event_id)
-    return event_feature(store.close_event(event_id))
+def _add_close_route(action: str, summary: str, description: str, *, closed: bool) -> Callable:
+    """Register ``POST /events/{id}/<action>``: planners close an event or open it again."""
+
+    @router.post(
+        f"/events/{{event_id}}/{action}",
+        tags=["events"],
+        summary=summary,
+        description=description,
+        responses=_PLANNER_RESPONSES,
+        name=f"{action}_event",
+    )
+    def set_closed(
+        event_id: EventId,
+        user: Annotated[User, Depends(auth.planner)],
+        store: ParticipationStoreDep,
+    ) -> dict[str, Any]:
+        _event_or_404(store, event_id)
+        return event_feature(store.close_event(event_id, closed=closed))
+
+    return set_closed
 
 
-@router.post(
-    "/events/{event_id}/reopen",
-    tags=["events"],
-    summary="Open a closed event again (planners)",
-    responses=_PLANNER_RESPONSES,
+close_event = _add_close_route(
+    "close",
+    "Close an event: no new contributions may name it (planners)",
+    "Mark the event closed (``closed_at``); its documentation stays.",
+    closed=True,
 )
-def reopen_event(
-    event_id: EventId,
-    user: Annotated[User, Depends(auth.planner)],
-    store: ParticipationStoreDep,
-) -> dict[str, Any]:
-    """Residents may name the event again."""
-    _event_or_404(store, event_id)
-    return event_feature(store.close_event(event_id, closed=False))
+reopen_event = _add_close_route(
+    "reopen",
+    "Open a closed event again (planners)",
+    "Residents may name the event again.",
+    closed=False,
+)
 
 
 @router.delete(
@@ -376,20 +375,14 @@ def delete_event(
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """Delete the event: ``{"deleted": id, "detached": n}``."""
-    try:
+    with answer_errors({NotFound: 404}):
         detached = store.delete_event(event_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     return {"deleted": event_id, "detached": detached}
 
 
 def _attach(store: ParticipationStore, annotation_id: str, event_id: str | None) -> dict:
-    try:
+    with answer_errors({NotFound: 404, GeoquartierError: 422}):
         row = store.attach(annotation_id, event_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
-    except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
     return annotation_feature(row, staff=True)
 
 
@@ -428,10 +421,8 @@ def detach_annotation(
 ) -> dict[str, Any]:
     """The contribution no longer belongs to this event."""
     _event_or_404(store, event_id)
-    try:
+    with answer_errors({NotFound: 404}):
         row = store.get_annotation(annotation_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     if row["event_id"] != event_id:
         raise api_error(404, f"annotation {annotation_id!r} does not belong to this event")
     return _attach(store, annotation_id, None)
@@ -471,10 +462,17 @@ Reader = Annotated[User, Depends(report_reader)]
 
 
 def _include(value: str | None) -> tuple[str, ...]:
-    try:
+    with answer_errors({ValueError: 422}):
         return report.parse_include(value)
-    except ValueError as exc:
-        raise api_error(422, str(exc)) from None
+
+
+def _report_rows(
+    store: ParticipationStore, event_id: str, include: str | None
+) -> tuple[dict, list[dict], tuple[str, ...]]:
+    """The event, its contributions and the states to export (422 on a bad ``include``)."""
+    states = _include(include)
+    event = _event_or_404(store, event_id)
+    return event, store.list_annotations(event_id=event_id), states
 
 
 @router.get(
@@ -501,52 +499,49 @@ def report_link(
     }
 
 
-@router.get(
-    "/events/{event_id}/report.geojson",
-    tags=["events"],
-    summary="Event documentation as GeoJSON (staff)",
-    responses=_STAFF_RESPONSES,
-)
-def report_geojson(
-    event_id: EventId,
-    user: Reader,
-    store: ParticipationStoreDep,
-    include: Include = None,
-    lang: Annotated[str, Query(max_length=5)] = "de",
-) -> Response:
-    """Approved contributions (plus ``include`` states) with kind, text, language, state."""
-    states = _include(include)
-    event = _event_or_404(store, event_id)
-    rows = store.list_annotations(event_id=event_id)
-    return Response(
-        report.geojson_text(event, rows, states, lang),
-        media_type=GEOJSON,
-        headers=_download(event, "geojson"),
+def _add_report_download(
+    ext: str, summary: str, description: str, media_type: str, text: Callable[..., str]
+) -> Callable[..., Response]:
+    """Register ``GET /events/{id}/report.<ext>``: the event's contributions as a download
+    written by ``text(event, rows, states, lang)``."""
+
+    @router.get(
+        f"/events/{{event_id}}/report.{ext}",
+        tags=["events"],
+        summary=summary,
+        description=description,
+        responses=_STAFF_RESPONSES,
+        name=f"report_{ext}",
     )
+    def download(
+        event_id: EventId,
+        user: Reader,
+        store: ParticipationStoreDep,
+        include: Include = None,
+        lang: Annotated[str, Query(max_length=5)] = "de",
+    ) -> Response:
+        event, rows, states = _report_rows(store, event_id, include)
+        return Response(
+            text(event, rows, states, lang), media_type=media_type, headers=_download(event, ext)
+        )
+
+    return download
 
 
-@router.get(
-    "/events/{event_id}/report.csv",
-    tags=["events"],
-    summary="Event documentation as CSV for spreadsheets (staff)",
-    responses=_STAFF_RESPONSES,
+report_geojson = _add_report_download(
+    "geojson",
+    "Event documentation as GeoJSON (staff)",
+    "Approved contributions (plus ``include`` states) with kind, text, language, state.",
+    GEOJSON,
+    report.geojson_text,
 )
-def report_csv(
-    event_id: EventId,
-    user: Reader,
-    store: ParticipationStoreDep,
-    include: Include = None,
-    lang: Annotated[str, Query(max_length=5)] = "de",
-) -> Response:
-    """One row per contribution (UTF-8 with BOM, ``;``, headings in ``lang``)."""
-    states = _include(include)
-    event = _event_or_404(store, event_id)
-    rows = store.list_annotations(event_id=event_id)
-    return Response(
-        report.csv_text(rows, lang, states),
-        media_type="text/csv; charset=utf-8",
-        headers=_download(event, "csv"),
-    )
+report_csv = _add_report_download(
+    "csv",
+    "Event documentation as CSV for spreadsheets (staff)",
+    "One row per contribution (UTF-8 with BOM, ``;``, headings in ``lang``).",
+    "text/csv; charset=utf-8",
+    lambda event, rows, states, lang: report.csv_text(rows, lang, states),
+)
 
 
 @router.get(

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
-from api.errors import api_error, max_body_size
+from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import feedback_store as fb
 from api.participation.i18n import (
@@ -109,10 +109,8 @@ def _checked(body: FeedbackIn) -> dict[str, Any]:
     if answer and len(answer) > MAX_ANSWER_CHARS:
         raise api_error(422, f"answer: {len(answer)} characters; at most {MAX_ANSWER_CHARS}")
     fields: dict[str, Any] = {"status": body.status, "answer": answer or None}
-    try:
+    with answer_errors({GeoquartierError: 422}):
         fields["answer_language"] = check_language(body.answer_language)
-    except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
     for name in ("measure_id", "scenario_id"):
         value = getattr(body, name)
         if value is not None and not _IDENTIFIER.match(value):
@@ -168,19 +166,11 @@ def give_feedback(
     ``measures`` layer, a ``scenario_id`` a published scenario of that quartier.
     """
     fields = _checked(body)
-    try:
+    with answer_errors({NotFound: 404}):
         quartier = store.get_annotation(annotation_id)["quartier"]
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     _check_links(workspace, quartier, fields.get("measure_id"), fields.get("scenario_id"))
-    try:
+    with answer_errors({NotFound: 404, fb.NotApproved: 409, GeoquartierError: 422}):
         return fb.set_feedback(store, annotation_id, user, **fields)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
-    except fb.NotApproved as exc:
-        raise api_error(409, str(exc)) from None
-    except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
 
 
 @router.get(
@@ -195,18 +185,14 @@ def feedback_history(
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """Every change: previous and new status and answer, who, when."""
-    try:
+    with answer_errors({NotFound: 404}):
         store.get_annotation(annotation_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     return {"annotation_id": annotation_id, "changes": fb.feedback_log(store, annotation_id)}
 
 
 def _receipt_or_404(store: ParticipationStore, token: str) -> dict[str, Any]:
-    try:
+    with answer_errors({NotFound: 404}):
         return fb.receipt(store, token)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
 
 
 @router.get(

@@ -28,16 +28,16 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep, WorkspaceDep
-from api.errors import api_error, max_body_size
+from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import fund_store as fs
-from api.participation.annotations import LimiterDep
+from api.participation.annotations import LimiterDep, refuse_over_limit
 from api.participation.i18n import page_language, render
 from api.participation.pages import html_page
 from api.participation.report import _csv_cell
 from api.participation.settings import PAGE_LANGUAGES, BodyText
 from api.participation.store import NotFound, User
-from api.security import client_address, new_nonce
+from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import APPLICANT_KINDS, FUND_DECISIONS, JURY_VOTES
@@ -167,21 +167,15 @@ def set_fund(
         amount, basis = fs.rule_amount_cents(residents), "rule"
     else:
         amount, basis = body.amount_cents, "planner"
-    try:
+    with answer_errors({fs.BalanceExceeded: 409, GeoquartierError: 422}):
         return fs.set_fund(
             store, quartier, year, user, amount_cents=amount, basis=basis, residents=residents
         )
-    except fs.BalanceExceeded as exc:
-        raise api_error(409, str(exc)) from None
-    except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
 
 
 def _fund_or_404(store, quartier: str, year: int) -> dict[str, Any]:
-    try:
+    with answer_errors({NotFound: 404}):
         return fs.get_fund(store, quartier, year)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
 
 
 def money(cents: int, lang: str) -> str:
@@ -250,13 +244,7 @@ def submit_proposal(
     registry: RegistryDep,
 ) -> dict[str, Any]:
     """Store a proposal as ``submitted``; the contact is kept for staff only."""
-    verdict = limiter.hit(client_address(request, settings))
-    if not verdict.allowed:
-        raise api_error(
-            429,
-            f"too many submissions from this connection; try again in {verdict.retry_after_s} s",
-            headers={"Retry-After": str(verdict.retry_after_s)},
-        )
+    refuse_over_limit(limiter, request, settings)
     _known(quartier, registry)
     fields = {
         "title": _text("title", body.title),
@@ -267,10 +255,8 @@ def submit_proposal(
         "applicant_kind": body.applicant_kind,
         "contact": _contact(body.contact),
     }
-    try:
+    with answer_errors({NotFound: 404}):
         return fs.add_proposal(store, quartier, year, fields)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
 
 
 @router.get("/quartiers/{quartier}/funds/{year}/proposals", summary="Proposals (staff)")
@@ -296,12 +282,8 @@ def vote(
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """One vote per jury account; a new vote replaces the account's earlier one."""
-    try:
+    with answer_errors({NotFound: 404, fs.AlreadyDecided: 409}):
         return fs.vote(store, proposal_id, user, body.vote)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
-    except fs.AlreadyDecided as exc:
-        raise api_error(409, str(exc)) from None
 
 
 @router.post(
@@ -316,7 +298,9 @@ def decide(
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """A grant never takes the fund's balance below zero (409 instead)."""
-    try:
+    with answer_errors(
+        {NotFound: 404, (fs.BalanceExceeded, fs.AlreadyDecided): 409, GeoquartierError: 422}
+    ):
         return fs.decide(
             store,
             proposal_id,
@@ -325,12 +309,6 @@ def decide(
             granted_cents=body.granted_cents,
             note=_text("note", body.note, required=False),
         )
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
-    except (fs.BalanceExceeded, fs.AlreadyDecided) as exc:
-        raise api_error(409, str(exc)) from None
-    except GeoquartierError as exc:
-        raise api_error(422, str(exc)) from None
 
 
 @router.delete(
@@ -344,10 +322,8 @@ def delete_contact(
     store: ParticipationStoreDep,
 ) -> Response:
     """The proposal stays; its contact is gone from the database."""
-    try:
+    with answer_errors({NotFound: 404}):
         fs.delete_contact(store, proposal_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     return Response(status_code=204)
 
 

@@ -342,23 +342,16 @@ class ParticipationStore:
             return insert(con)
 
     def add_annotation_once(
-        self,
-        idempotency: Idempotency,
-        quartier: str,
-        geometry: BaseGeometry,
-        kind: str,
-        text: str,
-        language: str | None = None,
-        event_id: str | None = None,
+        self, idempotency: Idempotency, *annotation: Any, **fields: Any
     ) -> tuple[dict, bool]:
-        """:meth:`add_annotation` at most once per idempotency key: ``(annotation, replayed)``.
+        """:meth:`add_annotation` (same arguments) at most once per idempotency key:
+        ``(annotation, replayed)``.
 
         A key seen within :data:`IDEMPOTENCY_TTL_S` with the same request returns the
         annotation stored then (``replayed`` True); with another request it raises
         :class:`IdempotencyConflict`.
         """
-        insert = self._annotation_insert(quartier, geometry, kind, text, language, event_id)
-        return self._once(idempotency, insert)
+        return self._once(idempotency, self._annotation_insert(*annotation, **fields))
 
     def _annotation_insert(
         self,
@@ -366,8 +359,8 @@ class ParticipationStore:
         geometry: BaseGeometry,
         kind: str,
         text: str,
-        language: str | None,
-        event_id: str | None,
+        language: str | None = None,
+        event_id: str | None = None,
     ) -> Callable[[sqlite3.Connection], dict]:
         if kind not in KINDS:
             raise GeoquartierError(f"unknown annotation kind {kind!r}; expected one of {KINDS}")

@@ -24,17 +24,17 @@ from pyproj import Transformer
 from shapely.geometry import box, mapping
 
 from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
-from api.errors import api_error, max_body_size
+from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import feature_collection
 from api.participation import auth
 from api.participation import surveys_store as ss
-from api.participation.annotations import GeometryIn, LimiterDep
+from api.participation.annotations import GeometryIn, LimiterDep, refuse_over_limit
 from api.participation.i18n import page_config, page_language, render, script_json
 from api.participation.pages import html_page
 from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
 from api.participation.store import NotFound, User
 from api.participation.validation import SubmissionError, area_or_404, check_geometry, to_metric
-from api.security import client_address, new_nonce
+from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
@@ -108,10 +108,8 @@ def survey_state(
     user: Annotated[User, Depends(auth.planner)],
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
-    try:
+    with answer_errors({NotFound: 404}):
         return ss.set_open(store, survey_id, body.open)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
 
 
 @router.post(
@@ -132,17 +130,9 @@ def answer_survey(
     limits: LimitsDep,
 ) -> dict[str, str]:
     """Stores the point (inside the quartier) and the choice; nothing else."""
-    verdict = limiter.hit(client_address(request, settings))
-    if not verdict.allowed:
-        raise api_error(
-            429,
-            f"too many submissions from this connection; try again in {verdict.retry_after_s} s",
-            headers={"Retry-After": str(verdict.retry_after_s)},
-        )
-    try:
+    refuse_over_limit(limiter, request, settings)
+    with answer_errors({NotFound: 404}):
         survey = ss.get_survey(store, survey_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     if body.geometry.type != "Point":
         raise api_error(422, "geometry: a survey is answered with a Point")
     area = area_or_404(survey["quartier"], registry, limits)
@@ -177,10 +167,8 @@ def _cell_feature(cell: dict) -> dict[str, Any]:
 @router.get("/surveys/{survey_id}/results", summary="Survey results in 100 m cells")
 def survey_results(survey_id: SurveyId, store: ParticipationStoreDep) -> dict[str, Any]:
     """Cells with at least 3 answers and the count per choice (GeoJSON, EPSG:4326)."""
-    try:
+    with answer_errors({NotFound: 404}):
         found = ss.results(store, survey_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     features = [_cell_feature(c) for c in found["cells"]]
     return feature_collection(
         features,
@@ -208,10 +196,8 @@ def survey_page(
 ) -> HTMLResponse:
     """The question, the quartier map to tap, the choices as buttons; texts escaped."""
     lang = page_language(lang)
-    try:
+    with answer_errors({NotFound: 404}):
         survey = ss.get_survey(store, survey_id)
-    except NotFound as exc:
-        raise api_error(404, str(exc)) from None
     area = area_or_404(survey["quartier"], registry, limits)
     nonce = new_nonce()
     config = page_config(

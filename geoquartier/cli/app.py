@@ -7,6 +7,8 @@ one-line message to stderr and exit with code 2; they never show a traceback.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -27,6 +29,20 @@ app = typer.Typer(
 USER_ERROR_EXIT = 2
 
 
+def command_group(name: str, help: str) -> typer.Typer:
+    """A group of subcommands ``geoquartier <name> ...`` with the root's settings (help on
+    no arguments, plain help text, no tracebacks for the user)."""
+    group = typer.Typer(
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.add_typer(group, name=name)
+    return group
+
+
 @app.callback()
 def _root() -> None:
     """Maps, walking access and participation for neighbourhood management."""
@@ -36,6 +52,19 @@ def fail(message: str) -> None:
     """Print a one-line error for the user and exit with code 2."""
     typer.echo(f"error: {' '.join(str(message).split())}", err=True)
     raise typer.Exit(USER_ERROR_EXIT)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A user's mistake (:class:`~geoquartier.errors.GeoquartierError`) ends the command
+    with one line on stderr and exit code 2 (also when the command runs inside Typer's test
+    runner, without :func:`main`)."""
+    from geoquartier.errors import GeoquartierError
+
+    try:
+        yield
+    except GeoquartierError as exc:
+        fail(str(exc))
 
 
 def main() -> None:

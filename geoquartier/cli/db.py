@@ -7,35 +7,20 @@ docs/deployment.md describes running geoquartier for a city on PostGIS.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from geoquartier.cli.app import app, fail
-from geoquartier.errors import GeoquartierError
+from geoquartier.cli.app import command_group, user_errors
 
-db_app = typer.Typer(
-    help=(
+db_app = command_group(
+    "db",
+    (
         "The layer store (workspace GeoPackage, or PostGIS when GEOQUARTIER_DATABASE_URL "
         "is set): schema version, upgrade, dump and restore."
     ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
-app.add_typer(db_app, name="db")
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except GeoquartierError as exc:
-        fail(str(exc))
 
 
 def _store():
@@ -60,7 +45,7 @@ def current() -> None:
     if isinstance(store.path, Path) and not store.path.exists():
         typer.echo(f"no file yet; the first import writes it at schema version {LATEST_VERSION}")
         return
-    with _user_errors():
+    with user_errors():
         version = store.schema_version()
     state = "up to date" if version == LATEST_VERSION else "run 'geoquartier db upgrade'"
     if version > LATEST_VERSION:
@@ -77,7 +62,7 @@ def upgrade() -> None:
     """
     from geoquartier.layers.migrations import LATEST_VERSION
 
-    with _user_errors():
+    with user_errors():
         store = _store()
         applied = store.upgrade()
     for migration in applied:
@@ -95,7 +80,7 @@ def dump(
     """Write every layer of the store to one GeoPackage (opens in QGIS; restores anywhere)."""
     from geoquartier.layers.backup import dump_store
 
-    with _user_errors():
+    with user_errors():
         store = _store()
         store.upgrade()
         counts = dump_store(store, output)
@@ -116,7 +101,7 @@ def backup_participation(
     from geoquartier.layers.backup import backup_sqlite
 
     source = participation_db_path()
-    with _user_errors():
+    with user_errors():
         tables = backup_sqlite(source, output)
     typer.echo(f"copied {source} to {output}:")
     for table, n in tables.items():
@@ -138,7 +123,7 @@ def restore(
     store = _store()
     if not yes:
         typer.confirm(f"replace every layer in {store.path} with {dump_file}?", abort=True)
-    with _user_errors():
+    with user_errors():
         store.upgrade()
         counts = restore_store(store, dump_file)
     typer.echo(f"restored {dump_file} into {store.path}:")

@@ -15,16 +15,12 @@ from typing import Annotated, Any
 
 import typer
 
-from geoquartier.cli.app import app, fail
+from geoquartier.cli.app import command_group, fail
 
-events_app = typer.Typer(
-    help="Participation events: add, list, edit, close, delete; attach contributions.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+events_app = command_group(
+    "events",
+    "Participation events: add, list, edit, close, delete; attach contributions.",
 )
-app.add_typer(events_app, name="events")
 
 AtOpt = Annotated[str | None, typer.Option("--at", help="A point: 'LON,LAT' (degrees).")]
 RouteOpt = Annotated[
@@ -106,6 +102,15 @@ def _context():
     return default_store(), load_registry(), current_limits()
 
 
+def _payload(place: dict | None, **values: Any) -> dict[str, Any]:
+    """A request-like event body: the values given (not None) and the place as
+    ``geometry`` (GeoJSON, EPSG:4326) if there is one."""
+    payload = {k: v for k, v in values.items() if v is not None}
+    if place is not None:
+        payload["geometry"] = place
+    return payload
+
+
 def _describe(event: dict) -> str:
     closed = "  (closed)" if event.get("closed_at") else ""
     end = f" – {event['end']}" if event.get("end") else ""
@@ -135,11 +140,15 @@ def add(
     place = _geometry(at, route, area, geometry)
     if place is None:
         fail("give the place: --at LON,LAT, --route '...', --area '...' or --geometry FILE")
-    payload: dict[str, Any] = {"quartier": quartier, "title": title, "start": start}
-    payload.update({k: v for k, v in (("kind", kind), ("end", end)) if v is not None})
-    if description is not None:
-        payload["description"] = description
-    payload["geometry"] = place
+    payload = _payload(
+        place,
+        quartier=quartier,
+        title=title,
+        start=start,
+        kind=kind,
+        end=end,
+        description=description,
+    )
     fields = _checked(lambda: new_event_fields(payload, registry, limits))
     event = store.add_event(**fields)
     typer.echo(f"created event {event['id']} in {store.path}")
@@ -193,13 +202,14 @@ def edit(
 
     store, registry, limits = _context()
     event = _event_or_fail(store, event_id)
-    given = (("title", title), ("start", start), ("kind", kind), ("end", end))
-    payload: dict[str, Any] = {k: v for k, v in given if v is not None}
-    if description is not None:
-        payload["description"] = description
-    place = _geometry(at, route, area, geometry)
-    if place is not None:
-        payload["geometry"] = place
+    payload = _payload(
+        _geometry(at, route, area, geometry),
+        title=title,
+        start=start,
+        kind=kind,
+        end=end,
+        description=description,
+    )
     if not payload:
         fail("nothing to change; give --title, --start, --end, --kind, --description or a place")
     changes = _checked(lambda: event_changes(payload, event, registry, limits))

@@ -3,15 +3,13 @@ many advisory hours residents reach on foot."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from geoquartier.cli.access import _load, _write_layer
-from geoquartier.cli.app import app, fail
+from geoquartier.cli.app import app, user_errors
 from geoquartier.cli.options import (
     ProfileOption,
     QuartierArgument,
@@ -25,15 +23,6 @@ from geoquartier.mobility.planning_inputs import (
     default_candidates,
     planning_facilities,
 )
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """A :class:`GeoquartierError` becomes a one-line message and exit code 2."""
-    try:
-        yield
-    except GeoquartierError as exc:
-        fail(str(exc))
 
 
 def _population(spec, store):
@@ -129,7 +118,7 @@ def locate_command(
     (HiGHS), or greedily with --greedy. Writes the sites with their figures and prints a
     short summary.
     """
-    with _user_errors():
+    with user_errors():
         _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
                 time_limit)  # fmt: skip
 
@@ -221,7 +210,7 @@ def supply_command(
     less weight for longer walks (1.00 / 0.68 / 0.22 over thirds of T); each home sums
     what it reaches. Facilities with unknown hours or languages are left out and listed.
     """
-    with _user_errors():
+    with user_errors():
         _supply(quartier, output, category, minutes, profile, language, week, below)
 
 

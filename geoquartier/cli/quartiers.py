@@ -10,14 +10,12 @@ The registry file is ``GEOQUARTIER_REGISTRY`` or ``data/quartiers.toml``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from geoquartier.cli.app import app, fail
+from geoquartier.cli.app import app, user_errors
 from geoquartier.config import registry_path
 from geoquartier.errors import GeoquartierError
 from geoquartier.registry import load_registry
@@ -35,16 +33,6 @@ quartiers_app = typer.Typer(
 app.add_typer(quartiers_app, name="quartiers")
 
 _BOUNDARY_QUALITIES = ("official", "enclosing_district", "planning_area")
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """A user's mistake ends the command with one line on stderr and exit code 2 (also
-    when the command runs inside Typer's test runner, without :func:`main`)."""
-    try:
-        yield
-    except GeoquartierError as exc:
-        fail(str(exc))
 
 
 @quartiers_app.callback(invoke_without_command=True)
@@ -187,7 +175,7 @@ def add_command(
         zensus=zensus,
         boundary_quality=boundary_quality,
     )
-    with _user_errors():
+    with user_errors():
         _add(new)
 
 
@@ -220,7 +208,7 @@ def remove_command(
     from geoquartier.registry_edit import remove_quartier
 
     target = registry_path()
-    with _user_errors():
+    with user_errors():
         registry = load_registry(target)
         if quartier not in registry:
             raise GeoquartierError(f"unknown quartier {quartier!r}; known: {', '.join(registry)}")
@@ -230,7 +218,7 @@ def remove_command(
     ):
         typer.echo("nothing removed")
         raise typer.Exit(1)
-    with _user_errors():
+    with user_errors():
         remove_quartier(target, quartier)
     typer.echo(f"removed {quartier} ({spec.name}) from {target}")
 
@@ -244,7 +232,7 @@ def show_command(
     from geoquartier.cli.quartier_summary import summary_lines
     from geoquartier.registry import get_quartier
 
-    with _user_errors():
+    with user_errors():
         lines = summary_lines(get_quartier(quartier))
     for line in lines:
         typer.echo(line)

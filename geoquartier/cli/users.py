@@ -14,21 +14,17 @@ from typing import Annotated
 
 import typer
 
-from geoquartier.cli.app import app
+from geoquartier.cli.app import command_group
 from geoquartier.vocabulary import STAFF_ROLES
 
 Role = StrEnum("Role", {role: role for role in STAFF_ROLES})
 """Roles of staff accounts (:data:`geoquartier.vocabulary.STAFF_ROLES`)."""
 
 
-users_app = typer.Typer(
-    help="Staff accounts (moderators, planners, jury) for the participation pages.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+users_app = command_group(
+    "users",
+    "Staff accounts (moderators, planners, jury) for the participation pages.",
 )
-app.add_typer(users_app, name="users")
 
 
 @users_app.command("add")

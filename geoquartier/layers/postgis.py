@@ -34,10 +34,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geoquartier.errors import GeoquartierError, Problem, ValidationError
+from geoquartier.errors import GeoquartierError
 from geoquartier.layers.migrations import MIGRATIONS_TABLE, Migration, now_text, pending
 from geoquartier.layers.schema import LAYERS, POINT, STORAGE_CRS, LayerSchema, layer_schema
-from geoquartier.layers.store import _empty, _with_quartier
+from geoquartier.layers.store import _empty, _with_quartier, check_ids_free
 from geoquartier.layers.validate import validate
 
 SRID = 4326
@@ -333,13 +333,7 @@ class PostGISStore:
                     (list(gdf["id"]),),
                 )
             }
-            clashes = [
-                Problem(i, fid, "id", fid, "an id not used by another quartier in this layer")
-                for i, fid in enumerate(gdf["id"])
-                if fid in taken
-            ]
-            if clashes:
-                raise ValidationError(layer, clashes)
+            check_ids_free(layer, gdf["id"], taken)
         self._insert(conn, layer, gdf)
 
     def _delete_rows(self, conn: Any, layer: str, quartier: str | None) -> None:

@@ -82,14 +82,7 @@ class GeoPackageStore:
 
     def version(self) -> tuple[int, ...]:
         """Identity of the file and its WAL on disk (inode, mtime, size): changes on write."""
-        parts: list[int] = []
-        for candidate in (self.path, self.path.with_name(self.path.name + "-wal")):
-            try:
-                st = os.stat(candidate)
-                parts.extend((st.st_ino, st.st_mtime_ns, st.st_size))
-            except FileNotFoundError:
-                parts.extend((0, 0, 0))
-        return tuple(parts)
+        return file_version(self.path)
 
     def schema_version(self) -> int:
         """The highest migration applied to the file (0: unversioned or no file yet)."""
@@ -212,14 +205,7 @@ class GeoPackageStore:
         kept = self._others(layer, quartier)
         if len(kept) == 0:
             return new
-        taken = set(kept["id"].dropna())
-        clashes = [
-            Problem(i, fid, "id", fid, "an id not used by another quartier in this layer")
-            for i, fid in enumerate(new["id"])
-            if fid in taken
-        ]
-        if clashes:
-            raise ValidationError(layer, clashes)
+        check_ids_free(layer, new["id"], set(kept["id"].dropna()))
         merged = pd.concat([kept, new], ignore_index=True)
         return gpd.GeoDataFrame(merged, geometry="geometry", crs=STORAGE_CRS)
 
@@ -254,15 +240,44 @@ class GeoPackageStore:
             for suffix in _SIDECARS:
                 _remove(Path(str(tmp) + suffix))
 
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    def _lock(self):
+        return workspace_lock(self.path)
+
+
+def file_version(path: Path) -> tuple[int, ...]:
+    """Identity of a GeoPackage and its WAL on disk (inode, mtime, size): changes on write."""
+    parts: list[int] = []
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = os.stat(candidate)
+            parts.extend((st.st_ino, st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            parts.extend((0, 0, 0))
+    return tuple(parts)
+
+
+def check_ids_free(layer: str, ids, taken: set) -> None:
+    """Raise :class:`ValidationError` naming every row whose ``id`` another quartier of
+    ``layer`` already uses (``taken``)."""
+    clashes = [
+        Problem(i, fid, "id", fid, "an id not used by another quartier in this layer")
+        for i, fid in enumerate(ids)
+        if fid in taken
+    ]
+    if clashes:
+        raise ValidationError(layer, clashes)
+
+
+@contextmanager
+def workspace_lock(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock file ``<path>.lock`` of a workspace file: the one lock the
+    layer store, the scenarios and the monitoring snapshots share between processes."""
+    with open(path.with_name(path.name + ".lock"), "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _with_quartier(layer: str, gdf: gpd.GeoDataFrame, quartier: str) -> gpd.GeoDataFrame:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -442,23 +443,10 @@ def write_batch_csv(runs: Sequence[QuartierRun], path: str | Path) -> list[Path]
     """Write :func:`batch_table` as ``path`` (the coverage CSV dialect: UTF-8, ``;``,
     decimal comma) and the German column descriptions as ``<stem>.columns.csv``; each
     file goes to a temporary name first. Returns both paths."""
-    from geoquartier.mobility.coverage import COVERAGE_COLUMNS, CSV_OPTIONS
+    from geoquartier.mobility.coverage import COVERAGE_COLUMNS, write_table_with_legend
 
-    path = Path(path)
-    if path.suffix.lower() != ".csv":
-        raise GeoquartierError(f"cannot write {path.name}: the coverage table needs a .csv file")
     labels = {"quartier": QUARTIER_COLUMN, **COVERAGE_COLUMNS}
-    legend_table = pd.DataFrame(
-        [(code, *label) for code, label in labels.items()],
-        columns=["column", "label_de", "unit", "description_de"],
-    )
-    legend = path.with_name(f"{path.stem}.columns.csv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for frame, target in ((batch_table(runs), path), (legend_table, legend)):
-        tmp = target.with_name(f".{target.name}.tmp")
-        frame.to_csv(tmp, index=False, **CSV_OPTIONS)
-        os.replace(tmp, target)
-    return [path, legend]
+    return write_table_with_legend(batch_table(runs), labels, path)
 
 
 def run_line(run: QuartierRun) -> str:
@@ -501,24 +489,17 @@ def access_all(
     output = Path(output)
     if output.suffix.lower() != ".csv":
         raise GeoquartierError(f"cannot write {output.name}: the coverage table needs a .csv file")
-    settings, registry, quartiers = _imported_quartiers()
-    echo(
-        f"coverage of {len(quartiers)} quartiers ({', '.join(quartiers)}) "
-        + _where(workers, scheduler)
-    )
-    started = time.perf_counter()
-    runs = run_access_batch(
-        quartiers,
-        profiles=profiles,
-        minutes=minutes,
-        categories=categories,
-        settings=settings,
+    return _run_all(
+        "coverage",
+        lambda quartiers, **how: run_access_batch(
+            quartiers, profiles=profiles, minutes=minutes, categories=categories, **how
+        ),
+        run_line,
+        lambda runs: write_batch_csv(runs, output),
         workers=workers,
         scheduler=scheduler,
-        on_result=lambda run: echo(run_line(run)),
+        echo=echo,
     )
-    written = write_batch_csv(runs, output)
-    return _finish(runs, registry, started, written, echo)
 
 
 def isochrones_all(
@@ -539,26 +520,52 @@ def isochrones_all(
     output = Path(output)
     if output.suffix.lower() not in (".gpkg", ".geojson", ".json"):
         raise GeoquartierError(f"cannot write {output.name}: use a .gpkg or .geojson file")
+    return _run_all(
+        "walking-time areas",
+        lambda quartiers, **how: run_isochrones_batch(
+            quartiers,
+            minutes=minutes,
+            profile=profile,
+            category=category,
+            per_point=per_point,
+            buffer_m=buffer_m,
+            **how,
+        ),
+        isochrones_line,
+        lambda runs: [write_isochrones(runs, output)],
+        workers=workers,
+        scheduler=scheduler,
+        echo=echo,
+    )
+
+
+def _run_all(
+    what: str,
+    run_batch: Callable[..., list],
+    line: Callable[[Any], str],
+    write: Callable[[list], list[Path]],
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    echo: Callable[[str], None],
+) -> int:
+    """Run ``run_batch(quartiers, settings=, workers=, scheduler=, on_result=)`` over every
+    imported quartier with one ``line`` per result, ``write`` the runs, print the summary;
+    the exit status of :func:`_finish`."""
     settings, registry, quartiers = _imported_quartiers()
     echo(
-        f"walking-time areas of {len(quartiers)} quartiers ({', '.join(quartiers)}) "
+        f"{what} of {len(quartiers)} quartiers ({', '.join(quartiers)}) "
         + _where(workers, scheduler)
     )
     started = time.perf_counter()
-    runs = run_isochrones_batch(
+    runs = run_batch(
         quartiers,
-        minutes=minutes,
-        profile=profile,
-        category=category,
-        per_point=per_point,
-        buffer_m=buffer_m,
         settings=settings,
         workers=workers,
         scheduler=scheduler,
-        on_result=lambda run: echo(isochrones_line(run)),
+        on_result=lambda run: echo(line(run)),
     )
-    written = [write_isochrones(runs, output)]
-    return _finish(runs, registry, started, written, echo)
+    return _finish(runs, registry, started, write(runs), echo)
 
 
 def _imported_quartiers():

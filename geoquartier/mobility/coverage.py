@@ -296,16 +296,25 @@ def write_coverage_csv(table: pd.DataFrame, path: str | Path) -> list[Path]:
     ``path`` in :data:`CSV_OPTIONS` and the German column descriptions
     (:data:`COVERAGE_COLUMNS`) as ``<stem>.columns.csv`` next to it. Each file is written to
     a temporary name first and then moved into place. Returns both paths."""
+    return write_table_with_legend(rounded_coverage(table), COVERAGE_COLUMNS, path)
+
+
+def write_table_with_legend(
+    table: pd.DataFrame, labels: dict[str, tuple[str, str, str]], path: str | Path
+) -> list[Path]:
+    """Write ``table`` as ``path`` in :data:`CSV_OPTIONS` and its column descriptions
+    (``labels``: column → German label, unit, description) as ``<stem>.columns.csv``;
+    each file goes to a temporary name first. Returns both paths."""
     path = Path(path)
     if path.suffix.lower() != ".csv":
         raise GeoquartierError(f"cannot write {path.name}: the coverage table needs a .csv file")
     columns = pd.DataFrame(
-        [(code, *label) for code, label in COVERAGE_COLUMNS.items()],
+        [(code, *label) for code, label in labels.items()],
         columns=["column", "label_de", "unit", "description_de"],
     )
     legend = path.with_name(f"{path.stem}.columns.csv")
     path.parent.mkdir(parents=True, exist_ok=True)
-    for frame, target in ((rounded_coverage(table), path), (columns, legend)):
+    for frame, target in ((table, path), (columns, legend)):
         tmp = target.with_name(f".{target.name}.tmp")
         frame.to_csv(tmp, index=False, **CSV_OPTIONS)
         os.replace(tmp, target)

@@ -16,9 +16,8 @@ snapshot; :func:`trend_chart_svg` draws them for the report.
 
 from __future__ import annotations
 
-import fcntl
 import sqlite3
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -170,12 +169,12 @@ def trend_chart_svg(snapshots: pd.DataFrame, tr) -> str:
     profile, measures and contributions by status. "" with fewer than two snapshots."""
     if snapshots.empty or snapshots["taken_at"].nunique() < 2:
         return ""
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from geoquartier.reports.render import figure_svg
 
     panels = _panels(snapshots, tr)
     with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 7, "svg.fonttype": "path"}):
@@ -188,11 +187,7 @@ def trend_chart_svg(snapshots: pd.DataFrame, tr) -> str:
             if len(series) > 1:
                 ax.legend(fontsize=6)
         fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg")
-        plt.close(fig)
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
+        return figure_svg(fig)
 
 
 def _panels(snapshots: pd.DataFrame, tr) -> list[tuple[str, dict[str, pd.Series]]]:
@@ -245,12 +240,8 @@ def _real(value) -> float | None:
     return None if value != value else value
 
 
-@contextmanager
 def _locked(path: Path):
     """The workspace's lock file (the one the layer store and the scenarios use)."""
-    with open(path.with_name(path.name + ".lock"), "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    from geoquartier.layers.store import workspace_lock
+
+    return workspace_lock(path)

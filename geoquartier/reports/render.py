@@ -98,6 +98,19 @@ def participation_url(
     return url + (f"?event={quote(event_id, safe='')}" if event_id else "")
 
 
+def figure_svg(fig) -> str:
+    """A Matplotlib figure as inline ``<svg>`` text (no XML prologue); closes the figure."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    plt.close(fig)
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]
+
+
 def qr_svg(url: str) -> Markup:
     """A QR code of ``url`` as inline SVG that scales to its container (error level M)."""
     qr = segno.make(url, error="m", micro=False)

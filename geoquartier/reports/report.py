@@ -19,7 +19,14 @@ from geoquartier.config import ANALYSIS_CRS
 from geoquartier.reports.budget import LABELS, budget, budget_total_eur
 from geoquartier.reports.data import DocumentData
 from geoquartier.reports.i18n import DocTranslator
-from geoquartier.reports.render import BASE_CSS, attribution, template, today, uses_zensus
+from geoquartier.reports.render import (
+    BASE_CSS,
+    attribution,
+    figure_svg,
+    template,
+    today,
+    uses_zensus,
+)
 from geoquartier.reports.render import write_pdf as _write_pdf
 
 THRESHOLDS_MIN = (5, 10, 15)
@@ -225,8 +232,6 @@ def access_chart_svg(cov: pd.DataFrame, tr: DocTranslator) -> str:
     "" without data."""
     if cov.empty:
         return ""
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -248,8 +253,4 @@ def access_chart_svg(cov: pd.DataFrame, tr: DocTranslator) -> str:
         ax.set_xlabel(f"% · {tr('up to {minutes} min', minutes=CHART_THRESHOLD_MIN)}")
         ax.legend(loc="lower right", fontsize=7)
         fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg")
-        plt.close(fig)
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
+        return figure_svg(fig)

@@ -4,24 +4,12 @@
 (function () {
   "use strict";
   var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
-  var KEY = "geoquartier.moderationToken";
-  var message = document.getElementById("message");
+  var session = GQ.staffSession("geoquartier.moderationToken", "queue-section");
+  var request = session.request, token = session.token;
+  var showSignedIn = session.show, signedOut = session.signOut;
+  var say = GQ.statusLine(document.getElementById("message"));
   var queue = document.getElementById("queue");
 
-  function say(text, isError) {
-    message.textContent = text || "";
-    message.className = isError ? "error" : "";
-  }
-  function token() { return sessionStorage.getItem(KEY); }
-  function showSignedIn(signedIn) {
-    document.getElementById("signin").hidden = signedIn;
-    document.getElementById("queue-section").hidden = !signedIn;
-  }
-  function signedOut() {
-    sessionStorage.removeItem(KEY);
-    showSignedIn(false);
-    GQ.focus(document.getElementById("token"));
-  }
 
   function labelled(text, control) {
     var label = el("label", null, text);
@@ -86,20 +74,6 @@
     return item;
   }
 
-  function request(method, url, body) {
-    var headers = {Authorization: "Bearer " + token(), Accept: "application/json"};
-    var init = {method: method, headers: headers};
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    return fetch(url, init).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        return {status: response.status, data: data};
-      });
-    });
-  }
-
   function refusal(result) {
     if (result.status === 401 || result.status === 403) {
       signedOut();
@@ -137,14 +111,7 @@
     }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
   }
 
-  document.getElementById("signin").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var value = document.getElementById("token").value.trim();
-    if (!value) return;
-    sessionStorage.setItem(KEY, value);
-    document.getElementById("token").value = "";
-    load();
-  });
+  session.onSignIn(load);
   document.getElementById("reload").addEventListener("click", load);
   document.getElementById("signout").addEventListener("click", function () {
     queue.textContent = "";

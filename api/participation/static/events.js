@@ -6,8 +6,13 @@
 (function () {
   "use strict";
   var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
-  var KEY = "geoquartier.planningToken";
+  var session = GQ.staffSession("geoquartier.planningToken", "manage", function (signedIn) {
+    if (signedIn) ensureMap();
+  });
+  var request = session.request, token = session.token;
+  var showSignedIn = session.show, signedOut = session.signOut;
   var message = document.getElementById("message");
+  var say = GQ.statusLine(message);
   var quartierSelect = document.getElementById("quartier");
   var list = document.getElementById("event-list");
   var form = document.getElementById("event-form");
@@ -20,42 +25,12 @@
 
   var map = null, outline = null, drawn = null, eventShapes = null, approvedLayer = null;
 
-  function say(text, isError) {
-    message.textContent = text || "";
-    message.className = isError ? "error" : "";
-  }
-  function token() { return sessionStorage.getItem(KEY); }
-
-  function request(method, url, body) {
-    var headers = {Authorization: "Bearer " + token(), Accept: "application/json"};
-    var init = {method: method, headers: headers};
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    return fetch(url, init).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        return {status: response.status, data: data};
-      });
-    });
-  }
-
   function failed(result) {
     if (result.status === 401) { signedOut(); return t("The token was not accepted."); }
     if (result.status === 403) return t("This account may not manage events.");
     return t("Action failed: {message}", {message: (result.data && result.data.detail) || result.status});
   }
 
-  function showSignedIn(signedIn) {
-    document.getElementById("signin").hidden = signedIn;
-    document.getElementById("manage").hidden = !signedIn;
-    if (signedIn) ensureMap();
-  }
-  function signedOut() {
-    sessionStorage.removeItem(KEY);
-    showSignedIn(false);
-    GQ.focus(document.getElementById("token"));
-  }
 
   // ---- map ---------------------------------------------------------------------------------
   function ensureMap() {
@@ -80,9 +55,7 @@
     var q = quartiers[quartierSelect.value];
     if (!map || !q) return;
     if (outline) map.removeLayer(outline);
-    outline = L.geoJSON(q.boundary, {
-      style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
-    }).addTo(map);
+    outline = GQ.boundaryOutline(map, q.boundary);
     map.fitBounds(outline.getBounds());
     GQ.streetMap(map, q.streetsUrl);
   }
@@ -327,12 +300,7 @@
   Object.keys(buttons).forEach(function (tool) {
     document.getElementById(buttons[tool]).addEventListener("click", function () { startDrawing(tool); });
   });
-  document.getElementById("signin").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var value = document.getElementById("token").value.trim();
-    if (!value) return;
-    sessionStorage.setItem(KEY, value);
-    document.getElementById("token").value = "";
+  session.onSignIn(function () {
     say("");
     signIn().then(function (ok) { if (ok) GQ.focus(document.getElementById("title")); });
   });

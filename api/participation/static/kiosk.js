@@ -4,12 +4,7 @@
 (function () {
   "use strict";
   var GQ = window.GQ, t = GQ.t, cfg = GQ.config();
-  var map = GQ.baseMap("map");
-  var boundary = L.geoJSON(cfg.boundary, {
-    style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
-  }).addTo(map);
-  map.fitBounds(boundary.getBounds());
-  GQ.streetMap(map, cfg.streetsUrl);  // offline vector basemap from this server
+  var quartierMap = GQ.quartierMap("map"), map = quartierMap.map, boundary = quartierMap.outline;
 
   var form = document.getElementById("kiosk-form");
   var textArea = document.getElementById("text");
@@ -91,15 +86,7 @@
     if (cfg.eventId) body.event_id = cfg.eventId;
     sendButton.disabled = true;
     say(t("Sending…"));
-    fetch(cfg.submitUrl, {
-      method: "POST",
-      headers: {"Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": key},
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        return {status: response.status, data: data};
-      });
-    }).then(function (result) {
+    GQ.postJSON(cfg.submitUrl, body, {"Idempotency-Key": key}).then(function (result) {
       sendButton.disabled = false;
       if (result.status === 201) {
         // no receipt link on a shared screen

@@ -5,7 +5,9 @@
 (function () {
   "use strict";
   var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
-  var KEY = "geoquartier.moderationToken";
+  var session = GQ.staffSession("geoquartier.moderationToken", "queue-section");
+  var request = session.request, token = session.token;
+  var showSignedIn = session.show, signedOut = session.signOut;
   var message = document.getElementById("message");
   var queue = document.getElementById("queue");
   var statusSelect = document.getElementById("status");
@@ -13,40 +15,13 @@
   var eventSelect = document.getElementById("event");
   var reportButton = document.getElementById("report");
   var countNode = document.getElementById("count");
+  var say = GQ.statusLine(message);
   var map = null, layer = null, total = 0;
   var quartiers = {}, events = {}, drawnQuartiers = {};
   (cfg.quartiers || []).forEach(function (q) { quartiers[q.id] = q; });
 
-  function say(text, isError) {
-    message.textContent = text || "";
-    message.className = isError ? "error" : "";
-  }
-  function token() { return sessionStorage.getItem(KEY); }
   function statusLabel(status) { return t(status.charAt(0).toUpperCase() + status.slice(1)); }
 
-  function request(method, url, body) {
-    var headers = {Authorization: "Bearer " + token(), Accept: "application/json"};
-    var init = {method: method, headers: headers};
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    return fetch(url, init).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        return {status: response.status, data: data};
-      });
-    });
-  }
-
-  function showSignedIn(signedIn) {
-    document.getElementById("signin").hidden = signedIn;
-    document.getElementById("queue-section").hidden = !signedIn;
-  }
-  function signedOut() {
-    sessionStorage.removeItem(KEY);
-    showSignedIn(false);
-    GQ.focus(document.getElementById("token"));
-  }
 
   function refusal(status, data) {
     if (status === 401) {
@@ -71,9 +46,7 @@
     var q = quartiers[id];
     if (!q) return null;
     if (!drawnQuartiers[id]) {
-      drawnQuartiers[id] = L.geoJSON(q.boundary, {
-        style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
-      }).addTo(map);
+      drawnQuartiers[id] = GQ.boundaryOutline(map, q.boundary);
       GQ.streetMap(map, q.streetsUrl);
     }
     return drawnQuartiers[id];
@@ -271,12 +244,7 @@
     }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
   }
 
-  document.getElementById("signin").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var value = document.getElementById("token").value.trim();
-    if (!value) return;
-    sessionStorage.setItem(KEY, value);
-    document.getElementById("token").value = "";
+  session.onSignIn(function () {
     load().then(function () {
       if (!document.getElementById("queue-section").hidden) GQ.focus(countNode);
     });

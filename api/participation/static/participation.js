@@ -227,3 +227,99 @@
     });
   };
 }());
+
+/* Shared pieces of the staff pages (moderation, public answers, events): the staff token
+   in sessionStorage only, the sign-in form, requests that carry the token, a status line. */
+(function () {
+  'use strict';
+  var GQ = window.GQ;
+
+  /* A function writing `text` into the status line `node` (class "error" for errors). */
+  GQ.statusLine = function (node) {
+    return function (text, isError) {
+      node.textContent = text || '';
+      node.className = isError ? 'error' : '';
+    };
+  };
+
+  /* A staff page's session: the token lives in sessionStorage under `key`; the form #signin
+     (field #token) shows while signed out, the element `sectionId` while signed in;
+     `onShow(signedIn)`, if given, runs after each switch. */
+  GQ.staffSession = function (key, sectionId, onShow) {
+    var session = {};
+    session.token = function () { return sessionStorage.getItem(key); };
+    session.show = function (signedIn) {
+      document.getElementById('signin').hidden = signedIn;
+      document.getElementById(sectionId).hidden = !signedIn;
+      if (onShow) { onShow(signedIn); }
+    };
+    session.signOut = function () {
+      sessionStorage.removeItem(key);
+      session.show(false);
+      GQ.focus(document.getElementById('token'));
+    };
+    /* fetch with the token: resolves to {status, data} (data {} if the answer is no JSON). */
+    session.request = function (method, url, body) {
+      var headers = { Authorization: 'Bearer ' + session.token(), Accept: 'application/json' };
+      var init = { method: method, headers: headers };
+      if (body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(body);
+      }
+      return fetch(url, init).then(GQ.jsonResult);
+    };
+    /* On submitting the sign-in form: keep the typed token, clear the field, `signIn()`. */
+    session.onSignIn = function (signIn) {
+      document.getElementById('signin').addEventListener('submit', function (event) {
+        event.preventDefault();
+        var field = document.getElementById('token');
+        var value = field.value.trim();
+        if (!value) { return; }
+        sessionStorage.setItem(key, value);
+        field.value = '';
+        signIn();
+      });
+    };
+    return session;
+  };
+}());
+
+/* Shared pieces of the map pages (kiosk, survey, staff pages): the quartier outline and
+   its map, and JSON requests answered as {status, data}. */
+(function () {
+  'use strict';
+  var GQ = window.GQ;
+  var OUTLINE = { color: '#333', weight: 2, dashArray: '6 4', fill: false };
+
+  /* A fetch response as {status, data}; data is {} when the answer is no JSON. */
+  GQ.jsonResult = function (response) {
+    return response.json().catch(function () { return {}; }).then(function (data) {
+      return { status: response.status, data: data };
+    });
+  };
+
+  /* POST `body` as JSON (with `headers` added); resolves to {status, data}. */
+  GQ.postJSON = function (url, body, headers) {
+    return fetch(url, {
+      method: 'POST',
+      headers: Object.assign({ 'Content-Type': 'application/json', Accept: 'application/json' }, headers || {}),
+      body: JSON.stringify(body)
+    }).then(GQ.jsonResult);
+  };
+
+  /* A quartier boundary (GeoJSON, EPSG:4326) drawn as a dashed outline on `map`. */
+  GQ.boundaryOutline = function (map, boundary) {
+    return L.geoJSON(boundary, { style: OUTLINE, interactive: false }).addTo(map);
+  };
+
+  /* The page's quartier map in element `id`: the config's boundary as outline, fitted,
+     over the quartier's streets from this server. Returns {map, outline}. */
+  GQ.quartierMap = function (id) {
+    var cfg = GQ.config();
+    var map = GQ.baseMap(id);
+    var outline = GQ.boundaryOutline(map, cfg.boundary);
+    map.fitBounds(outline.getBounds());
+    GQ.streetMap(map, cfg.streetsUrl);  // offline vector basemap from this server
+    return { map: map, outline: outline };
+  };
+}());

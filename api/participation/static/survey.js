@@ -3,12 +3,7 @@
 (function () {
   "use strict";
   var GQ = window.GQ, t = GQ.t, cfg = GQ.config();
-  var map = GQ.baseMap("map");
-  var boundary = L.geoJSON(cfg.boundary, {
-    style: {color: "#333", weight: 2, dashArray: "6 4", fill: false}, interactive: false
-  }).addTo(map);
-  map.fitBounds(boundary.getBounds());
-  GQ.streetMap(map, cfg.streetsUrl);
+  var map = GQ.quartierMap("map").map;
   var form = document.getElementById("survey-form");
   var message = document.getElementById("message");
   var pin = null;
@@ -33,15 +28,7 @@
     if (cfg.hasChoices && !picked) { say(t("What is it?"), true); return; }
     if (picked) body.choice = picked.value;
     say(t("Sending…"));
-    fetch(cfg.answerUrl, {
-      method: "POST",
-      headers: {"Content-Type": "application/json", Accept: "application/json"},
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        return {status: response.status, data: data};
-      });
-    }).then(function (result) {
+    GQ.postJSON(cfg.answerUrl, body).then(function (result) {
       if (result.status === 201) {
         say("");
         form.hidden = true;

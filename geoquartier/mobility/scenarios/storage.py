@@ -12,12 +12,10 @@ failed write leaves the previous file unchanged.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -154,12 +152,8 @@ def _replace(path: Path, heads: pd.DataFrame, edits: gpd.GeoDataFrame) -> None:
             tmp.unlink()
 
 
-@contextmanager
 def _locked(path: Path):
+    from geoquartier.layers.store import workspace_lock
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return workspace_lock(path)

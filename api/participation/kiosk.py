@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import ParticipationStoreDep, RegistryDep
 from api.participation.i18n import page_config, page_language, render, script_json
-from api.participation.pages import _event_of, html_page
+from api.participation.pages import event_or_404, html_page
 from api.participation.settings import PAGE_LANGUAGES, LimitsDep
 from api.participation.validation import area_or_404
 from api.security import new_nonce
@@ -57,7 +57,7 @@ def kiosk(
     """Big buttons, a map to tap, an optional text; resets itself."""
     lang = page_language(lang)
     area = area_or_404(quartier, registry, limits)
-    event_row = _event_of(store, quartier, event) if event else None
+    event_row = event_or_404(store, quartier, event) if event else None
     event_query = f"?event={event_row['id']}" if event_row else ""
     nonce = new_nonce()
     config = page_config(
@@ -105,6 +105,6 @@ def kiosk_count(
     """A number only: no text, no review state."""
     area_or_404(quartier, registry, limits)
     if event:
-        _event_of(store, quartier, event)
+        event_or_404(store, quartier, event)
         return {"count": store.count_annotations(quartier=quartier, event_id=event)}
     return {"count": store.count_annotations(quartier=quartier)}

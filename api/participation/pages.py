@@ -23,6 +23,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
 from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
+from api.errors import api_error
 from api.participation.basemap import office_points
 from api.participation.i18n import page_language, render, script_json
 from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
@@ -146,6 +147,14 @@ def _event_of(store: ParticipationStore, quartier: str, event_id: str) -> dict |
     except NotFound:
         return None
     return row if row["quartier"] == quartier else None
+
+
+def event_or_404(store: ParticipationStore, quartier: str, event_id: str) -> dict:
+    """The event ``event_id`` of ``quartier``; 404 (JSON) if unknown or of another quartier."""
+    row = _event_of(store, quartier, event_id)
+    if row is None:
+        raise api_error(404, f"no event {event_id!r} in quartier {quartier!r}")
+    return row
 
 
 def event_not_found(quartier: str, quartier_name: str, lang: str) -> HTMLResponse:

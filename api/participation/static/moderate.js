@@ -204,12 +204,18 @@
     countNode.textContent = t("Contributions: {n}", {n: total});
   }
 
+  /* Each load is numbered: the answer to an older request (the filters changed since)
+     never replaces the list of a newer one. */
+  var loadCount = 0;
+
   function load() {
     say("");
     var url = cfg.queueUrl + "?status=" + encodeURIComponent(statusSelect.value) + "&limit=200";
     if (quartierSelect.value) url += "&quartier=" + encodeURIComponent(quartierSelect.value);
     if (eventSelect.value) url += "&event_id=" + encodeURIComponent(eventSelect.value);
+    var mine = ++loadCount;
     return request("GET", url).then(function (result) {
+      if (mine !== loadCount) { return; }
       if (result.status !== 200) { say(refusal(result.status, result.data), true); return; }
       showSignedIn(true);
       ensureMap();

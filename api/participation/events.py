@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
-from api.deps import ParticipationStoreDep, RegistryDep
+from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import GEOJSON, annotation_feature, event_feature, feature_collection
 from api.participation import auth, report
@@ -51,7 +51,6 @@ router = APIRouter()
 
 LOCAL_TZ = TIME_ZONE
 EventId = Annotated[str, Path(description="event id", max_length=64)]
-AnnotationId = Annotated[str, Path(description="annotation id", max_length=64)]
 EMPTY_TEXT = "is empty (only blanks, control or zero-width characters)"
 
 

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
+from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import feedback_store as fb
@@ -49,7 +49,6 @@ MAX_ANSWER_CHARS = 1000
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 ReceiptToken = Annotated[str, Path(max_length=64, description="the receipt token")]
-AnnotationId = Annotated[str, Path(max_length=64, description="annotation id")]
 
 
 class FeedbackIn(BaseModel):

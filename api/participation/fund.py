@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep, WorkspaceDep
+from api.deps import ParticipationStoreDep, QuartierId, RegistryDep, SettingsDep, WorkspaceDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import fund_store as fs
@@ -49,7 +49,6 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^[0-9+()/ .-]{3,40}$")
 _TEXT_LIMITS = {"title": 200, "description": 4000, "place": 300, "note": 1000}
 
-QuartierId = Annotated[str, Path(max_length=100, description="quartier id")]
 Year = Annotated[int, Path(ge=2000, le=2100, description="year of the fund")]
 ProposalId = Annotated[str, Path(max_length=64, description="proposal id")]
 Cents = Annotated[StrictInt, Field(ge=0, le=fs.MAX_FUND_CENTS)]

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from api.deps import ParticipationStoreDep, RegistryDep
+from api.deps import ParticipationStoreDep, QuartierId, RegistryDep
 from api.participation.i18n import page_config, page_language, render, script_json
 from api.participation.pages import event_or_404, html_page
 from api.participation.settings import PAGE_LANGUAGES, LimitsDep
@@ -36,7 +36,6 @@ THANKS_S = 5
 COUNT_POLL_S = 20
 """How often the kiosk refreshes its live count (seconds)."""
 
-QuartierId = Annotated[str, Path(max_length=100, description="quartier id")]
 EventQuery = Annotated[str | None, Query(max_length=64, description="event id")]
 
 

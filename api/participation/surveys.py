@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pyproj import Transformer
 from shapely.geometry import box, mapping
 
-from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
+from api.deps import ParticipationStoreDep, QuartierId, RegistryDep, SettingsDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import feature_collection
 from api.participation import auth
@@ -44,7 +44,6 @@ router = APIRouter(tags=["surveys"])
 MAX_CHOICES = 8
 _TO_DEGREES = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
 
-QuartierId = Annotated[str, Path(max_length=100, description="quartier id")]
 SurveyId = Annotated[str, Path(max_length=64, description="survey id")]
 
 

@@ -29,14 +29,12 @@ from api.participation.i18n import (
     FEEDBACK_MSGIDS,
     Translator,
     page_language,
-    render,
     script_json,
 )
-from api.participation.pages import html_page
-from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
+from api.participation.pages import render_page
+from api.participation.settings import BodyText, LimitsDep
 from api.participation.store import NotFound, ParticipationStore, User
 from api.participation.validation import area_or_404, check_language
-from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import FEEDBACK_STATUSES
@@ -231,19 +229,15 @@ def receipt_page(
     receipt = _receipt_or_404(store, token)
     tr = Translator(lang)
     spec = registry.get(receipt["quartier"])
-    nonce = new_nonce()
-    html = render(
+    return render_page(
         "receipt.html",
         lang,
-        csp_nonce=nonce,
         receipt=receipt,
         state=_state_line(tr, receipt),
         kind_label=tr(receipt["kind"].capitalize()),
         quartier_name=spec.name if spec else receipt["quartier"],
-        page_languages=PAGE_LANGUAGES,
         self_path=receipt_url(token),
     )
-    return html_page(html, nonce)
 
 
 @router.get(
@@ -265,7 +259,6 @@ def answers_page(
 
     lang = page_language(lang)
     area_or_404(quartier, registry, limits)
-    nonce = new_nonce()
     config = page_config(
         lang,
         listUrl=f"/quartiers/{quartier}/annotations",
@@ -274,14 +267,11 @@ def answers_page(
         feedbackStatuses=list(FEEDBACK_STATUSES),
         maxAnswerChars=MAX_ANSWER_CHARS,
     )
-    html = render(
+    return render_page(
         "answers.html",
         lang,
-        csp_nonce=nonce,
         quartier_name=registry[quartier].name,
         config_json=script_json(config),
-        page_languages=PAGE_LANGUAGES,
         self_path=f"/feedback/{quartier}",
         event_query="",
     )
-    return html_page(html, nonce)

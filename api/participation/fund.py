@@ -32,12 +32,11 @@ from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import fund_store as fs
 from api.participation.annotations import LimiterDep, refuse_over_limit
-from api.participation.i18n import page_language, render
-from api.participation.pages import html_page
+from api.participation.i18n import page_language
+from api.participation.pages import render_page
 from api.participation.report import _csv_cell
-from api.participation.settings import PAGE_LANGUAGES, BodyText
+from api.participation.settings import BodyText
 from api.participation.store import NotFound, User
-from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import APPLICANT_KINDS, FUND_DECISIONS, JURY_VOTES
@@ -199,21 +198,17 @@ def fund_page(
     _known(quartier, registry)
     fund = _fund_or_404(store, quartier, year)
     projects = fs.funded_projects(store, quartier, year)
-    nonce = new_nonce()
-    html = render(
+    return render_page(
         "fund.html",
         lang,
-        csp_nonce=nonce,
         quartier_name=registry[quartier].name,
         year=year,
         fund=fund,
         projects=projects,
         money=lambda cents: money(cents, lang),
-        page_languages=PAGE_LANGUAGES,
         self_path=f"/quartiers/{quartier}/funds/{year}.html",
         event_query="",
     )
-    return html_page(html, nonce)
 
 
 @router.get("/quartiers/{quartier}/funds/{year}", summary="A fund and its funded projects")

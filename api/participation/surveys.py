@@ -29,12 +29,11 @@ from api.geojson import feature_collection
 from api.participation import auth
 from api.participation import surveys_store as ss
 from api.participation.annotations import GeometryIn, LimiterDep, refuse_over_limit
-from api.participation.i18n import page_config, page_language, render, script_json
-from api.participation.pages import html_page
-from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
+from api.participation.i18n import page_config, page_language, script_json
+from api.participation.pages import render_page
+from api.participation.settings import BodyText, LimitsDep
 from api.participation.store import NotFound, User
 from api.participation.validation import SubmissionError, area_or_404, check_geometry, to_metric
-from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
@@ -198,7 +197,6 @@ def survey_page(
     with answer_errors({NotFound: 404}):
         survey = ss.get_survey(store, survey_id)
     area = area_or_404(survey["quartier"], registry, limits)
-    nonce = new_nonce()
     config = page_config(
         lang,
         boundary=area.boundary.__geo_interface__,
@@ -206,15 +204,12 @@ def survey_page(
         streetsUrl=f"/quartiers/{survey['quartier']}/streets.geojson",
         hasChoices=bool(survey["choices"]),
     )
-    html = render(
+    return render_page(
         "survey.html",
         lang,
-        csp_nonce=nonce,
         survey=survey,
         quartier_name=registry[survey["quartier"]].name,
         config_json=script_json(config),
-        page_languages=PAGE_LANGUAGES,
         self_path=f"/surveys/{survey_id}",
         event_query="",
     )
-    return html_page(html, nonce)

@@ -11,13 +11,13 @@ import pyogrio
 import pyogrio.geopandas
 import pytest
 import shapely
+import store_frames
 from shapely.geometry import Point
 from store_frames import (
     assert_same_frames,
     boundary_frame,
     cells_frame,
     events_frame,
-    offices_frame,
     stops_frame,
 )
 
@@ -48,7 +48,7 @@ def test_round_trip_keeps_crs_types_lists_datetimes_geometries(tmp_path, boundar
         "quartiers": boundary,
         "population": cells,
         "stops": stops,
-        "offices": offices_frame(),
+        "offices": store_frames.offices_frame(),
         "events": events_frame(),
     }
     counts = store.write_many(frames, quartier=q)
@@ -153,7 +153,8 @@ def test_failed_write_halfway_leaves_previous_file_intact(tmp_path, monkeypatch,
     monkeypatch.setattr(pyogrio.geopandas, "write", failing_write)
     with pytest.raises(OSError, match="No space left"):
         store.write_many(
-            {"population": cells, "offices": offices_frame()}, quartier="neu-olvenstedt"
+            {"population": cells, "offices": store_frames.offices_frame()},
+            quartier="neu-olvenstedt",
         )
     assert calls == ["population", "offices"]  # the first layer was written, then it failed
     monkeypatch.undo()
@@ -182,7 +183,7 @@ def test_invalid_layer_in_write_many_writes_nothing(tmp_path, stops, cells):
     store = GeoPackageStore(tmp_path / "ws.gpkg")
     store.write("stops", stops, quartier="neu-olvenstedt")
     before = store.path.read_bytes()
-    bad = offices_frame().assign(languages=[["de", "klingon"]])
+    bad = store_frames.offices_frame().assign(languages=[["de", "klingon"]])
     with pytest.raises(ValidationError) as err:
         store.write_many({"population": cells, "offices": bad}, quartier="neu-olvenstedt")
     assert err.value.layer == "offices"

@@ -8,6 +8,7 @@ Routes take what they need as annotated parameters (FastAPI's full-stack templat
 * :data:`RegistryDep` — the quartier registry ``{id: QuartierSpec}``.
 * :data:`ParticipationStoreDep` — the participation database.
 * :data:`NetworksDep` — walk networks, built once per quartier and process.
+* :data:`QuartierId`, :data:`AnnotationId` — ids in a route's path (one definition).
 
 Tests replace any of them with ``app.dependency_overrides``. ASGI middleware reads the
 settings with :func:`settings_for_scope` (which honours an override of ``get_settings``).
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends
+from fastapi import Path as PathParam
 
 from api.participation.store import ParticipationStore, open_store
 from geoquartier.errors import DataMissingError
@@ -225,6 +227,10 @@ WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 RegistryDep = Annotated[dict[str, Any], Depends(get_registry)]
 ParticipationStoreDep = Annotated[ParticipationStore, Depends(get_participation_store)]
 NetworksDep = Annotated[Networks, Depends(get_networks)]
+QuartierId = Annotated[str, PathParam(max_length=100, description="quartier id")]
+"""A quartier id in a route's path."""
+AnnotationId = Annotated[str, PathParam(max_length=64, description="annotation id")]
+"""An annotation (contribution) id in a route's path."""
 
 
 @dataclass(frozen=True)

@@ -90,12 +90,8 @@ def create_app() -> FastAPI:
     application.add_middleware(AllowedHostsMiddleware)
     application.add_middleware(SecurityHeadersMiddleware)
     _add_docs(application)
-    application.include_router(ogc.router)
-    application.include_router(maps.router)
-    application.include_router(queries.router)
-    application.include_router(planning.router)
-    application.include_router(scenarios.router)
-    application.include_router(documents.router)
+    for module in (ogc, maps, queries, planning, scenarios, documents):
+        application.include_router(module.router)
     application.include_router(participation_router)
     maps.mount_assets(application)
     return application

@@ -29,9 +29,11 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 
 from geoquartier import config
 from geoquartier.errors import DataMissingError, GeoquartierError
+from geoquartier.vocabulary import LOCATION_QUALITIES as PLACED_QUALITIES
+from geoquartier.vocabulary import NETWORK_MODES
 
-MODES = ("network", "estimate")
-LOCATION_QUALITIES = ("exact", "approximate", "unknown")
+MODES = NETWORK_MODES
+LOCATION_QUALITIES = (*PLACED_QUALITIES, "unknown")
 OFFICE_FIELDS = (
     "id",
     "name",

@@ -64,6 +64,14 @@ EVENT_KINDS = (
 )
 """Usual kinds of participation event (others are accepted as free text)."""
 
+NETWORK_MODES = ("network", "estimate")
+"""How a quartier's walking times are computed: on the walk network, or estimated from
+straight-line distance (the registry's ``mode``)."""
+
+LOCATION_QUALITIES = ("exact", "approximate")
+"""How precisely a stored office point is known (the registry also accepts ``unknown``
+for an office not placed yet)."""
+
 PAGE_LANGUAGES = ("de", "en", "tr", "ro", "bg")
 """Languages of every page a resident or moderator sees."""
 

@@ -49,6 +49,26 @@ def stops_frame() -> gpd.GeoDataFrame:
     )
 
 
+def offices_frame() -> gpd.GeoDataFrame:
+    """The quartier office, placed at the Scharnhorstring stop (approximate location),
+    with a list of languages."""
+    return gpd.GeoDataFrame(
+        {
+            "id": ["no-buero"],
+            "name": ["Büro für Stadtteilarbeit"],
+            "kind": ["Stadtteilbüro"],
+            "address": ["Scharnhorstring 38, 39130 Magdeburg"],
+            "opening_hours": ["Mo-Fr 09:00-12:00"],
+            "languages": [["de", "ru", "ar"]],
+            "wheelchair": ["limited"],
+            "location_quality": ["approximate"],
+            "location_note": ["at the transit stop Scharnhorstring (GTFS), not the office"],
+        },
+        geometry=[Point(*SCHARNHORSTRING)],
+        crs="EPSG:4326",
+    )
+
+
 def events_frame() -> gpd.GeoDataFrame:
     """Two events at the Scharnhorstring stop: mixed date/time texts, a missing end."""
     return gpd.GeoDataFrame(

@@ -377,24 +377,15 @@ def test_events_and_their_documentation(client, tokens, inside):
     far = client.post(
         "/events",
         headers=plan,
-        json={
-            "quartier": "lauf",
-            "title": "x",
-            "start": "2026-11-28T15:00",
-            "location": {"lon": 11.58, "lat": 52.15},
-        },
+        json=_event(
+            inside, title="x", start="2026-11-28T15:00", location={"lon": 11.58, "lat": 52.15}
+        ),
     )
     assert far.status_code == 422 and "outside" in far.json()["detail"]
     backwards = client.post(
         "/events",
         headers=plan,
-        json={
-            "quartier": "lauf",
-            "title": "x",
-            "start": "2026-11-28T15:00",
-            "end": "2026-11-28T14:00",
-            "location": {"lon": inside.x, "lat": inside.y},
-        },
+        json=_event(inside, title="x", start="2026-11-28T15:00", end="2026-11-28T14:00"),
     )
     assert backwards.status_code == 422
     assert event["id"] in {f["id"] for f in client.get("/events").json()["features"]}

@@ -8,15 +8,7 @@ from datetime import UTC, datetime
 
 import icalendar
 import pytest
-from participation_loop_fixtures import (
-    PAYLOAD,
-    app_store,
-    bearer,
-    client,
-    db,
-    inside,
-    tokens,
-)
+from participation_loop_fixtures import PAYLOAD, app_store, bearer, client, db, inside, tokens
 
 from api.participation.feedback_store import receipt
 

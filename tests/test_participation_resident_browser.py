@@ -26,24 +26,17 @@ from playwright.sync_api import expect
 
 from api.participation.i18n import Translator
 from api.participation.settings import Limits
-from geoquartier.config import PROJECT_ROOT
 
 try:
     from tests.api_fixtures import api_workspace, live_server  # noqa: F401
+    from tests.browser_support import browser, screenshot, serious_axe_violations
 except ModuleNotFoundError:  # tests/ itself is on sys.path
     from api_fixtures import api_workspace, live_server  # noqa: F401
+    from browser_support import browser, screenshot, serious_axe_violations
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "participation-resident"
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+__all__ = ["browser"]
+
+ARTIFACTS_FOLDER = "participation-resident"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 OUTSIDE_POINT = "The point lies outside the quartier. Please place it inside the blue line."
@@ -136,16 +129,6 @@ def test_a_mistyped_event_link_answers_a_translated_page(live_server):
 
 
 # -- in the browser --------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
 class Resident:
     """A browser context of one device in which the tile server is unreachable; counts the
     submissions sent and the script errors."""
@@ -182,8 +165,7 @@ class Resident:
         )
 
     def screenshot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        screenshot(self.page, ARTIFACTS_FOLDER, name)
 
     def close(self) -> None:
         assert self.errors == []
@@ -454,16 +436,6 @@ def test_a_refusal_of_the_server_is_shown_translated(live_server, browser, devic
     resident.close()
 
 
-def _axe_violations(page) -> list[dict]:
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:5]]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize(
@@ -479,9 +451,9 @@ def test_axe_finds_no_serious_violation(live_server, browser, device, lang, name
     page.click("#address-go")
     page.wait_for_selector("#address-results button")
     resident.screenshot(name)
-    assert _axe_violations(page) == []
+    assert serious_axe_violations(page) == []
     page.fill("#text", "Bitte mehr Licht im Park.")
     page.click("#send")
     page.wait_for_selector("#thanks:not([hidden])")
-    assert _axe_violations(page) == []
+    assert serious_axe_violations(page) == []
     resident.close()

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from api.participation.ratelimit import RateLimiter
 from api.participation.store import (
+    ANNOTATION_COLUMNS,
     Idempotency,
     IdempotencyConflict,
     ParticipationStore,
@@ -93,16 +94,7 @@ def test_frame_has_layer_schema_and_only_approved_are_read(store, lauf_point, mo
     assert frame.crs.to_epsg() == 4326
     assert sorted(frame["id"]) == sorted([ids[1], ids[3]])
     assert set(frame["status"]) == {"approved"}
-    for column in (
-        "id",
-        "quartier",
-        "kind",
-        "text",
-        "language",
-        "event_id",
-        "status",
-        "created_at",
-    ):
+    for column in ANNOTATION_COLUMNS:
         assert column in frame.columns
     assert str(frame["created_at"].dtype).startswith("datetime64")
     assert read_approved("neu-olvenstedt").empty

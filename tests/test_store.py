@@ -11,9 +11,9 @@ import pyogrio
 import pyogrio.geopandas
 import pytest
 import shapely
+import store_frames
 from shapely.geometry import Point
 from store_frames import (
-    SCHARNHORSTRING,
     assert_same_frames,
     boundary_frame,
     cells_frame,
@@ -41,23 +41,6 @@ def stops() -> gpd.GeoDataFrame:
     return stops_frame()
 
 
-def _offices() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "id": ["no-buero"],
-            "name": ["Büro für Stadtteilarbeit"],
-            "kind": ["Stadtteilbüro"],
-            "address": ["Scharnhorstring 38, 39130 Magdeburg"],
-            "opening_hours": ["Mo-Fr 09:00-12:00"],
-            "languages": [["de", "ru", "ar"]],
-            "location_quality": ["approximate"],
-            "location_note": ["at the transit stop Scharnhorstring (GTFS), not the office"],
-        },
-        geometry=[Point(*SCHARNHORSTRING)],
-        crs="EPSG:4326",
-    )
-
-
 def test_round_trip_keeps_crs_types_lists_datetimes_geometries(tmp_path, boundary, cells, stops):
     store = GeoPackageStore(tmp_path / "ws.gpkg")
     q = "neu-olvenstedt"
@@ -65,7 +48,7 @@ def test_round_trip_keeps_crs_types_lists_datetimes_geometries(tmp_path, boundar
         "quartiers": boundary,
         "population": cells,
         "stops": stops,
-        "offices": _offices(),
+        "offices": store_frames.offices_frame(),
         "events": events_frame(),
     }
     counts = store.write_many(frames, quartier=q)
@@ -169,7 +152,10 @@ def test_failed_write_halfway_leaves_previous_file_intact(tmp_path, monkeypatch,
 
     monkeypatch.setattr(pyogrio.geopandas, "write", failing_write)
     with pytest.raises(OSError, match="No space left"):
-        store.write_many({"population": cells, "offices": _offices()}, quartier="neu-olvenstedt")
+        store.write_many(
+            {"population": cells, "offices": store_frames.offices_frame()},
+            quartier="neu-olvenstedt",
+        )
     assert calls == ["population", "offices"]  # the first layer was written, then it failed
     monkeypatch.undo()
 
@@ -197,7 +183,7 @@ def test_invalid_layer_in_write_many_writes_nothing(tmp_path, stops, cells):
     store = GeoPackageStore(tmp_path / "ws.gpkg")
     store.write("stops", stops, quartier="neu-olvenstedt")
     before = store.path.read_bytes()
-    bad = _offices().assign(languages=[["de", "klingon"]])
+    bad = store_frames.offices_frame().assign(languages=[["de", "klingon"]])
     with pytest.raises(ValidationError) as err:
         store.write_many({"population": cells, "offices": bad}, quartier="neu-olvenstedt")
     assert err.value.layer == "offices"

@@ -29,6 +29,7 @@ from store_frames import (
     boundary_frame,
     cells_frame,
     events_frame,
+    offices_frame,
     stops_frame,
 )
 from typer.testing import CliRunner
@@ -54,26 +55,12 @@ needs_database = pytest.mark.skipif(TEST_URL is None, reason=NO_DATABASE)
 @pytest.fixture(scope="module")
 def frames() -> dict[str, gpd.GeoDataFrame]:
     boundary, cells, stops = boundary_frame(), cells_frame(), stops_frame()
-    offices = gpd.GeoDataFrame(
-        {
-            "id": ["no-buero"],
-            "name": ["Büro für Stadtteilarbeit"],
-            "kind": ["Stadtteilbüro"],
-            "opening_hours": ["Mo-Fr 09:00-12:00"],
-            "languages": [["de", "ru", "ar"]],
-            "wheelchair": ["limited"],
-            "location_quality": ["approximate"],
-        },
-        geometry=[Point(*SCHARNHORSTRING)],
-        crs="EPSG:4326",
-    )
-    events = events_frame()
     return {
         "quartiers": boundary,
         "population": cells,
         "stops": stops,
-        "offices": offices,
-        "events": events,
+        "offices": offices_frame(),
+        "events": events_frame(),
     }
 
 

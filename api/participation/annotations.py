@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
+from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep, SettingsDep
 from api.errors import answer_errors, api_error, error_response, max_body_size
 from api.geojson import annotation_feature, feature_collection
 from api.participation import auth, feedback
@@ -141,7 +141,6 @@ def refuse_over_limit(limiter: RateLimiter, request: Request, settings: Settings
 QuartierId = Annotated[
     str, Path(description="quartier id from the registry, e.g. 'lauf'", max_length=100)
 ]
-AnnotationId = Annotated[str, Path(description="annotation id", max_length=64)]
 
 SUBMITTED_MESSAGE = (
     "Thank you! Your contribution was received and will appear on the map after review."

@@ -27,13 +27,13 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
-from api.deps import ParticipationStoreDep, RegistryDep
+from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import GEOJSON, annotation_feature, event_feature, feature_collection
 from api.participation import auth, report
-from api.participation.i18n import page_config, page_language, render, script_json
+from api.participation.i18n import page_config, page_language, script_json
 from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
-from api.participation.pages import html_page, quartier_choices
+from api.participation.pages import html_page, quartier_choices, render_page
 from api.participation.settings import BodyText, Limits, LimitsDep
 from api.participation.store import IdempotencyConflict, NotFound, ParticipationStore, User
 from api.participation.validation import (
@@ -45,13 +45,12 @@ from api.participation.validation import (
 from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import EARLIEST_YEAR, LATEST_YEAR, clean_text, in_date_range
-from geoquartier.vocabulary import EVENT_KINDS, PAGE_LANGUAGES, TIME_ZONE
+from geoquartier.vocabulary import EVENT_KINDS, TIME_ZONE
 
 router = APIRouter()
 
 LOCAL_TZ = TIME_ZONE
 EventId = Annotated[str, Path(description="event id", max_length=64)]
-AnnotationId = Annotated[str, Path(description="annotation id", max_length=64)]
 EMPTY_TEXT = "is empty (only blanks, control or zero-width characters)"
 
 
@@ -231,20 +230,16 @@ def manage_page(
     """The planners' events page; it talks to ``/events`` with the token typed in."""
     lang = page_language(lang)
     quartiers = quartier_choices(registry)
-    nonce = new_nonce()
     config = page_config(lang, eventsUrl="/events", quartiers=quartiers)
-    html = render(
+    return render_page(
         "events.html",
         lang,
-        csp_nonce=nonce,
         quartiers=quartiers,
         event_kinds=EVENT_KINDS,
         config_json=script_json(config),
-        page_languages=PAGE_LANGUAGES,
         self_path="/events/manage",
         event_query="",
     )
-    return html_page(html, nonce)
 
 
 @router.get(

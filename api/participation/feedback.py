@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
+from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import feedback_store as fb
@@ -29,14 +29,12 @@ from api.participation.i18n import (
     FEEDBACK_MSGIDS,
     Translator,
     page_language,
-    render,
     script_json,
 )
-from api.participation.pages import html_page
-from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
+from api.participation.pages import render_page
+from api.participation.settings import BodyText, LimitsDep
 from api.participation.store import NotFound, ParticipationStore, User
 from api.participation.validation import area_or_404, check_language
-from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import FEEDBACK_STATUSES
@@ -49,7 +47,6 @@ MAX_ANSWER_CHARS = 1000
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 ReceiptToken = Annotated[str, Path(max_length=64, description="the receipt token")]
-AnnotationId = Annotated[str, Path(max_length=64, description="annotation id")]
 
 
 class FeedbackIn(BaseModel):
@@ -232,19 +229,15 @@ def receipt_page(
     receipt = _receipt_or_404(store, token)
     tr = Translator(lang)
     spec = registry.get(receipt["quartier"])
-    nonce = new_nonce()
-    html = render(
+    return render_page(
         "receipt.html",
         lang,
-        csp_nonce=nonce,
         receipt=receipt,
         state=_state_line(tr, receipt),
         kind_label=tr(receipt["kind"].capitalize()),
         quartier_name=spec.name if spec else receipt["quartier"],
-        page_languages=PAGE_LANGUAGES,
         self_path=receipt_url(token),
     )
-    return html_page(html, nonce)
 
 
 @router.get(
@@ -266,7 +259,6 @@ def answers_page(
 
     lang = page_language(lang)
     area_or_404(quartier, registry, limits)
-    nonce = new_nonce()
     config = page_config(
         lang,
         listUrl=f"/quartiers/{quartier}/annotations",
@@ -275,14 +267,11 @@ def answers_page(
         feedbackStatuses=list(FEEDBACK_STATUSES),
         maxAnswerChars=MAX_ANSWER_CHARS,
     )
-    html = render(
+    return render_page(
         "answers.html",
         lang,
-        csp_nonce=nonce,
         quartier_name=registry[quartier].name,
         config_json=script_json(config),
-        page_languages=PAGE_LANGUAGES,
         self_path=f"/feedback/{quartier}",
         event_query="",
     )
-    return html_page(html, nonce)

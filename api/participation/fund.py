@@ -27,17 +27,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep, WorkspaceDep
+from api.deps import ParticipationStoreDep, QuartierId, RegistryDep, SettingsDep, WorkspaceDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import fund_store as fs
 from api.participation.annotations import LimiterDep, refuse_over_limit
-from api.participation.i18n import page_language, render
-from api.participation.pages import html_page
+from api.participation.i18n import page_language
+from api.participation.pages import render_page
 from api.participation.report import _csv_cell
-from api.participation.settings import PAGE_LANGUAGES, BodyText
+from api.participation.settings import BodyText
 from api.participation.store import NotFound, User
-from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import APPLICANT_KINDS, FUND_DECISIONS, JURY_VOTES
@@ -49,7 +48,6 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^[0-9+()/ .-]{3,40}$")
 _TEXT_LIMITS = {"title": 200, "description": 4000, "place": 300, "note": 1000}
 
-QuartierId = Annotated[str, Path(max_length=100, description="quartier id")]
 Year = Annotated[int, Path(ge=2000, le=2100, description="year of the fund")]
 ProposalId = Annotated[str, Path(max_length=64, description="proposal id")]
 Cents = Annotated[StrictInt, Field(ge=0, le=fs.MAX_FUND_CENTS)]
@@ -200,21 +198,17 @@ def fund_page(
     _known(quartier, registry)
     fund = _fund_or_404(store, quartier, year)
     projects = fs.funded_projects(store, quartier, year)
-    nonce = new_nonce()
-    html = render(
+    return render_page(
         "fund.html",
         lang,
-        csp_nonce=nonce,
         quartier_name=registry[quartier].name,
         year=year,
         fund=fund,
         projects=projects,
         money=lambda cents: money(cents, lang),
-        page_languages=PAGE_LANGUAGES,
         self_path=f"/quartiers/{quartier}/funds/{year}.html",
         event_query="",
     )
-    return html_page(html, nonce)
 
 
 @router.get("/quartiers/{quartier}/funds/{year}", summary="A fund and its funded projects")

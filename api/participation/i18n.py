@@ -67,13 +67,9 @@ class Translator:
         self._messages = messages(self.lang)
 
     def __call__(self, msgid: str, **values: Any) -> str:
-        try:
-            text = self._messages[msgid]
-        except KeyError:
-            raise KeyError(
-                f"msgid {msgid!r} has no translation in {catalog_path(self.lang)}"
-            ) from None
-        return text.format(**values) if values else text
+        from geoquartier.maps.i18n import translate
+
+        return translate(self._messages, msgid, values, catalog_path(self.lang))
 
     def all(self) -> dict[str, str]:
         """Every label of the catalog (handed to the page scripts)."""

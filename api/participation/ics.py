@@ -17,12 +17,12 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 import icalendar
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from shapely.geometry import Point
 
-from api.deps import ParticipationStoreDep, RegistryDep
+from api.deps import ParticipationStoreDep, QuartierId, RegistryDep
 from api.errors import api_error
 from api.geojson import event_feature, feature_collection
 from api.participation import auth
@@ -39,8 +39,6 @@ MAX_ICS_BYTES = 262_144
 MAX_ICS_EVENTS = 200
 """Most VEVENTs in one upload."""
 CALENDAR_MEDIA_TYPE = "text/calendar; charset=utf-8"
-
-QuartierId = Annotated[str, Path(max_length=100, description="quartier id")]
 
 
 def _utc(value: str | None) -> datetime | None:

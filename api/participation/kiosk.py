@@ -15,15 +15,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from api.deps import ParticipationStoreDep, RegistryDep
-from api.participation.i18n import page_config, page_language, render, script_json
-from api.participation.pages import event_or_404, html_page
-from api.participation.settings import PAGE_LANGUAGES, LimitsDep
+from api.deps import ParticipationStoreDep, QuartierId, RegistryDep
+from api.participation.i18n import page_config, page_language, script_json
+from api.participation.pages import event_or_404, render_page
+from api.participation.settings import LimitsDep
 from api.participation.validation import area_or_404
-from api.security import new_nonce
 
 router = APIRouter(tags=["participation pages"])
 
@@ -36,7 +35,6 @@ THANKS_S = 5
 COUNT_POLL_S = 20
 """How often the kiosk refreshes its live count (seconds)."""
 
-QuartierId = Annotated[str, Path(max_length=100, description="quartier id")]
 EventQuery = Annotated[str | None, Query(max_length=64, description="event id")]
 
 
@@ -59,7 +57,6 @@ def kiosk(
     area = area_or_404(quartier, registry, limits)
     event_row = event_or_404(store, quartier, event) if event else None
     event_query = f"?event={event_row['id']}" if event_row else ""
-    nonce = new_nonce()
     config = page_config(
         lang,
         quartier=quartier,
@@ -74,20 +71,17 @@ def kiosk(
         countPollS=COUNT_POLL_S,
         maxTextChars=limits.max_text_chars,
     )
-    html = render(
+    return render_page(
         "kiosk.html",
         lang,
-        csp_nonce=nonce,
         quartier_name=registry[quartier].name,
         event=event_row,
         kinds=KIOSK_KINDS,
         max_text_chars=limits.max_text_chars,
         config_json=script_json(config),
-        page_languages=PAGE_LANGUAGES,
         self_path=f"/participate/{quartier}/kiosk",
         event_query=f"&event={event_row['id']}" if event_row else "",
     )
-    return html_page(html, nonce)
 
 
 @router.get(

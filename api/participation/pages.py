@@ -76,6 +76,24 @@ def html_page(html: str, nonce: str) -> HTMLResponse:
     )
 
 
+def render_page(
+    template: str, lang: str, *, self_path: str, event_query: str = "", **context: Any
+) -> HTMLResponse:
+    """``template`` rendered in ``lang`` as an HTML answer (:func:`html_page`) with a fresh
+    script nonce; its language switch links to ``self_path`` + ``event_query``."""
+    nonce = new_nonce()
+    html = render(
+        template,
+        lang,
+        csp_nonce=nonce,
+        page_languages=PAGE_LANGUAGES,
+        self_path=self_path,
+        event_query=event_query,
+        **context,
+    )
+    return html_page(html, nonce)
+
+
 def language_options(page_lang: str) -> list[tuple[str, str]]:
     """``(code, name)`` of the text languages, names in the page language."""
     names = Locale.parse(page_lang).languages
@@ -106,7 +124,6 @@ def participate(
         return event_not_found(quartier, spec.name, lang)
     from api.participation.i18n import page_config
 
-    nonce = new_nonce()
     config = page_config(
         lang,
         quartier=quartier,
@@ -122,22 +139,19 @@ def participate(
         addressesUrl=f"/quartiers/{quartier}/addresses",
         offices=office_points(workspace, quartier),
     )
-    html = render(
+    return render_page(
         "participate.html",
         lang,
-        csp_nonce=nonce,
         quartier_name=spec.name,
         event=event_row,
         kinds=KINDS,
         text_languages=language_options(lang),
-        page_languages=PAGE_LANGUAGES,
         max_text_chars=limits.max_text_chars,
         config_json=script_json(config),
         self_path=f"/participate/{quartier}",
         event_query=f"&event={event_row['id']}" if event_row else "",
         map_url=f"/quartiers/{quartier}/map?lang={lang}",
     )
-    return html_page(html, nonce)
 
 
 def _event_of(store: ParticipationStore, quartier: str, event_id: str) -> dict | None:
@@ -160,19 +174,15 @@ def event_or_404(store: ParticipationStore, quartier: str, event_id: str) -> dic
 def event_not_found(quartier: str, quartier_name: str, lang: str) -> HTMLResponse:
     """404 as a page in ``lang``: the event link is wrong; a link to the participation
     page of ``quartier`` without the event (a mistyped QR-code link still leads on)."""
-    nonce = new_nonce()
-    html = render(
+    response = render_page(
         "participate_error.html",
         lang,
-        csp_nonce=nonce,
         quartier_name=quartier_name,
-        page_languages=PAGE_LANGUAGES,
         config_json=script_json({"lang": lang}),
         self_path=f"/participate/{quartier}",
         event_query="",
         participate_url=f"/participate/{quartier}?lang={lang}",
     )
-    response = html_page(html, nonce)
     response.status_code = 404
     return response
 
@@ -215,7 +225,6 @@ def moderate(
 
     lang = page_language(lang)
     quartiers = quartier_choices(registry)
-    nonce = new_nonce()
     config = page_config(
         lang,
         queueUrl="/moderation/annotations",
@@ -223,15 +232,12 @@ def moderate(
         quartiers=quartiers,
         maxTextChars=limits.max_text_chars,
     )
-    html = render(
+    return render_page(
         "moderate.html",
         lang,
-        csp_nonce=nonce,
         statuses=config["statuses"],
         quartiers=quartiers,
         config_json=script_json(config),
-        page_languages=PAGE_LANGUAGES,
         self_path="/moderate",
         event_query="",
     )
-    return html_page(html, nonce)

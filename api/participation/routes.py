@@ -15,15 +15,18 @@ from api.participation import (
 )
 
 router = APIRouter()
-router.include_router(annotations.submissions)
-router.include_router(annotations.router)
-router.include_router(events.router)
-router.include_router(pages.router)
-router.include_router(basemap.router)
-router.include_router(feedback.router)
-router.include_router(fund.router)
-router.include_router(ics.router)
-router.include_router(kiosk.router)
-router.include_router(surveys.router)
+for _routes in (
+    annotations.submissions,
+    annotations.router,
+    events.router,
+    pages.router,
+    basemap.router,
+    feedback.router,
+    fund.router,
+    ics.router,
+    kiosk.router,
+    surveys.router,
+):
+    router.include_router(_routes)
 
 __all__ = ["router"]

@@ -26,30 +26,40 @@ STATUSES = ANNOTATION_STATUSES
 ROLES = STAFF_ROLES
 
 
+_LIMIT_SETTINGS = {
+    "per_minute": "annotations_per_minute",
+    "max_body_bytes": "annotation_max_bytes",
+    "max_text_chars": "annotation_max_chars",
+    "max_vertices": "annotation_max_vertices",
+    "margin_m": "annotation_margin_m",
+    "max_length_m": "annotation_max_length_m",
+    "max_area_m2": "annotation_max_area_m2",
+}
+"""Each limit → the setting of :class:`geoquartier.settings.Settings` that names it."""
+
+
+def _default(limit: str):
+    """The default of the setting behind ``limit`` (defined once, in the settings)."""
+    return Settings.model_fields[_LIMIT_SETTINGS[limit]].default
+
+
 @dataclass(frozen=True)
 class Limits:
-    """The limits applied to submissions (units in the field names)."""
+    """The limits applied to submissions (units in the field names); the defaults are
+    those of the settings."""
 
-    per_minute: int = 60
-    max_body_bytes: int = 65_536
-    max_text_chars: int = 2_000
-    max_vertices: int = 500
-    margin_m: float = 50.0
-    max_length_m: float = 5_000.0
-    max_area_m2: float = 1_000_000.0
+    per_minute: int = _default("per_minute")
+    max_body_bytes: int = _default("max_body_bytes")
+    max_text_chars: int = _default("max_text_chars")
+    max_vertices: int = _default("max_vertices")
+    margin_m: float = _default("margin_m")
+    max_length_m: float = _default("max_length_m")
+    max_area_m2: float = _default("max_area_m2")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         """The limits named in :mod:`geoquartier.settings`."""
-        return cls(
-            per_minute=settings.annotations_per_minute,
-            max_body_bytes=settings.annotation_max_bytes,
-            max_text_chars=settings.annotation_max_chars,
-            max_vertices=settings.annotation_max_vertices,
-            margin_m=settings.annotation_margin_m,
-            max_length_m=settings.annotation_max_length_m,
-            max_area_m2=settings.annotation_max_area_m2,
-        )
+        return cls(**{limit: getattr(settings, name) for limit, name in _LIMIT_SETTINGS.items()})
 
 
 def get_limits(settings: Annotated[Settings, Depends(get_settings)]) -> Limits:

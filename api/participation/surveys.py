@@ -23,18 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from pyproj import Transformer
 from shapely.geometry import box, mapping
 
-from api.deps import ParticipationStoreDep, RegistryDep, SettingsDep
+from api.deps import ParticipationStoreDep, QuartierId, RegistryDep, SettingsDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import feature_collection
 from api.participation import auth
 from api.participation import surveys_store as ss
 from api.participation.annotations import GeometryIn, LimiterDep, refuse_over_limit
-from api.participation.i18n import page_config, page_language, render, script_json
-from api.participation.pages import html_page
-from api.participation.settings import PAGE_LANGUAGES, BodyText, LimitsDep
+from api.participation.i18n import page_config, page_language, script_json
+from api.participation.pages import render_page
+from api.participation.settings import BodyText, LimitsDep
 from api.participation.store import NotFound, User
 from api.participation.validation import SubmissionError, area_or_404, check_geometry, to_metric
-from api.security import new_nonce
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import ANALYSIS_CRS, STORAGE_CRS
@@ -44,7 +43,6 @@ router = APIRouter(tags=["surveys"])
 MAX_CHOICES = 8
 _TO_DEGREES = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
 
-QuartierId = Annotated[str, Path(max_length=100, description="quartier id")]
 SurveyId = Annotated[str, Path(max_length=64, description="survey id")]
 
 
@@ -199,7 +197,6 @@ def survey_page(
     with answer_errors({NotFound: 404}):
         survey = ss.get_survey(store, survey_id)
     area = area_or_404(survey["quartier"], registry, limits)
-    nonce = new_nonce()
     config = page_config(
         lang,
         boundary=area.boundary.__geo_interface__,
@@ -207,15 +204,12 @@ def survey_page(
         streetsUrl=f"/quartiers/{survey['quartier']}/streets.geojson",
         hasChoices=bool(survey["choices"]),
     )
-    html = render(
+    return render_page(
         "survey.html",
         lang,
-        csp_nonce=nonce,
         survey=survey,
         quartier_name=registry[survey["quartier"]].name,
         config_json=script_json(config),
-        page_languages=PAGE_LANGUAGES,
         self_path=f"/surveys/{survey_id}",
         event_query="",
     )
-    return html_page(html, nonce)

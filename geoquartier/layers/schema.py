@@ -28,6 +28,7 @@ import pandas as pd
 from geoquartier.vocabulary import (
     ANNOTATION_KINDS,
     ANNOTATION_STATUSES,
+    LOCATION_QUALITIES,
     STORAGE_CRS,
     TIME_ZONE_NAME,
 )
@@ -73,7 +74,7 @@ WHEELCHAIR_VALUES = ("yes", "limited", "no", "designated")
 MEASURE_STATUS = ("planned", "in_progress", "completed")
 ANNOTATION_STATUS = ANNOTATION_STATUSES
 BOUNDARY_QUALITY = ("official", "enclosing_district", "planning_area")
-LOCATION_QUALITY = ("exact", "approximate")
+LOCATION_QUALITY = LOCATION_QUALITIES
 GERMAN_STATES = (
     "DE-BB",
     "DE-BE",

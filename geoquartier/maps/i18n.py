@@ -10,6 +10,7 @@ from a catalog raises ``KeyError`` so an untranslated label cannot slip into a m
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -55,6 +56,18 @@ def load_catalog(lang: str) -> Catalog:
         return read_po(fh, locale=lang, domain=DOMAIN)
 
 
+def translate(
+    messages: Mapping[str, str], msgid: str, values: Mapping[str, object], catalog: Path
+) -> str:
+    """The translation of ``msgid`` in ``messages`` with ``values`` filled in; a msgid
+    missing from ``messages`` raises ``KeyError`` naming the ``catalog`` file."""
+    try:
+        text = messages[msgid]
+    except KeyError:
+        raise KeyError(f"msgid {msgid!r} has no translation in {catalog}") from None
+    return text.format(**values) if values else text
+
+
 class Translator:
     """Labels and locale formatting in one language.
 
@@ -70,13 +83,7 @@ class Translator:
         self._messages = {m.id: m.string for m in catalog if m.id and m.string}
 
     def __call__(self, msgid: str, **values: object) -> str:
-        try:
-            text = self._messages[msgid]
-        except KeyError:
-            raise KeyError(
-                f"msgid {msgid!r} has no translation in {catalog_path(self.lang)}"
-            ) from None
-        return text.format(**values) if values else text
+        return translate(self._messages, msgid, values, catalog_path(self.lang))
 
     def has(self, msgid: str) -> bool:
         """Whether ``msgid`` is in this language's catalog."""

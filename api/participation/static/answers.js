@@ -5,8 +5,6 @@
   "use strict";
   var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
   var session = GQ.staffSession("geoquartier.moderationToken", "queue-section");
-  var request = session.request, token = session.token;
-  var showSignedIn = session.show, signedOut = session.signOut;
   var say = GQ.statusLine(document.getElementById("message"));
   var queue = document.getElementById("queue");
 
@@ -76,14 +74,14 @@
 
   function refusal(result) {
     if (result.status === 401 || result.status === 403) {
-      signedOut();
+      session.signOut();
       return t("The token was not accepted.");
     }
     return t("Action failed: {message}", {message: (result.data && result.data.detail) || result.status});
   }
 
   function send(id, body) {
-    request("POST", cfg.feedbackUrl.replace("{id}", encodeURIComponent(id)), body).then(function (result) {
+    session.request("POST", cfg.feedbackUrl.replace("{id}", encodeURIComponent(id)), body).then(function (result) {
       if (result.status !== 200) { say(refusal(result), true); return; }
       var item = queue.querySelector('li[data-id="' + CSS.escape(id) + '"]');
       if (item) item.querySelector(".state").textContent = cfg.feedbackLabels[result.data.feedback_status];
@@ -95,12 +93,12 @@
   function load() {
     say("");
     // The list is public; the token is checked with the first save (and by the log route).
-    return request("GET", cfg.checkUrl).then(function (check) {
+    return session.request("GET", cfg.checkUrl).then(function (check) {
       if (check.status !== 404) { say(refusal(check), true); return; }
       return fetch(cfg.listUrl, {headers: {Accept: "application/json"}}).then(function (r) {
         return r.json();
       }).then(function (data) {
-        showSignedIn(true);
+        session.show(true);
         queue.textContent = "";
         var features = data.features || [];
         document.getElementById("count").textContent = t("Contributions: {n}", {n: features.length});
@@ -115,8 +113,8 @@
   document.getElementById("reload").addEventListener("click", load);
   document.getElementById("signout").addEventListener("click", function () {
     queue.textContent = "";
-    signedOut();
+    session.signOut();
   });
-  if (token()) load(); else showSignedIn(false);
+  if (session.token()) load(); else session.show(false);
   document.body.setAttribute("data-ready", "true");
 })();

@@ -347,15 +347,19 @@ def _decide(
     return annotation_feature(row, staff=True)
 
 
+_MODERATOR_RESPONSES = {
+    401: {"description": "missing or wrong token"},
+    403: {"description": "not a moderator"},
+    404: {"description": "unknown annotation"},
+}
+"""The error answers of the routes on one annotation that only moderators may call."""
+
+
 @router.post(
     "/moderation/annotations/{annotation_id}/approve",
     tags=["moderation"],
     summary="Approve an annotation (moderators)",
-    responses={
-        401: {"description": "missing or wrong token"},
-        403: {"description": "not a moderator"},
-        404: {"description": "unknown annotation"},
-    },
+    responses=_MODERATOR_RESPONSES,
 )
 def approve(
     annotation_id: AnnotationId,
@@ -382,11 +386,7 @@ def approve(
     "/moderation/annotations/{annotation_id}/reject",
     tags=["moderation"],
     summary="Reject an annotation with a reason (moderators)",
-    responses={
-        401: {"description": "missing or wrong token"},
-        403: {"description": "not a moderator"},
-        404: {"description": "unknown annotation"},
-    },
+    responses=_MODERATOR_RESPONSES,
 )
 def reject(
     annotation_id: AnnotationId,
@@ -402,11 +402,7 @@ def reject(
     "/moderation/annotations/{annotation_id}/decisions",
     tags=["moderation"],
     summary="Decision log of one annotation (moderators)",
-    responses={
-        401: {"description": "missing or wrong token"},
-        403: {"description": "not a moderator"},
-        404: {"description": "unknown annotation"},
-    },
+    responses=_MODERATOR_RESPONSES,
 )
 def decision_log(
     annotation_id: AnnotationId,

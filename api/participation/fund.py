@@ -4,7 +4,8 @@
   follows the rule (0.50 € per resident, at least 2,000 € below 5,000 residents; residents
   from the workspace's ``population`` layer, else the registry).
 * ``GET /quartiers/{q}/funds/{year}`` — anyone: amount, granted, balance, funded projects.
-* ``POST /quartiers/{q}/funds/{year}/proposals`` — anyone (rate-limited like submissions).
+* ``POST /quartiers/{q}/funds/{year}/proposals`` — anyone (rate-limited like submissions);
+  an optional ``geometry`` (GeoJSON Point, EPSG:4326, inside the quartier) places it.
 * ``GET /quartiers/{q}/funds/{year}/proposals`` — staff; contacts for planners only.
 * ``POST /funds/proposals/{id}/vote`` — jury; ``POST /funds/proposals/{id}/decision`` —
   planner (409 if the grant exceeds the balance or the proposal was decided);
@@ -31,12 +32,13 @@ from api.deps import ParticipationStoreDep, QuartierId, RegistryDep, SettingsDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import fund_store as fs
-from api.participation.annotations import LimiterDep, refuse_over_limit
+from api.participation.annotations import GeometryIn, LimiterDep, refuse_over_limit
 from api.participation.i18n import page_language
 from api.participation.pages import render_page
 from api.participation.report import _csv_cell
-from api.participation.settings import BodyText
+from api.participation.settings import BodyText, LimitsDep
 from api.participation.store import NotFound, User
+from api.participation.validation import SubmissionError, area_or_404, check_geometry
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.validate import clean_text
 from geoquartier.vocabulary import APPLICANT_KINDS, FUND_DECISIONS, JURY_VOTES
@@ -83,6 +85,7 @@ class ProposalIn(BaseModel):
     own_cents: Cents = 0
     applicant_kind: Literal[APPLICANT_KINDS]
     contact: ContactIn | None = None
+    geometry: GeometryIn | None = None
 
 
 class VoteIn(BaseModel):
@@ -120,6 +123,20 @@ def _contact(contact: ContactIn | None) -> dict[str, str | None]:
     if phone and not _PHONE.match(phone):
         raise api_error(422, "contact.phone: digits, spaces and + ( ) / . - only")
     return {"name": name or None, "email": email or None, "phone": phone or None}
+
+
+def _point(quartier: str, geometry: GeometryIn | None, registry, limits) -> dict[str, float]:
+    """``{"lon", "lat"}`` (EPSG:4326) of a proposal's Point inside the quartier (422 else)."""
+    if geometry is None:
+        return {}
+    if geometry.type != "Point":
+        raise api_error(422, "geometry: a proposal is placed with a Point")
+    area = area_or_404(quartier, registry, limits)
+    try:
+        point = check_geometry({"type": "Point", "coordinates": geometry.coordinates}, area, limits)
+    except SubmissionError as exc:
+        raise api_error(exc.status, str(exc)) from None
+    return {"lon": point.x, "lat": point.y}
 
 
 def _known(quartier: str, registry: dict[str, Any]) -> None:
@@ -236,11 +253,12 @@ def submit_proposal(
     limiter: LimiterDep,
     store: ParticipationStoreDep,
     registry: RegistryDep,
+    limits: LimitsDep,
 ) -> dict[str, Any]:
     """Store a proposal as ``submitted``; the contact is kept for staff only."""
     refuse_over_limit(limiter, request, settings)
     _known(quartier, registry)
-    fields = {
+    fields = _point(quartier, body.geometry, registry, limits) | {
         "title": _text("title", body.title),
         "description": _text("description", body.description),
         "place": _text("place", body.place, required=False),

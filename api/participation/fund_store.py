@@ -11,6 +11,7 @@ WAL, ``BEGIN IMMEDIATE`` per write, see :mod:`api.participation.tables`):
 * ``fund_contacts`` — the applicant's contact, one row per proposal, staff only; a
   planner can delete it (the proposal stays).
 * ``fund_votes`` — one vote (yes, no, abstain) per jury account and proposal.
+* ``fund_places`` — the point a proposal was placed at on the map (EPSG:4326), optional.
 
 A grant is checked against the fund's balance inside the same write transaction, so two
 grants at once can never take the balance below zero.
@@ -19,12 +20,19 @@ grants at once can never take the balance below zero.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from api.participation import tables
 from api.participation.store import NotFound, ParticipationStore, User, utc_now
 from geoquartier.errors import GeoquartierError
-from geoquartier.vocabulary import APPLICANT_KINDS, FUND_DECISIONS, JURY_VOTES, sql_in
+from geoquartier.vocabulary import (
+    APPLICANT_KINDS,
+    FUND_DECISIONS,
+    JURY_VOTES,
+    TIME_ZONE,
+    sql_in,
+)
 
 CENTS_PER_RESIDENT = 50
 """Rule of the fund: 0.50 € per resident."""
@@ -80,10 +88,24 @@ CREATE TABLE IF NOT EXISTS fund_votes (
     vote        TEXT NOT NULL CHECK (vote IN ({sql_in(JURY_VOTES)})),
     voted_at    TEXT NOT NULL,
     PRIMARY KEY (proposal_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS fund_places (
+    proposal_id TEXT PRIMARY KEY REFERENCES fund_proposals(id),
+    lon         REAL NOT NULL,
+    lat         REAL NOT NULL
 )
 """
 
-PUBLIC_PROJECT_FIELDS = ("id", "title", "description", "place", "applicant_kind", "granted_cents")
+PUBLIC_PROJECT_FIELDS = (
+    "id",
+    "title",
+    "description",
+    "place",
+    "applicant_kind",
+    "granted_cents",
+    "lon",
+    "lat",
+)
 """What the public sees of a funded project (no contact, no votes, no refusal)."""
 
 EXPORT_FIELDS = (
@@ -121,6 +143,17 @@ def rule_amount_cents(residents: int) -> int:
     if residents < MINIMUM_BELOW_RESIDENTS:
         amount = max(amount, MINIMUM_CENTS)
     return amount
+
+
+def current_year() -> int:
+    """The current year in the offices' time zone (the default year of the fund pages)."""
+    return datetime.now(TIME_ZONE).year
+
+
+def has_fund(store: ParticipationStore, quartier: str, year: int) -> bool:
+    """Whether ``quartier`` has a fund for ``year``."""
+    row = _con(store).execute("SELECT 1 FROM funds WHERE id = ?", (fund_id(quartier, year),))
+    return row.fetchone() is not None
 
 
 def fund_id(quartier: str, year: int) -> str:
@@ -192,7 +225,8 @@ def add_proposal(
     store: ParticipationStore, quartier: str, year: int, fields: dict[str, Any]
 ) -> dict[str, Any]:
     """Store a proposal (``fields``: title, description, place, requested_cents, own_cents,
-    applicant_kind, contact {name, email, phone}); returns its id and state."""
+    applicant_kind, contact {name, email, phone}, optional ``lon``/``lat`` of its place on
+    the map in EPSG:4326); returns its id and state."""
     fid = fund_id(quartier, year)
     pid = uuid.uuid4().hex
     contact = fields.get("contact") or {}
@@ -219,6 +253,11 @@ def add_proposal(
             con.execute(
                 "INSERT INTO fund_contacts (proposal_id, name, email, phone) VALUES (?, ?, ?, ?)",
                 (pid, contact.get("name"), contact.get("email"), contact.get("phone")),
+            )
+        if fields.get("lon") is not None:
+            con.execute(
+                "INSERT INTO fund_places (proposal_id, lon, lat) VALUES (?, ?, ?)",
+                (pid, fields["lon"], fields["lat"]),
             )
     return {"id": pid, "state": "submitted"}
 
@@ -300,16 +339,19 @@ def delete_contact(store: ParticipationStore, proposal_id: str) -> bool:
 def proposals(
     store: ParticipationStore, quartier: str, year: int, *, with_contact: bool
 ) -> list[dict[str, Any]]:
-    """Every proposal of the fund, oldest first, with vote counts (and contacts if asked)."""
+    """Every proposal of the fund, oldest first, with vote counts, its point (``lon``,
+    ``lat`` in EPSG:4326, or None) and contacts if asked."""
     con = _con(store)
     rows = con.execute(
         "SELECT p.id, p.title, p.description, p.place, p.applicant_kind, p.requested_cents,"
         " p.own_cents, p.state, p.granted_cents, p.decision_note, p.decided_at, p.created_at,"
         " sum(v.vote = 'yes') AS votes_yes, sum(v.vote = 'no') AS votes_no,"
         " sum(v.vote = 'abstain') AS votes_abstain,"
-        " c.name AS contact_name, c.email AS contact_email, c.phone AS contact_phone"
+        " c.name AS contact_name, c.email AS contact_email, c.phone AS contact_phone,"
+        " g.lon, g.lat"
         " FROM fund_proposals p LEFT JOIN fund_votes v ON v.proposal_id = p.id"
         " LEFT JOIN fund_contacts c ON c.proposal_id = p.id"
+        " LEFT JOIN fund_places g ON g.proposal_id = p.id"
         " WHERE p.fund_id = ? GROUP BY p.id ORDER BY p.created_at, p.rowid",
         (fund_id(quartier, year),),
     ).fetchall()

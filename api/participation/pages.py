@@ -6,6 +6,7 @@
   kind, text and language, submission to the API and a thank-you saying the contribution
   appears after review. Approved contributions are shown on the map. An unknown event
   answers a page in the resident's language linking to the page without the event.
+  With a Verfügungsfonds this year, the page links to its proposal page.
 * ``GET /moderate?lang=`` — the review queue; the staff token is typed into the page and
   kept in the browser's ``sessionStorage`` only.
 
@@ -24,6 +25,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import api_error
+from api.participation import fund_store
 from api.participation.basemap import office_points
 from api.participation.i18n import page_language, render, script_json
 from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
@@ -151,7 +153,16 @@ def participate(
         self_path=f"/participate/{quartier}",
         event_query=f"&event={event_row['id']}" if event_row else "",
         map_url=f"/quartiers/{quartier}/map?lang={lang}",
+        fund_url=_fund_url(store, quartier, lang),
     )
+
+
+def _fund_url(store: ParticipationStore, quartier: str, lang: str) -> str | None:
+    """The proposal page of this year's Verfügungsfonds, if the quartier has one."""
+    year = fund_store.current_year()
+    if not fund_store.has_fund(store, quartier, year):
+        return None
+    return f"/participate/{quartier}/fund?lang={lang}&year={year}"
 
 
 def _event_of(store: ParticipationStore, quartier: str, event_id: str) -> dict | None:

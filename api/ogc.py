@@ -15,7 +15,9 @@ naming the parameter, as OGC API – Features requires.
 
 Public collections are the store layers in :data:`PUBLIC_LAYERS` that the workspace holds
 plus the approved annotations of the participation workflow (never pending or rejected
-ones).
+ones), each with the office's public feedback: ``feedback_status``, ``answer``,
+``answer_language``, the linked ``measure_id`` or ``scenario_id`` and ``feedback_at``
+(never who answered, the change log or a receipt).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import ParticipationStoreDep, SettingsDep, Workspace, WorkspaceDep
 from api.errors import api_error
 from api.geojson import GEOJSON, jsonable
+from api.participation import feedback_store
 from api.participation.store import ParticipationStore
 from api.schemas import (
     CRS84,
@@ -114,16 +117,26 @@ def _store_source(workspace: Workspace, layer: str) -> CollectionSource:
     )
 
 
-_approved_cache: dict[str, tuple[int, Any]] = {}
+_approved_cache: dict[str, tuple[tuple[int, int], Any]] = {}
+
+
+def _with_feedback(frame: Any, store: ParticipationStore) -> Any:
+    """``frame`` of approved annotations (EPSG:4326) with their public feedback columns."""
+    ids = [str(i) for i in frame["id"]]
+    found = feedback_store.feedback_by_annotation(store, ids)
+    for field in feedback_store.PUBLIC_FEEDBACK_FIELDS:
+        frame[field] = pd.Series([found[i][field] for i in ids], index=frame.index, dtype=object)
+    return frame
 
 
 def _approved_frame(workspace: Workspace, store: ParticipationStore) -> Any:
-    """Approved annotations (EPSG:4326), the same frame object while none was decided."""
-    version = store.decisions_version()
+    """Approved annotations (EPSG:4326) with their public feedback; the same frame object
+    while no decision and no feedback changed."""
+    version = (store.decisions_version(), feedback_store.feedback_version(store))
     cached = _approved_cache.get(str(store.path))
     if cached is not None and cached[0] == version:
         return cached[1]
-    frame = store.approved_frame()
+    frame = _with_feedback(store.approved_frame(), store)
     _approved_cache[str(store.path)] = (version, frame)
     return frame
 
@@ -148,7 +161,8 @@ PARTICIPATION_SOURCES = (
     (
         "annotations",
         "Annotations",
-        "residents' ideas, problems, praise and questions (approved only)",
+        "residents' ideas, problems, praise and questions (approved only), with the "
+        "office's public feedback status and answer",
         _approved_frame,
     ),
 )

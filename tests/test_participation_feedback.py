@@ -230,3 +230,44 @@ def test_roles_and_unknown(client, inside, tokens):
 
 def test_statuses_in_vocabulary():
     assert FEEDBACK_STATUSES == ("received", "under_review", "planned", "done", "declined")
+
+
+def _ogc_item(client, annotation_id):
+    r = client.get(f"/collections/annotations/items/{annotation_id}")
+    assert r.status_code == 200, r.text
+    return r.json()["properties"]
+
+
+def test_ogc_collection_carries_public_feedback(client, inside, tokens, scenarios):
+    """The OGC API annotations collection shows the status, the answer and the linked
+    measure or scenario, changes after each answer, and nothing private."""
+    first = submit(client, inside, text="Bank am Bach", language="tr")
+    second = submit(client, inside, text="Rampe am Rathaus")
+    for a in (first, second):
+        approve(client, tokens, a["id"])
+    props = _ogc_item(client, first["id"])
+    assert props["feedback_status"] == "received" and props["answer"] is None
+    r = give(
+        client,
+        tokens["moderator"],
+        first["id"],
+        status="planned",
+        answer="Kommt im Frühjahr.",
+        answer_language="tr",
+        measure_id=SYNTHETIC_MEASURE,
+    )
+    assert r.status_code == 200, r.text
+    give(client, tokens["planner"], second["id"], status="done", scenario_id=scenarios["published"])
+    props = _ogc_item(client, first["id"])  # the cached collection follows the new answer
+    assert props["feedback_status"] == "planned" and props["answer"] == "Kommt im Frühjahr."
+    assert props["answer_language"] == "tr" and props["measure_id"] == SYNTHETIC_MEASURE
+    assert props["feedback_at"] and props["scenario_id"] is None
+    assert _ogc_item(client, second["id"])["scenario_id"] == scenarios["published"]
+    done = client.get("/collections/annotations/items?feedback_status=done&limit=1000").json()
+    assert second["id"] in {f["id"] for f in done["features"]}
+    assert first["id"] not in {f["id"] for f in done["features"]}
+    everything = client.get("/collections/annotations/items?limit=10000").text
+    token = first["receipt_url"].rsplit("/", 1)[1]
+    private = ("updated_by", "decided_by", "previous_status", "user_id", "token_sha256")
+    assert token not in everything and not any(f'"{key}"' in everything for key in private)
+    assert "planner-account" not in everything and "moderator-account" not in everything

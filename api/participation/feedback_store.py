@@ -167,6 +167,13 @@ def feedback_by_annotation(store: ParticipationStore, annotation_ids: list[str])
     return {i: public_fields(found.get(i)) for i in ids}
 
 
+def feedback_version(store: ParticipationStore) -> int:
+    """A number that grows with every change of public feedback (the log's last entry)."""
+    con = tables.read(store, _NAME, _SCHEMA)
+    row = con.execute("SELECT coalesce(max(seq), 0) AS v FROM feedback_log").fetchone()
+    return int(row["v"])
+
+
 def set_feedback(
     store: ParticipationStore,
     annotation_id: str,

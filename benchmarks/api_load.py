@@ -17,6 +17,13 @@ without a category), and annotation submissions (POST, rate limit switched off f
 run). After the run the participation database is counted: every 201 answer must be
 exactly one pending row (zero lost or duplicated writes).
 
+A second table (section "participation writes") loads the writes added with public
+feedback, the Verfügungsfonds and map surveys side by side: fund proposals, survey
+answers (both anonymous POSTs in Lauf) and feedback decisions (a moderator's POST on
+approved contributions of Neu Olvenstedt, so the Lauf pending count above stays exact),
+each with its ratio to the annotation submissions of the same run. Their rows are
+counted after the run as well (proposals, survey answers, feedback log entries).
+
 Usage::
 
     python benchmarks/api_load.py [--workers 2] [--concurrency 8] [--seconds 8]
@@ -114,6 +121,9 @@ class _LoadServer(UvicornServer):
 class Connection:
     """One keep-alive HTTP/1.1 connection (Content-Length or chunked answers)."""
 
+    extra_headers = ""
+    """Header lines (``Name: value\\r\\n``) sent with every request."""
+
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
@@ -134,7 +144,7 @@ class Connection:
                 await self._open()
             head = (
                 f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                f"Accept: */*\r\nContent-Type: application/json\r\n"
+                f"Accept: */*\r\nContent-Type: application/json\r\n{self.extra_headers}"
                 f"Content-Length: {len(body)}\r\n\r\n"
             ).encode("ascii")
             try:
@@ -182,6 +192,7 @@ async def _load(
     concurrency: int,
     seconds: float,
     max_requests: int,
+    connection: type[Connection] = Connection,
 ) -> Result:
     result = Result(name)
     stop_at = time.perf_counter() + seconds
@@ -190,7 +201,7 @@ async def _load(
     async def worker(wid: int) -> None:
         nonlocal issued
         rng = random.Random(wid)
-        conn = Connection(host, port)
+        conn = connection(host, port)
         try:
             while time.perf_counter() < stop_at and issued < max_requests:
                 issued += 1
@@ -298,6 +309,175 @@ def _table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------------------
+# Participation writes: fund proposals, survey answers, feedback decisions (own section)
+
+WRITES_YEAR = 2030
+"""Year of the benchmark's Verfügungsfonds (any year the API accepts)."""
+FEEDBACK_ANNOTATIONS = 40
+"""Approved contributions (Neu Olvenstedt) that the feedback decisions answer."""
+
+
+@dataclass
+class WriteSetup:
+    """What the write scenarios need: a staff token, the survey and the approved ids."""
+
+    moderator: str
+    survey_id: str
+    approved: list[str]
+
+
+def _writes_setup(base: str, db: Path) -> WriteSetup:
+    """Staff accounts, a fund (planner, via HTTP), a survey in Lauf and approved
+    contributions in Neu Olvenstedt (boundary from the registry, EPSG:4326)."""
+    import httpx
+
+    from api.participation.store import open_store
+    from geoquartier.registry import load_registry
+
+    store = open_store(db)
+    planner_user, planner = store.add_user("bench-planner", "planner")
+    moderator_user, moderator = store.add_user("bench-moderator", "moderator")
+    auth = {"Authorization": f"Bearer {planner}"}
+    r = httpx.put(f"{base}/quartiers/lauf/funds/{WRITES_YEAR}", json={}, headers=auth)
+    r.raise_for_status()
+    r = httpx.post(
+        f"{base}/quartiers/lauf/surveys",
+        json={"question": "Wo fehlt eine Bank? (Lastprobe)", "choices": ["Bank", "Schatten"]},
+        headers=auth,
+    )
+    r.raise_for_status()
+    place = load_registry()["neu-olvenstedt"].boundary.representative_point()
+    approved = []
+    for i in range(FEEDBACK_ANNOTATIONS):
+        a = store.add_annotation("neu-olvenstedt", place, "idea", f"Lastprobe {i}", "de")
+        store.decide(a["id"], "approved", moderator_user)
+        approved.append(a["id"])
+    return WriteSetup(moderator=moderator, survey_id=r.json()["id"], approved=approved)
+
+
+def _jitter(rng, point) -> list[float]:
+    lon, lat = point
+    return [lon + rng.uniform(-5e-4, 5e-4), lat + rng.uniform(-5e-4, 5e-4)]
+
+
+def _write_scenarios(setup: WriteSetup, quartier_point, concurrency: int) -> list:
+    """(name, request maker, clients, connection class) of each new write."""
+    from geoquartier.vocabulary import APPLICANT_KINDS, FEEDBACK_STATUSES
+
+    class StaffConnection(Connection):
+        extra_headers = f"Authorization: Bearer {setup.moderator}\r\n"
+
+    def proposal(rng):
+        body = {
+            "title": "Hochbeete im Innenhof (Lastprobe)",
+            "description": "Drei Hochbeete für die Nachbarschaft.",
+            "requested_cents": rng.randrange(10_000, 200_000),
+            "own_cents": rng.randrange(0, 20_000),
+            "applicant_kind": rng.choice(APPLICANT_KINDS),
+            "contact": {"email": "lastprobe@example.org"},
+            "geometry": {"type": "Point", "coordinates": _jitter(rng, quartier_point)},
+        }
+        url = f"/quartiers/lauf/funds/{WRITES_YEAR}/proposals"
+        return "POST", url, json.dumps(body).encode("utf-8")
+
+    def survey_answer(rng):
+        body = {
+            "geometry": {"type": "Point", "coordinates": _jitter(rng, quartier_point)},
+            "choice": rng.choice(["Bank", "Schatten"]),
+        }
+        return "POST", f"/surveys/{setup.survey_id}/answers", json.dumps(body).encode("utf-8")
+
+    def feedback(rng):
+        body = {
+            "status": rng.choice(FEEDBACK_STATUSES),
+            "answer": "Wir prüfen das.",
+            "answer_language": "de",
+        }
+        url = f"/moderation/annotations/{rng.choice(setup.approved)}/feedback"
+        return "POST", url, json.dumps(body).encode("utf-8")
+
+    c = concurrency
+    return [
+        (f"POST /quartiers/lauf/funds/{{year}}/proposals, {c} clients", proposal, c, Connection),
+        (f"POST /surveys/{{id}}/answers, {c} clients", survey_answer, c, Connection),
+        (
+            f"POST /moderation/annotations/{{id}}/feedback, {c} clients",
+            feedback,
+            c,
+            StaffConnection,
+        ),
+    ]
+
+
+async def _run_writes(base: str, scenarios, seconds: float, max_requests: int) -> list[Result]:
+    host, port = base.removeprefix("http://").split(":")
+    results = []
+    for name, make, clients, connection in scenarios:
+        results.append(
+            await _load(host, int(port), name, make, clients, seconds, max_requests, connection)
+        )
+    return results
+
+
+def _write_rows(db: Path, setup: WriteSetup) -> list[int]:
+    """Rows stored by each write scenario: proposals, survey answers, feedback log entries."""
+    from api.participation import feedback_store, fund_store, surveys_store
+    from api.participation.store import open_store
+
+    store = open_store(db)
+    log = sum(len(feedback_store.feedback_log(store, a)) for a in setup.approved)
+    answers = surveys_store.results(store, setup.survey_id)["answers"]
+    return [fund_store.count_proposals(store), answers, log]
+
+
+def participation_writes(base: str, db: Path, quartier_point, args) -> dict:
+    """Load the new participation writes on the running server; count their rows after."""
+    setup = _writes_setup(base, db)
+    scenarios = _write_scenarios(setup, quartier_point, args.concurrency)
+    results = asyncio.run(_run_writes(base, scenarios, args.seconds, args.max_requests))
+    return {"results": results, "rows": _write_rows(db, setup)}
+
+
+def _writes_table(baseline: Result, writes: dict) -> str:
+    """The section of the new writes: rates, p95, ratio to the annotation submissions of the
+    same run, and answered vs stored rows."""
+    lines = [
+        "| write | requests | errors | req/s | ratio to annotation submissions | p50 ms "
+        "| p95 ms | answered | rows | lost |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    base_rate = baseline.throughput or float("nan")
+    for r, rows in zip([baseline, *writes["results"]], [None, *writes["rows"]], strict=True):
+        ok = r.statuses.get(201, 0) + r.statuses.get(200, 0)
+        stored = "" if rows is None else str(rows)
+        lost = "" if rows is None else str(ok - rows)
+        lines.append(
+            f"| {r.name}{' (baseline)' if rows is None else ''} | {len(r.latencies)} | "
+            f"{r.errors} | {r.throughput:.1f} | {r.throughput / base_rate:.3f} | "
+            f"{r.percentile_ms(50):.1f} | {r.percentile_ms(95):.1f} | "
+            f"{ok} | {stored} | {lost} |"
+        )
+    return "\n".join(lines)
+
+
+def print_writes(results: list[Result], writes: dict) -> None:
+    """Print the participation-writes section against the annotation submissions."""
+    baseline = next(r for r in results if r.name.startswith("POST /quartiers/lauf/annotations"))
+    print("\nParticipation writes (same run, same server; baseline: annotation submissions)\n")
+    print(_writes_table(baseline, writes))
+    answered = [r.statuses.get(201, 0) + r.statuses.get(200, 0) for r in writes["results"]]
+    exact = answered == writes["rows"]
+    print(
+        f"\nnew writes: answered {answered}, rows {writes['rows']} -> "
+        f"{'zero lost or duplicated writes' if exact else 'MISMATCH'}"
+    )
+    for r in writes["results"]:
+        other = {s: n for s, n in r.statuses.items() if s >= 400}
+        if other:
+            print(f"  {r.name}: error statuses {other}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
@@ -337,6 +517,7 @@ def main() -> None:
                 results = uvloop.run(run)
             except ImportError:
                 results = asyncio.run(run)
+            writes = participation_writes(base, db, (office.x, office.y), args)
         finally:
             server.stop()
 
@@ -378,6 +559,7 @@ def main() -> None:
         other = {s: n for s, n in r.statuses.items() if s >= 400}
         if other:
             print(f"  {r.name}: error statuses {other}")
+    print_writes(results, writes)
 
 
 if __name__ == "__main__":

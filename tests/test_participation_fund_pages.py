@@ -148,3 +148,18 @@ def test_no_contact_on_the_public_fund_pages(client, tokens, fund, inside):
         f"/quartiers/lauf/funds/{YEAR}/proposals", headers=bearer(tokens["planner"])
     ).json()["proposals"]
     assert any(p.get("contact_email") == f"{SENTINEL}@example.org" for p in planner)
+
+
+def test_catalogs_agree_on_msgids_and_placeholders():
+    """The five participation catalogs hold the same msgids, each translation keeping the
+    msgid's {placeholders} (the fund pages added about sixty)."""
+    reference = messages("en")
+    assert "Send proposal" in reference and "Jury of the neighbourhood fund {year}" in reference
+    for lang in PAGE_LANGUAGES:
+        catalog = messages(lang)
+        assert set(catalog) == set(reference), lang
+        for msgid, text in catalog.items():
+            assert set(re.findall(r"\{\w+\}", text)) == set(re.findall(r"\{\w+\}", msgid)), (
+                lang,
+                msgid,
+            )

@@ -84,6 +84,7 @@ def _propose_on_a_phone(base: str, page) -> str:
     page.locator("#map").focus()  # the keyboard way: Enter sets the pin at the crosshair
     page.keyboard.press("Enter")
     page.wait_for_selector("body[data-pinned=true]")
+    screenshot(page, "fund", "propose-form-phone-en")
     assert page.locator("#drawing-note").text_content() == (
         "Place marked. Now describe your project."
     )

@@ -31,6 +31,7 @@
     pin = L.circleMarker(latlng, {radius: 10, color: "#0b4f8a", weight: 3, fillOpacity: 0.6}).addTo(map);
     document.body.setAttribute("data-pinned", "true");
     note(t("Place marked. Now describe your project."));
+    say("");
   }
 
   map.on("click", function (event) { setPin(event.latlng); });

@@ -348,7 +348,7 @@ def proposals(
         " sum(v.vote = 'yes') AS votes_yes, sum(v.vote = 'no') AS votes_no,"
         " sum(v.vote = 'abstain') AS votes_abstain,"
         " c.name AS contact_name, c.email AS contact_email, c.phone AS contact_phone,"
-        " g.lon, g.lat"
+        " max(g.lon) AS lon, max(g.lat) AS lat"
         " FROM fund_proposals p LEFT JOIN fund_votes v ON v.proposal_id = p.id"
         " LEFT JOIN fund_contacts c ON c.proposal_id = p.id"
         " LEFT JOIN fund_places g ON g.proposal_id = p.id"

@@ -88,6 +88,7 @@
     var button = el("button", "decide", t("Decide"));
     button.type = "button";
     button.addEventListener("click", function () {
+      // cfg.decisions is (granted, refused): only a grant carries an amount
       var granted = decision.value === cfg.decisions[0] ? cents(amount.value) : 0;
       if (isNaN(granted)) { say(t("Please give the granted amount in euros, for example 250."), true); GQ.focus(amount); return; }
       var url = cfg.decisionUrl.replace("{id}", encodeURIComponent(p.id));

@@ -31,6 +31,7 @@ from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import GEOJSON, annotation_feature, event_feature, feature_collection
 from api.participation import auth, report
+from api.participation import surveys_store as ss
 from api.participation.i18n import page_config, page_language, script_json
 from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
 from api.participation.pages import html_page, quartier_choices, render_page
@@ -556,7 +557,9 @@ def report_html(
     exp: Annotated[int | None, Query(ge=0, le=10**12)] = None,
     sig: Annotated[str | None, Query(max_length=128)] = None,
 ) -> HTMLResponse:
-    """Map, table of approved contributions and counts by kind and status."""
+    """Map, table of approved contributions and counts by kind and status; the event's
+    surveys with counts per option, approved free texts, and their map answers (every
+    point and route, 100 m cells of any count: the report is for staff)."""
     event = _event_or_404(store, event_id)
     rows = store.list_annotations(event_id=event_id)
     spec = registry.get(event["quartier"])
@@ -570,6 +573,7 @@ def report_html(
         quartier_name=getattr(spec, "name", None),
         boundary=boundary.__geo_interface__ if boundary is not None else None,
         link_query=urlencode({"uid": uid, "exp": exp, "sig": sig}) if sig else "",
+        surveys=[ss.results(store, s["id"], staff=True) for s in ss.event_surveys(store, event_id)],
     )
     return html_page(html, nonce)
 

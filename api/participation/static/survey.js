@@ -24,6 +24,7 @@
     this.points = [];
     this.state = fieldset.querySelector(".map-state");
     this.map = GQ.quartierMap("map-" + question.id).map;
+    this.map.doubleClickZoom.disable();  // quick clicks set route points, they do not zoom
     this.layer = L.layerGroup().addTo(this.map);
     this.map.on("click", function (event) { self.add(event.latlng); });
     var node = this.map.getContainer();
@@ -58,7 +59,7 @@
       L.polyline(this.points, {color: "#0b4f8a", weight: 5, opacity: 0.8}).addTo(layer);
     }
     this.points.forEach(function (p) {
-      L.circleMarker(p, {radius: 7, color: "#1a1a1a", weight: 2, fillColor: "#fff", fillOpacity: 1}).addTo(layer);
+      L.circleMarker(p, {radius: 9, color: "#fff", weight: 3, fillColor: "#0b4f8a", fillOpacity: 1}).addTo(layer);
     });
     var n = this.points.length;
     var text = "";
@@ -130,6 +131,8 @@
     document.body.setAttribute("data-answered", "true");
     GQ.focus(document.getElementById("thanks-text"));
   }
+
+  form.addEventListener("change", function () { say(""); });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -262,6 +262,7 @@ def test_wrong_answers_are_refused_naming_question_and_field(
         question = next(q for q in FORM["questions"] if f"answers.{q['id']}" == field)
         german = question["text"]["de"] if isinstance(question["text"], dict) else question["text"]
         assert german in detail and r.json()["params"]["question"] == question["id"]
+        assert r.json()["params"]["field"] == field
     found = client.get(f"/surveys/{survey['id']}/results").json()
     assert found["answers"] == 0  # nothing of the refused set was stored
     assert ss.text_answers(app_store(), survey["id"]) == []

@@ -84,9 +84,16 @@ class QuestionIn(BaseModel):
         max_length=MAX_OPTIONS,
         description="options of a single or multiple question: {id, text}, or only the text",
     )
-    max_choices: int | None = Field(default=None, ge=1, le=MAX_OPTIONS)
-    max_chars: int = Field(default=DEFAULT_ANSWER_CHARS, ge=1, le=MAX_ANSWER_CHARS)
-    required: bool = False
+    max_choices: int | None = Field(
+        default=None, ge=1, le=MAX_OPTIONS, description="multiple: most options; default all"
+    )
+    max_chars: int = Field(
+        default=DEFAULT_ANSWER_CHARS,
+        ge=1,
+        le=MAX_ANSWER_CHARS,
+        description="text: longest answer in characters",
+    )
+    required: bool = Field(default=False, description="an answer set must answer it")
 
     @field_validator("options", mode="before")
     @classmethod
@@ -305,7 +312,8 @@ def _map_answer(question: dict, value: Any, area: QuartierArea, limits: Limits) 
     try:
         geom = check_geometry({"type": gtype, "coordinates": value["coordinates"]}, area, limits)
     except SubmissionError as exc:
-        _refuse(question, str(exc).removeprefix("geometry: "), exc.code, **exc.params)
+        params = {k: v for k, v in exc.params.items() if k != "field"}
+        _refuse(question, str(exc).removeprefix("geometry: "), exc.code, **params)
     metric = to_metric(geom)
     if gtype == "LineString":
         steps_m = shapely.length(shapely.linestrings(_segments(metric)))

@@ -255,9 +255,11 @@ def answer_survey(
     """Checks every answer (options, number of choices, text length, map answers inside
     the quartier, routes of 2 to 100 plausible points), then stores the whole set or
     nothing. Free texts wait for moderation."""
-    refuse_over_limit(limiter, request, settings)
     with answer_errors({NotFound: 404}):
         survey = ss.get_survey(store, survey_id)
+    if body.answers is None and body.geometry is None:
+        return submission_error(422, "answers: send the answers", "invalid_submission")
+    refuse_over_limit(limiter, request, settings)  # answers to a survey that exists count
     area = area_or_404(survey["quartier"], registry, limits)
     session = request.cookies.get(SESSION_COOKIE, "")[:64] or None
     try:

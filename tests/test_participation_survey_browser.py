@@ -49,6 +49,11 @@ FORM = {
     ],
 }
 
+DECISIONS = {
+    "Mehr Bänke " + PAYLOAD: "approved",
+    "Eine Ampel am Markt": "approved",
+    "Schatten am Spielplatz": "rejected",
+}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
@@ -229,27 +234,33 @@ def test_three_sessions_answer_and_the_report_aggregates(live_server, browser, s
     danger = [f for f in public["features"] if f["properties"]["question"] == "danger"]
     assert [f["properties"]["answers"] for f in danger] == [3]  # all at the map's centre
 
-    texts = httpx.get(f"{live_server}/surveys/{sid}/texts", headers=staff["moderator"]).json()
-    by_text = {t["text"]: t["id"] for t in texts["texts"]}
-    assert set(by_text) == {
-        "Mehr Bänke " + PAYLOAD,
-        "Eine Ampel am Markt",
-        "Schatten am Spielplatz",
-    }
-    decisions = {
-        "Mehr Bänke " + PAYLOAD: "approved",
-        "Eine Ampel am Markt": "approved",
-        "Schatten am Spielplatz": "rejected",
-    }
-    for text, status in decisions.items():
-        r = httpx.post(
-            f"{live_server}/surveys/{sid}/texts/{by_text[text]}",
-            json={"status": status},
-            headers=staff["moderator"],
-        )
-        assert r.status_code == 200
-
+    _moderator_decides_the_texts(live_server, browser, staff)
     _report_shows_the_aggregate(live_server, browser, staff, survey)
+
+
+def _moderator_decides_the_texts(base: str, browser, staff: dict) -> None:
+    """On the moderation page of written survey answers: approve two, reject one."""
+    moderator = Session(browser, **DESKTOP)
+    moderator.open(f"{base}/moderate/surveys?lang=de")
+    page = moderator.page
+    page.fill("#token", staff["moderator"]["Authorization"].removeprefix("Bearer "))
+    page.click("#signin-button")
+    page.select_option("#quartier", "lauf")
+    page.wait_for_selector("body[data-loaded=true]")
+    page.wait_for_function("document.querySelectorAll('#texts li').length === 3")
+    shown = page.locator("#texts blockquote").all_text_contents()
+    assert sorted(shown) == sorted(DECISIONS)  # the payload as text
+    assert page.locator("b:text-is('fett')").count() == 0
+    assert serious_axe_violations(page) == []
+    _shot(page, "moderate-survey-texts-de")
+    for text, verdict in DECISIONS.items():
+        card = page.locator("#texts li", has=page.locator("blockquote", has_text=text))
+        card.locator(f"button[data-verdict={verdict}]").click()
+        card.wait_for(state="detached")
+    assert page.locator("#count").text_content() == "0"
+    page.select_option("#status", "approved")
+    page.wait_for_function("document.querySelectorAll('#texts li').length === 2")
+    moderator.close()
 
 
 def _report_shows_the_aggregate(base: str, browser, staff: dict, survey: dict) -> None:

@@ -395,3 +395,10 @@ def test_survey_of_an_event_in_the_report(client, tokens, inside):
     assert sorted(
         f["properties"]["answers"] for f in cells if f["properties"]["question"] == "danger"
     ) == [1, 2]
+
+
+def test_moderation_page_of_written_answers(client):
+    page = client.get("/moderate/surveys?lang=tr")
+    assert page.status_code == 200 and "script-src" in page.headers["content-security-policy"]
+    assert "Yazılı anket yanıtları" in page.text and 'id="token"' in page.text
+    assert '<option value="lauf">' in page.text

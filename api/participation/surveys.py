@@ -39,7 +39,7 @@ from api.participation.annotations import (
     submission_error,
 )
 from api.participation.i18n import page_config, page_language, script_json
-from api.participation.pages import render_page
+from api.participation.pages import quartier_choices, render_page
 from api.participation.settings import BodyText, LimitsDep
 from api.participation.store import NotFound, ParticipationStore, User
 from api.participation.validation import SubmissionError, area_or_404
@@ -381,3 +381,29 @@ def survey_page(
         secure=request.url.scheme == "https",
     )
     return response
+
+
+@router.get(
+    "/moderate/surveys",
+    response_class=HTMLResponse,
+    tags=["participation pages"],
+    summary="Moderation page of the written survey answers (staff token needed)",
+)
+def moderate_survey_texts(
+    registry: RegistryDep,
+    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+) -> HTMLResponse:
+    """Moderators approve or reject the free-text answers of a quartier's surveys; the
+    page talks to ``/surveys/{id}/texts`` with the token typed in."""
+    lang = page_language(lang)
+    quartiers = [{"id": q["id"], "name": q["name"]} for q in quartier_choices(registry)]
+    config = page_config(lang, quartiers=quartiers)
+    return render_page(
+        "survey_moderate.html",
+        lang,
+        statuses=config["statuses"],
+        quartiers=quartiers,
+        config_json=script_json(config),
+        self_path="/moderate/surveys",
+        event_query="",
+    )

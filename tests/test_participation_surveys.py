@@ -402,3 +402,55 @@ def test_moderation_page_of_written_answers(client):
     assert page.status_code == 200 and "script-src" in page.headers["content-security-policy"]
     assert "Yazılı anket yanıtları" in page.text and 'id="token"' in page.text
     assert '<option value="lauf">' in page.text
+
+
+def test_cli_adds_lists_closes_and_shows_results(db, tokens, inside, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import geoquartier.cli  # noqa: F401
+    from geoquartier.cli.app import app
+    from geoquartier.settings import reload_settings
+
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(db))
+    reload_settings()
+    runner = CliRunner()
+    path = tmp_path / "survey.json"
+    path.write_text(json.dumps(FORM), encoding="utf-8")
+    added = runner.invoke(
+        app, ["surveys", "add", "lauf", str(path), "--planner", "planner-account"]
+    )
+    assert added.exit_code == 0, added.output
+    sid = added.output.split("created survey ")[1].split()[0]
+    assert (
+        "5. [route] Zeichnen Sie Ihren Weg." in added.output and f"/surveys/{sid}" in added.output
+    )
+    body = full_answers(cell_centre(inside), 0) | {"missing": ["1"]}
+    ss.add_answer_set(
+        app_store(), sid, sf.check_answers(ss.get_survey(app_store(), sid), body, area(), limits())
+    )
+    listed = runner.invoke(app, ["surveys", "list", "lauf"])
+    assert f"{sid}  open  1 answer sets  Ihr Weg zum Markt" in listed.output
+    shown = runner.invoke(app, ["surveys", "results", sid])
+    assert "zu Fuß: 1 (100 %)" in shown.output and "pending 1" in shown.output, shown.output
+    closed = runner.invoke(app, ["surveys", "close", sid])
+    assert closed.exit_code == 0 and "is closed" in closed.output
+    path.write_text(json.dumps(FORM | {"questions": [{"type": "poll", "text": "?"}]}))
+    bad = runner.invoke(app, ["surveys", "add", "lauf", str(path), "--planner", "planner-account"])
+    assert bad.exit_code == 2 and "questions.0.type" in bad.output and "Traceback" not in bad.output
+    nobody = runner.invoke(app, ["surveys", "add", "lauf", str(path), "--planner", "nobody"])
+    assert nobody.exit_code == 2 and "nobody" in nobody.output
+    monkeypatch.delenv("GEOQUARTIER_PARTICIPATION_DB")
+    reload_settings()
+
+
+def area():
+    from api.participation.validation import quartier_area
+    from geoquartier.registry import load_registry
+
+    return quartier_area("lauf", load_registry(), limits())
+
+
+def limits():
+    from api.participation.settings import Limits
+
+    return Limits()

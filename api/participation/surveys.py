@@ -184,6 +184,12 @@ def create_survey(
     the types single, multiple, text, point and route; texts as ``{"de", "en", "tr",
     "ro", "bg"}`` (German required, the fallback) or a German string."""
     area_or_404(quartier, registry, limits)
+    return _new_survey(store, quartier, body, user)
+
+
+def _new_survey(
+    store: ParticipationStore, quartier: str, body: SurveyIn, user: User
+) -> dict[str, Any]:
     if body.questions is None:
         if body.title is not None or body.event_id is not None:
             raise api_error(422, "questions: a survey with a title or an event needs questions")
@@ -192,6 +198,21 @@ def create_survey(
     form = _form(body)
     event_id = _event_of(store, body.event_id, quartier)
     return ss.create_survey(store, quartier, form, user, event_id)
+
+
+def new_survey(
+    payload: dict[str, Any],
+    quartier: str,
+    store: ParticipationStore,
+    registry: dict,
+    limits: Any,
+    user: User,
+) -> dict[str, Any]:
+    """Store a survey from a request-like ``payload`` (for the CLI): the same checks as
+    ``POST /quartiers/{q}/surveys``; raises pydantic's ValidationError or an HTTPException
+    whose ``detail`` names the field."""
+    area_or_404(quartier, registry, limits)
+    return _new_survey(store, quartier, SurveyIn.model_validate(payload), user)
 
 
 @router.get("/quartiers/{quartier}/surveys", summary="Map surveys of a quartier")

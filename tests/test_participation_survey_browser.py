@@ -283,6 +283,14 @@ def _report_shows_the_aggregate(base: str, browser, staff: dict, survey: dict) -
     assert (
         page.locator("b:text-is('fett')").count() == 0 and page.locator("img[src=x]").count() == 0
     )
+    # the streets the routes follow, walked along the Lauf walk network
+    streets = section.locator("[data-question=way] table.streets tbody tr")
+    assert streets.count() >= 1
+    per_street = [
+        int(n)
+        for n in section.locator("[data-question=way] table.streets td.count").all_text_contents()
+    ]
+    assert all(1 <= n <= 3 for n in per_street) and per_street == sorted(per_street, reverse=True)
     config = json.loads(page.locator("#gq-config").text_content())
     layers = [f["properties"]["layer"] for f in config["surveys"]["features"]]
     assert layers.count("point") == 3 and layers.count("route") == 3

@@ -114,11 +114,14 @@
       text_too_long: "Question {n}: the text is too long ({chars} of at most {max} characters).",
       route_too_short: "Question {n}: a route needs at least {min} points.",
       outside_quartier: "Question {n}: the place lies outside the quartier.",
-      answer_required: "Question {n}: please answer this question."
+      answer_required: "Question {n}: please answer this question.",
+      implausible_route: "Question {n}: two points of the route are too far apart; set more points along the way.",
+      too_many_vertices: "Question {n}: the route has too many points (at most {max})."
     };
     if (data.code === "already_answered") return t("You have already answered this survey. Thank you!");
     if (n && known[data.code]) {
-      return t(known[data.code], {n: n, max: p.max_choices || p.max_chars, chars: p.chars, min: cfg.minRoutePoints});
+      var most = p.max_choices || p.max_chars || p.max_vertices;
+      return t(known[data.code], {n: n, max: most, chars: p.chars, min: cfg.minRoutePoints});
     }
     return t("Sending failed: {message}", {message: data.detail || status});
   }

@@ -387,6 +387,12 @@ def test_survey_of_an_event_in_the_report(client, tokens, inside):
     assert texts_shown == ["Mehr Bänke <b>0</b>"]  # escaped, the rejected and pending ones absent
     assert "Mehr Bänke &lt;b&gt;0&lt;/b&gt;" in html.text and "<b>1</b>" not in html.text
     assert "<b>2</b>" not in html.text
+    for ext in ("csv", "geojson"):  # the downloads hold no survey text at all
+        download = client.get(
+            f"/events/{event['id']}/report.{ext}?include=pending,rejected",
+            headers=bearer(tokens["planner"]),
+        )
+        assert download.status_code == 200 and "Mehr Bänke" not in download.text
     config = json.loads(page.get_element_by_id("gq-config").text)
     layers = [f["properties"]["layer"] for f in config["surveys"]["features"]]
     assert layers.count("point") == 3 and layers.count("route") == 3

@@ -13,9 +13,10 @@ client library's own cost on the same two cores.
 
 Scenarios: the Lauf map (German), a page of 100 buildings (OGC API – Features items at a
 random offset), ``/services/nearest`` from random building centroids in Lauf (with and
-without a category), and annotation submissions (POST, rate limit switched off for the
-run). After the run the participation database is counted: every 201 answer must be
-exactly one pending row (zero lost or duplicated writes).
+without a category), answer sets of a map survey (POST: a choice, a free text and a route)
+and annotation submissions (POST, rate limit switched off for the run). After the run the
+participation database is counted: every 201 answer must be exactly one pending row, and
+every 201 survey answer exactly one answer set (zero lost or duplicated writes).
 
 A second table (section "participation writes") loads the writes added with public
 feedback, the Verfügungsfonds and map surveys side by side: fund proposals, survey
@@ -225,12 +226,38 @@ async def _load(
     return result
 
 
+def _new_survey(base: str, db: Path) -> str:
+    """A survey of a choice, a free text and a route in Lauf (asked through the API)."""
+    import httpx
+
+    from api.participation.store import ParticipationStore
+
+    store = ParticipationStore(db)
+    token = store.add_user("bench-planner", "planner")[1]
+    store.close()
+    form = {
+        "title": "Ihr Weg zur Pegnitz",
+        "one_answer_per_session": False,
+        "questions": [
+            {"id": "how", "type": "single", "text": "Wie?", "options": ["zu Fuß", "Rad"]},
+            {"id": "wish", "type": "text", "text": "Was wünschen Sie sich?"},
+            {"id": "way", "type": "route", "text": "Ihr Weg"},
+        ],
+    }
+    r = httpx.post(
+        f"{base}/quartiers/lauf/surveys", json=form, headers={"Authorization": f"Bearer {token}"}
+    )
+    r.raise_for_status()
+    return r.json()["id"]
+
+
 def _scenarios(
     origins: list[tuple[float, float]],
     n_buildings: int,
     quartier_point,
     concurrency: int,
     workers: int,
+    survey_id: str,
 ) -> list:
     """(name, request maker, concurrent clients) of every scenario; the baseline first."""
 
@@ -265,6 +292,13 @@ def _scenarios(
         }
         return "POST", "/quartiers/lauf/annotations", json.dumps(body).encode("utf-8")
 
+    def answer(rng):
+        lon, lat = quartier_point
+        x, y = lon + rng.uniform(-5e-4, 5e-4), lat + rng.uniform(-5e-4, 5e-4)
+        way = {"type": "LineString", "coordinates": [[x, y], [x + 3e-4, y + 2e-4]]}
+        body = {"answers": {"how": rng.choice(["1", "2"]), "wish": "Mehr Licht", "way": way}}
+        return "POST", f"/surveys/{survey_id}/answers", json.dumps(body).encode("utf-8")
+
     c, w = concurrency, workers
     return [
         (f"GET /conformance (baseline), {c} clients", conformance, c),
@@ -273,6 +307,7 @@ def _scenarios(
         (f"GET /services/nearest (category=seniors, limit=3), {c} clients", nearest_category, c),
         (f"GET /services/nearest (category=seniors, limit=3), {w} client(s)", nearest_category, w),
         (f"GET /services/nearest (all categories, limit=5), {c} clients", nearest_all, c),
+        (f"POST /surveys/{{id}}/answers (choice, text, route), {c} clients", answer, c),
         (f"POST /quartiers/lauf/annotations, {c} clients", submit, c),
     ]
 
@@ -507,8 +542,14 @@ def main() -> None:
             raise SystemExit(f"the server did not start: {exc}") from None
         base = server.base
         try:
+            survey_id = _new_survey(base, db)
             scenarios = _scenarios(
-                origins, n_buildings, (office.x, office.y), args.concurrency, args.workers
+                origins,
+                n_buildings,
+                (office.x, office.y),
+                args.concurrency,
+                args.workers,
+                survey_id,
             )
             run = _run(base, scenarios, args.seconds, args.max_requests)
             try:
@@ -529,6 +570,10 @@ def main() -> None:
         load_average = os.getloadavg()
         rows = pstore.count_annotations(quartier="lauf", status="pending")
         ids = {a["id"] for a in pstore.list_annotations(quartier="lauf")}
+        from api.participation.surveys_store import results as survey_results
+
+        answered = results[-2].statuses.get(201, 0) + 8  # + the warm-up answer sets
+        answer_sets = survey_results(pstore, survey_id)["answers"]
 
     print(
         f"\nAPI load on 127.0.0.1: {args.workers} uvicorn worker(s), {args.concurrency} concurrent "
@@ -544,6 +589,10 @@ def main() -> None:
     print(
         f"writes: {created} submissions answered 201, {rows} pending rows, {len(ids)} distinct ids "
         f"-> {'zero lost or duplicated writes' if rows == created == len(ids) else 'MISMATCH'}"
+    )
+    print(
+        f"survey writes: {answered} answer sets answered 201, {answer_sets} stored "
+        f"-> {'zero lost or duplicated writes' if answered == answer_sets else 'MISMATCH'}"
     )
     print(
         f"goal >= {GOAL_SUBMISSIONS_PER_S:g} submissions/s: {submissions.throughput:.0f}/s "

@@ -170,10 +170,10 @@ def test_survey_answered_on_the_map(live_server, api_workspace, browser):
     assert page.locator("#question").text_content() == "Wo fehlt eine Bank?"
     page.click("#send")
     assert page.locator("#message").text_content() == (
-        "Bitte markieren Sie zuerst einen Ort auf der Karte."
+        "Frage 1: Bitte beantworten Sie diese Frage."
     )
-    page.locator("#map").click()
-    page.wait_for_selector("body[data-pinned=true]")
+    page.locator("#map-place").click()
+    page.wait_for_selector("#q-place[data-points='1']")
     page.check("input[name=choice][value=Schatten]")
     page.click("#send")
     page.wait_for_selector("body[data-answered=true]")

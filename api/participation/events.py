@@ -27,15 +27,17 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
-from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep
+from api.deps import AnnotationId, NetworksDep, ParticipationStoreDep, RegistryDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import GEOJSON, annotation_feature, event_feature, feature_collection
 from api.participation import auth, report
+from api.participation import surveys_store as ss
 from api.participation.i18n import page_config, page_language, script_json
 from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
 from api.participation.pages import html_page, quartier_choices, render_page
 from api.participation.settings import BodyText, Limits, LimitsDep
 from api.participation.store import IdempotencyConflict, NotFound, ParticipationStore, User
+from api.participation.survey_streets import add_route_streets
 from api.participation.validation import (
     QuartierArea,
     SubmissionError,
@@ -551,16 +553,21 @@ def report_html(
     user: Reader,
     store: ParticipationStoreDep,
     registry: RegistryDep,
+    networks: NetworksDep,
     lang: Annotated[str, Query(max_length=5)] = "de",
     uid: Annotated[str | None, Query(max_length=64)] = None,
     exp: Annotated[int | None, Query(ge=0, le=10**12)] = None,
     sig: Annotated[str | None, Query(max_length=128)] = None,
 ) -> HTMLResponse:
-    """Map, table of approved contributions and counts by kind and status."""
+    """Map, table of approved contributions and counts by kind and status; the event's
+    surveys with counts per option, approved free texts, and their map answers (every
+    point and route, 100 m cells of any count: the report is for staff)."""
     event = _event_or_404(store, event_id)
     rows = store.list_annotations(event_id=event_id)
     spec = registry.get(event["quartier"])
     boundary = getattr(spec, "boundary", None)
+    surveys = [ss.results(store, s["id"], staff=True) for s in ss.event_surveys(store, event_id)]
+    add_route_streets(surveys, lambda: networks.get(event["quartier"]))
     nonce = new_nonce()
     html = report.html_text(
         event,
@@ -570,6 +577,7 @@ def report_html(
         quartier_name=getattr(spec, "name", None),
         boundary=boundary.__geo_interface__ if boundary is not None else None,
         link_query=urlencode({"uid": uid, "exp": exp, "sig": sig}) if sig else "",
+        surveys=surveys,
     )
     return html_page(html, nonce)
 

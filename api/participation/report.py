@@ -41,6 +41,8 @@ from shapely.geometry import shape
 from api.geojson import annotation_feature, event_feature, feature_collection
 from api.participation.i18n import Translator, page_config, page_language, render, script_json
 from api.participation.settings import KINDS, STATUSES
+from api.participation.survey_forms import MAP_TYPES, localized
+from api.participation.surveys_store import cell_features
 from geoquartier.vocabulary import TIME_ZONE
 
 INCLUDABLE = ("pending", "rejected")
@@ -191,6 +193,7 @@ def html_text(
     quartier_name: str | None = None,
     boundary: dict | None = None,
     link_query: str = "",
+    surveys: list[dict] | None = None,
 ) -> str:
     """The event report as one standalone HTML page (Leaflet inlined).
 
@@ -198,8 +201,12 @@ def html_text(
     EPSG:4326) under the contributions, each numbered like its table row, and a legend.
     ``link_query`` (a signed query) is added to the CSV and GeoJSON download links.
     ``csp_nonce`` is put on every ``<script>`` tag (the page's Content-Security-Policy).
+    ``surveys``: the staff results of the event's surveys
+    (:func:`api.participation.surveys_store.results`), shown as tables of counts, the
+    approved free texts, and on the map as points, routes and 100 m cells.
     """
     lang = page_language(lang)
+    shown_surveys = [survey_in_language(found, lang) for found in surveys or []]
     counts = counts_by_kind_and_status(rows)
     approved = export_rows(rows)
     status_totals = {s: sum(counts[k][s] for k in KINDS) for s in STATUSES}
@@ -214,6 +221,7 @@ def html_text(
         annotations=feature_collection(features),
         boundary=boundary,
         streetsUrl=f"/quartiers/{event['quartier']}/streets.geojson",
+        surveys=survey_layer(surveys or []),
     )
     return render(
         "report.html",
@@ -230,7 +238,47 @@ def html_text(
         geometry_labels=GEOMETRY_LABELS,
         link_query=link_query,
         config_json=script_json(config),
+        surveys=shown_surveys,
     )
+
+
+def survey_in_language(found: dict, lang: str) -> dict[str, Any]:
+    """A survey's results with its title, questions and options in ``lang`` (German
+    where missing); percentages rounded to whole numbers for the table."""
+    questions = []
+    for q in found["questions"]:
+        shown = {**q, "text": localized(q["text"], lang)}
+        if "options" in q:
+            shown["options"] = [
+                {**o, "text": localized(o["text"], lang), "percent": round(o["percent"])}
+                for o in q["options"]
+            ]
+        questions.append(shown)
+    survey = found["survey"]
+    return {
+        "id": survey["id"],
+        "title": localized(survey["title"], lang),
+        "answers": found["answers"],
+        "questions": questions,
+    }
+
+
+def survey_layer(surveys: list[dict]) -> dict[str, Any]:
+    """The map answers of the surveys' staff results as one FeatureCollection (EPSG:4326):
+    every point and route (``layer``: point / route) and every 100 m cell (``layer``:
+    cell, ``answers``: points in it or routes crossing it)."""
+    features = []
+    for found in surveys:
+        for q in found["questions"]:
+            if q["type"] not in MAP_TYPES:
+                continue
+            for geometry in q.get("geometries", []):
+                props = {"layer": q["type"], "survey": found["survey"]["id"], "question": q["id"]}
+                features.append({"type": "Feature", "geometry": geometry, "properties": props})
+        for cell in cell_features(found["questions"]):
+            cell["properties"]["layer"] = "cell"
+            features.append(cell)
+    return feature_collection(features)
 
 
 # -- signed report links -------------------------------------------------------------------

@@ -75,6 +75,12 @@ ERROR_CODES = (
     "too_many_submissions",
     "unknown_quartier",
     "body_too_large",
+    "unknown_option",
+    "too_many_choices",
+    "answer_required",
+    "route_too_short",
+    "implausible_route",
+    "already_answered",
 )
 """Machine-readable codes of refused submissions (``code`` beside ``detail``)."""
 

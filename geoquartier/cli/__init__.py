@@ -15,6 +15,7 @@ for _name in (
     "serve",
     "users",
     "events",
+    "surveys",
     "demo",
     "documents",
     "scenario",

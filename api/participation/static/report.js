@@ -18,6 +18,7 @@
       l.bindPopup(GQ.el("strong", null, feature.properties.title));
     }
   }).addTo(map);
+  var surveys = surveyLayer(data.surveys).addTo(map);
   var layer = GQ.annotationLayer(data.annotations).addTo(map);
   // the number of each contribution's table row, next to its shape
   layer.eachLayer(function (l) {
@@ -30,9 +31,34 @@
     node.style.background = GQ.kindColour(node.getAttribute("data-kind"));
   });
 
+  /* Survey answers: 100 m cells shaded by their count (points: orange, routes: purple),
+     the routes as lines, the places as dots. */
+  function surveyLayer(collection) {
+    var features = (collection && collection.features) || [];
+    var most = 1;
+    features.forEach(function (f) {
+      if (f.properties.layer === "cell") most = Math.max(most, f.properties.answers);
+    });
+    var ordered = features.filter(function (f) { return f.properties.layer === "cell"; })
+      .concat(features.filter(function (f) { return f.properties.layer === "route"; }))
+      .concat(features.filter(function (f) { return f.properties.layer === "point"; }));
+    return L.geoJSON({type: "FeatureCollection", features: ordered}, {
+      interactive: false,
+      style: function (f) {
+        if (f.properties.layer === "route") return {color: "#6a3d9a", weight: 4, opacity: 0.8};
+        var colour = f.properties.type === "route" ? "#6a3d9a" : "#e6550d";
+        return {color: colour, weight: 1, fillColor: colour, fillOpacity: 0.15 + 0.5 * f.properties.answers / most};
+      },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, {radius: 5, color: "#fff", weight: 1, fillColor: "#1a1a1a", fillOpacity: 1});
+      }
+    });
+  }
+
   function fit() {
     var bounds = place.getBounds();
     if (layer.getLayers().length) bounds.extend(layer.getBounds());
+    if (surveys.getLayers().length) bounds.extend(surveys.getBounds());
     if (!layer.getLayers().length && boundary) bounds.extend(boundary.getBounds());
     map.invalidateSize();
     map.fitBounds(bounds, {maxZoom: 17, padding: [30, 30]});

@@ -27,6 +27,7 @@ DOCUMENT_LAYERS = (
     "population",
     "measures",
     "events",
+    "addresses",
 )
 """Store layers the documents read (``buildings`` separately, for the base map only)."""
 

@@ -263,3 +263,33 @@ def test_deleting_the_event_deletes_its_documentation(setup):
     assert client.put(url, json={"attendance": 4}, headers=setup["planner"]).status_code == 200
     assert client.delete(f"/events/{event['id']}", headers=setup["planner"]).status_code == 200
     assert get_documentation(store, event["id"]) is None
+
+
+@pytest.mark.parametrize(
+    "catalog",
+    [
+        "api/participation/locale/{lang}/LC_MESSAGES/participation.po",
+        "geoquartier/reports/locale/{lang}/LC_MESSAGES/documents.po",
+    ],
+)
+def test_page_and_document_catalogs_translate_every_msgid(catalog):
+    import string
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    catalogs = {}
+    for lang in ("de", "en", "tr", "ro", "bg"):
+        with (root / catalog.format(lang=lang)).open("rb") as fh:
+            catalogs[lang] = {m.id: m.string for m in read_po(fh) if m.id}
+    for lang, messages in catalogs.items():
+        assert set(messages) == set(catalogs["de"]), lang
+        for msgid, text in messages.items():
+            assert text.strip() and fields(text) == fields(msgid), (lang, msgid)
+    new = ("Attendance", "Next steps") if "participation" in catalog else ("Steps", "Ways")
+    assert all(msgid in catalogs["bg"] for msgid in new)

@@ -194,6 +194,31 @@ def _check_pages(pdf: bytes, tmp_path) -> None:
     assert len(pages) >= 1
     first = Image.open(pages[0]).convert("L")
     assert first.getextrema()[0] < 100  # something dark is drawn
+    for png in pages:  # nothing runs into the right margin (15 mm; the outer 10 mm checked)
+        image = Image.open(png).convert("L")
+        width, height = image.size
+        margin = image.crop((width - round(width * 10 / 210), 0, width, height))
+        assert margin.getextrema()[0] > 200, png.name
+
+
+def test_long_texts_stay_inside_the_page(setup, tmp_path):
+    from api.participation.documentation_store import set_documentation
+    from api.participation.event_documentation import event_report_pdf
+    from geoquartier.layers.store import GeoPackageStore
+    from geoquartier.registry import load_registry
+
+    store = setup["store"]
+    event = store.add_event("lauf", "W" * 200, "2026-12-08T18:00:00+01:00", Point(11.28, 49.51))
+    row = store.add_annotation("lauf", Point(11.279, 49.5105), "idea", "x" * 900, "de",
+                               event_id=event["id"])  # fmt: skip
+    store.decide(row["id"], "approved", store.list_users()[0])
+    fields = {"organiser": "O" * 200, "programme": "Zeile\n" * 60, "summary": "Wort " * 800}
+    set_documentation(store, event["id"], store.list_users()[0], fields)
+    spec, layers = load_registry()["lauf"], GeoPackageStore(setup["gpkg"])
+    pdf = event_report_pdf(store, event, spec, layers, lang="bg")
+    text = pdf_text(pdf)
+    assert text.count("O") >= 200 and "Обобщение" in text
+    _check_pages(pdf, tmp_path)
 
 
 def test_contributions_are_numbered_alike_on_map_and_in_table(setup):

@@ -145,10 +145,14 @@ def report_command(
 
     Quartier profile (area, residents and where the figure comes from, density), the share
     of residents within 5/10/15 minutes' walk of each kind of service and daily-needs place
-    for the standard, senior and wheelchair profiles, the yearly budget by the standards
+    for the standard, senior and wheelchair profiles, the homes or cells with the most
+    residents beyond 10 minutes (with addresses), the barriers of the footpath network
+    (steps, ways closed to wheelchairs, missing kerb/incline/surface information), the
+    published scenarios and stored location results, the yearly budget by the standards
     (staff, material costs, project funds, neighbourhood fund, each rule quoted) and the
     building measures; with the participation database, the contributions per kind and
-    review status and the number of events (counts only).
+    review status and the number of events (counts only). Each figure names its source
+    and date.
     """
     from geoquartier.reports.budget import budget, budget_total_eur
     from geoquartier.reports.i18n import check_language

@@ -1,7 +1,9 @@
 """The local-mobility report (Nahmobilitätsbericht) of a quartier, as HTML or PDF.
 
 Quartier profile (area, residents and their source, density), walking access per category
-× walking profile × time (:func:`geoquartier.mobility.coverage`), the yearly budget by the
+× walking profile × time (:func:`geoquartier.mobility.coverage`), the worst-served places,
+the barriers of the walk network, the published scenarios and stored location results
+(:mod:`geoquartier.reports.sections`, each with source and date), the yearly budget by the
 standards text (:mod:`geoquartier.reports.budget`, each rule quoted), the measures, and —
 when the caller passes them — participation counts.
 """

@@ -318,3 +318,38 @@ def test_page_and_document_catalogs_translate_every_msgid(catalog):
             assert text.strip() and fields(text) == fields(msgid), (lang, msgid)
     new = ("Attendance", "Next steps") if "participation" in catalog else ("Steps", "Ways")
     assert all(msgid in catalogs["bg"] for msgid in new)
+
+
+def test_cli_documents_an_event_and_writes_the_pdf(setup, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    import geoquartier.cli  # noqa: F401
+    from geoquartier.cli.app import app
+    from geoquartier.settings import reload_settings
+
+    store = setup["store"]
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(store.path))
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(setup["gpkg"]))
+    reload_settings()
+    event = store.add_event(
+        "lauf", "CLI-Werkstatt", "2026-12-09T17:00:00+01:00", Point(11.28, 49.51)
+    )
+    runner = CliRunner()
+    bad = runner.invoke(app, ["events", "document", event["id"], "--attendance", "-2"])
+    assert bad.exit_code == 2 and "attendance" in bad.output
+    ok = runner.invoke(
+        app, ["events", "document", event["id"], "--attendance", "17", "--organiser", "QM Lauf"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "attendance" in ok.output and "organiser" in ok.output
+    more = runner.invoke(app, ["events", "document", event["id"], "--method", "World Café"])
+    assert more.exit_code == 0, more.output
+    out = tmp_path / "doku.pdf"
+    made = runner.invoke(app, ["events", "report", event["id"], "-o", str(out), "--lang", "tr"])
+    assert made.exit_code == 0, made.output
+    assert "doku.pdf" in made.output and "CLI-Werkstatt" in made.output
+    text = pdf_text(out.read_bytes())
+    assert "QM Lauf" in text and "17 kişi" in text and "World Café" in text  # merged fields
+    wrong = runner.invoke(app, ["events", "report", event["id"], "-o", str(tmp_path / "x.txt")])
+    assert wrong.exit_code == 2 and not (tmp_path / "x.txt").exists()
+    reload_settings()

@@ -168,7 +168,7 @@ def test_event_pdf_renders_on_a4_with_the_facts(setup, tmp_path):
         "<b>und</b>",  # the planner's text is shown as text, never as markup
         TURKISH,
         CYRILLIC,
-        f"Übersetzung (Deutsch): {TRANSLATION}",
+        f"Übersetzt (Deutsch): {TRANSLATION}",
         "05.12.2026, 10:00",  # local time of the event
         "Exportiert am",
     ):

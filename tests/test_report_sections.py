@@ -5,10 +5,12 @@ scenarios and stored location results, each with its source and date."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from functools import cache
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import Point
@@ -142,13 +144,28 @@ def test_published_scenario_and_stored_location_are_listed(lauf, lauf_store, tmp
     )  # fmt: skip
     pyogrio.write_dataframe(result.run_row(), copy, layer="locate_runs", driver="GPKG")
     pyogrio.write_dataframe(result.sites, copy, layer="locate_sites", driver="GPKG")
+    # the same run as the workspace keeps it (planning_runs: figures as JSON text)
+    kept = pd.DataFrame([{
+        "run_id": "kept1", "quartier": "lauf", "kind": "locate", "name": "latest",
+        "created": "2026-12-01T10:00:00+00:00", "text": result.text(),
+        "summary": json.dumps({k: (None if v != v else v) for k, v in result.summary.items()
+                               if not hasattr(v, "item")} | {
+            "residents_newly_within": float(result.summary["residents_newly_within"])}),
+    }], dtype="string")  # fmt: skip
+    pyogrio.write_dataframe(kept, copy, layer="planning_runs", driver="GPKG")
+    pyogrio.write_dataframe(
+        result.sites.assign(run_id="kept1"), copy, layer="planning_sites", driver="GPKG"
+    )
 
     moved = collect_document_data(spec, GeoPackageStore(copy))
     runs = stored_locations(moved)
-    assert len(runs) == 1 and runs[0]["sites"] == 1
-    assert runs[0]["residents_newly_within"] == pytest.approx(
-        result.summary["residents_newly_within"]
-    )
+    assert len(runs) == 2 and [r["sites"] for r in runs] == [1, 1]
+    assert {r["name"] for r in runs} == {"latest", ""}
+    for run in runs:
+        assert run["names"] and run["category"] == "pharmacy"
+        assert run["residents_newly_within"] == pytest.approx(
+            result.summary["residents_newly_within"]
+        )
     values = section_values(moved, nearest, facilities, DocTranslator("de"))
     [row] = values["scenarios"]  # the draft is not listed
     assert row["title"] == "Apotheke <Nord>" and row["edits"] == 1

@@ -158,6 +158,7 @@ def _approved_rows(
             "translation": _translation(r, translations, lang),
             "geometry": tr(GEOMETRY_LABELS[r["geometry"]["type"]]),
             "paper": r.get("source") == "paper",
+            "grid_cell": r.get("grid_cell") or "",
             "submitted": local_datetime(r.get("created_at"), lang),
         }
         for n, r in enumerate(approved, start=1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bz2
 import functools
 import gzip
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,9 @@ ADDRESS_RADIUS_M = 60.0
 GAIN_THRESHOLD_MIN = 10
 """The walking time of a scenario's headline gain."""
 LOCATE_RUNS, LOCATE_SITES = "locate_runs", "locate_sites"
+"""Tables of a ``geoquartier locate -o`` GeoPackage (when written into the workspace)."""
+PLANNING_RUNS, PLANNING_SITES = "planning_runs", "planning_sites"
+"""Tables in which the workspace keeps the planning runs (kind ``locate``: sites)."""
 
 
 def _address_text(row: Any) -> str:
@@ -195,26 +199,49 @@ def _headline(table: pd.DataFrame) -> dict | None:
 
 
 def stored_locations(data: Any) -> list[dict]:
-    """The ``geoquartier locate`` runs of the quartier stored in the workspace GeoPackage:
-    ``{"created", "category", "model", "profile", "minutes", "sites", "names",
-    "residents_newly_within", "share_newly_within"}``; [] when there are none."""
+    """The location runs of the quartier stored in the workspace GeoPackage, oldest first:
+    ``{"created", "name", "category", "model", "profile", "minutes", "sites", "names",
+    "residents_newly_within", "share_newly_within"}``; [] when there are none.
+
+    Read are the runs ``geoquartier locate`` keeps (table ``planning_runs`` with kind
+    ``locate`` and its figures as JSON, sites in ``planning_sites``) and runs written into
+    the workspace as ``locate_runs`` / ``locate_sites`` (docs/planning.md)."""
     import pyogrio
 
     path = Path(data.store_path) if data.store_path else None
     if path is None or not path.is_file():
         return []
     names = {str(n) for n, _ in pyogrio.list_layers(path)}
-    if LOCATE_RUNS not in names:
-        return []
-    runs = pyogrio.read_dataframe(path, layer=LOCATE_RUNS, read_geometry=False)
+    rows = _kept_runs(path, names, data.spec.id) + _written_runs(path, names, data.spec.id)
+    return sorted(rows, key=lambda r: r["created"])
+
+
+def _table(path: Path, names: set[str], layer: str, columns: list[str]) -> pd.DataFrame:
+    import pyogrio
+
+    if layer not in names:
+        return pd.DataFrame(columns=columns)
+    return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+
+
+def _kept_runs(path: Path, names: set[str], quartier: str) -> list[dict]:
+    runs = _table(path, names, PLANNING_RUNS, ["run_id", "quartier", "kind", "name", "created"])
+    runs = runs[(runs["quartier"].astype(str) == quartier) & (runs["kind"] == "locate")]
+    sites = _table(path, names, PLANNING_SITES, ["run_id", "name", "address"])
+    rows = []
+    for _, run in runs.iterrows():
+        summary = json.loads(run["summary"]) if isinstance(run.get("summary"), str) else {}
+        figures = pd.Series({**summary, "run_id": run["run_id"], "created_at": run["created"]})
+        rows.append(_run_row(figures, sites) | {"name": str(run.get("name") or "")})
+    return rows
+
+
+def _written_runs(path: Path, names: set[str], quartier: str) -> list[dict]:
+    runs = _table(path, names, LOCATE_RUNS, ["run_id", "created_at", "quartier"])
     if "quartier" in runs:
-        runs = runs[runs["quartier"].astype(str) == data.spec.id]
-    sites = (
-        pyogrio.read_dataframe(path, layer=LOCATE_SITES, read_geometry=False)
-        if LOCATE_SITES in names
-        else pd.DataFrame(columns=["run_id", "name", "address"])
-    )
-    return [_run_row(run, sites) for _, run in runs.sort_values("created_at").iterrows()]
+        runs = runs[runs["quartier"].astype(str) == quartier]
+    sites = _table(path, names, LOCATE_SITES, ["run_id", "name", "address"])
+    return [_run_row(run, sites) for _, run in runs.iterrows()]
 
 
 def _run_row(run: pd.Series, sites: pd.DataFrame) -> dict:
@@ -234,6 +261,7 @@ def _run_row(run: pd.Series, sites: pd.DataFrame) -> dict:
         "names": ", ".join(label for label in labels if label),
         "residents_newly_within": float(run.get("residents_newly_within") or 0.0),
         "share_newly_within": None if share is None or pd.isna(share) else float(share),
+        "name": "",
     }
 
 
@@ -333,7 +361,15 @@ def _location_values(data: Any, tr: Any) -> list[dict]:
     return [
         {
             "created": run["created"],
-            "what": f"{tr(run['category']) if run['category'] else ''} · {run['model']}",
+            "what": " · ".join(
+                part
+                for part in (
+                    tr(run["category"]) if run["category"] else "",
+                    run["model"],
+                    run["name"],
+                )
+                if part
+            ),
             "sites": run["names"] or tr.number(run["sites"]),
             "gain": tr(
                 "+{residents} residents within {minutes} min ({profile})",

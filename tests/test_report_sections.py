@@ -186,3 +186,24 @@ def test_quartier_without_network_says_barriers_are_unknown(tmp_path_factory):
     _, nearest, _ = access_analysis(data)
     assert worst_served(data, nearest)  # estimate times still rank the places
     assert isinstance(data.layers["addresses"], gpd.GeoDataFrame)
+
+
+def test_report_command_prints_the_barriers(lauf, lauf_store, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    import geoquartier.cli  # noqa: F401
+    from geoquartier.cli.app import app
+    from geoquartier.settings import reload_settings
+
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(lauf_store.path))
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(tmp_path / "none.sqlite"))
+    reload_settings()
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(app, ["report", "lauf", "-o", str(out), "--lang", "tr"])
+    assert res.exit_code == 0, res.output
+    found = barrier_figures(lauf[0])
+    assert f"{found.steps} steps, {found.wheelchair_blocked} ways closed to wheelchairs" in (
+        res.output
+    )
+    assert "Yaya ağındaki engeller" in out.read_text(encoding="utf-8")
+    reload_settings()

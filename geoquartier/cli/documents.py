@@ -168,8 +168,19 @@ def report_command(
     typer.echo(
         f"{output}: local-mobility report of {data.name}, {lang}; "
         f"{profile['area_km2']:.2f} km², {residents or 0:,} residents, budget {total} "
-        f"(walking times: {data.method})"
+        f"(walking times: {data.method}){_barrier_note(data)}"
     )
+
+
+def _barrier_note(data) -> str:
+    """The barriers for the summary line, e.g. ``; 38 steps, 70 ways closed to
+    wheelchairs``; "" without a footpath network."""
+    from geoquartier.reports.sections import barrier_figures
+
+    found = barrier_figures(data)
+    if found is None:
+        return ""
+    return f"; {found.steps} steps, {found.wheelchair_blocked} ways closed to wheelchairs"
 
 
 monitor_app = typer.Typer(

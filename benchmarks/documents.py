@@ -6,7 +6,9 @@ Imports Lauf into a temporary workspace (not timed), then times, after one warm-
   the GeoPackage, the cached walk network, walking minutes office → services);
 * the workshop map (``geoquartier print``): A3 landscape and A4 portrait, German;
 * the offer flyer (``geoquartier flyer``), Romanian;
-* the local-mobility report (``geoquartier report``), German, PDF and HTML.
+* the local-mobility report (``geoquartier report``), German, PDF and HTML;
+* the event documentation for the funder (``geoquartier events report``), German, for an
+  event with a few contributions labelled synthetic (the data has none).
 
 Each document row includes reading the data, as the CLI does. Prints one markdown table:
 median seconds of ``--repeat`` runs, the target, and the ratio to the baseline.
@@ -42,6 +44,33 @@ def _median_s(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _event_case(spec, store, out: Path):
+    """A participation database with one walk in Lauf and four approved contributions,
+    each labelled synthetic; returns the function that writes its documentation PDF."""
+    from shapely.geometry import LineString, Point
+
+    from api.participation import documentation_store
+    from api.participation.event_documentation import event_report_pdf
+    from api.participation.store import open_store
+
+    db = open_store(out / "p.sqlite")
+    user, _ = db.add_user("benchmark", "planner")
+    walk = LineString([(11.2760, 49.5090), (11.2830, 49.5120)])
+    event = db.add_event("lauf", "Spaziergang (synthetic)", "2026-12-05T10:00:00+01:00", walk)
+    for i, kind in enumerate(("idea", "problem", "question", "praise")):
+        point = Point(11.2790 + 0.002 * i, 49.5105 + 0.001 * i)
+        row = db.add_annotation(
+            "lauf", point, kind, f"synthetic benchmark contribution {i + 1}", "de", event["id"]
+        )
+        db.decide(row["id"], "approved", user)
+    documentation_store.set_documentation(
+        db, event["id"], user, {"organiser": "synthetic", "attendance": 20, "duration_min": 90}
+    )
+    return lambda: event_report_pdf(
+        db, db.get_event(event["id"]), spec, store, lang="de", output=out / "e.pdf"
+    )
 
 
 def main() -> None:
@@ -87,6 +116,7 @@ def main() -> None:
             ("local-mobility report PDF (de)", lambda: write_report(load(), out / "r.pdf"), 20.0),
             ("local-mobility report HTML (de)", lambda: write_report(load(), out / "r.html"), 20.0),
         ]
+        cases.append(("event documentation PDF (de)", _event_case(spec, store, out), 5.0))
         rows = [(name, _median_s(fn, args.repeat), target) for name, fn, target in cases]
     base = rows[0][1]
     print(f"Lauf an der Pegnitz, median of {args.repeat} runs after one warm-up\n")

@@ -372,8 +372,11 @@ def delete_event(
     store: ParticipationStoreDep,
 ) -> dict[str, Any]:
     """Delete the event: ``{"deleted": id, "detached": n}``."""
+    from api.participation.documentation_store import delete_documentation
+
     with answer_errors({NotFound: 404}):
         detached = store.delete_event(event_id)
+    delete_documentation(store, event_id)
     return {"deleted": event_id, "detached": detached}
 
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.participation import (
     annotations,
     basemap,
+    event_documentation,
     events,
     feedback,
     fund,
@@ -20,6 +21,7 @@ for _routes in (
     annotations.submissions,
     annotations.router,
     events.router,
+    event_documentation.router,
     pages.router,
     basemap.router,
     feedback.router,

@@ -145,10 +145,14 @@ def report_command(
 
     Quartier profile (area, residents and where the figure comes from, density), the share
     of residents within 5/10/15 minutes' walk of each kind of service and daily-needs place
-    for the standard, senior and wheelchair profiles, the yearly budget by the standards
+    for the standard, senior and wheelchair profiles, the homes or cells with the most
+    residents beyond 10 minutes (with addresses), the barriers of the footpath network
+    (steps, ways closed to wheelchairs, missing kerb/incline/surface information), the
+    published scenarios and stored location results, the yearly budget by the standards
     (staff, material costs, project funds, neighbourhood fund, each rule quoted) and the
     building measures; with the participation database, the contributions per kind and
-    review status and the number of events (counts only).
+    review status and the number of events (counts only). Each figure names its source
+    and date.
     """
     from geoquartier.reports.budget import budget, budget_total_eur
     from geoquartier.reports.i18n import check_language
@@ -164,8 +168,19 @@ def report_command(
     typer.echo(
         f"{output}: local-mobility report of {data.name}, {lang}; "
         f"{profile['area_km2']:.2f} km², {residents or 0:,} residents, budget {total} "
-        f"(walking times: {data.method})"
+        f"(walking times: {data.method}){_barrier_note(data)}"
     )
+
+
+def _barrier_note(data) -> str:
+    """The barriers for the summary line, e.g. ``; 38 steps, 70 ways closed to
+    wheelchairs``; "" without a footpath network."""
+    from geoquartier.reports.sections import barrier_figures
+
+    found = barrier_figures(data)
+    if found is None:
+        return ""
+    return f"; {found.steps} steps, {found.wheelchair_blocked} ways closed to wheelchairs"
 
 
 monitor_app = typer.Typer(

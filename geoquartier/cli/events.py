@@ -242,7 +242,10 @@ def delete(
     event = _event_or_fail(store, event_id)
     if not yes and not typer.confirm(f"delete event {event['title']!r}?"):
         fail("not deleted")
+    from api.participation.documentation_store import delete_documentation
+
     detached = store.delete_event(event_id)
+    delete_documentation(store, event_id)
     typer.echo(f"deleted event {event_id} ({event['title']}); {detached} contributions kept")
 
 
@@ -265,3 +268,98 @@ def attach(
             fail(str(exc))
     verb = "detached from" if detach else "attached to"
     typer.echo(f"{len(annotation_ids)} contributions {verb} event {event_id}")
+
+
+@events_app.command("document")
+def document(
+    event_id: Annotated[str, typer.Argument(help="Event id.")],
+    organiser: Annotated[str | None, typer.Option(help="Who organised it.")] = None,
+    programme: Annotated[str | None, typer.Option(help="The programme (several lines).")] = None,
+    funding: Annotated[
+        str | None, typer.Option(help="Funding, e.g. 'Verfügungsfonds 2026'.")
+    ] = None,
+    attendance: Annotated[int | None, typer.Option(help="People counted at the event.")] = None,
+    method: Annotated[str | None, typer.Option(help="e.g. 'World Café'.")] = None,
+    duration: Annotated[int | None, typer.Option("--duration", help="Minutes.")] = None,
+    summary: Annotated[str | None, typer.Option(help="A short summary.")] = None,
+    next_steps: Annotated[str | None, typer.Option(help="What happens next.")] = None,
+) -> None:
+    """Write the event's documentation for the funder (only the fields given change)."""
+    from api.participation import documentation_store as docs
+    from api.participation.event_documentation import DocumentationIn, stored_fields
+
+    store, _, _ = _context()
+    _event_or_fail(store, event_id)
+    given = _payload(
+        None,
+        organiser=organiser,
+        programme=programme,
+        funding=funding,
+        attendance=attendance,
+        method=method,
+        duration_min=duration,
+        summary=summary,
+        next_steps=next_steps,
+    )
+    if not given:
+        fail("nothing to write; give --organiser, --attendance, --summary, ...")
+    old = docs.get_documentation(store, event_id) or {}
+    merged = {k: old.get(k) for k in docs.DOCUMENTATION_FIELDS} | given
+    body = _checked(lambda: DocumentationIn.model_validate(merged))
+    user = _cli_user(store)
+    row = docs.set_documentation(store, event_id, user, stored_fields(body))
+    filled = [k for k in docs.DOCUMENTATION_FIELDS if row.get(k) not in (None, "")]
+    typer.echo(f"documentation of event {event_id}: {', '.join(filled) or 'empty'}")
+
+
+def _cli_user(store):
+    """The staff account the CLI writes as: the first active planner (then moderator)."""
+    for role in ("planner", "moderator"):
+        users = [u for u in store.list_users() if u.role == role and u.active]
+        if users:
+            return users[0]
+    fail("no active staff account; create one with 'geoquartier users add NAME --role planner'")
+    return None
+
+
+@events_app.command("report")
+def report(
+    event_id: Annotated[str, typer.Argument(help="Event id.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="PDF file to write, e.g. doku.pdf.")
+    ] = Path("doku.pdf"),
+    lang: Annotated[str, typer.Option("--lang", "-l", help="de, en, tr, ro or bg.")] = "de",
+) -> None:
+    """Write the event's documentation for the funder as an A4 PDF.
+
+    The event (local dates), organiser, programme, funding, attendance, method and
+    duration, the summary and next steps (see 'geoquartier events document'), a map of
+    the quartier (footpaths, buildings, boundary; no internet needed) with the approved
+    contributions numbered as in the table, counts by kind and status, staff translations
+    of non-German contributions and the export date.
+    """
+    from api.participation.event_documentation import event_report_pdf
+    from api.participation.settings import PAGE_LANGUAGES
+    from geoquartier.cli.documents import _check_output
+    from geoquartier.importer import import_quartier
+    from geoquartier.layers.backend import get_layer_store
+
+    if lang not in PAGE_LANGUAGES:
+        fail(f"--lang: unknown language {lang!r}; choose one of {', '.join(PAGE_LANGUAGES)}")
+    _check_output(output, (".pdf",))
+    store, registry, _ = _context()
+    event = _event_or_fail(store, event_id)
+    spec = registry.get(event["quartier"])
+    if spec is None:
+        fail(f"quartier {event['quartier']!r} of the event is not in the registry")
+    layers = get_layer_store()
+    if layers.read("quartiers", quartier=spec.id).empty:
+        typer.echo(f"importing {spec.id} into {layers.path} ...", err=True)
+        import_quartier(spec, layers)
+    pdf = event_report_pdf(store, event, spec, layers, lang=lang, output=output)
+    approved = store.count_annotations(event_id=event_id, status="approved")
+    typer.echo(
+        f"{output}: documentation of {event['title']!r} ({spec.name}), {lang}; "
+        f"{approved} approved contribution(s) of "
+        f"{store.count_annotations(event_id=event_id)}; {len(pdf) / 1024:.0f} KB"
+    )

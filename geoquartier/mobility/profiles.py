@@ -211,20 +211,30 @@ def _allowed(profile: Profile, network) -> np.ndarray:
     return allowed
 
 
+def crossing_edges(network) -> np.ndarray:
+    """Boolean mask over ``network``'s edges: is the edge a street crossing
+    (``footway=crossing``, ``highway=crossing`` or any ``crossing`` tag)?"""
+    tags = network.tags
+    return np.array(
+        [
+            ("crossing" in _values(f)) or ("crossing" in _values(h)) or c is not None
+            for f, h, c in zip(tags["footway"], tags["highway"], tags["crossing"], strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def tag_values(text) -> list[str]:
+    """The values of an edge tag (OSMnx joins merged ways' values with ``;``), lower case."""
+    return _values(text)
+
+
 def _unknown(profile: Profile, network) -> np.ndarray:
     unknown = np.zeros(network.n_edges, dtype=bool)
     tags = network.tags
     for tag in profile.unknown_tags:
         if tag == "kerb":
-            crossing = np.array(
-                [
-                    ("crossing" in _values(f)) or ("crossing" in _values(h)) or c is not None
-                    for f, h, c in zip(
-                        tags["footway"], tags["highway"], tags["crossing"], strict=True
-                    )
-                ],
-                dtype=bool,
-            )
+            crossing = crossing_edges(network)
             missing = np.array(
                 [
                     k is None and kh is None

@@ -27,6 +27,7 @@ DOCUMENT_LAYERS = (
     "population",
     "measures",
     "events",
+    "addresses",
 )
 """Store layers the documents read (``buildings`` separately, for the base map only)."""
 
@@ -108,6 +109,18 @@ def collect_document_data(spec: Any, store: Any, *, walking: bool = True) -> Doc
         if data.method == "network":
             data.streets = _streets_near(data.network, layers["quartiers"])
         data.office_walk_min = _office_walk_min(data)
+    return data
+
+
+def base_map_data(spec: Any, store: Any) -> DocumentData:
+    """``spec``'s layers (as :func:`collect_document_data` without walking times) with the
+    footpaths near the boundary as ``streets`` when the quartier has a local walk extract:
+    what a map needs under its own symbols (EPSG:4326; never goes online)."""
+    data = collect_document_data(spec, store, walking=False)
+    network = offline_network(spec)
+    if getattr(network, "method", "network") == "network":
+        data.network, data.method = network, "network"
+        data.streets = _streets_near(network, data.layers["quartiers"])
     return data
 
 

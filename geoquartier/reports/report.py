@@ -1,7 +1,9 @@
 """The local-mobility report (Nahmobilitätsbericht) of a quartier, as HTML or PDF.
 
 Quartier profile (area, residents and their source, density), walking access per category
-× walking profile × time (:func:`geoquartier.mobility.coverage`), the yearly budget by the
+× walking profile × time (:func:`geoquartier.mobility.coverage`), the worst-served places,
+the barriers of the walk network, the published scenarios and stored location results
+(:mod:`geoquartier.reports.sections`, each with source and date), the yearly budget by the
 standards text (:mod:`geoquartier.reports.budget`, each rule quoted), the measures, and —
 when the caller passes them — participation counts.
 """
@@ -9,6 +11,7 @@ when the caller passes them — participation counts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -28,6 +31,7 @@ from geoquartier.reports.render import (
     uses_zensus,
 )
 from geoquartier.reports.render import write_pdf as _write_pdf
+from geoquartier.reports.sections import WORST_PROFILE, section_values
 
 THRESHOLDS_MIN = (5, 10, 15)
 REPORT_PROFILES = ("standard", "senior", "wheelchair")
@@ -52,21 +56,34 @@ def walking_access(data: DocumentData) -> pd.DataFrame:
     """Residents within 5/10/15 min of the nearest service or daily-needs place of each
     category, for each walking profile (the rows of :func:`geoquartier.mobility.coverage`);
     empty without residents or places."""
-    from geoquartier.mobility import coverage
+    return access_analysis(data)[0]
 
-    population = data.layers["population"]
+
+def _facilities(data: DocumentData) -> gpd.GeoDataFrame | None:
+    """The services and daily-needs places with a location (EPSG:4326), None if none."""
     parts = [data.placed(layer)[["id", "category", "geometry"]] for layer in ("services", "pois")]
     parts = [p for p in parts if len(p)]
-    if population.empty or not parts or data.network is None:
-        return pd.DataFrame()
-    facilities = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
-    return coverage(
-        data.network,
-        population[["id", "residents", "geometry"]],
-        facilities,
-        THRESHOLDS_MIN,
-        REPORT_PROFILES,
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+
+
+def access_analysis(data: DocumentData) -> tuple[pd.DataFrame, pd.DataFrame | None, Any]:
+    """``(coverage rows, nearest place per origin for the standard profile, facilities)``
+    — the walking access of :func:`walking_access` and what the worst-served places and
+    scenario gains reuse (EPSG:4326 inputs); empty/None without residents or places."""
+    from geoquartier.mobility import coverage, nearest_facilities
+
+    population = data.layers["population"]
+    facilities = _facilities(data)
+    if population.empty or facilities is None or data.network is None:
+        return pd.DataFrame(), None, None
+    origins = population[["id", "residents", "geometry"]]
+    nearest = nearest_facilities(data.network, origins, facilities, profile=WORST_PROFILE, k=1)
+    cov = coverage(
+        data.network, origins, facilities, THRESHOLDS_MIN, REPORT_PROFILES, nearest=nearest
     )
+    return cov, nearest, facilities
 
 
 def _access_tables(cov: pd.DataFrame, tr: DocTranslator) -> list[dict]:
@@ -128,8 +145,9 @@ def report_html(
     tr = DocTranslator(lang)
     profile = quartier_profile(data)
     rows, total = _budget_rows(profile["residents"], tr)
-    cov = walking_access(data)
+    cov, nearest, facilities = access_analysis(data)
     return template("report.html").render(
+        **section_values(data, nearest, facilities, tr),
         lang=lang,
         css=Markup(BASE_CSS),
         tr=tr,

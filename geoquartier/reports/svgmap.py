@@ -269,12 +269,14 @@ def map_svg(
     scale_label,
     grid: bool = True,
     landmarks: gpd.GeoDataFrame | None = None,
+    overlay: str = "",
 ) -> str:
     """The whole map as one ``<svg>`` element sized in millimetres (inputs as above).
 
     The grid labels sit in a 5 mm band around the map, so the element is 10 mm larger than
     the frame in both directions. ``landmarks`` (points with ``name``, EPSG:4326), e.g. the
-    transit stops, are drawn as small labelled dots for orientation.
+    transit stops, are drawn as small labelled dots for orientation. ``overlay`` is SVG
+    drawn over the base map inside the frame (e.g. :func:`numbered_marks_svg`).
     """
     pad = 5.0
     w, h = frame.width_mm + 2 * pad, frame.height_mm + 2 * pad
@@ -284,6 +286,7 @@ def map_svg(
             f'height="{frame.height_mm:.2f}"/></clipPath>',
             '<g clip-path="url(#frame)">',
             base_layers_svg(frame, streets, buildings, boundary),
+            overlay,
             "</g>",
             landmarks_svg(frame, landmarks),
             grid_svg(frame) if grid else "",
@@ -315,3 +318,59 @@ def quartier_map_svg(frame: MapFrame, data, places, tr, **options) -> str:
         scale_label=lambda m: f"{tr.number(m / 1000)} km" if m >= 1000 else f"{tr.number(m)} m",
         **options,
     )
+
+
+def metric_geometry(geom):
+    """A shapely geometry from EPSG:4326 to EPSG:25832."""
+    return shapely.transform(
+        geom, lambda xy: np.column_stack(_TO_METRIC.transform(xy[:, 0], xy[:, 1]))
+    )
+
+
+def shape_svg(frame: MapFrame, geom, style: str) -> str:
+    """One line or area (shapely, EPSG:4326) as an SVG path with the presentation attributes
+    ``style``; "" for points and empty geometries."""
+    if geom is None or geom.is_empty or geom.geom_type in ("Point", "MultiPoint"):
+        return ""
+    metric = np.array([metric_geometry(geom)], dtype=object)
+    close = geom.geom_type in ("Polygon", "MultiPolygon")
+    return f'<path {style} d="{_path_data(frame, metric, close)}"/>'
+
+
+def mark_point(geom):
+    """Where a numbered mark sits on a geometry (EPSG:4326): the point itself, the middle
+    of a line, a point inside an area."""
+    if geom.geom_type == "Point":
+        return geom
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        return shapely.line_interpolate_point(geom, 0.5, normalized=True)
+    return geom.representative_point()
+
+
+def numbered_marks_svg(frame: MapFrame, marks: list[dict]) -> str:
+    """Numbered circles in their colour: ``marks`` rows with ``number``, ``colour`` and
+    ``geometry`` (shapely, EPSG:4326). Lines and areas are drawn in the colour under their
+    circle; circles that would overlap are moved apart (see :func:`_free_spot`)."""
+    shapes, circles = [], []
+    taken: list[tuple[float, float]] = []
+    for mark in marks:
+        geom, colour = mark["geometry"], escape(mark["colour"])
+        shapes.append(
+            shape_svg(
+                frame,
+                geom,
+                f'fill="{colour}" fill-opacity="0.18" stroke="{colour}" stroke-width="0.7"',
+            )
+        )
+        point = metric_geometry(mark_point(geom))
+        x, y = frame.page_xy(point.x, point.y)
+        if not (0 <= x <= frame.width_mm and 0 <= y <= frame.height_mm):
+            continue
+        x, y = _free_spot(float(x), float(y), taken)
+        taken.append((x, y))
+        circles.append(
+            f'<circle cx="{x:.2f}" cy="{y:.2f}" r="2.5" fill="{colour}" stroke="#000" '
+            f'stroke-width="0.3"/><text x="{x:.2f}" y="{y + 1.1:.2f}" {TEXT["num"]}>'
+            f"{int(mark['number'])}</text>"
+        )
+    return "\n".join(shapes + circles)

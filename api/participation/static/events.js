@@ -155,6 +155,7 @@
     placeState();
     document.getElementById("form-title").textContent = t("New event");
     document.getElementById("event-contributions").hidden = true;
+    document.getElementById("event-documentation").hidden = true;
     list.querySelectorAll("li.selected").forEach(function (node) { node.className = ""; });
   }
 
@@ -177,6 +178,7 @@
     if (node) node.className = "selected";
     document.getElementById("event-contributions").hidden = false;
     loadContributions();
+    loadDocumentation();
     GQ.focus(document.getElementById("title"));
   }
 
@@ -282,6 +284,67 @@
     }));
     return item;
   }
+
+  // ---- documentation for the funder -----------------------------------------------------------
+  var docForm = document.getElementById("doc-form");
+  var DOC_TEXTS = ["organiser", "funding", "method", "programme", "summary", "next_steps"];
+  var DOC_NUMBERS = ["attendance", "duration_min"];
+
+  function docUrl(id) { return cfg.eventsUrl + "/" + encodeURIComponent(id) + "/documentation"; }
+
+  function loadDocumentation() {
+    var eventId = selected;
+    docForm.reset();
+    request("GET", docUrl(eventId)).then(function (result) {
+      if (eventId !== selected) return;
+      if (result.status !== 200) { say(failed(result), true); return; }
+      DOC_TEXTS.concat(DOC_NUMBERS).forEach(function (name) {
+        var value = result.data[name];
+        docForm.elements[name].value = value === null || value === undefined ? "" : String(value);
+      });
+      document.getElementById("event-documentation").hidden = false;
+    });
+  }
+
+  function wholeNumber(text) {
+    if (text === "") return null;
+    return /^\d+$/.test(text) ? parseInt(text, 10) : NaN;
+  }
+
+  docForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = {};
+    DOC_TEXTS.forEach(function (name) { body[name] = docForm.elements[name].value.trim() || null; });
+    var bad = null;
+    DOC_NUMBERS.forEach(function (name) {
+      body[name] = wholeNumber(docForm.elements[name].value.trim());
+      if (Number.isNaN(body[name]) && !bad) bad = docForm.elements[name];
+    });
+    if (bad) { say(t("Attendance and duration must be whole numbers of 0 or more."), true); GQ.focus(bad); return; }
+    request("PUT", docUrl(selected), body).then(function (result) {
+      if (result.status !== 200) { say(failed(result), true); return; }
+      say(t("Documentation saved."));
+      document.body.setAttribute("data-documented", selected);
+    });
+  });
+
+  document.getElementById("open-pdf").addEventListener("click", function () {
+    var id = selected;
+    var url = cfg.eventsUrl + "/" + encodeURIComponent(id) + "/report-link?lang=" + encodeURIComponent(cfg.lang);
+    request("GET", url).then(function (result) {
+      if (result.status !== 200) { say(failed(result), true); return; }
+      var pdf = cfg.eventsUrl + "/" + encodeURIComponent(id) + "/report.pdf?lang=" +
+        encodeURIComponent(cfg.lang) + "&" + result.data.query;
+      document.body.setAttribute("data-pdf-url", pdf);
+      if (!window.open(pdf, "_blank", "noopener")) {
+        say("");
+        var link = el("a", null, t("Open PDF for the funder"));
+        link.href = pdf;
+        link.target = "_blank";
+        message.appendChild(link);
+      }
+    });
+  });
 
   // ---- wiring ---------------------------------------------------------------------------------
   function signIn() {

@@ -371,8 +371,8 @@ def _writes_setup(base: str, db: Path) -> WriteSetup:
     from geoquartier.registry import load_registry
 
     store = open_store(db)
-    planner_user, planner = store.add_user("bench-planner", "planner")
-    moderator_user, moderator = store.add_user("bench-moderator", "moderator")
+    planner_user, planner = store.add_user("bench-writes-planner", "planner")
+    moderator_user, moderator = store.add_user("bench-writes-moderator", "moderator")
     auth = {"Authorization": f"Bearer {planner}"}
     r = httpx.put(f"{base}/quartiers/lauf/funds/{WRITES_YEAR}", json={}, headers=auth)
     r.raise_for_status()

@@ -11,6 +11,7 @@ from api.participation import (
     ics,
     kiosk,
     pages,
+    paper,
     surveys,
 )
 
@@ -18,6 +19,7 @@ router = APIRouter()
 for _routes in (
     annotations.submissions,
     annotations.router,
+    paper.router,
     events.router,
     pages.router,
     basemap.router,

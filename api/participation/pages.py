@@ -25,7 +25,8 @@ from fastapi.responses import HTMLResponse
 from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import api_error
 from api.participation.basemap import office_points
-from api.participation.i18n import page_language, render, script_json
+from api.participation.i18n import Translator, page_language, render, script_json
+from api.participation.report import SOURCE_LABELS
 from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
 from api.participation.store import NotFound, ParticipationStore
 from api.participation.validation import area_or_404
@@ -187,6 +188,16 @@ def event_not_found(quartier: str, quartier_name: str, lang: str) -> HTMLRespons
     return response
 
 
+PAPER_SHEETS = (
+    ("A3", "landscape", "A3 landscape"),
+    ("A3", "portrait", "A3 portrait"),
+    ("A4", "landscape", "A4 landscape"),
+    ("A4", "portrait", "A4 portrait"),
+)
+"""The sheets of the printed workshop map (size, orientation, msgid); the first is the
+print's default, and so the default of a grid square typed in from paper."""
+
+
 def quartier_choices(registry: dict[str, Any]) -> list[dict[str, Any]]:
     """Quartiers with a boundary for the staff pages: ``id``, ``name``, ``boundary``
     (GeoJSON, EPSG:4326, simplified to about 2 m) and the URL of their offline streets."""
@@ -225,18 +236,27 @@ def moderate(
 
     lang = page_language(lang)
     quartiers = quartier_choices(registry)
+    tr = Translator(lang)
     config = page_config(
         lang,
         queueUrl="/moderation/annotations",
         eventsUrl="/events",
         quartiers=quartiers,
         maxTextChars=limits.max_text_chars,
+        paperUrl="/moderation/annotations/paper",
+        gridUrl="/quartiers/{quartier}/grid",
+        textLanguages=dict(language_options(lang)),
+        sourceLabels={s: tr(label) for s, label in SOURCE_LABELS.items()},
     )
     return render_page(
         "moderate.html",
         lang,
         statuses=config["statuses"],
         quartiers=quartiers,
+        kinds=KINDS,
+        text_languages=language_options(lang),
+        max_text_chars=limits.max_text_chars,
+        sheets=PAPER_SHEETS,
         config_json=script_json(config),
         self_path="/moderate",
         event_query="",

@@ -26,6 +26,7 @@ from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import api_error
 from api.participation.basemap import office_points
 from api.participation.i18n import Translator, page_language, render, script_json
+from api.participation.paper import paper_sheets
 from api.participation.report import SOURCE_LABELS
 from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
 from api.participation.store import NotFound, ParticipationStore
@@ -188,16 +189,6 @@ def event_not_found(quartier: str, quartier_name: str, lang: str) -> HTMLRespons
     return response
 
 
-PAPER_SHEETS = (
-    ("A3", "landscape", "A3 landscape"),
-    ("A3", "portrait", "A3 portrait"),
-    ("A4", "landscape", "A4 landscape"),
-    ("A4", "portrait", "A4 portrait"),
-)
-"""The sheets of the printed workshop map (size, orientation, msgid); the first is the
-print's default, and so the default of a grid square typed in from paper."""
-
-
 def quartier_choices(registry: dict[str, Any]) -> list[dict[str, Any]]:
     """Quartiers with a boundary for the staff pages: ``id``, ``name``, ``boundary``
     (GeoJSON, EPSG:4326, simplified to about 2 m) and the URL of their offline streets."""
@@ -256,7 +247,7 @@ def moderate(
         kinds=KINDS,
         text_languages=language_options(lang),
         max_text_chars=limits.max_text_chars,
-        sheets=PAPER_SHEETS,
+        sheets=paper_sheets(),
         config_json=script_json(config),
         self_path="/moderate",
         event_query="",

@@ -57,6 +57,16 @@ DEFAULT_SIZE: PaperSize = "A3"
 DEFAULT_ORIENTATION: Orientation = "landscape"
 """The sheet a grid square refers to unless told otherwise: the default of the print."""
 
+
+def paper_sheets() -> list[tuple[str, str, str]]:
+    """The sheets of the printed workshop map as (size, orientation, msgid of its name,
+    e.g. "A3 landscape"), the print's default first."""
+    from geoquartier.reports.workshop import ORIENTATIONS, PAGE_SIZES_MM
+
+    sheets = [(size, o, f"{size} {o}") for size in PAGE_SIZES_MM for o in ORIENTATIONS]
+    return sorted(sheets, key=lambda s: (s[:2] != (DEFAULT_SIZE, DEFAULT_ORIENTATION), s))
+
+
 _STAFF_RESPONSES = {
     401: {"description": "missing or wrong token"},
     403: {"description": "not a moderator or planner"},
@@ -265,4 +275,4 @@ def with_staff_details(store: ParticipationStore, features: list[dict]) -> list[
     return features
 
 
-__all__ = ["boundary_frame", "grid_frame", "router", "with_staff_details"]
+__all__ = ["boundary_frame", "grid_frame", "paper_sheets", "router", "with_staff_details"]

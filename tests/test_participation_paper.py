@@ -20,6 +20,7 @@ from shapely.geometry import Point, shape
 
 from api.participation import store as store_module
 from api.participation.store import PAPER_DECISION_REASON, ParticipationStore
+from geoquartier.errors import GeoquartierError
 from geoquartier.layers.store import GeoPackageStore
 from geoquartier.registry import load_registry
 from geoquartier.reports.workshop import print_frame
@@ -82,6 +83,28 @@ def _paper(client, token: str, **fields):
     body = {"quartier": "lauf", "kind": "problem", "text": "Gehweg zu schmal", "language": "de"}
     body.update(fields)
     return client.post(PAPER_URL, json=body, headers=bearer(token))
+
+
+@pytest.mark.parametrize("size,orientation", [("A3", "landscape"), ("A4", "portrait")])
+def test_every_square_of_the_printed_grid_maps_back_to_itself(printed_boundary, size, orientation):
+    from geoquartier.reports.svgmap import grid_cells
+
+    frame = print_frame(printed_boundary, size, orientation)
+    cells = grid_cells()
+    assert len(cells) == 48 and cells[0] == "A1" and cells[-1] == "H6"
+    for cell in cells:
+        lon, lat = frame.cell_centre(cell)
+        assert frame.grid_cell(lon, lat) == cell
+        assert frame.cell_polygon(cell).contains(Point(lon, lat))
+    # the squares tile the map frame (EPSG:25832) without gap or overlap
+    area_m2 = sum(shapely.box(*frame.cell_bounds(c)).area for c in cells)
+    frame_m2 = (frame.maxx - frame.minx) * (frame.maxy - frame.miny)
+    assert abs(area_m2 - frame_m2) < 1e-6 * frame_m2
+    assert frame.cell_bounds("A1")[0] == frame.minx and frame.cell_bounds("A1")[3] == frame.maxy
+    assert frame.cell_centre(" c 4 ") == frame.cell_centre("C4")
+    for wrong in ("I1", "A7", "A0", "44", "", "C", "CC4"):
+        with pytest.raises(GeoquartierError, match="A1 to H6"):
+            frame.cell_centre(wrong)
 
 
 def test_grid_square_entry_lands_in_that_square_of_the_printed_map(

@@ -6,6 +6,7 @@ Chromium driven by Playwright) on a phone screen, with the keyboard:
   marked) and press Enter: the contribution appears in the list of approved ones, marked
   as from paper with its square and who typed it in;
 * a Turkish note is placed by a click on the map, then translated into German on its card;
+* the residents' page shows the pin's source ("Papier (Planquadrat C4)") in its popup;
 * axe-core finds no serious or critical accessibility violation with the form open.
 
 Screenshots go to test-artifacts/participation-paper/. Uses the shared test workspace
@@ -148,5 +149,14 @@ def test_staff_type_in_c4_gehweg_zu_schmal_from_paper_on_a_phone(live_server, st
     assert f"Übersetzung (Deutsch)Gehweg sehr schmal ({tag})" in card.locator("dl").text_content()
     public = httpx.get(f"{base}/quartiers/lauf/annotations", params={"event_id": eid}).json()
     assert {f["properties"]["source"] for f in public["features"]} == {"paper"}
+
+    # the residents' page shows where the pin came from, never who typed it in
+    page.goto(f"{base}/participate/lauf?lang=de&event={eid}")
+    page.wait_for_selector(f".gq-annotation-{entered}", state="attached")
+    page.locator(f".gq-annotation-{entered}").first.dispatch_event("click")
+    popup = page.locator(".leaflet-popup .annotation-popup")
+    popup.wait_for()
+    assert popup.locator(".source").text_content() == "Papier (Planquadrat C4)"
+    assert staff["name"] not in popup.text_content()
     assert errors == []
     context.close()

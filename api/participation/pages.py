@@ -25,9 +25,8 @@ from fastapi.responses import HTMLResponse
 from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import api_error
 from api.participation.basemap import office_points
-from api.participation.i18n import Translator, page_language, render, script_json
+from api.participation.i18n import page_language, render, script_json
 from api.participation.paper import paper_sheets
-from api.participation.report import SOURCE_LABELS
 from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
 from api.participation.store import NotFound, ParticipationStore
 from api.participation.validation import area_or_404
@@ -227,7 +226,6 @@ def moderate(
 
     lang = page_language(lang)
     quartiers = quartier_choices(registry)
-    tr = Translator(lang)
     config = page_config(
         lang,
         queueUrl="/moderation/annotations",
@@ -237,7 +235,6 @@ def moderate(
         paperUrl="/moderation/annotations/paper",
         gridUrl="/quartiers/{quartier}/grid",
         textLanguages=dict(language_options(lang)),
-        sourceLabels={s: tr(label) for s, label in SOURCE_LABELS.items()},
     )
     return render_page(
         "moderate.html",

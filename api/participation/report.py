@@ -45,7 +45,14 @@ import shapely
 from shapely.geometry import shape
 
 from api.geojson import annotation_feature, event_feature, feature_collection
-from api.participation.i18n import Translator, page_config, page_language, render, script_json
+from api.participation.i18n import (
+    SOURCE_MSGIDS,
+    Translator,
+    page_config,
+    page_language,
+    render,
+    script_json,
+)
 from api.participation.settings import KINDS, STATUSES
 from geoquartier.vocabulary import ANNOTATION_SOURCES, TIME_ZONE
 
@@ -57,9 +64,6 @@ REPORT_LINK_TTL_S = 15 * 60
 
 GEOMETRY_LABELS = {"Point": "Pin", "LineString": "Line", "Polygon": "Area"}
 """msgid of each geometry type (the same labels as on the pages)."""
-
-SOURCE_LABELS = {"online": "Online", "paper": "Paper"}
-"""msgid of each source of a contribution (:data:`geoquartier.vocabulary.ANNOTATION_SOURCES`)."""
 
 _CSV_COLUMNS = (
     ("number", "No."),
@@ -163,7 +167,7 @@ def _csv_values(row: dict, number: int, tr: Translator) -> dict[str, Any]:
         "created_at": local_time(row.get("created_at")),
         "decided_at": local_time(row.get("decided_at")),
         "redacted": tr("yes") if _redacted(row) else "",
-        "source": tr(SOURCE_LABELS[_source(row)]),
+        "source": tr(SOURCE_MSGIDS[_source(row)]),
         "grid_cell": row.get("grid_cell"),
         "translations": " | ".join(
             f"{t['language']}: {t['text']}" for t in row.get("translations", [])
@@ -273,7 +277,7 @@ def html_text(
         total=len(rows),
         by_source=by_source,
         sources=ANNOTATION_SOURCES,
-        source_labels=SOURCE_LABELS,
+        source_labels=SOURCE_MSGIDS,
         source_totals={s: sum(by_source[k][s] for k in KINDS) for s in ANNOTATION_SOURCES},
         approved=approved,
         translations={r["id"]: translation_rows(r, lang) for r in approved},

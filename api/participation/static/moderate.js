@@ -148,7 +148,7 @@
     field(facts, t("Decided"), p.decided_at && GQ.formatTimestamp(p.decided_at));
     field(facts, t("Reason"), p.reason);
     field(facts, t("Edited by moderation"), p.redacted_at && GQ.formatTimestamp(p.redacted_at));
-    field(facts, t("Source"), sourceLabel(p));
+    field(facts, t("Source"), GQ.sourceLabel(p));
     field(facts, t("Entered by"), p.entered_by_name);
     (p.translations || []).forEach(function (tl) { showTranslation(facts, tl); });
     item.appendChild(facts);
@@ -202,12 +202,6 @@
   }
 
   // ---- sources and translations on the cards ----------------------------------------------
-  function sourceLabel(p) {
-    var labels = cfg.sourceLabels || {};
-    var label = labels[p.source] || p.source;
-    return p.grid_cell ? label + " (" + t("square {cell}", {cell: p.grid_cell}) + ")" : label;
-  }
-
   function languageName(code) { return (cfg.textLanguages || {})[code] || code; }
 
   function showTranslation(facts, tl) {

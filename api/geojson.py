@@ -23,11 +23,23 @@ import shapely
 GEOJSON = "application/geo+json"
 """Media type of GeoJSON answers."""
 
-PUBLIC_ANNOTATION_FIELDS = ("id", "quartier", "kind", "text", "language", "event_id", "created_at")
-"""Properties of an approved annotation that the public sees."""
+PUBLIC_ANNOTATION_FIELDS = (
+    "id",
+    "quartier",
+    "kind",
+    "text",
+    "language",
+    "event_id",
+    "created_at",
+    "source",
+    "grid_cell",
+)
+"""Properties of an approved annotation that the public sees (``source``: online or paper;
+``grid_cell``: the square of the printed map written on paper — never who typed it in)."""
 
-REVIEW_FIELDS = ("status", "decided_at", "reason", "redacted_at")
-"""Review properties added for staff."""
+REVIEW_FIELDS = ("status", "decided_at", "reason", "redacted_at", "entered_by")
+"""Review properties added for staff (``entered_by``: the account that typed in a paper
+contribution)."""
 
 EVENT_FIELDS = ("id", "quartier", "title", "kind", "start", "end", "description", "closed_at")
 """Properties of an event."""

@@ -34,6 +34,10 @@ ANNOTATION_KINDS = ("idea", "problem", "praise", "question")
 ANNOTATION_STATUSES = ("pending", "approved", "rejected")
 """Review states of a contribution; only ``approved`` is ever public."""
 
+ANNOTATION_SOURCES = ("online", "paper")
+"""How a contribution came in: sent online by a resident, or written on paper (e.g. on the
+printed workshop map) and entered by staff."""
+
 DECISIONS = ("approved", "rejected")
 """What a moderator can decide about a pending contribution."""
 

@@ -487,6 +487,6 @@ def test_a_version_1_database_gains_the_new_columns_and_keeps_its_rows(tmp_path)
     assert event["title"] == "Alt" and event["closed_at"] is None
     assert store.close_event("e1")["closed_at"]
     version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 2
+    assert version == SCHEMA_VERSION == 3
     user, _ = store.add_user("alt", "moderator")
     assert store.revoke_user("alt").active is False and store.user(user.id) is None

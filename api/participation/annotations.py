@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep, SettingsDep
 from api.errors import answer_errors, api_error, error_response, max_body_size
 from api.geojson import annotation_feature, feature_collection
-from api.participation import auth, feedback
+from api.participation import auth, feedback, paper
 from api.participation.feedback import feature_as_submission
 from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
 from api.participation.ratelimit import RateLimiter
@@ -327,8 +327,9 @@ def moderation_queue(
         quartier=quartier, status=status, event_id=event_id, limit=limit, offset=offset
     )
     total = store.count_annotations(quartier=quartier, status=status, event_id=event_id)
+    features = [annotation_feature(r, staff=True) for r in rows]
     return feature_collection(
-        [annotation_feature(r, staff=True) for r in rows],
+        paper.with_staff_details(store, features),
         numberMatched=total,
         numberReturned=len(rows),
     )

@@ -472,7 +472,16 @@ def _report_rows(
     """The event, its contributions and the states to export (422 on a bad ``include``)."""
     states = _include(include)
     event = _event_or_404(store, event_id)
-    return event, store.list_annotations(event_id=event_id), states
+    return event, _event_rows(store, event_id), states
+
+
+def _event_rows(store: ParticipationStore, event_id: str) -> list[dict]:
+    """The event's contributions, each with its staff ``translations``."""
+    rows = store.list_annotations(event_id=event_id)
+    translations = store.translations([r["id"] for r in rows])
+    for row in rows:
+        row["translations"] = translations.get(row["id"], [])
+    return rows
 
 
 @router.get(
@@ -566,7 +575,7 @@ def report_html(
     surveys with counts per option, approved free texts, and their map answers (every
     point and route, 100 m cells of any count: the report is for staff)."""
     event = _event_or_404(store, event_id)
-    rows = store.list_annotations(event_id=event_id)
+    rows = _event_rows(store, event_id)
     spec = registry.get(event["quartier"])
     boundary = getattr(spec, "boundary", None)
     surveys = [ss.results(store, s["id"], staff=True) for s in ss.event_surveys(store, event_id)]

@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 from markupsafe import Markup
 
 from api.participation.settings import PAGE_LANGUAGES
-from geoquartier.vocabulary import FEEDBACK_STATUSES
+from geoquartier.vocabulary import ANNOTATION_SOURCES, FEEDBACK_STATUSES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCALE_DIR = PACKAGE_DIR / "locale"
@@ -38,6 +38,9 @@ LANGUAGE_NAMES = {
 
 FEEDBACK_MSGIDS = {s: s.replace("_", " ").capitalize() for s in FEEDBACK_STATUSES}
 """msgid of each public feedback status ("under_review" → "Under review")."""
+
+SOURCE_MSGIDS = {s: s.capitalize() for s in ANNOTATION_SOURCES}
+"""msgid of each source of a contribution ("paper" → "Paper")."""
 
 
 def page_language(lang: str | None) -> str:
@@ -129,7 +132,8 @@ def page_config(lang: str, **values: Any) -> dict[str, Any]:
 
     Holds the shared vocabulary (:func:`geoquartier.vocabulary.page_constants`: kinds and
     their colours, statuses, time zone, tile URL), the kind labels and the date and time
-    formats of ``lang``.
+    formats of ``lang``, the labels of the feedback states and of the sources (online,
+    paper).
     """
     from geoquartier.maps.i18n import clock_config
     from geoquartier.vocabulary import page_constants
@@ -138,12 +142,14 @@ def page_config(lang: str, **values: Any) -> dict[str, Any]:
     constants = page_constants()
     labels = {kind: tr(kind.capitalize()) for kind in constants["kinds"]}
     feedback = {s: tr(FEEDBACK_MSGIDS[s]) for s in FEEDBACK_STATUSES}
+    sources = {s: tr(SOURCE_MSGIDS[s]) for s in ANNOTATION_SOURCES}
     return {
         **constants,
         **clock_config(tr.lang),
         "lang": tr.lang,
         "kindLabels": labels,
         "feedbackLabels": feedback,
+        "sourceLabels": sources,
         **values,
     }
 

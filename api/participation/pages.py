@@ -28,6 +28,7 @@ from api.errors import api_error
 from api.participation import fund_store
 from api.participation.basemap import office_points
 from api.participation.i18n import page_language, render, script_json
+from api.participation.paper import paper_sheets
 from api.participation.settings import KINDS, PAGE_LANGUAGES, LimitsDep
 from api.participation.store import NotFound, ParticipationStore
 from api.participation.validation import area_or_404
@@ -242,12 +243,19 @@ def moderate(
         eventsUrl="/events",
         quartiers=quartiers,
         maxTextChars=limits.max_text_chars,
+        paperUrl="/moderation/annotations/paper",
+        gridUrl="/quartiers/{quartier}/grid",
+        textLanguages=dict(language_options(lang)),
     )
     return render_page(
         "moderate.html",
         lang,
         statuses=config["statuses"],
         quartiers=quartiers,
+        kinds=KINDS,
+        text_languages=language_options(lang),
+        max_text_chars=limits.max_text_chars,
+        sheets=paper_sheets(),
         config_json=script_json(config),
         self_path="/moderate",
         event_query="",

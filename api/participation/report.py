@@ -1,7 +1,13 @@
 """Documentation of a participation event: GeoJSON, CSV and an HTML report.
 
 The report is what an office hands to its funders: where residents pinned what, a table
-of the approved contributions, and counts by kind and review state.
+of the approved contributions (each with its source, online or paper, the grid square
+of a paper contribution and the staff translations beside the original text), and
+counts by kind and review state and by kind and source.
+
+Each row handed to the exports may carry ``translations`` (a list of ``{language, text,
+…}`` from :meth:`ParticipationStore.translations`); who typed a paper contribution in
+(``entered_by``) is never exported.
 
 What an export holds:
 
@@ -39,11 +45,18 @@ import shapely
 from shapely.geometry import shape
 
 from api.geojson import annotation_feature, event_feature, feature_collection
-from api.participation.i18n import Translator, page_config, page_language, render, script_json
+from api.participation.i18n import (
+    SOURCE_MSGIDS,
+    Translator,
+    page_config,
+    page_language,
+    render,
+    script_json,
+)
 from api.participation.settings import KINDS, STATUSES
 from api.participation.survey_forms import MAP_TYPES, localized
 from api.participation.surveys_store import cell_features
-from geoquartier.vocabulary import TIME_ZONE
+from geoquartier.vocabulary import ANNOTATION_SOURCES, TIME_ZONE
 
 INCLUDABLE = ("pending", "rejected")
 """Review states whose texts an export holds only when asked for (``include=``)."""
@@ -63,6 +76,9 @@ _CSV_COLUMNS = (
     ("created_at", "Submitted"),
     ("decided_at", "Decided"),
     ("redacted", "Edited by moderation"),
+    ("source", "Source"),
+    ("grid_cell", "Grid square"),
+    ("translations", "Translations"),
     ("geometry_type", "Geometry"),
     ("lon", "Longitude"),
     ("lat", "Latitude"),
@@ -102,8 +118,11 @@ def geojson_text(
     for number, row in enumerate(export_rows(rows, include), start=1):
         feature = annotation_feature(row, staff=True)
         props = feature["properties"]
-        props.pop("decided_by", None)
-        props.pop("redacted_at", None)
+        for private in ("decided_by", "redacted_at", "entered_by"):
+            props.pop(private, None)
+        props["translations"] = [
+            {"language": t["language"], "text": t["text"]} for t in row.get("translations", [])
+        ]
         if not include:
             props.pop("reason", None)
         props.update(
@@ -114,6 +133,7 @@ def geojson_text(
         features,
         event=event_feature(event),
         counts=counts_by_kind_and_status(rows),
+        counts_by_source=counts_by_kind_and_source(rows),
         included=["approved", *include],
     )
     return json.dumps(doc, ensure_ascii=False)
@@ -149,6 +169,11 @@ def _csv_values(row: dict, number: int, tr: Translator) -> dict[str, Any]:
         "created_at": local_time(row.get("created_at")),
         "decided_at": local_time(row.get("decided_at")),
         "redacted": tr("yes") if _redacted(row) else "",
+        "source": tr(SOURCE_MSGIDS[_source(row)]),
+        "grid_cell": row.get("grid_cell"),
+        "translations": " | ".join(
+            f"{t['language']}: {t['text']}" for t in row.get("translations", [])
+        ),
         "geometry_type": tr(GEOMETRY_LABELS[geom.geom_type]),
         # decimal comma: German spreadsheets read "49,511" as a number
         "lon": f"{point.x:.6f}".replace(".", ","),
@@ -176,6 +201,29 @@ def csv_text(rows: list[dict], lang: str = "de", include: tuple[str, ...] = ()) 
         values = _csv_values(row, number, tr)
         writer.writerow([_csv_cell(values[key]) for key, _ in columns])
     return buf.getvalue()
+
+
+def _source(row: dict) -> str:
+    return row.get("source") or "online"
+
+
+def counts_by_kind_and_source(rows: list[dict]) -> dict[str, dict[str, int]]:
+    """``{kind: {source: n}}`` for every kind and source, online and paper (zeros
+    included), counting contributions in every review state."""
+    counter = Counter((r["kind"], _source(r)) for r in rows)
+    return {k: {s: counter.get((k, s), 0) for s in ANNOTATION_SOURCES} for k in KINDS}
+
+
+def translation_rows(row: dict, lang: str) -> list[dict]:
+    """The staff translations of a contribution with the name of their language in
+    ``lang`` (``language_name``), for the report."""
+    from babel import Locale
+
+    names = Locale.parse(lang).languages
+    return [
+        {**t, "language_name": names.get(t["language"], t["language"])}
+        for t in row.get("translations", [])
+    ]
 
 
 def counts_by_kind_and_status(rows: list[dict]) -> dict[str, dict[str, int]]:
@@ -210,6 +258,7 @@ def html_text(
     counts = counts_by_kind_and_status(rows)
     approved = export_rows(rows)
     status_totals = {s: sum(counts[k][s] for k in KINDS) for s in STATUSES}
+    by_source = counts_by_kind_and_source(rows)
     features = []
     for number, row in enumerate(approved, start=1):
         feature = annotation_feature(row)
@@ -234,7 +283,12 @@ def html_text(
         statuses=STATUSES,
         status_totals=status_totals,
         total=len(rows),
+        by_source=by_source,
+        sources=ANNOTATION_SOURCES,
+        source_labels=SOURCE_MSGIDS,
+        source_totals={s: sum(by_source[k][s] for k in KINDS) for s in ANNOTATION_SOURCES},
         approved=approved,
+        translations={r["id"]: translation_rows(r, lang) for r in approved},
         geometry_labels=GEOMETRY_LABELS,
         link_query=link_query,
         config_json=script_json(config),
@@ -307,6 +361,7 @@ __all__ = [
     "INCLUDABLE",
     "Translator",
     "check_link",
+    "counts_by_kind_and_source",
     "counts_by_kind_and_status",
     "csv_text",
     "export_rows",

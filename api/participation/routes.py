@@ -13,6 +13,7 @@ from api.participation import (
     ics,
     kiosk,
     pages,
+    paper,
     surveys,
 )
 
@@ -20,6 +21,7 @@ router = APIRouter()
 for _routes in (
     annotations.submissions,
     annotations.router,
+    paper.router,
     events.router,
     event_documentation.router,
     pages.router,

@@ -45,13 +45,14 @@ from geoquartier.errors import GeoquartierError
 from geoquartier.settings import get_settings
 from geoquartier.vocabulary import (
     ANNOTATION_KINDS,
+    ANNOTATION_SOURCES,
     ANNOTATION_STATUSES,
     DECISIONS,
     STAFF_ROLES,
     sql_in,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the schema (tables added with ``CREATE TABLE IF NOT EXISTS`` keep it; added
 columns come with a new version and a step in :data:`_MIGRATIONS`)."""
 BUSY_TIMEOUT_MS = 30_000
@@ -67,6 +68,8 @@ ANNOTATION_COLUMNS = [
     "event_id",
     "status",
     "created_at",
+    "source",
+    "grid_cell",
 ]
 """Columns of the ``annotations`` layer (besides ``geometry``)."""
 
@@ -145,6 +148,15 @@ CREATE TABLE IF NOT EXISTS redactions (
 );
 CREATE INDEX IF NOT EXISTS redactions_annotation ON redactions (annotation_id);
 
+CREATE TABLE IF NOT EXISTS annotation_translations (
+    annotation_id TEXT NOT NULL REFERENCES annotations(id),
+    language      TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    user_id       TEXT NOT NULL REFERENCES users(id),
+    created_at    TEXT NOT NULL,
+    PRIMARY KEY (annotation_id, language)
+);
+
 CREATE TABLE IF NOT EXISTS signing_keys (
     name        TEXT PRIMARY KEY,
     secret      TEXT NOT NULL,
@@ -153,7 +165,9 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 """
 """The database schema; its CHECK constraints list the vocabularies of
 :mod:`geoquartier.vocabulary`. ``redactions`` is the private audit table of moderators'
-edits: it alone keeps an original text (never read by a route or an export)."""
+edits: it alone keeps an original text (never read by a route or an export).
+``annotation_translations`` holds staff translations of contributions (one per language,
+with who wrote it and when)."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (
@@ -161,8 +175,18 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE annotations ADD COLUMN redacted_at TEXT",
         "ALTER TABLE users ADD COLUMN revoked_at TEXT",
     ),
+    3: (
+        "ALTER TABLE annotations ADD COLUMN source TEXT NOT NULL DEFAULT 'online'"
+        f" CHECK (source IN ({sql_in(ANNOTATION_SOURCES)}))",
+        "ALTER TABLE annotations ADD COLUMN grid_cell TEXT",
+        "ALTER TABLE annotations ADD COLUMN entered_by TEXT REFERENCES users(id)",
+    ),
 }
 """Additive steps from one schema version to the next (``PRAGMA user_version``)."""
+
+
+PAPER_DECISION_REASON = "entered from paper by staff"
+"""The reason logged with the approval of a contribution typed in from paper."""
 
 
 class NotFound(GeoquartierError):
@@ -190,6 +214,30 @@ class User:
     role: str
     created_at: str
     active: bool = True
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    """A contribution written on paper: the staff member who typed it in and the grid
+    square of the printed map it names (None when placed by a click on the map)."""
+
+    user: User
+    grid_cell: str | None = None
+
+
+def _check_event(con: sqlite3.Connection, event_id: str, quartier: str, closed_ok: bool) -> None:
+    """The event exists, belongs to ``quartier`` and (unless ``closed_ok``) is open."""
+    event = con.execute(
+        "SELECT quartier, closed_at FROM events WHERE id = ?", (event_id,)
+    ).fetchone()
+    if event is None:
+        raise NotFound(f"event {event_id!r} does not exist")
+    if event["closed_at"] and not closed_ok:
+        raise GeoquartierError(f"event {event_id!r} is closed")
+    if event["quartier"] != quartier:
+        raise GeoquartierError(
+            f"event {event_id!r} belongs to quartier {event['quartier']!r}, not {quartier!r}"
+        )
 
 
 def _redact(
@@ -331,13 +379,20 @@ class ParticipationStore:
         text: str,
         language: str | None = None,
         event_id: str | None = None,
+        paper: PaperEntry | None = None,
     ) -> dict:
         """Store a new annotation as ``pending`` and return it as a dict.
 
         ``geometry`` is a shapely Point/LineString/Polygon in EPSG:4326; the caller has
-        validated it (see :mod:`api.participation.validation`).
+        validated it (see :mod:`api.participation.validation`). With ``paper`` it is a
+        contribution written on paper that a staff member typed in: stored with
+        ``source = 'paper'``, the grid square and who entered it, approved at once (staff
+        wrote it down; the approval is logged in ``decisions`` like any other), and it
+        may name a closed event (paper is typed in after the workshop).
         """
-        insert = self._annotation_insert(quartier, geometry, kind, text, language, event_id)
+        insert = self._annotation_insert(
+            quartier, geometry, kind, text, language, event_id, paper=paper
+        )
         with self._write() as con:
             return insert(con)
 
@@ -361,6 +416,7 @@ class ParticipationStore:
         text: str,
         language: str | None = None,
         event_id: str | None = None,
+        paper: PaperEntry | None = None,
     ) -> Callable[[sqlite3.Connection], dict]:
         if kind not in KINDS:
             raise GeoquartierError(f"unknown annotation kind {kind!r}; expected one of {KINDS}")
@@ -374,28 +430,29 @@ class ParticipationStore:
             "status": "pending",
             "created_at": utc_now(),
             "geometry": shapely.to_geojson(geometry),
+            "source": "online",
+            "grid_cell": None,
+            "entered_by": None,
         }
+        if paper is not None:
+            row.update(source="paper", grid_cell=paper.grid_cell, entered_by=paper.user.id)
+            row.update(status="approved", decided_by=paper.user.id, decided_at=row["created_at"])
 
         def insert(con: sqlite3.Connection) -> dict:
             if event_id is not None:
-                event = con.execute(
-                    "SELECT quartier, closed_at FROM events WHERE id = ?", (event_id,)
-                ).fetchone()
-                if event is None:
-                    raise NotFound(f"event {event_id!r} does not exist")
-                if event["closed_at"]:
-                    raise GeoquartierError(f"event {event_id!r} is closed")
-                if event["quartier"] != quartier:
-                    raise GeoquartierError(
-                        f"event {event_id!r} belongs to quartier {event['quartier']!r}, "
-                        f"not {quartier!r}"
-                    )
+                _check_event(con, event_id, quartier, closed_ok=paper is not None)
+            columns = list(row)
             con.execute(
-                "INSERT INTO annotations (id, quartier, kind, text, language, event_id, status,"
-                " created_at, geometry) VALUES (:id, :quartier, :kind, :text, :language,"
-                " :event_id, :status, :created_at, :geometry)",
+                f"INSERT INTO annotations ({', '.join(columns)})"
+                f" VALUES ({', '.join(':' + c for c in columns)})",
                 row,
             )
+            if paper is not None:
+                con.execute(
+                    "INSERT INTO decisions (annotation_id, decision, previous, reason, user_id,"
+                    " decided_at) VALUES (?, 'approved', 'pending', ?, ?, ?)",
+                    (row["id"], PAPER_DECISION_REASON, paper.user.id, row["created_at"]),
+                )
             return self._annotation_out(row)
 
         return insert
@@ -533,6 +590,65 @@ class ParticipationStore:
                 (annotation_id, decision, row["status"], reason, user.id, now),
             )
         return self.get_annotation(annotation_id)
+
+    def set_translation(self, annotation_id: str, language: str, text: str, user: User) -> dict:
+        """Store a staff member's translation of an annotation into ``language`` (ISO 639-1;
+        it replaces an earlier one in that language) and return it.
+
+        Refused (``GeoquartierError``) when the contribution is written in ``language``
+        already; NotFound for an unknown annotation.
+        """
+        now = utc_now()
+        with self._write() as con:
+            row = con.execute(
+                "SELECT language FROM annotations WHERE id = ?", (annotation_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"annotation {annotation_id!r} does not exist")
+            if row["language"] == language:
+                raise GeoquartierError(
+                    f"language: the contribution is written in {language!r} already; "
+                    "choose the language of the translation"
+                )
+            values = (text, user.id, now, annotation_id, language)
+            updated = con.execute(
+                "UPDATE annotation_translations SET text = ?, user_id = ?, created_at = ?"
+                " WHERE annotation_id = ? AND language = ?",
+                values,
+            ).rowcount
+            if not updated:
+                con.execute(
+                    "INSERT INTO annotation_translations (text, user_id, created_at,"
+                    " annotation_id, language) VALUES (?, ?, ?, ?, ?)",
+                    values,
+                )
+        return {
+            "annotation_id": annotation_id,
+            "language": language,
+            "text": text,
+            "user_id": user.id,
+            "user_name": user.name,
+            "created_at": now,
+        }
+
+    def translations(self, annotation_ids: list[str]) -> dict[str, list[dict]]:
+        """Staff translations of the given annotations: annotation id → list of
+        ``{language, text, user_id, user_name, created_at}`` ordered by language."""
+        out: dict[str, list[dict]] = {}
+        con = self._connect()
+        ids = list(dict.fromkeys(annotation_ids))
+        for start in range(0, len(ids), 500):  # bound the number of SQL parameters
+            chunk = ids[start : start + 500]
+            rows = con.execute(
+                "SELECT t.annotation_id, t.language, t.text, t.user_id, u.name AS user_name,"
+                " t.created_at FROM annotation_translations t JOIN users u ON u.id = t.user_id"
+                f" WHERE t.annotation_id IN ({', '.join('?' * len(chunk))})"
+                " ORDER BY t.annotation_id, t.language",
+                chunk,
+            ).fetchall()
+            for r in rows:
+                out.setdefault(r.pop("annotation_id"), []).append(r)
+        return out
 
     def redactions(self, annotation_id: str) -> list[dict]:
         """The edits of an annotation's text: who, when and the original's SHA-256 (the

@@ -27,6 +27,7 @@ import pandas as pd
 
 from geoquartier.vocabulary import (
     ANNOTATION_KINDS,
+    ANNOTATION_SOURCES,
     ANNOTATION_STATUSES,
     LOCATION_QUALITIES,
     STORAGE_CRS,
@@ -311,6 +312,8 @@ LAYERS: dict[str, LayerSchema] = {
                 Field("event_id"),
                 Field("status", required=True, vocabulary=ANNOTATION_STATUS),
                 Field("created_at", kind="datetime"),
+                Field("source", vocabulary=ANNOTATION_SOURCES, description="online or paper"),
+                Field("grid_cell", description="grid square of the printed map, e.g. C4"),
             ),
             "residents' pins on the participation map",
         ),

@@ -10,6 +10,7 @@ arrow.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from string import ascii_uppercase
 
@@ -20,6 +21,7 @@ from markupsafe import escape
 from pyproj import Transformer
 
 from geoquartier.config import ANALYSIS_CRS, STORAGE_CRS
+from geoquartier.errors import GeoquartierError
 
 GRID_COLUMNS = 8
 """Grid columns, lettered A–H from west to east."""
@@ -33,6 +35,9 @@ and fewer points keep the PDF small and fast to make."""
 SCALE_STEPS_M = (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000)
 
 _TO_METRIC = Transformer.from_crs(STORAGE_CRS, ANALYSIS_CRS, always_xy=True)
+_TO_STORAGE = Transformer.from_crs(ANALYSIS_CRS, STORAGE_CRS, always_xy=True)
+GRID_CELL = re.compile(r"^([A-Z])([1-9][0-9]?)$")
+"""A grid square as written on paper: a letter and a number, e.g. "C4"."""
 
 STYLE = {
     "street": 'fill="none" stroke="#9a9a9a" stroke-width="0.25" stroke-linecap="round"',
@@ -103,6 +108,30 @@ class MapFrame:
             return None
         return f"{ascii_uppercase[col]}{row + 1}"
 
+    def cell_bounds(self, cell: str) -> tuple[float, float, float, float]:
+        """The ground extent (minx, miny, maxx, maxy in EPSG:25832 metres) of the grid
+        square ``cell`` ("C4", case and blanks ignored); the inverse of :meth:`grid_cell`.
+
+        Raises ``GeoquartierError`` naming the cells that exist for anything else.
+        """
+        col, row = parse_grid_cell(cell)
+        cell_w = (self.maxx - self.minx) / GRID_COLUMNS
+        cell_h = (self.maxy - self.miny) / GRID_ROWS
+        maxy = self.maxy - row * cell_h
+        minx = self.minx + col * cell_w
+        return minx, maxy - cell_h, minx + cell_w, maxy
+
+    def cell_polygon(self, cell: str) -> shapely.Polygon:
+        """The grid square ``cell`` as a polygon in EPSG:4326 (its four corners)."""
+        minx, miny, maxx, maxy = self.cell_bounds(cell)
+        lon, lat = _TO_STORAGE.transform([minx, maxx, maxx, minx], [miny, miny, maxy, maxy])
+        return shapely.Polygon(list(zip(lon, lat, strict=True)))
+
+    def cell_centre(self, cell: str) -> tuple[float, float]:
+        """The centre (lon, lat in EPSG:4326) of the grid square ``cell``."""
+        minx, miny, maxx, maxy = self.cell_bounds(cell)
+        return _TO_STORAGE.transform((minx + maxx) / 2, (miny + maxy) / 2)
+
     def clip(self, gdf: gpd.GeoDataFrame) -> np.ndarray:
         """Geometries of ``gdf`` (any CRS) in EPSG:25832, clipped to the frame."""
         if gdf is None or gdf.empty:
@@ -111,6 +140,26 @@ class MapFrame:
         clipped = shapely.clip_by_rect(geoms, self.minx, self.miny, self.maxx, self.maxy)
         clipped = shapely.simplify(clipped, SIMPLIFY_MM / self.scale, preserve_topology=True)
         return clipped[~shapely.is_empty(clipped)]
+
+
+def grid_cells() -> list[str]:
+    """Every grid square, row by row: A1, B1, …, H6."""
+    return [f"{ascii_uppercase[c]}{r + 1}" for r in range(GRID_ROWS) for c in range(GRID_COLUMNS)]
+
+
+def parse_grid_cell(cell: str) -> tuple[int, int]:
+    """``"C4"`` → (column 2, row 3), both counted from 0; ``GeoquartierError`` naming the
+    squares of the grid (A–H × 1–6) for anything else."""
+    match = GRID_CELL.match("".join(str(cell).split()).upper())
+    col = ascii_uppercase.index(match.group(1)) if match else GRID_COLUMNS
+    row = int(match.group(2)) - 1 if match else GRID_ROWS
+    if not (0 <= col < GRID_COLUMNS and 0 <= row < GRID_ROWS):
+        last = f"{ascii_uppercase[GRID_COLUMNS - 1]}{GRID_ROWS}"
+        raise GeoquartierError(
+            f"unknown grid square {str(cell)[:20]!r}; the printed map has A1 to {last} "
+            f"(letters A–{ascii_uppercase[GRID_COLUMNS - 1]}, numbers 1–{GRID_ROWS})"
+        )
+    return col, row
 
 
 def _path_data(frame: MapFrame, geoms: np.ndarray, close: bool) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+
 from geoquartier.errors import GeoquartierError
 from geoquartier.reports.data import DocumentData
 from geoquartier.reports.i18n import DocTranslator
@@ -75,6 +77,17 @@ def page_layout(size: str = "A3", orientation: str = "landscape") -> PageLayout:
     return PageLayout(size, orientation, w, h, map_w, map_h, side_w)
 
 
+def print_frame(
+    boundary: gpd.GeoDataFrame, size: str = "A3", orientation: str = "landscape"
+) -> MapFrame:
+    """The map frame (and so the grid A–H × 1–6) of the workshop map of ``boundary``
+    (the quartier's row of the ``quartiers`` layer, EPSG:4326) printed on ``size`` paper in
+    ``orientation``: :meth:`MapFrame.grid_cell` and :meth:`MapFrame.cell_centre` turn
+    points into the squares written on that sheet and back."""
+    layout = page_layout(size, orientation)
+    return MapFrame.fit(boundary, layout.map_w, layout.map_h)
+
+
 def workshop_map_html(
     data: DocumentData,
     *,
@@ -92,8 +105,7 @@ def workshop_map_html(
     """
     tr = DocTranslator(lang)
     layout = page_layout(size, orientation)
-    boundary = data.layers["quartiers"]
-    frame = MapFrame.fit(boundary, layout.map_w, layout.map_h)
+    frame = print_frame(data.layers["quartiers"], size, orientation)
     places = numbered_places(data, tr, frame)
     url = participation_url(data.spec.id, event_id, base_url)
     landmarks = None if _has_base(data) else _stops_without_city(data)

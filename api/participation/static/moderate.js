@@ -1,7 +1,9 @@
 /* Moderation page: the staff token lives in sessionStorage only; texts shown as text.
    Filters by status, quartier and event; the map shows the quartier's streets (offline,
    from this server) and its boundary under the contributions; a moderator may edit the
-   public text before approving (redaction; the original stays in the private audit log). */
+   public text before approving (redaction; the original stays in the private audit log).
+   Staff type in contributions written on paper (by the grid square of the printed map,
+   drawn over the map, or by a click on the map) and add translations of contributions. */
 (function () {
   "use strict";
   var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
@@ -40,6 +42,7 @@
     if (map) return;
     map = GQ.baseMap("map");
     map.setView([51.2, 10.4], 6);
+    map.on("click", onMapClick);
   }
 
   function drawQuartier(id) {
@@ -95,6 +98,7 @@
         events = {};
         (data.features || []).forEach(function (f) { events[f.id] = f; });
         fillEvents();
+        fillPaperEvents();
       })
       .catch(function () { /* the queue still works without event names */ });
   }
@@ -144,8 +148,12 @@
     field(facts, t("Decided"), p.decided_at && GQ.formatTimestamp(p.decided_at));
     field(facts, t("Reason"), p.reason);
     field(facts, t("Edited by moderation"), p.redacted_at && GQ.formatTimestamp(p.redacted_at));
+    field(facts, t("Source"), GQ.sourceLabel(p));
+    field(facts, t("Entered by"), p.entered_by_name);
+    (p.translations || []).forEach(function (tl) { showTranslation(facts, tl); });
     item.appendChild(facts);
     item.appendChild(actions(p, item, n));
+    if (p.language && p.language !== "de") item.appendChild(translateBox(p, facts, n));
     item.addEventListener("mouseenter", function () { highlight(p.id); });
     return item;
   }
@@ -192,6 +200,199 @@
     }
     return box;
   }
+
+  // ---- sources and translations on the cards ----------------------------------------------
+  function languageName(code) { return (cfg.textLanguages || {})[code] || code; }
+
+  function showTranslation(facts, tl) {
+    field(facts, t("Translation ({language})", {language: languageName(tl.language)}), tl.text);
+  }
+
+  function translateBox(p, facts, n) {
+    var box = el("div", "translate");
+    var langLabel = el("label", null, t("Language of the translation"));
+    langLabel.htmlFor = "translate-lang-" + n;
+    var langSelect = el("select");
+    langSelect.id = "translate-lang-" + n;
+    Object.keys(cfg.textLanguages || {}).forEach(function (code) {
+      if (code === p.language) return;
+      var option = el("option", null, languageName(code));
+      option.value = code;
+      langSelect.appendChild(option);
+    });
+    langSelect.value = "de";
+    var textLabel = el("label", null, t("Translation"));
+    textLabel.htmlFor = "translate-" + n;
+    var text = el("textarea", "translation");
+    text.id = "translate-" + n;
+    text.rows = 2;
+    text.maxLength = cfg.maxTextChars || 2000;
+    var save = el("button", "save-translation", t("Save translation"));
+    save.type = "button";
+    save.addEventListener("click", function () {
+      var value = text.value.trim();
+      if (!value) { say(t("Please write a text."), true); text.focus(); return; }
+      var url = cfg.queueUrl + "/" + encodeURIComponent(p.id) + "/translations/" + encodeURIComponent(langSelect.value);
+      request("PUT", url, {text: value}).then(function (result) {
+        if (result.status !== 200) { say(refusal(result.status, result.data), true); return; }
+        showTranslation(facts, result.data);
+        text.value = "";
+        say(t("Translation saved."));
+        document.body.setAttribute("data-translated", p.id);
+      }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    });
+    box.appendChild(langLabel);
+    box.appendChild(langSelect);
+    box.appendChild(textLabel);
+    box.appendChild(text);
+    box.appendChild(save);
+    return box;
+  }
+
+  // ---- paper: a contribution written on paper, typed in by staff ---------------------------
+  var paperSection = document.getElementById("paper-section");
+  var paperForm = document.getElementById("paper");
+  var paperQuartier = document.getElementById("paper-quartier");
+  var paperEvent = document.getElementById("paper-event");
+  var paperText = document.getElementById("paper-text");
+  var paperCell = document.getElementById("paper-cell");
+  var paperSheet = document.getElementById("paper-sheet");
+  var paperHint = document.getElementById("paper-map-hint");
+  var paperGrid = document.getElementById("paper-grid");
+  var GRID_STYLE = {color: "#2c3e50", weight: 1, opacity: 0.7, fill: false};
+  var gridLayer = null, gridCount = 0, clickMarker = null, clicked = null;
+
+  function placeMode() { return paperForm.querySelector("input[name=paper-place]:checked").value; }
+
+  function sheet() {
+    var parts = paperSheet.value.split(" ");
+    return {size: parts[0], orientation: parts[1]};
+  }
+
+  function fillPaperEvents() {
+    var chosen = paperEvent.value;
+    while (paperEvent.options.length > 1) paperEvent.remove(1);
+    Object.keys(events).forEach(function (id) {
+      if (events[id].properties.quartier !== paperQuartier.value) return;
+      var option = el("option", null, eventLabel(id));
+      option.value = id;
+      paperEvent.appendChild(option);
+    });
+    var keep = events[chosen] && events[chosen].properties.quartier === paperQuartier.value;
+    paperEvent.value = keep ? chosen : "";
+  }
+
+  function markCell() {
+    if (!gridLayer) return;
+    var cell = paperCell.value.trim().toUpperCase();
+    gridLayer.eachLayer(function (l) {
+      var on = l.feature.properties.cell === cell;
+      l.setStyle(on ? {weight: 3, fill: true, fillOpacity: 0.2} : GRID_STYLE);
+    });
+  }
+
+  /* The grid of the printed map over the map, while the grid square is the way to place. */
+  function drawGrid() {
+    if (!map) return;
+    if (gridLayer) { map.removeLayer(gridLayer); gridLayer = null; }
+    var byGrid = placeMode() === "grid";
+    paperGrid.hidden = !byGrid;
+    paperHint.hidden = byGrid;
+    if (clickMarker && byGrid) { map.removeLayer(clickMarker); clickMarker = null; clicked = null; }
+    if (!paperSection.open || !byGrid || !paperQuartier.value) return;
+    var s = sheet(), mine = ++gridCount;
+    var url = cfg.gridUrl.replace("{quartier}", encodeURIComponent(paperQuartier.value)) +
+      "?size=" + encodeURIComponent(s.size) + "&orientation=" + encodeURIComponent(s.orientation);
+    fetch(url, {headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (grid) {
+        if (!grid || mine !== gridCount) return;
+        gridLayer = L.geoJSON(grid, {
+          style: GRID_STYLE,
+          interactive: false,
+          onEachFeature: function (f, l) {
+            l.bindTooltip(f.properties.cell, {permanent: true, direction: "center", className: "gq-grid-label"});
+          }
+        }).addTo(map);
+        drawQuartier(paperQuartier.value);
+        map.fitBounds(gridLayer.getBounds());
+        markCell();
+        document.body.setAttribute("data-grid", paperQuartier.value + " " + paperSheet.value);
+      })
+      .catch(function () { /* the grid square can still be typed in */ });
+  }
+
+  function onMapClick(e) {
+    if (!paperSection.open || placeMode() !== "map") return;
+    clicked = [e.latlng.lng, e.latlng.lat];
+    if (clickMarker) map.removeLayer(clickMarker);
+    clickMarker = L.circleMarker(e.latlng, {radius: 9, color: "#000", weight: 3, fill: false}).addTo(map);
+    say(t("Place set on the map."));
+  }
+
+  function paperBody() {
+    var body = {
+      quartier: paperQuartier.value,
+      kind: document.getElementById("paper-kind").value,
+      text: paperText.value.trim(),
+      language: document.getElementById("paper-language").value,
+      event_id: paperEvent.value || null
+    };
+    if (!body.text) return {error: t("Please write a text."), focus: paperText};
+    if (placeMode() === "grid") {
+      var cell = paperCell.value.replace(/\s+/g, "").toUpperCase();
+      if (!/^[A-Z][0-9]{1,2}$/.test(cell)) return {error: t("Please enter a grid square such as C4."), focus: paperCell};
+      var s = sheet();
+      body.grid_cell = cell;
+      body.size = s.size;
+      body.orientation = s.orientation;
+    } else {
+      if (!clicked) return {error: t("Please click on the map to set the place."), focus: paperHint};
+      body.geometry = {type: "Point", coordinates: clicked};
+    }
+    return {body: body};
+  }
+
+  /* After saving: the list shows the approved contributions of that quartier and event. */
+  function showEntered(p) {
+    statusSelect.value = "approved";
+    quartierSelect.value = p.quartier;
+    fillEvents();
+    eventSelect.value = p.event_id || "";
+    reportButton.hidden = !eventSelect.value;
+    return load().then(function () {
+      say(t("Entered from paper: {text}", {text: p.text}));
+      document.body.setAttribute("data-entered", p.id);
+      drawGrid();
+    });
+  }
+
+  function savePaper(event) {
+    event.preventDefault();
+    var checked = paperBody();
+    if (checked.error) { say(checked.error, true); GQ.focus(checked.focus); return; }
+    request("POST", cfg.paperUrl, checked.body).then(function (result) {
+      if (result.status !== 201) { say(refusal(result.status, result.data), true); return; }
+      paperText.value = "";
+      paperCell.value = "";
+      if (clickMarker) { map.removeLayer(clickMarker); clickMarker = null; clicked = null; }
+      return showEntered(result.data.properties).then(function () { GQ.focus(paperText); });
+    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+  }
+
+  paperForm.addEventListener("submit", savePaper);
+  paperSection.addEventListener("toggle", function () {
+    if (paperSection.open && quartierSelect.value) paperQuartier.value = quartierSelect.value;
+    fillPaperEvents();
+    if (paperSection.open && eventSelect.value) paperEvent.value = eventSelect.value;
+    drawGrid();
+  });
+  paperQuartier.addEventListener("change", function () { fillPaperEvents(); drawGrid(); });
+  paperSheet.addEventListener("change", drawGrid);
+  paperCell.addEventListener("input", markCell);
+  paperForm.querySelectorAll("input[name=paper-place]").forEach(function (radio) {
+    radio.addEventListener("change", drawGrid);
+  });
 
   function highlight(id) {
     if (!layer) return;

@@ -8,6 +8,19 @@
 
   GQ.geometryLabel = function (type) { return t(GEOMETRY_LABELS[type] || type); };
 
+  /* Where a contribution came from in the page language: "Online", "Paper (square C4)". */
+  GQ.sourceLabel = function (p) {
+    var label = (GQ.config().sourceLabels || {})[p.source] || p.source || '';
+    return p.grid_cell ? label + ' (' + t('square {cell}', { cell: p.grid_cell }) + ')' : label;
+  };
+
+  /* The source line of a popup: shown for a contribution typed in from paper only. */
+  function sourceNote(p) {
+    var note = el('p', 'source', GQ.sourceLabel(p));
+    note.hidden = p.source !== 'paper';
+    return note;
+  }
+
   /* A popup element for an annotation feature: kind as heading, the text as plain text. */
   GQ.annotationPopup = function (feature) {
     var p = feature.properties || {};
@@ -15,6 +28,7 @@
     box.appendChild(el('strong', 'kind', GQ.kindLabel(p.kind)));
     box.appendChild(el('p', 'text', p.text));
     if (p.language) { box.appendChild(el('span', 'language', p.language)); }
+    box.appendChild(sourceNote(p));
     var labels = GQ.config().feedbackLabels || {};
     if (p.feedback_status && labels[p.feedback_status]) {  // the office's public answer
       box.appendChild(el('p', 'feedback-status', labels[p.feedback_status]));

@@ -94,12 +94,13 @@ def _vocabulary(lang: str) -> dict[str, Any]:
     from geoquartier.vocabulary import SCENARIO_COLOURS
 
     maps_tr, tr = MapTranslator(lang), Translator(lang)
-    categories = {c: category_label(maps_tr, c) for c in known_categories() if c != "office"}
+    cap = maps_tr.capitalise
+    categories = {c: cap(category_label(maps_tr, c)) for c in known_categories() if c != "office"}
     return {
         "categories": list(categories),
-        "categoryLabels": {"office": maps_tr("office"), **categories},
+        "categoryLabels": {"office": cap(maps_tr("office")), **categories},
         "profiles": list(PROFILES),
-        "profileLabels": {p: maps_tr(p) for p in PROFILES},
+        "profileLabels": {p: cap(maps_tr(p)) for p in PROFILES},
         "editLabels": {k: tr(EDIT_MSGIDS[k]) for k in EDIT_KINDS},
         "highways": list(NEW_WAY_HIGHWAYS),
         "highwayLabels": {h: tr(HIGHWAY_MSGIDS[h]) for h in NEW_WAY_HIGHWAYS},

@@ -81,14 +81,14 @@
   function drawEdits() {
     editLayer.clearLayers();
     (scenario ? scenario.edits : []).forEach(function (edit) {
-      var style = editStyle(edit.kind), shape = null;
+      var style = editStyle(edit.kind);
       var where = edit.geometry;
       if (!where && edit.params.facility_id && facilities[edit.params.facility_id]) {
         var f = facilities[edit.params.facility_id];
         where = {type: "Point", coordinates: [f.lon, f.lat]};
       }
       if (!where) return;
-      shape = L.geoJSON(where, {
+      var shape = L.geoJSON(where, {
         style: style, interactive: false,
         pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, Object.assign({}, style, {radius: 8, dashArray: null})); }
       });
@@ -497,7 +497,7 @@
       var layer = L.geoJSON(result.data, {
         pointToLayer: function (feature, latlng) {
           var change = changeOf(feature.properties);
-          return L.circleMarker(latlng, {radius: 6, color: "#ffffff", weight: 1, fillColor: colour(change), fillOpacity: 0.95, className: "gq-gain gq-gain-" + change});
+          return L.circleMarker(latlng, {radius: result.data.features.length > 200 ? 4 : 6, color: "#ffffff", weight: 1, fillColor: colour(change), fillOpacity: 0.95, className: "gq-gain gq-gain-" + change});
         },
         style: function (feature) {
           var c = colour(changeOf(feature.properties));
@@ -513,9 +513,11 @@
       var n = result.data.features.length;
       document.querySelectorAll(".gain-legend").forEach(function (node) { node.hidden = false; });
       var names = {category: label("categoryLabels", category), profile: label("profileLabels", profile)};
-      byId("gains-summary").textContent = n ? t("{category}, {profile}: homes or cells walking less: {gain} (up to {minutes} min); reaching it now: {new}; walking more: {loss}; no longer reaching it: {lost}.", Object.assign(names, {
-        gain: counts.gain, minutes: number(best, 1), new: counts["new"], loss: counts.loss, lost: counts.lost
+      var summary = n ? t("{category}, {profile}: homes or cells walking less: {gain}; reaching it now: {new}; walking more: {loss}; no longer reaching it: {lost}.", Object.assign(names, {
+        gain: counts.gain, new: counts["new"], loss: counts.loss, lost: counts.lost
       })) : t("{category}, {profile}: no home's walk changes.", names);
+      if (counts.gain) summary += " " + t("Largest gain: {minutes} min.", {minutes: number(best, 1)});
+      byId("gains-summary").textContent = summary;
       if (n) map.fitBounds(layer.getBounds().extend(editLayer.getLayers().length ? L.featureGroup(editLayer.getLayers()).getBounds() : layer.getBounds()), {maxZoom: 17, padding: [20, 20]});
       document.body.setAttribute("data-gains", String(counts.gain + counts["new"]));
       document.body.setAttribute("data-losses", String(counts.loss + counts.lost));

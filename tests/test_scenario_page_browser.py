@@ -121,6 +121,7 @@ def test_planner_draws_a_footway_and_sees_who_gains(server, browser):
 
     # a new footway, drawn by clicking its two ends on the map
     page.click("[data-tool=way_add]")
+    assert page.locator("#add-centre").is_visible()
     _show(page, *FOOTWAY[0])
     for lat, lon in FOOTWAY:
         _click_on_map(page, lat, lon)
@@ -203,6 +204,7 @@ def test_keyboard_only_on_a_phone(server, browser):
 
     # an existing facility closed, chosen from the list
     page.locator("[data-tool=facility_close]").press("Enter")
+    assert page.locator("#draw-controls").is_hidden()  # nothing to draw: chosen from a list
     page.focus("#facility-id")
     page.select_option("#facility-id", "lauf-demo-stadtteilbuero")
     page.locator("#save-edit").press("Enter")

@@ -150,6 +150,7 @@
     });
     byId("draw-controls").hidden = !(LINE_TOOLS[name] || name === "facility_add");
     byId("tool-hint").textContent = name ? t(HINTS[name]) : t("Choose a kind of edit.");
+    if (LINE_TOOLS[name] || name === "facility_add") map.getContainer().scrollIntoView({block: "nearest"});  // on phones the form is below
     clearInvalid();
     editSay("");
     drawState();

@@ -101,8 +101,8 @@ def _click_on_map(page, lat: float, lon: float) -> None:
 
 def _show(page, lat: float, lon: float, zoom: int = 19) -> None:
     """Centre the map as a planner would by panning and zooming."""
-    page.evaluate("([lat, lon, z]) => GQ.scenarioMap.setView([lat, lon], z, {animate: false})",
-                  [lat, lon, zoom])  # fmt: skip
+    page.evaluate("([lat, lon, z]) => { GQ.scenarioMap.setView([lat, lon], z, {animate: false}); }",
+                  [lat, lon, zoom])  # fmt: skip (returns nothing: the map is no JSON)
 
 
 def test_planner_draws_a_footway_and_sees_who_gains(server, browser):
@@ -163,6 +163,12 @@ def test_planner_draws_a_footway_and_sees_who_gains(server, browser):
     assert not page.locator(".gain-legend").first.is_hidden()
     summary = page.text_content("#gains-summary")
     assert summary and str(gains) in summary
+    with page.expect_download() as download:
+        page.click("#download-csv")
+    csv = download.value
+    assert csv.suggested_filename.endswith(".csv")
+    head = open(csv.path(), encoding="utf-8-sig").readline()
+    assert head.startswith("profile;category;threshold_min;residents_before;residents_after")
     screenshot(page, "scenario-page", "compare-desktop-de")
     assert _axe(page) == []
 

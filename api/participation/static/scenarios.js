@@ -392,6 +392,7 @@
     comparison = null;
     byId("compare-table").hidden = true;
     byId("gains-controls").hidden = true;
+    byId("download-csv").hidden = true;
     compareSay("");
     byId("gains-summary").textContent = "";
     if (gainLayer) gainLayer.clearLayers();
@@ -457,19 +458,39 @@
     byId("gains-controls").hidden = false;
   }
 
+  function compareUrl() {
+    return scenarioUrl("/compare") + "?minutes=5,10,15&profiles=" + encodeURIComponent(cfg.profiles.join(","));
+  }
+
   function compare() {
     var button = byId("compare");
     button.disabled = true;
     compareSay(t("Computing the walking times before and after…"));
-    var url = scenarioUrl("/compare") + "?minutes=5,10,15&profiles=" + encodeURIComponent(cfg.profiles.join(","));
-    request("GET", url).then(function (result) {
+    request("GET", compareUrl()).then(function (result) {
       button.disabled = false;
       if (result.status !== 200) { compareSay(failed(result), true); return; }
       comparison = result.data;
+      byId("download-csv").hidden = false;
       showTable();
       fillGainCategories();
       loadGains();
     }).catch(function () { button.disabled = false; compareSay(t("No connection to the server."), true); });
+  }
+
+  /* The comparison as German CSV (";", decimal comma), fetched with the token and saved. */
+  function downloadCsv() {
+    fetch(compareUrl() + "&format=csv", {headers: {Authorization: "Bearer " + session.token()}})
+      .then(function (response) { return response.ok ? response.blob() : Promise.reject(response.status); })
+      .then(function (blob) {
+        var link = el("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = "scenario-" + scenario.id + ".csv";
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+      })
+      .catch(function (status) { compareSay(t("Action failed: {message}", {message: status}), true); });
   }
 
   function changeOf(p) {
@@ -561,6 +582,7 @@
   byId("publish").addEventListener("click", publish);
   byId("delete").addEventListener("click", remove);
   byId("compare").addEventListener("click", compare);
+  byId("download-csv").addEventListener("click", downloadCsv);
   byId("compare-profile").addEventListener("change", function () { if (comparison) showTable(); });
   byId("changed-only").addEventListener("change", function () { if (comparison) showTable(); });
   byId("gain-category").addEventListener("change", loadGains);

@@ -56,10 +56,12 @@ def server(api_workspace, tmp_path_factory):  # noqa: F811
     gpkg = root / "geoquartier.gpkg"
     shutil.copyfile(api_workspace.gpkg, gpkg)
     db = root / "participation.sqlite"
-    _, planner = open_store(db).add_user("planerin", "planner")
+    store = open_store(db)
+    _, planner = store.add_user("planerin", "planner")
+    _, moderator = store.add_user("moderation", "moderator")
     env = {"GEOQUARTIER_WORKSPACE": str(gpkg), "GEOQUARTIER_PARTICIPATION_DB": str(db)}
     srv = UvicornServer(env, log_dir=root)
-    yield {"base": srv.base, "planner": planner}
+    yield {"base": srv.base, "planner": planner, "moderator": moderator}
     srv.stop()
 
 
@@ -101,8 +103,10 @@ def _click_on_map(page, lat: float, lon: float) -> None:
 
 def _show(page, lat: float, lon: float, zoom: int = 19) -> None:
     """Centre the map as a planner would by panning and zooming."""
-    page.evaluate("([lat, lon, z]) => { GQ.scenarioMap.setView([lat, lon], z, {animate: false}); }",
-                  [lat, lon, zoom])  # fmt: skip (returns nothing: the map is no JSON)
+    page.evaluate(
+        "([lat, lon, z]) => { GQ.scenarioMap.setView([lat, lon], z, {animate: false}); }",
+        [lat, lon, zoom],
+    )  # fmt: skip (returns nothing: the map is no JSON)
 
 
 def test_planner_draws_a_footway_and_sees_who_gains(server, browser):
@@ -117,7 +121,7 @@ def test_planner_draws_a_footway_and_sees_who_gains(server, browser):
     page.wait_for_selector("body[data-scenario]")
     assert page.text_content("#scenario-title") == title
     assert page.locator("#scenario b, #scenario img").count() == 0  # text, never markup
-    assert page.locator("#scenario-list li a", has_text=title).count() == 1
+    page.locator("#scenario-list li a", has_text=title).wait_for()
 
     # a new footway, drawn by clicking its two ends on the map
     page.click("[data-tool=way_add]")
@@ -190,7 +194,16 @@ def test_keyboard_only_on_a_phone(server, browser):
     assert made.status_code == 201, made.text
     sid = made.json()["id"]
     page, errors = _page(browser, "phone")
-    _sign_in(page, base, server["planner"], "tr")
+    page.goto(f"{base}/scenarios/manage?quartier=lauf&lang=tr")
+    page.wait_for_selector("body[data-ready=true]")
+    page.fill("#token", server["moderator"])  # another role is turned away
+    page.press("#token", "Enter")
+    page.wait_for_selector("#message.error")
+    assert page.text_content("#message") == tr("This account may not plan scenarios.")
+    assert page.locator("#planner").is_hidden() and page.locator("#signin").is_visible()
+    page.fill("#token", server["planner"])
+    page.press("#token", "Enter")
+    page.wait_for_selector("body[data-scenarios]")
     page.locator(f"#scenario-list li[data-id='{sid}'] a").press("Enter")
     page.wait_for_selector(f"body[data-scenario='{sid}']")
 
@@ -216,6 +229,19 @@ def test_keyboard_only_on_a_phone(server, browser):
     page.locator("#save-edit").press("Enter")
     page.wait_for_selector("body[data-edits='2']")
     assert "Stadtteilbüro Lauf (Demo)" in page.text_content("#edit-list li:nth-child(2)")
+
+    # a line by keyboard: Enter at the crosshair, the map moved, the button for the centre
+    page.locator("[data-tool=way_close]").press("Enter")
+    _show(page, *NO_WAY[0])
+    page.focus("#map")
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowRight")
+    page.locator("#add-centre").press("Enter")
+    page.wait_for_selector("body[data-points='2']")
+    page.locator("#save-edit").press("Enter")
+    page.wait_for_selector("body[data-refused=geometry]")
+    assert "field 'geometry' crosses no way" in page.text_content("#edit-message")
+    assert page.evaluate("document.activeElement.id") == "map"
 
     page.locator("#compare").press("Enter")
     page.wait_for_selector("body[data-compared]")

@@ -235,9 +235,13 @@ def test_keyboard_only_on_a_phone(server, browser):
     _show(page, *NO_WAY[0])
     page.focus("#map")
     page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # the same point again is not taken
+    assert page.get_attribute("body", "data-points") == "1"
     page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"GQ.scenarioMap.getCenter().lng > {NO_WAY[0][1]} + 1e-5")
     page.locator("#add-centre").press("Enter")
     page.wait_for_selector("body[data-points='2']")
+    assert page.text_content("#draw-state") != tr("Line: {n} points, {metres} m", n=2, metres=0)
     page.locator("#save-edit").press("Enter")
     page.wait_for_selector("body[data-refused=geometry]")
     assert "field 'geometry' crosses no way" in page.text_content("#edit-message")

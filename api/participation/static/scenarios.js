@@ -126,6 +126,11 @@
 
   function addPoint(latlng) {
     if (!scenario || scenario.status !== "draft" || !(LINE_TOOLS[tool] || tool === "facility_add")) return;
+    var last = points[points.length - 1];
+    if (LINE_TOOLS[tool] && last && map.latLngToContainerPoint(last).distanceTo(map.latLngToContainerPoint(latlng)) < 2) {
+      byId("draw-state").textContent = t("This point is already set. Move the map with the arrow keys first.");
+      return;
+    }
     if (tool === "facility_add") points = [latlng];
     else points.push(latlng);
     editSay("");

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from api import documents, maps, ogc, planning, queries, scenarios
+from api import documents, maps, ogc, planning, queries, scenario_page, scenarios
 from api.errors import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware, install_error_handlers
 from api.participation.routes import router as participation_router
 from api.security import (
@@ -90,7 +90,7 @@ def create_app() -> FastAPI:
     application.add_middleware(AllowedHostsMiddleware)
     application.add_middleware(SecurityHeadersMiddleware)
     _add_docs(application)
-    for module in (ogc, maps, queries, planning, scenarios, documents):
+    for module in (ogc, maps, queries, planning, scenarios, scenario_page, documents):
         application.include_router(module.router)
     application.include_router(participation_router)
     maps.mount_assets(application)

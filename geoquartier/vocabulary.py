@@ -89,6 +89,19 @@ ANNOTATION_COLOURS = {
 }
 """One colour per kind of contribution, the same on every map and page."""
 
+SCENARIO_COLOURS = {
+    "gain": "#2166ac",
+    "new": "#053061",
+    "loss": "#d6604d",
+    "lost": "#67001f",
+    "edit": "#000000",
+    "closed": "#b2182b",
+}
+"""Colours of a scenario on maps and pages: homes whose walk gets shorter (``gain``), that
+reach a facility they could not reach before (``new``), whose walk gets longer (``loss``)
+or that lose their route (``lost``); new ways and facilities (``edit``) and closed ones
+(``closed``). A diverging blue–red scale, readable with red-green colour blindness."""
+
 
 def _version() -> str:
     try:

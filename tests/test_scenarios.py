@@ -419,6 +419,26 @@ def test_facility_and_residents_edits_recompute_only_what_changed(
     )
 
 
+def test_closing_the_last_facility_of_a_category_leaves_nobody_within(
+    lauf_network, lauf_buildings, lauf_amenities
+):
+    net = lauf_network
+    population = residents_from_buildings(lauf_buildings, 26000)
+    facilities = lauf_amenities[lauf_amenities["category"].isin(["pharmacy", "kindergarten"])]
+    closed = Scenario("lauf", "Keine Apotheke mehr")
+    for fid in facilities.loc[facilities["category"] == "pharmacy", "id"]:
+        closed.add("facility_close", facility_id=fid)
+    result = compare(closed, net, population, facilities, (10, 15), ("standard",))
+    assert result.recomputed == "categories pharmacy (facilities changed)"
+    table = result.coverage.set_index(["category", "threshold_min"])
+    pharmacy = table.loc["pharmacy"]
+    assert (pharmacy["residents_after"] == 0).all() and (pharmacy["residents_before"] > 0).all()
+    assert np.allclose(pharmacy["residents_no_longer_within"], pharmacy["residents_before"])
+    assert (table.loc["kindergarten", "difference"] == 0).all()
+    per = result.per_origin[result.per_origin["category"] == "pharmacy"]
+    assert np.isneginf(per["gain_min"]).all()
+
+
 def test_residents_remove_takes_from_the_nearest_home_and_refuses_more(lauf_buildings):
     population = residents_from_buildings(lauf_buildings, 26000)
     home = population.iloc[10]

@@ -102,6 +102,10 @@ def serve(
         f"  moderation page:        {base}/moderate  "
         "(token: geoquartier users add NAME --role moderator)"
     )
+    typer.echo(
+        f"  planning scenarios:     {base}/scenarios/manage  "
+        "(token: geoquartier users add NAME --role planner)"
+    )
     typer.echo(f"  layers for QGIS (OGC API – Features): {base}/")
     typer.echo(f"  API documentation:      {base}/docs")
     _echo_exposure(settings)

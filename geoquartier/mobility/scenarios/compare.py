@@ -90,11 +90,15 @@ def compare(
         recomputed = "all categories (network or residents changed)"
     elif edited.categories_changed:
         cats = sorted(edited.categories_changed)
-        changed = nearest_all(
-            network, population, edited.facilities, profiles, cats, max_snap_m=max_snap_m
-        )
+        # a category whose last facility closed has no "after" rows: nobody reaches it
+        left = sorted(set(cats) & set(edited.facilities["category"].astype(str)))
         keep = before[~before["category"].astype(str).isin(cats)]
-        after = pd.concat([keep, changed], ignore_index=True)
+        if left:
+            changed = nearest_all(
+                network, population, edited.facilities, profiles, left, max_snap_m=max_snap_m
+            )
+            keep = pd.concat([keep, changed], ignore_index=True)
+        after = keep
         recomputed = f"categories {', '.join(cats)} (facilities changed)"
     else:
         after, recomputed = before, "nothing (no edits)"

@@ -25,6 +25,10 @@ RESIDENT_KINDS = ("residents_add", "residents_remove")
 EDIT_KINDS = FACILITY_KINDS + WAY_KINDS + RESIDENT_KINDS
 """Every kind of edit a scenario may hold."""
 
+NEW_WAY_HIGHWAYS = ("footway", "path", "pedestrian", "cycleway")
+"""``highway`` values the planner page offers for a new walkable way (``steps`` is set by
+the way's ``steps`` field; the API accepts any OSM value)."""
+
 _GEOMETRY = {
     "facility_add": "Point",
     "facility_move": "Point",

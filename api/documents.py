@@ -67,14 +67,20 @@ def _pdf(pdf: bytes, name: str) -> Response:
 
 
 def participation_counts(store, quartier: str) -> dict:
-    """Contributions of ``quartier`` per kind and review status, and its number of events,
-    for the report: ``{kind: {status: n}, ..., "Events": n}`` (counts only, no texts)."""
-    from geoquartier.vocabulary import ANNOTATION_KINDS, ANNOTATION_STATUSES
+    """Contributions of ``quartier`` per kind and review status, per source (online or
+    entered from paper) and its number of events, for the report:
+    ``{kind: {status: n}, ..., "Sources": {source: n}, "Events": n}`` (counts only, no
+    texts)."""
+    from geoquartier.vocabulary import ANNOTATION_KINDS, ANNOTATION_SOURCES, ANNOTATION_STATUSES
 
     counts: dict = {k: dict.fromkeys(ANNOTATION_STATUSES, 0) for k in ANNOTATION_KINDS}
+    sources = dict.fromkeys(ANNOTATION_SOURCES, 0)
     for row in store.list_annotations(quartier=quartier):
         counts.setdefault(row["kind"], dict.fromkeys(ANNOTATION_STATUSES, 0))
         counts[row["kind"]][row["status"]] = counts[row["kind"]].get(row["status"], 0) + 1
+        source = row.get("source") or "online"
+        sources[source] = sources.get(source, 0) + 1
+    counts["Sources"] = sources
     counts["Events"] = len(store.list_events(quartier=quartier))
     return counts
 

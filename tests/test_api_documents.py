@@ -23,8 +23,9 @@ def pdf_text(pdf: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def client(api_workspace, tmp_path_factory):  # noqa: F811
-    """A client on the API workspace with its own participation database holding two
-    contributions (one approved, one pending) and one event in Lauf."""
+    """A client on the API workspace with its own participation database holding three
+    contributions (one approved online, one pending online, one entered from paper) and
+    one event in Lauf."""
     from api.main import app
     from api.participation.store import open_store
     from tests.api_fixtures import settings_changed
@@ -38,6 +39,10 @@ def client(api_workspace, tmp_path_factory):  # noqa: F811
     first = store.add_annotation("lauf", point, "idea", "Mehr Bänke am Markt", "de")
     store.add_annotation("lauf", point, "problem", "Gehweg zu schmal", "de")
     store.decide(first["id"], "approved", user)
+    from api.participation.store import PaperEntry
+
+    paper = PaperEntry(user=user, grid_cell="C4")
+    store.add_annotation("lauf", point, "praise", "Schöner Platz", "de", paper=paper)
     store.add_event("lauf", "Stadtteilspaziergang", "2026-12-05T10:00:00+01:00", point)
     with (
         settings_changed(workspace=api_workspace.gpkg, participation_db=db, public_url=BASE),
@@ -68,11 +73,13 @@ def test_report_pdf_and_html_carry_participation_counts_not_texts(client):
     text = pdf_text(r.content)
     assert "Nahmobilitätsbericht: Lauf an der Pegnitz" in text
     assert "Beteiligung" in text and "Veranstaltungen: 1" in text
+    assert "Beiträge nach Herkunft: online 2 · von Papier übertragen 1" in text
     assert "Gehweg zu schmal" not in text and "Mehr Bänke" not in text
     html = client.get("/quartiers/lauf/report.html", params={"lang": "en"})
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     page = html.text
     assert "Local mobility report" in page and "Events: 1" in page
+    assert "Contributions by source: online 2 · entered from paper 1" in page
     # the idea row: pending 0, approved 1, rejected 0, total 1
     assert '<td class="num">0</td><td class="num">1</td><td class="num">0</td>' in page
     assert "Gehweg zu schmal" not in page

@@ -175,22 +175,25 @@ def report_html(
 
 def _participation(counts: dict | None, tr: DocTranslator) -> dict | None:
     """Rows of the participation table: per kind the count by review status (a plain
-    number stands alone); ``Events`` becomes a line of its own."""
+    number stands alone); ``Events`` and ``Sources`` (online / paper) become lines of
+    their own."""
     if not counts:
         return None
     from geoquartier.vocabulary import ANNOTATION_STATUSES
 
-    rows, events = [], None
+    rows, events, sources = [], None, None
     for kind, value in counts.items():
         if kind == "Events":
             events = int(value)
+        elif kind == "Sources":
+            sources = [{"label": tr(f"source-{k}"), "n": int(n)} for k, n in value.items()]
         elif isinstance(value, dict):
             cells = [int(value.get(s, 0)) for s in ANNOTATION_STATUSES]
             rows.append({"label": tr(kind), "cells": cells, "total": sum(cells)})
         else:
             rows.append({"label": tr(kind), "cells": None, "total": int(value)})
     statuses = [tr(s) for s in ANNOTATION_STATUSES]
-    return {"rows": rows, "statuses": statuses, "events": events}
+    return {"rows": rows, "statuses": statuses, "events": events, "sources": sources}
 
 
 def _trend_svg(data: DocumentData, tr: DocTranslator) -> str:

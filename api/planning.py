@@ -1,7 +1,6 @@
 """Planning endpoints: where to open new sites, and advisory hours per 1,000 residents.
 
-Not yet included in the app: add ``application.include_router(planning.router)`` in
-``api/main.py`` (see docs/planning.md). Answers are JSON; sites and facilities are
+Included in the app by ``api/main.py`` (docs/api.md, docs/planning.md). Answers are JSON; sites and facilities are
 GeoJSON features in EPSG:4326. Errors of the planner's input (unknown category, profile,
 language, model; a bad candidate list) answer 422 through the app's error handlers.
 

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from browser_support import browser
 from planning_fixtures import run_cli
 
 from geoquartier.errors import GeoquartierError
@@ -21,6 +22,7 @@ from geoquartier.maps.planning import SITES_KEY, SUPPLY_KEY, supply_class
 from geoquartier.mobility.planning_results import list_runs, load_run
 
 pytest_plugins = ["planning_fixtures"]
+__all__ = ["browser"]
 
 WEEK = "2026-W49"
 
@@ -141,3 +143,20 @@ def test_overlays_are_translated(lauf_planning, kept):
     for lang in ("de", "tr", "ro", "bg"):
         html = map_html(build_quartier_map(data, lang=lang, tile_url=None))
         assert "Proposed new sites" not in html and "below the level set" not in html, lang
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_numbered_sites_in_the_browser(lauf_planning, kept, browser, tmp_path):
+    page_file = tmp_path / "map.html"
+    page_file.write_text(map_html(_map(lauf_planning, sites="map-test")), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_file.as_uri())
+    page.wait_for_selector(".gq-marker-site")
+    assert page.locator(".gq-marker-site .gq-pin-n").all_inner_texts() == ["1", "2"]
+    page.locator(".gq-marker-site").first.click()
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert popup.startswith("Proposed site 1") and "Residents newly within 10 min" in popup
+    assert errors == []

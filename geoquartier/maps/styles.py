@@ -165,8 +165,8 @@ def class_index(value: float, bounds: list[int] | tuple[int, ...]) -> int:
 
 
 # ---- planning results (geoquartier.maps.planning) ----------------------------------------
-SITE_COLOUR = "#6a00a8"
-"""Proposed new sites of a location run (numbered markers)."""
+SITE_COLOUR = "#1b1b1b"
+"""Proposed new sites of a location run (numbered markers; no place has this colour)."""
 SUPPLY_NONE_COLOUR = "#b2182b"
 """A home that reaches no counted place within T."""
 SUPPLY_BELOW_COLOUR = "#f4a582"

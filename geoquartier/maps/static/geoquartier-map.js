@@ -77,11 +77,12 @@
   function markerIcon(item) {
     var color = GQ.colour(item.c, '#555555');
     var shape = item.a ? ' gq-pin-approx' : '';
+    var size = item.g === 'office' ? 34 : (item.n ? 30 : 26);
     return L.divIcon({
       className: 'gq-marker gq-marker-' + item.g,
       html: '<span class="gq-pin' + shape + '" style="background:' + color + '">' + glyph(item) + '</span>',
-      iconSize: item.g === 'office' ? [34, 34] : [26, 26],
-      iconAnchor: item.g === 'office' ? [17, 17] : [13, 13],
+      iconSize: [size, size],
+      iconAnchor: [size / 2, size / 2],
       popupAnchor: [0, -12]
     });
   }

@@ -160,3 +160,13 @@ def test_numbered_sites_in_the_browser(lauf_planning, kept, browser, tmp_path):
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert popup.startswith("Proposed site 1") and "Residents newly within 10 min" in popup
     assert errors == []
+
+
+def test_map_command_shows_a_kept_result(planning_env, kept, tmp_path):
+    out = tmp_path / "lauf.html"
+    res = run_cli(["map", "lauf", "--profile", "senior", "--sites", "map-test", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert html.count('"g":"site"') == 2 and "Vorgeschlagene neue Standorte" in html
+    res = run_cli(["map", "lauf", "--supply", "nope", "-o", str(tmp_path / "x.html")])
+    assert res.exit_code != 0 and not (tmp_path / "x.html").exists()

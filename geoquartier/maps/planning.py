@@ -56,8 +56,8 @@ def planning_overlays(
     name that is not stored is an error. None: the most recent stored result, drawn
     switched off (or nothing when none is stored).
     """
-    path = getattr(store, "path", None)
-    if path is None or not Path(path).is_file():
+    path = results_file(store)
+    if not path.is_file():
         if sites or supply:
             raise GeoquartierError("this workspace keeps no planning results")
         return PlanningOverlays()
@@ -67,6 +67,17 @@ def planning_overlays(
         show_sites=sites is not None,
         show_supply=supply is not None,
     )
+
+
+def results_file(store: Any) -> Path:
+    """The GeoPackage that keeps the planning results: the store's own file, or — for the
+    PostGIS store — the workspace GeoPackage of the settings (as for the scenarios)."""
+    path = getattr(store, "path", None)
+    if isinstance(path, Path):
+        return path
+    from geoquartier.config import workspace_path
+
+    return Path(workspace_path())
 
 
 def _run(path, quartier: str, kind: str, ref: str | None) -> StoredRun | None:

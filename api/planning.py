@@ -1,8 +1,9 @@
 """Planning endpoints: where to open new sites, and advisory hours per 1,000 residents.
 
-Included in the app by ``api/main.py`` (docs/api.md, docs/planning.md). Answers are JSON; sites and facilities are
-GeoJSON features in EPSG:4326. Errors of the planner's input (unknown category, profile,
-language, model; a bad candidate list) answer 422 through the app's error handlers.
+Included in the app by ``api/main.py`` (docs/api.md, docs/planning.md). Answers are JSON;
+sites and facilities are GeoJSON features in EPSG:4326. Errors of the planner's input
+(unknown category, profile, language, model; a bad candidate list) answer 422 through the
+app's error handlers.
 
 * ``GET /quartiers/{quartier}/planning/locate`` — the default candidates;
 * ``POST /quartiers/{quartier}/planning/locate`` — the planner's candidates as a GeoJSON

@@ -4,7 +4,8 @@
   participation page.
 * ``/quartiers/{quartier_id}/map?lang=&profile=`` — the standalone interactive map (HTML)
   built by :mod:`geoquartier.maps`; built once per quartier, language and profile and
-  kept in memory until the workspace changes. Its scripts run under a
+  kept in memory until the workspace changes. ``sites=`` / ``supply=`` (a stored planning
+  result's name or run id) show that location / supply result switched on. Its scripts run under a
   Content-Security-Policy with a fresh nonce per answer (:class:`api.security.NoncedPage`).
 * ``/assets/...`` — the Leaflet files (from ``node_modules``) and the map package's own
   static files, for pages that link them instead of inlining.
@@ -33,7 +34,7 @@ from api.security import (
     new_nonce,
     public_base_url,
 )
-from geoquartier.errors import DataMissingError
+from geoquartier.errors import DataMissingError, GeoquartierError
 from geoquartier.vocabulary import DEFAULT_LANGUAGE, TILE_ORIGIN
 
 router = APIRouter(tags=["maps"])
@@ -159,23 +160,30 @@ def quartiers(
 
 def _build_html(
     quartier_id: str,
-    variant: tuple[str, str, str | None],
+    variant: tuple[str, str, str | None, str | None, str | None],
     workspace: Workspace,
     registry: dict[str, Any],
     store: ParticipationStore,
 ) -> str:
-    """The map page of ``quartier_id`` in ``variant`` (language, profile, category)."""
+    """The map page of ``quartier_id`` in ``variant`` (language, profile, category, stored
+    location and supply result)."""
     from geoquartier.maps import build_quartier_map, gather_map_data
     from geoquartier.maps.builder import map_html
 
-    lang, profile, category = variant
+    lang, profile, category, sites, supply = variant
     href = f"/quartiers/{quartier_id}/map?lang={{lang}}&profile={profile}"
-    if category is not None:
-        href += f"&category={category}"
+    for key, value in (("category", category), ("sites", sites), ("supply", supply)):
+        if value is not None:
+            href += f"&{key}={value}"
     # the quartier's network (memoised in the process) is taken only where the map has
     # something to walk from or to
     data = gather_map_data(
-        registry[quartier_id], profile=profile, category=category, store=workspace.store
+        registry[quartier_id],
+        profile=profile,
+        category=category,
+        store=workspace.store,
+        sites=sites,
+        supply=supply,
     )
     m = build_quartier_map(
         data, lang=lang, annotations=store.approved_frame(quartier_id), language_href=href
@@ -196,6 +204,21 @@ def _check_variant(lang: str, profile: str, category: str | None) -> None:
         raise api_error(
             422, f"unknown category {category!r}; categories: {', '.join(ACCESS_CATEGORIES)}"
         )
+
+
+def _check_results(workspace: Workspace, quartier_id: str, sites, supply) -> None:
+    """404 unless the named location / supply results are kept in the workspace."""
+    from geoquartier.mobility.planning_results import check_name, load_run
+
+    for kind, ref in (("locate", sites), ("supply", supply)):
+        if ref is None:
+            continue
+        try:
+            check_name(ref)
+        except GeoquartierError as exc:
+            raise api_error(422, str(exc)) from None
+        if load_run(workspace.path, quartier_id, kind, ref) is None:
+            raise api_error(404, f"no stored {kind} result {ref!r} for quartier {quartier_id!r}")
 
 
 @router.get(
@@ -222,6 +245,14 @@ def quartier_map(
             "category); default the office",
         ),
     ] = None,
+    sites: Annotated[
+        str | None,
+        Query(max_length=40, description="stored location result to show (name or run id)"),
+    ] = None,
+    supply: Annotated[
+        str | None,
+        Query(max_length=40, description="stored supply result to show (name or run id)"),
+    ] = None,
 ) -> HTMLResponse:
     """The standalone HTML map of the quartier in the requested language (UTF-8).
 
@@ -237,7 +268,8 @@ def quartier_map(
         raise api_error(
             404, f"unknown quartier {quartier_id!r}; quartiers in the workspace: {listed}"
         )
-    variant = (lang, profile, category)
+    _check_results(workspace, quartier_id, sites, supply)
+    variant = (lang, profile, category, sites, supply)
     key = (
         str(workspace.path),
         workspace.version(),

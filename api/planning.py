@@ -1,15 +1,21 @@
 """Planning endpoints: where to open new sites, and advisory hours per 1,000 residents.
 
-Not yet included in the app: add ``application.include_router(planning.router)`` in
-``api/main.py`` (see docs/planning.md). Answers are JSON; sites and facilities are
-GeoJSON features in EPSG:4326. Errors of the planner's input (unknown category, profile,
-language, model; a bad candidate list) answer 422 through the app's error handlers.
+Included in the app by ``api/main.py`` (docs/api.md, docs/planning.md). Answers are JSON;
+sites and facilities are GeoJSON features in EPSG:4326. Errors of the planner's input
+(unknown category, profile, language, model; a bad candidate list) answer 422 through the
+app's error handlers.
 
 * ``GET /quartiers/{quartier}/planning/locate`` — the default candidates;
 * ``POST /quartiers/{quartier}/planning/locate`` — the planner's candidates as a GeoJSON
   FeatureCollection (points or polygons, EPSG:4326) in the body;
 * ``GET /quartiers/{quartier}/planning/supply`` — E2SFCA summary, the facilities with
   their status, and (``cells=true``) every home or cell.
+
+Every answered run is kept in the workspace (:mod:`geoquartier.mobility.planning_results`)
+as the quartier's latest result of its kind — or under ``name``, replacing an earlier run
+of that name — and the answer's ``map_url`` opens the quartier map with it switched on
+(``/quartiers/{quartier}/map?sites=<run_id>`` or ``?supply=<run_id>``); ``run_id`` and
+``name`` say under what it is kept.
 """
 
 from __future__ import annotations
@@ -18,11 +24,14 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 
 from api import deps
 from api.errors import api_error
+from api.security import public_base_url
 from geoquartier.errors import GeoquartierError
+from geoquartier.mobility.planning_results import LATEST, check_name
+from geoquartier.vocabulary import DEFAULT_LANGUAGE
 
 router = APIRouter(tags=["planning"])
 
@@ -77,6 +86,7 @@ class _LocateOptions:
     model: str
     greedy: bool
     time_limit: float
+    name: str
 
 
 Category = Annotated[str, Query(max_length=40, description="office, or a service/POI category")]
@@ -85,6 +95,13 @@ Profile = Annotated[str, Query(max_length=30, description="standard, senior or w
 Sites = Annotated[int, Query(ge=1, le=MAX_SITES, description="number of new sites")]
 Model = Annotated[str, Query(max_length=10, description="mclp or pmedian")]
 TimeLimit = Annotated[float, Query(gt=0, le=MAX_TIME_LIMIT_S, description="solver seconds")]
+Name = Annotated[
+    str,
+    Query(
+        max_length=40,
+        description="keep the result in the workspace under this name (default: latest)",
+    ),
+]
 
 
 def locate_options(
@@ -95,18 +112,35 @@ def locate_options(
     model: Model = "mclp",
     greedy: bool = False,
     time_limit: TimeLimit = 30.0,
+    name: Name = LATEST,
 ) -> _LocateOptions:
     """The locate query parameters (a FastAPI dependency)."""
-    return _LocateOptions(category, minutes, profile, sites, model, greedy, time_limit)
+    return _LocateOptions(category, minutes, profile, sites, model, greedy, time_limit, name)
 
 
 LocateOptionsDep = Annotated[_LocateOptions, Depends(locate_options)]
 
 
-def _locate(ctx: _Context, quartier: str, candidates, options: _LocateOptions) -> dict:
+def _kept(ctx: _Context, request: Request, save, result, name: str, option: str) -> dict:
+    """Keep ``result`` in the workspace; the answer's ``run_id``, ``name`` and ``map_url``."""
+    run = save(ctx.workspace.path, result, name)
+    base = public_base_url(request, deps.settings_for_scope(request.scope))
+    profile = result.summary.get("profile", "standard")
+    url = (
+        f"{base}/quartiers/{run.quartier}/map?lang={DEFAULT_LANGUAGE}&profile={profile}"
+        f"&{option}={run.run_id}"
+    )
+    return {"run_id": run.run_id, "name": run.name, "map_url": url}
+
+
+def _locate(
+    ctx: _Context, request: Request, quartier: str, candidates, options: _LocateOptions
+) -> dict:
     from geoquartier.mobility.locate import quartier_locate
     from geoquartier.mobility.planning_inputs import check_category, default_candidates
+    from geoquartier.mobility.planning_results import save_locate
 
+    check_name(options.name)
     category = check_category(options.category)
     spec, store, population, facilities = _inputs(ctx, quartier)
     if candidates is None:
@@ -128,26 +162,28 @@ def _locate(ctx: _Context, quartier: str, candidates, options: _LocateOptions) -
     return {
         "summary": _clean(result.summary),
         "text": result.text(),
+        **_kept(ctx, request, save_locate, result, options.name, "sites"),
         "type": "FeatureCollection",
         "features": _features(result.sites),
     }
 
 
 @router.get("/quartiers/{quartier}/planning/locate", summary="Where to open new sites")
-def locate_get(ctx: ContextDep, quartier: str, options: LocateOptionsDep) -> dict:
+def locate_get(ctx: ContextDep, request: Request, quartier: str, options: LocateOptionsDep) -> dict:
     """Choose new sites among the quartier's default candidates (MCLP or p-median)."""
-    return _locate(ctx, quartier, None, options)
+    return _locate(ctx, request, quartier, None, options)
 
 
 @router.post("/quartiers/{quartier}/planning/locate", summary="Where to open new sites (own list)")
 def locate_post(
     ctx: ContextDep,
+    request: Request,
     quartier: str,
     candidates: Annotated[dict, Body(description="GeoJSON FeatureCollection, EPSG:4326")],
     options: LocateOptionsDep,
 ) -> dict:
     """Choose new sites among the planner's candidate points."""
-    return _locate(ctx, quartier, _candidates(candidates), options)
+    return _locate(ctx, request, quartier, _candidates(candidates), options)
 
 
 def _candidates(body: dict):
@@ -169,6 +205,7 @@ def _candidates(body: dict):
 @router.get("/quartiers/{quartier}/planning/supply", summary="Advisory hours per 1,000 residents")
 def supply_get(
     ctx: ContextDep,
+    request: Request,
     quartier: str,
     category: Category,
     minutes: Minutes = 10.0,
@@ -177,11 +214,14 @@ def supply_get(
     week: Annotated[str | None, Query(max_length=10, description="e.g. 2026-W49")] = None,
     below: Annotated[float, Query(ge=0, description="level per 1,000 residents")] = 2.0,
     cells: bool = False,
+    name: Name = LATEST,
 ) -> dict:
     """E2SFCA: weekly open hours per 1,000 residents within ``minutes`` on foot."""
     from geoquartier.mobility.planning_inputs import check_category
+    from geoquartier.mobility.planning_results import save_supply
     from geoquartier.mobility.supply import quartier_supply
 
+    check_name(name)
     check_category(category)
     spec, _, population, facilities = _inputs(ctx, quartier)
     result = quartier_supply(
@@ -200,6 +240,7 @@ def supply_get(
         "summary": _clean(result.summary),
         "text": result.text(),
         "unknown": result.unknown,
+        **_kept(ctx, request, save_supply, result, name, "supply"),
         "facilities": {"type": "FeatureCollection", "features": _features(result.facilities)},
     }
     if cells:

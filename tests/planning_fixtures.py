@@ -67,7 +67,10 @@ def lauf_planning(tmp_path_factory) -> PlanningWorkspace:
 @pytest.fixture()
 def planning_env(lauf_planning, monkeypatch) -> PlanningWorkspace:
     """:func:`lauf_planning` as the workspace of the ``geoquartier`` commands."""
+    from geoquartier.settings import reload_settings
+
     monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(lauf_planning.gpkg))
+    reload_settings()  # the settings may have been read before (e.g. by the import)
     return lauf_planning
 
 

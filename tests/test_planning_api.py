@@ -67,3 +67,32 @@ def test_bad_input(client, path, params, status, message):
 def test_bad_candidate_body(client):
     r = client.post("/quartiers/lauf/planning/locate", json={"type": "Feature"})
     assert r.status_code == 422 and "FeatureCollection" in r.json()["detail"]
+
+
+def test_answers_link_to_the_map_showing_them(client, lauf_planning):
+    r = client.get(
+        "/quartiers/lauf/planning/locate",
+        params={"profile": "senior", "sites": 2, "name": "api-test"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["name"] == "api-test" and body["run_id"] == body["summary"]["run_id"]
+    url = body["map_url"]
+    assert f"/quartiers/lauf/map?lang=de&profile=senior&sites={body['run_id']}" in url
+    page = client.get(url)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert html.count('"g":"site"') == 2  # the two numbered markers
+    assert "Vorgeschlagene neue Standorte" in html
+    for feature in body["features"]:
+        assert feature["properties"]["address"] in html
+    r = client.get(
+        "/quartiers/lauf/planning/supply",
+        params={"category": "grocery", "week": "2026-W49", "name": "api-test"},
+    )
+    assert r.status_code == 200, r.text
+    page = client.get(r.json()["map_url"])
+    assert page.status_code == 200
+    assert "Öffnungsstunden pro Woche je 1.000 Einwohner" in page.text
+    assert client.get("/quartiers/lauf/map", params={"sites": "never-run"}).status_code == 404
+    assert client.get("/quartiers/lauf/map", params={"supply": "bad name"}).status_code == 422

@@ -37,6 +37,17 @@ def map_command(
         help="Also write the map in the other four languages beside it, "
         "so that the language switch on the page works.",
     ),
+    sites: str | None = typer.Option(
+        None,
+        "--sites",
+        help="Show the proposed sites of this stored locate result (its --name, e.g. latest); "
+        "without it the latest is in the layer list, switched off.",
+    ),
+    supply: str | None = typer.Option(
+        None,
+        "--supply",
+        help="Show the hours per 1,000 residents of this stored supply result (its --name).",
+    ),
     tiles: str = typer.Option(
         "osm",
         "--tiles",
@@ -73,7 +84,9 @@ def map_command(
     if store.read("quartiers", quartier=spec.id).empty:
         typer.echo(f"importing {spec.id} into {store.path} ...", err=True)
         import_quartier(spec, store)
-    data = collect_map_data(spec, store, profile=profile, category=category)
+    data = collect_map_data(
+        spec, store, profile=profile, category=category, sites=sites, supply=supply
+    )
     path = Path(output) if output else maps_dir() / map_filename(spec.id, lang, profile, category)
     langs = [lang] + ([other for other in LANGUAGES if other != lang] if all_languages else [])
     hrefs = sibling_hrefs(path, lang)

@@ -23,6 +23,14 @@ from geoquartier.mobility.planning_inputs import (
     default_candidates,
     planning_facilities,
 )
+from geoquartier.mobility.planning_results import LATEST, check_name, save_locate, save_supply
+
+NameOption = typer.Option(
+    LATEST,
+    "--name",
+    help="Keep the result in the workspace under this name for the quartier map "
+    "(the same name replaces the earlier result).",
+)
 
 
 def _population(spec, store):
@@ -60,6 +68,18 @@ def _write_outputs(output: Path, layers: dict, tables: dict) -> list[Path]:
     csv = output.with_suffix(".csv")
     pd.concat(list(tables.values())[:1] or [pd.DataFrame()]).to_csv(csv, index=False)
     return [output, csv]
+
+
+def _keep(save, result, quartier: str, name: str, option: str) -> None:
+    """Keep ``result`` in the workspace under ``name`` and say where to see it."""
+    from geoquartier.config import workspace_path
+
+    run = save(workspace_path(), result, name)
+    typer.echo(
+        f"kept in the workspace as {run.name!r} (run {run.run_id}); on the map: "
+        f"geoquartier map {quartier} --{option} {run.name}, or when served "
+        f"/quartiers/{quartier}/map?{option}={run.name}"
+    )
 
 
 def _write_table(table, path: Path, name: str) -> None:
@@ -109,22 +129,23 @@ def locate_command(
     time_limit: float = typer.Option(
         120.0, "--time-limit", help="Seconds the exact solver may take; then its gap is shown."
     ),
+    name: str = NameOption,
 ) -> None:
     """Where to open SITES new offices or services so that the most residents reach one.
 
     Chooses among candidate buildings on the walk network, for a walking profile: the
     most residents newly within MINUTES (mclp; those already near an existing one count
     as covered) or the least resident-weighted mean walk (pmedian). Solved exactly
-    (HiGHS), or greedily with --greedy. Writes the sites with their figures and prints a
-    short summary.
+    (HiGHS), or greedily with --greedy. Writes the sites with their figures, keeps them in
+    the workspace for the quartier map (under --name) and prints a short summary.
     """
     with user_errors():
         _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
-                time_limit)  # fmt: skip
+                time_limit, name)  # fmt: skip
 
 
 def _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
-            time_limit) -> None:  # fmt: skip
+            time_limit, name) -> None:  # fmt: skip
     from tqdm import tqdm
 
     from geoquartier.mobility.candidates import read_candidates
@@ -133,6 +154,7 @@ def _locate(quartier, output, category, minutes, profile, sites, model, candidat
 
     if model not in MODELS:
         raise GeoquartierError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    check_name(name)
     check_category(category)
     get_profile(profile)
     spec, store, network = _load(quartier)
@@ -164,6 +186,7 @@ def _locate(quartier, output, category, minutes, profile, sites, model, candidat
     _echo_sites_csv(result, paths[1])
     typer.echo(result.text())
     typer.echo("written: " + ", ".join(str(p) for p in paths))
+    _keep(save_locate, result, spec.id, name, "sites")
 
 
 def _echo_sites_csv(result, csv: Path) -> None:
@@ -202,6 +225,7 @@ def supply_command(
     below: float = typer.Option(
         2.0, "--below", help="Level (hours per week per 1,000 residents) counted as too low."
     ),
+    name: str = NameOption,
 ) -> None:
     """Advisory hours per week per 1,000 residents within MINUTES on foot (E2SFCA).
 
@@ -209,17 +233,19 @@ def supply_command(
     holidays in the reference week) are shared among the residents who reach it, with
     less weight for longer walks (1.00 / 0.68 / 0.22 over thirds of T); each home sums
     what it reaches. Facilities with unknown hours or languages are left out and listed.
+    The result is kept in the workspace for the quartier map (under --name).
     """
     with user_errors():
-        _supply(quartier, output, category, minutes, profile, language, week, below)
+        _supply(quartier, output, category, minutes, profile, language, week, below, name)
 
 
-def _supply(quartier, output, category, minutes, profile, language, week, below) -> None:
+def _supply(quartier, output, category, minutes, profile, language, week, below, name) -> None:
     import pandas as pd
 
     from geoquartier.mobility.profiles import get_profile
     from geoquartier.mobility.supply import check_language, quartier_supply, reference_week
 
+    check_name(name)
     check_category(category)
     get_profile(profile)
     check_language(language)
@@ -249,3 +275,4 @@ def _supply(quartier, output, category, minutes, profile, language, week, below)
     )
     typer.echo(result.text())
     typer.echo("written: " + ", ".join(str(p) for p in paths))
+    _keep(save_supply, result, spec.id, name, "supply")

@@ -47,6 +47,7 @@ from geoquartier.maps.places import (
     draw_place_cluster,
     draw_stops,
 )
+from geoquartier.maps.planning import draw_planning
 from geoquartier.mobility import DEFAULT_DETOUR_FACTOR
 from geoquartier.mobility.profiles import PROFILES
 from geoquartier.vocabulary import ANNOTATION_KINDS, TILE_URL, TIME_ZONE, page_constants
@@ -163,6 +164,7 @@ def _draw_layers(m: folium.Map, data: MapData, sheet: Sheet) -> list[tuple[str, 
         title = draw_place_cluster(m, places, gdf, sheet)
         sections.insert(1, (title, places.groups))
     draw_annotations(m, data.layer("annotations"), sheet)
+    draw_planning(m, data.planning, sheet)
     draw_offices(m, offices, sheet)  # last: on top
     return sections
 

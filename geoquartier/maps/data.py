@@ -96,6 +96,9 @@ class MapData:
     network_issue: str | None = None
     addresses: gpd.GeoDataFrame | None = None
     location_notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    planning: Any = None
+    """Stored location / supply results drawn as overlays
+    (:class:`geoquartier.maps.planning.PlanningOverlays`; None: none)."""
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """The layer, or an empty GeoDataFrame in EPSG:4326."""
@@ -139,6 +142,8 @@ def gather_map_data(
     store: Any = None,
     network: Any = None,
     progress: bool = False,
+    sites: str | None = None,
+    supply: str | None = None,
 ) -> MapData:
     """The :class:`MapData` of a registry quartier, ready for the builder (EPSG:4326).
 
@@ -146,7 +151,8 @@ def gather_map_data(
     ``store`` a :class:`geoquartier.layers.store.GeoPackageStore` (default: the
     workspace), into which the quartier is imported first if it is not there yet;
     ``network`` a ready walk network (default: the quartier's own, see
-    :func:`collect_map_data`).
+    :func:`collect_map_data`); ``sites`` / ``supply`` the name of a stored location /
+    supply result to show (see :func:`collect_map_data`).
     """
     from geoquartier.importer import import_quartier
     from geoquartier.layers.backend import get_layer_store
@@ -158,7 +164,10 @@ def gather_map_data(
     store = store if store is not None else get_layer_store()
     if store.read("quartiers", quartier=spec.id).empty:
         import_quartier(spec, store, progress=progress)
-    return collect_map_data(spec, store, profile=profile, category=category, network=network)
+    return collect_map_data(
+        spec, store, profile=profile, category=category, network=network, sites=sites,
+        supply=supply,
+    )  # fmt: skip
 
 
 def collect_map_data(
@@ -167,6 +176,8 @@ def collect_map_data(
     profile: str = "standard",
     category: str | None = None,
     network: Any = None,
+    sites: str | None = None,
+    supply: str | None = None,
 ) -> MapData:
     """Read a quartier's layers from ``store`` and compute its walking results.
 
@@ -175,11 +186,17 @@ def collect_map_data(
     ``network`` (optional) a ready walk network, else the quartier's network from
     :func:`geoquartier.mobility.network_for` (memoised in the process, shared with the CLI
     and the HTTP API), fetched only when the map has something to walk from or to.
+    The planning results kept in the workspace come along
+    (:func:`geoquartier.maps.planning.planning_overlays`): ``sites`` / ``supply`` name the
+    stored location / supply result to show switched on (default: the latest, off).
     Returns a :class:`MapData` in EPSG:4326.
     """
+    from geoquartier.maps.planning import planning_overlays
+
     check_profile(profile)
     check_category(category)
     data = _read_layers(spec, store, profile)
+    data.planning = planning_overlays(store, spec.id, sites=sites, supply=supply)
     net = network if network is not None else _walk_network(spec, data, category)
     if net is None:
         return data  # nothing to walk from or to: no walking layers

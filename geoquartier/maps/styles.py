@@ -162,3 +162,30 @@ def class_index(value: float, bounds: list[int] | tuple[int, ...]) -> int:
         if value <= bound:
             return i
     return len(bounds)
+
+
+# ---- planning results (geoquartier.maps.planning) ----------------------------------------
+SITE_COLOUR = "#1b1b1b"
+"""Proposed new sites of a location run (numbered markers; no place has this colour)."""
+SUPPLY_NONE_COLOUR = "#b2182b"
+"""A home that reaches no counted place within T."""
+SUPPLY_BELOW_COLOUR = "#f4a582"
+"""A home below the planner's level (but reaching something)."""
+SUPPLY_BELOW_OUTLINE = "#3b0000"
+"""Dark outline marking the homes below the planner's level (both classes above)."""
+SUPPLY_COLOURS = ("#d1e5f0", "#92c5de", "#4393c3", "#2166ac", "#053061")
+"""Ranges at or above the planner's level, light (just enough) to dark (the most)."""
+
+
+def supply_colours(ranges: int) -> list[str]:
+    """Fill colours of the supply classes: none, below the level, then ``ranges`` ranges."""
+    ranges = max(1, min(ranges, len(SUPPLY_COLOURS)))
+    spread = np.linspace(0, len(SUPPLY_COLOURS) - 1, ranges).round().astype(int)
+    return [SUPPLY_NONE_COLOUR, SUPPLY_BELOW_COLOUR] + [SUPPLY_COLOURS[i] for i in spread]
+
+
+def supply_classes(ranges: int) -> list[dict]:
+    """Styles of :func:`supply_colours`; the two classes below the level are outlined."""
+    colours = supply_colours(ranges)
+    below = [_filled(c, 1.5, 0.85, CELL_RADIUS_PX, SUPPLY_BELOW_OUTLINE) for c in colours[:2]]
+    return below + [_filled(c, 0.4, 0.75, CELL_RADIUS_PX) for c in colours[2:]]

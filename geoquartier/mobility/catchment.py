@@ -17,6 +17,9 @@ Coordinates: inputs in EPSG:4326, analysis in EPSG:25832 (metres).
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,10 +28,13 @@ from scipy.sparse import csr_matrix
 from geoquartier.mobility import paths
 from geoquartier.mobility.inputs import Points
 from geoquartier.mobility.profiles import Profile
-from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, snap_points
+from geoquartier.mobility.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
 CHUNK_SITES = 256
 """Sites searched together in one bounded Dijkstra call (memory: chunk × network nodes)."""
+SNAP_MEMO = 16
+"""Point sets whose snapping :func:`snapped` remembers per network (oldest dropped)."""
+_MEMO_LOCK = threading.Lock()
 
 
 @dataclass
@@ -93,8 +99,8 @@ def travel_times(
     if getattr(network, "method", "network") == "estimate":
         return _estimate_times(network, sites, demand, speed, limit_min, progress)
     pg = paths.profile_graph(network, profile)
-    ssnap = snap_points(network, sites.x, sites.y, pg.allowed, max_snap_m)
-    dsnap = snap_points(network, demand.x, demand.y, pg.allowed, max_snap_m)
+    ssnap = snapped(network, sites, pg.allowed, max_snap_m)
+    dsnap = snapped(network, demand, pg.allowed, max_snap_m)
     d_access = np.where(dsnap.off_network, np.inf, dsnap.access_m)
     on_sites = np.flatnonzero(~ssnap.off_network)
     parts_s, parts_d, parts_m = [], [], []
@@ -119,6 +125,34 @@ def travel_times(
         ssnap.off_network.copy(),
         dsnap.off_network.copy(),
     )
+
+
+def snapped(network, points: Points, allowed: np.ndarray, max_snap_m: float) -> Snapped:
+    """:func:`snap_points` of ``points`` (EPSG:25832), remembered on the network for the
+    last :data:`SNAP_MEMO` point sets per edge mask: the same homes or facilities asked
+    about again (another category, language or week) are not snapped again."""
+    key = hashlib.blake2b(
+        b"".join(
+            (
+                np.ascontiguousarray(points.x, dtype=np.float64).tobytes(),
+                np.ascontiguousarray(points.y, dtype=np.float64).tobytes(),
+                allowed.tobytes(),
+                np.float64(max_snap_m).tobytes(),
+            )
+        ),
+        digest_size=16,
+    ).digest()
+    memo = network._cached("snap_memo", OrderedDict)
+    with _MEMO_LOCK:
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
+    snap = snap_points(network, points.x, points.y, allowed, max_snap_m)
+    with _MEMO_LOCK:
+        memo[key] = snap
+        while len(memo) > SNAP_MEMO:
+            memo.popitem(last=False)
+    return snap
 
 
 def nearest_minutes(

@@ -6,6 +6,7 @@ as they are, polygons by their centroid (computed in EPSG:25832).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -15,6 +16,12 @@ import shapely
 
 from geoquartier.config import ANALYSIS_CRS, STORAGE_CRS
 from geoquartier.errors import GeoquartierError
+
+_GEOM_NAMES = {
+    0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+    5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection",
+}  # fmt: skip
+"""shapely type ids → geometry type names as GeoPandas spells them."""
 
 
 @dataclass
@@ -38,13 +45,14 @@ def as_points(gdf, what: str, id_col: str = "id") -> Points:
     if gdf.crs is None:
         raise GeoquartierError(f"{what}: the GeoDataFrame has no CRS (expected EPSG:4326)")
     geom = gdf.geometry
-    bad = geom.isna() | geom.is_empty
+    values = np.asarray(geom.values, dtype=object)
+    bad = shapely.is_missing(values) | shapely.is_empty(values)
     if bad.any():
         ids = (gdf[id_col] if id_col in gdf else pd.Series(gdf.index, index=gdf.index))[bad]
         raise GeoquartierError(
             f"{what}: {int(bad.sum())} feature(s) without geometry (ids {ids.tolist()[:10]})"
         )
-    kinds = set(geom.geom_type.unique())
+    kinds = {_GEOM_NAMES.get(int(t), str(t)) for t in np.unique(shapely.get_type_id(values))}
     allowed = {"Point", "Polygon", "MultiPolygon"}
     if not kinds <= allowed:
         raise GeoquartierError(
@@ -52,10 +60,29 @@ def as_points(gdf, what: str, id_col: str = "id") -> Points:
             f"found {sorted(kinds - allowed)}"
         )
     frame = gdf.to_crs(STORAGE_CRS) if str(gdf.crs) != STORAGE_CRS else gdf
-    metric = gdf.geometry.to_crs(ANALYSIS_CRS).values
-    pts = np.where(shapely.get_type_id(metric) == 0, metric, shapely.centroid(metric))
+    x, y = _metric_xy(gdf.geometry, kinds)
     ids = gdf[id_col].to_numpy() if id_col in gdf else gdf.index.to_numpy()
-    return Points(ids, shapely.get_x(pts), shapely.get_y(pts), frame)
+    return Points(ids, x, y, frame)
+
+
+def _metric_xy(geom: gpd.GeoSeries, kinds: set) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:25832 coordinates of points (transformed as arrays, no new geometries: the
+    numbers ``to_crs`` gives) or of polygon centroids (computed in EPSG:25832)."""
+    if kinds == {"Point"}:
+        xy = shapely.get_coordinates(geom.values)
+        transformer = _transformer(geom.crs.to_wkt())
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    metric = geom.to_crs(ANALYSIS_CRS).values
+    pts = np.where(shapely.get_type_id(metric) == 0, metric, shapely.centroid(metric))
+    return shapely.get_x(pts), shapely.get_y(pts)
+
+
+@functools.lru_cache(maxsize=8)
+def _transformer(crs_wkt: str):
+    from pyproj import CRS, Transformer
+
+    return Transformer.from_crs(CRS.from_wkt(crs_wkt), ANALYSIS_CRS, always_xy=True)
 
 
 def categories_of(facilities: gpd.GeoDataFrame, category_col: str | None, categories=None) -> list:

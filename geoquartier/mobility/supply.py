@@ -28,6 +28,7 @@ Inputs EPSG:4326, analysis EPSG:25832, outputs EPSG:4326.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -79,10 +80,14 @@ def reference_week(text: str | date | None = None) -> date:
         raise GeoquartierError(f"{text!r} is not a week of that year") from None
 
 
+@functools.lru_cache(maxsize=4096)
 def hours_in_week(expression: str, state: str, monday: date) -> tuple[float, float]:
     """Hours open and hours of "unknown" state of an OSM ``opening_hours`` expression in
     the week starting ``monday`` (00:00 Europe/Berlin, 7 days; real elapsed hours, so a
-    week with a clock change has 167 or 169), with the public holidays of ``state``."""
+    week with a clock change has 167 or 169), with the public holidays of ``state``.
+
+    Remembered per expression, state and week (the evaluation walks every change of the
+    week; asking again for the same facilities costs nothing)."""
     oh = OpeningHours(expression, state=state)
     start = datetime.combine(monday, datetime.min.time(), tzinfo=TIMEZONE)
     end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=TIMEZONE)
@@ -312,15 +317,15 @@ def supply(
         fac, state=state, monday=monday, language=code, capacity_col=capacity_col
     )
     times = _facility_times(network, fac, demand, prof, t_min, max_snap_m)
-    status.loc[
-        times.site_off_network & (status["status"] == STATUS_COUNTED).to_numpy(), "status"
-    ] = STATUS_OFF_NETWORK
-    counted = (status["status"] == STATUS_COUNTED).to_numpy()
-    values = np.where(counted, status["supply"].fillna(0.0).to_numpy(), 0.0)
+    state = status["status"].to_numpy()
+    state[times.site_off_network & (state == STATUS_COUNTED)] = STATUS_OFF_NETWORK
+    status["status"] = state
+    counted = state == STATUS_COUNTED
+    values = np.where(counted, np.nan_to_num(status["supply"].to_numpy(), nan=0.0), 0.0)
     access, ratio = e2sfca(_only(times, counted), demand.weight, values, t_min)
-    cells = _cells(population, demand, times, access, status, t_min, below)
+    cells = _cells(population, demand, times, access, state, t_min, below)
     fac_out = _facilities_frame(fac, status, ratio, counted)
-    summary = _supply_summary(cells, demand, fac_out, prof, t_min, monday, code, below, labels)
+    summary = _supply_summary(cells, demand, status, prof, t_min, monday, code, below, labels)
     return SupplyResult(cells, fac_out, summary)
 
 
@@ -355,9 +360,17 @@ def _only(times: TravelTimes, sites: np.ndarray) -> TravelTimes:
     )  # fmt: skip
 
 
-def _cells(population, demand, times, access, status, t_min, below) -> gpd.GeoDataFrame:
-    counted = (status["status"] == STATUS_COUNTED).to_numpy()
-    unknown = status["status"].isin([STATUS_HOURS_UNKNOWN, STATUS_LANGUAGE_UNKNOWN]).to_numpy()
+def _in_storage_crs(geometry) -> gpd.GeoSeries | object:
+    """A geometry array in EPSG:4326: as it is when already there (no transform)."""
+    values = geometry.values if hasattr(geometry, "values") else geometry
+    if values.crs is not None and values.crs.srs.upper() in (STORAGE_CRS, "OGC:CRS84"):
+        return values
+    return gpd.GeoSeries(values).set_crs(values.crs or STORAGE_CRS).to_crs(STORAGE_CRS).values
+
+
+def _cells(population, demand, times, access, state, t_min, below) -> gpd.GeoDataFrame:
+    counted = state == STATUS_COUNTED
+    unknown = np.isin(state, (STATUS_HOURS_UNKNOWN, STATUS_LANGUAGE_UNKNOWN))
     within = times.minutes <= t_min
     n_d = times.n_demand
     per = access * PER_RESIDENTS
@@ -380,20 +393,27 @@ def _cells(population, demand, times, access, status, t_min, below) -> gpd.GeoDa
             "below": per < below,
             "off_network": times.demand_off_network,
         },
-        geometry=population.geometry.values,
-        crs=population.crs,
-    ).to_crs(STORAGE_CRS)
+        geometry=_in_storage_crs(population.geometry),
+    )
+
+
+def _text_column(fac, name: str) -> np.ndarray | None:
+    """A text column as an object array with None for missing values."""
+    if name not in fac:
+        return None
+    values = fac[name].to_numpy(dtype=object)
+    return np.where(pd.isna(values), None, values)
 
 
 def _facilities_frame(fac, status, ratio, counted) -> gpd.GeoDataFrame:
-    def col(name):
-        return fac[name].astype(object).where(fac[name].notna(), None) if name in fac else None
-
+    geometry = fac.geometry.values
+    if geometry.crs is None:
+        geometry = gpd.GeoSeries(geometry).set_crs(STORAGE_CRS).values
     return gpd.GeoDataFrame(
         {
-            "id": fac["id"].astype(str) if "id" in fac else fac.index.astype(str),
-            "name": col("name"),
-            "opening_hours": col("opening_hours"),
+            "id": fac["id"].astype(str).to_numpy() if "id" in fac else fac.index.astype(str),
+            "name": _text_column(fac, "name"),
+            "opening_hours": _text_column(fac, "opening_hours"),
             "supply": status["supply"].to_numpy(),
             "supply_source": status["supply_source"].to_numpy(),
             "unknown_hours": status["unknown_hours"].to_numpy(),
@@ -402,17 +422,18 @@ def _facilities_frame(fac, status, ratio, counted) -> gpd.GeoDataFrame:
             if len(ratio)
             else np.zeros(0),
         },
-        geometry=fac.geometry.values,
-        crs=fac.crs or STORAGE_CRS,
-    ).to_crs(STORAGE_CRS)
+        geometry=_in_storage_crs(geometry),
+    )
 
 
-def _supply_summary(cells, demand, fac, prof, t_min, monday, code, below, labels) -> dict:
-    w = cells["residents"].to_numpy(dtype=float)
+def _supply_summary(cells, demand, status, prof, t_min, monday, code, below, labels) -> dict:
+    """The figures of a run, from the cell columns and the facilities' ``status`` frame."""
+    w = demand.weight
     per = cells["hours_per_1000"].to_numpy(dtype=float)
     under = cells["below"].to_numpy(dtype=bool)
-    counted = fac["status"] == STATUS_COUNTED
-    sources = set(fac.loc[counted, "supply_source"].dropna())
+    state = status["status"].to_numpy()
+    counted = state == STATUS_COUNTED
+    sources = set(status["supply_source"].to_numpy()[counted]) - {None}
     iso = monday.isocalendar()
     return {
         "quartier": (labels or {}).get("quartier"),
@@ -423,12 +444,12 @@ def _supply_summary(cells, demand, fac, prof, t_min, monday, code, below, labels
         "week": f"{iso[0]}-W{iso[1]:02d}",
         "decay": "steps 1.00/0.68/0.22 at T/3, 2T/3, T (Luo & Qi 2009 zones scaled to T)",
         "supply_unit": "capacity" if sources == {"capacity"} else "hours",
-        "facilities_total": len(fac),
+        "facilities_total": len(state),
         "facilities_counted": int(counted.sum()),
         "facilities_unknown": int(
-            fac["status"].isin([STATUS_HOURS_UNKNOWN, STATUS_LANGUAGE_UNKNOWN]).sum()
+            np.isin(state, (STATUS_HOURS_UNKNOWN, STATUS_LANGUAGE_UNKNOWN)).sum()
         ),
-        "supply_total": float(fac.loc[counted, "supply"].sum()),
+        "supply_total": float(status["supply"].to_numpy()[counted].sum()),
         "residents_total": demand.total,
         "below": float(below),
         "residents_below": float(w[under].sum()),

@@ -68,24 +68,31 @@
     return Math.max(200, Math.round(h * 0.62));
   }
 
+  /* A number (item.n, e.g. the rank of a proposed site) or the glyph of the kind. */
+  function glyph(item) {
+    var n = parseInt(item.n, 10);
+    return n > 0 ? '<b class="gq-pin-n" aria-hidden="true">' + n + '</b>' : (GLYPHS[item.g] || GLYPHS.poi);
+  }
+
   function markerIcon(item) {
     var color = GQ.colour(item.c, '#555555');
     var shape = item.a ? ' gq-pin-approx' : '';
+    var size = item.g === 'office' ? 34 : (item.n ? 30 : 26);
     return L.divIcon({
       className: 'gq-marker gq-marker-' + item.g,
-      html: '<span class="gq-pin' + shape + '" style="background:' + color + '">' + (GLYPHS[item.g] || GLYPHS.poi) + '</span>',
-      iconSize: item.g === 'office' ? [34, 34] : [26, 26],
-      iconAnchor: item.g === 'office' ? [17, 17] : [13, 13],
+      html: '<span class="gq-pin' + shape + '" style="background:' + color + '">' + glyph(item) + '</span>',
+      iconSize: [size, size],
+      iconAnchor: [size / 2, size / 2],
       popupAnchor: [0, -12]
     });
   }
 
-  /* Add point items {lat, lon, t (label), p (popup HTML, escaped), g (glyph), c (colour), a (approximate)}. */
+  /* Add point items {lat, lon, t (label), p (popup HTML, escaped), g (glyph), c (colour), a (approximate), n (number shown instead of the glyph)}. */
   GQ.points = function (group, name, items) {
     items.forEach(function (item) {
       var m = L.marker([item.lat, item.lon], {
         icon: markerIcon(item), title: item.t, alt: item.t, keyboard: true, riseOnHover: true,
-        zIndexOffset: item.g === 'office' ? 1000 : 0, gqKind: item.k || ''
+        zIndexOffset: item.g === 'office' ? 1000 : (item.n ? 500 : 0), gqKind: item.k || ''
       });
       // room above the popup for the map controls, so its close button stays reachable
       m.bindPopup(item.p, { maxWidth: 320, autoPanPaddingTopLeft: [12, 64], autoPanPaddingBottomRight: [12, 12],

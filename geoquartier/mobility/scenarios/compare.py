@@ -173,7 +173,7 @@ def _after_network(edited, network, population, before, blocks, max_snap_m):
             at = start + cats.index(c) * n
             for k in _PAIR_VALUES:
                 values[k][at : at + n] = new[k].to_numpy(dtype=float)[j * n : (j + 1) * n]
-    after = pd.DataFrame({k: before[k].to_numpy() for k in _PAIR_KEYS}, copy=False)
+    after = _frame(before, _PAIR_KEYS)
     for k, v in values.items():
         after[k] = v
     return after, "categories searched again (network changed): " + "; ".join(searched)
@@ -185,6 +185,16 @@ def _weights(population) -> pd.Series:
 
 
 _PAIR_KEYS = ["origin_id", "category", "profile"]
+
+
+def _frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The ``columns`` of ``frame`` as a new DataFrame sharing their arrays (object columns
+    as they are: no scan for a string dtype, no copy)."""
+    data = {}
+    for k in columns:
+        values = frame[k].to_numpy()
+        data[k] = pd.Series(values, dtype=values.dtype, copy=False)
+    return pd.DataFrame(data, copy=False)
 
 
 def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
@@ -215,7 +225,7 @@ def _pairs(before, after, w_before: pd.Series, w_after: pd.Series) -> pd.DataFra
         _same_array(before[k].to_numpy(), after[k].to_numpy()) for k in _PAIR_KEYS
     )
     if same:
-        pairs = pd.DataFrame({k: before[k].to_numpy() for k in _PAIR_KEYS}, copy=False)
+        pairs = _frame(before, _PAIR_KEYS)
         for k in _PAIR_VALUES:
             pairs[f"{k}_before"] = before[k].to_numpy(dtype=float)
             pairs[f"{k}_after"] = after[k].to_numpy(dtype=float)
@@ -354,7 +364,7 @@ def _per_origin(pairs, before, after) -> gpd.GeoDataFrame:
     """Per origin × category × profile: minutes before and after and ``gain_min``, with
     the origin's geometry (EPSG:4326)."""
     cols = _PAIR_KEYS + ["walk_min_before", "walk_min_after"]
-    out = pd.DataFrame({k: pairs[k].to_numpy() for k in cols}, copy=False)
+    out = _frame(pairs, cols)
     mb = out["walk_min_before"].to_numpy(dtype=float)
     ma = out["walk_min_after"].to_numpy(dtype=float)
     fb, fa = np.isfinite(mb), np.isfinite(ma)

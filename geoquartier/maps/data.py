@@ -212,6 +212,7 @@ def collect_map_data(
         data.streets = streets_near(net, data.layer("quartiers"))
     add_walking(data, net, category)
     data.scenarios = scenario_overlays(spec.id, store, net, data.profile, category)
+    link_measures(data)
     return data
 
 
@@ -482,3 +483,26 @@ def scenario_edit_places(scenario: Any, facilities: gpd.GeoDataFrame) -> gpd.Geo
     else:
         places["length_m"] = pd.Series(dtype=float)
     return places
+
+
+def link_measures(data: MapData) -> None:
+    """Give each building measure that names a published scenario of the map the
+    scenario's title and its residents gaining access (``scenario_title``,
+    ``scenario_gaining_access``, ``scenario_access_min``) for the popup; measures naming
+    none (or a scenario not published) stay as they are."""
+    from geoquartier.mobility.scenarios import ACCESS_MINUTES
+
+    measures = data.layers.get("measures")
+    if measures is None or measures.empty or "scenario_id" not in measures:
+        return
+    by_id = {o.id: o for o in data.scenarios if not o.error}
+    linked = [by_id.get(str(s)) if not pd.isna(s) else None for s in measures["scenario_id"]]
+    if not any(linked):
+        return
+    measures = measures.copy()
+    measures["scenario_title"] = [o.title if o else None for o in linked]
+    measures["scenario_gaining_access"] = [
+        o.residents_gaining_access if o else None for o in linked
+    ]
+    measures["scenario_access_min"] = ACCESS_MINUTES
+    data.layers["measures"] = measures

@@ -355,7 +355,8 @@ def _draw_scenario(m: folium.Map, overlay: Any, sheet: Sheet) -> None:
     labels = _edit_labels(tr)
     edits = overlay.edits
     if _present(edits):
-        short = edits["length_m"].to_numpy() < SHORT_EDIT_M
+        lines = edits.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
+        short = lines & (edits["length_m"].to_numpy() < SHORT_EDIT_M)
         edits = edits.set_geometry(
             [
                 g.interpolate(0.5, normalized=True) if s else g

@@ -50,14 +50,16 @@ BOUNDARY_STYLE = {"color": OFFICE_COLOUR, "weight": 3, "fill": False, "dashArray
 MEASURE_COLOURS = {"planned": "#1f78b4", "in_progress": "#e66101", "completed": "#1a9641"}
 
 SCENARIO_COLOURS = {
-    "added": "#00796b",
-    "changed": "#6a1b9a",
-    "closed": "#b71c1c",
-    "gain": "#2166ac",
+    "added": "#00bfa5",
+    "changed": "#f9a825",
+    "closed": "#212121",
+    "gain": "#542788",
     "loss": "#e08214",
 }
-"""A published scenario's layer: what its edits add, change (e.g. a ramp instead of
-steps) or close, and the homes whose walk gets shorter (gain) or longer (loss)."""
+"""A published scenario's layer: what its edits add (aqua), change (gold, e.g. a ramp
+instead of steps) or close (black, dashed), and the homes whose walk gets shorter
+(purple) or longer (orange) — a colour-blind-safe diverging pair that no other layer
+uses (the walking areas are blue)."""
 SCENARIO_CLASSES = ("added", "changed", "closed", "gain", "loss")
 """Class order of a scenario layer (index = the ``_c`` property of a feature)."""
 
@@ -141,8 +143,8 @@ def scenario_classes() -> list[dict]:
     (closed ones dashed), homes as filled cells or points."""
     out = []
     for name in SCENARIO_CLASSES:
-        if name in ("gain", "loss"):
-            out.append(_filled(SCENARIO_COLOURS[name], 0.6, 0.75, CELL_RADIUS_PX))
+        if name in ("gain", "loss"):  # white ring: stands out on the walking areas
+            out.append(_filled(SCENARIO_COLOURS[name], 1.5, 0.9, CELL_RADIUS_PX + 1, "#ffffff"))
             continue
         style = _filled(SCENARIO_COLOURS[name], 5, 0.6, FEATURE_RADIUS_PX)
         if name == "closed":

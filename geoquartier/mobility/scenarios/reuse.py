@@ -12,9 +12,10 @@ nearest facility of a category:
 * removal: if every removed edge ``(u, v, L)`` is strictly slack, ``|D(u) − D(v)| < L``
   (or both ends unreachable), no shortest path uses it: removing it changes nothing;
 * addition: then a walk on the edited network either avoids ``V`` (a base walk, at least
-  the base distance ``d(o)``) or passes a last node ``y`` of ``V``, so the after distance
-  is ``min(d(o), min_y D(y) + dist_edited(y, o))`` — exactly. If ``d(o)`` is not above
-  that bound for any origin, the category keeps its base result.
+  the base distance ``d(o)``) or first enters ``V`` at a base node ``y`` (the part before
+  uses unchanged edges only, so it is at least ``D(y)``; and ``D(y)`` is still walkable),
+  so the after distance is ``min(d(o), min_y D(y) + dist_edited(y, o))`` — exactly. If
+  ``d(o)`` is not above that bound for any origin, the category keeps its base result.
 
 Origins and facilities must snap to the same place on both networks (the same edge with
 the same offset and access leg, or the same node). Origins that snap elsewhere make every

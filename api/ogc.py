@@ -36,7 +36,13 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import ParticipationStoreDep, SettingsDep, Workspace, WorkspaceDep
+from api.deps import (
+    NetworksDep,
+    ParticipationStoreDep,
+    SettingsDep,
+    Workspace,
+    WorkspaceDep,
+)
 from api.errors import api_error
 from api.geojson import GEOJSON, jsonable
 from api.participation import feedback_store
@@ -646,15 +652,30 @@ def item(
     feature_id: Annotated[str, Path(description="the feature id", max_length=500)],
     settings: SettingsDep,
     sources: SourcesDep,
+    workspace: WorkspaceDep,
+    networks: NetworksDep,
     f: FormatParam = None,
 ) -> Response:
-    """One feature by id, as GeoJSON with links to itself and its collection."""
+    """One feature by id, as GeoJSON with links to itself and its collection. A building
+    measure that names a published planning scenario also gets ``scenario_title``,
+    ``residents_gaining_access`` (residents newly within ``access_minutes`` walking
+    minutes of a category the scenario changes, for any walking profile),
+    ``residents_walking_less`` and ``scenario_categories``."""
     source = _source_or_404(sources, collection_id)
     serialized = _serialize(collection_id, source.read())
     position = serialized.index.get(feature_id)
     if position is None:
         raise api_error(404, f"collection {collection_id!r} has no feature with id {feature_id!r}")
     feature = json.loads(serialized.features[position])
+    props = feature.get("properties") or {}
+    if collection_id == "measures" and props.get("scenario_id") and props.get("quartier"):
+        from api.scenarios import measure_scenario_properties
+
+        props.update(
+            measure_scenario_properties(
+                workspace, networks, str(props["quartier"]), str(props["scenario_id"])
+            )
+        )
     base = public_base_url(request, settings)
     media = _media_type(request, f)
     feature["links"] = [

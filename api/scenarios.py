@@ -33,6 +33,7 @@ from api.errors import api_error
 from api.participation.auth import bearer, planner
 from api.participation.store import User
 from geoquartier.errors import GeoquartierError
+from geoquartier.mobility.scenarios.effects import GAIN_TOLERANCE_MIN
 
 ERRORS = {
     401: {"description": "no or an invalid staff token (writing needs a planner token)"},
@@ -47,8 +48,6 @@ MAX_CACHED_COMPARISONS = 8
 """Comparisons kept per process (keyed by workspace file version, scenario and options)."""
 _COMPARISONS: dict = {}
 _CACHE_LOCK = threading.Lock()
-GAIN_TOLERANCE_MIN = 1e-6
-"""Walking-time changes below this (minutes) are rounding noise, not a gain."""
 
 
 class ScenarioIn(BaseModel):
@@ -395,3 +394,29 @@ def _gains_geojson(per, scenario_id: str, category: str, profile: str) -> dict:
         "profile": profile,
         "features": features,
     }
+
+
+def measure_scenario_properties(workspace, networks, quartier: str, scenario_id: str) -> dict:
+    """What a building measure's OGC item shows of the published scenario it names:
+    ``scenario_title``, ``residents_gaining_access`` and ``residents_walking_less``
+    (whole persons, see :mod:`geoquartier.mobility.scenarios.effects`),
+    ``access_minutes`` and ``scenario_categories``; empty when the scenario is not a
+    published scenario of ``quartier`` or cannot be computed."""
+    from geoquartier.mobility.scenarios import ACCESS_MINUTES, published_effects
+
+    try:
+        population, facilities = _inputs(workspace, quartier)
+        network = networks.get(quartier)
+    except Exception:  # no residents or no network: the item shows the measure only
+        return {}
+    effects = published_effects(workspace.path, quartier, network, population, facilities)
+    for effect in effects:
+        if effect.scenario.id == scenario_id and not effect.error:
+            return {
+                "scenario_title": effect.scenario.title,
+                "residents_gaining_access": round(effect.residents_gaining_access),
+                "residents_walking_less": round(effect.residents_walking_less),
+                "access_minutes": ACCESS_MINUTES,
+                "scenario_categories": effect.categories,
+            }
+    return {}

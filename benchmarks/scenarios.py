@@ -5,14 +5,19 @@ residents spread over its residential buildings (26,000 in total, by floor area)
 scenario has 3 edits: a 3 m footway closing the network's largest detour gap, a ramp
 instead of the steps with the largest wheelchair detour, and a new pharmacy.
 
-Rows (seconds, best of ``--repeat`` after one warm-up; ratio against the base run):
+Rows (seconds, best of ``--repeat`` rounds after one warm-up round, the three runs
+interleaved in each round; ratio against the base run):
 
 * base coverage: :func:`coverage` for all categories × 3 profiles × 3 thresholds;
 * compare, base reused: :func:`compare` with ``before=`` the base run's nearest results
-  — applies the edits, builds the edited network and recomputes the "after" side
-  (every category, because the network changed: profile graphs, snapping indexes and
-  one multi-source search per category and profile on the new arrays);
+  — applies the edits, builds the edited network and searches again only what the edits
+  can change: per profile, one search from the edited places on each network gives an
+  exact bound (geoquartier/mobility/scenarios/reuse.py); categories it cannot rule out
+  and those whose facilities changed get their multi-source search on the new arrays;
 * compare, both sides: :func:`compare` computing "before" as well.
+
+Snapping results are kept per network for the same points, so every row after the
+warm-up reuses the homes' snapping on the base network (the baseline too).
 
     python benchmarks/scenarios.py [--repeat 3]
 """
@@ -55,14 +60,18 @@ def _scenario(net) -> Scenario:
     return s
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
-    fn()  # warm-up
-    times, out = [], None
+def _best_interleaved(fns: list, repeat: int) -> tuple[list[float], list]:
+    """Best time of each function over ``repeat`` rounds after one warm-up round; each
+    round runs every function once, so that all of them meet the same load of a shared
+    machine."""
+    outs = [fn() for fn in fns]  # warm-up
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+        for i, fn in enumerate(fns):
+            t = time.perf_counter()
+            outs[i] = fn()
+            best[i] = min(best[i], time.perf_counter() - t)
+    return best, outs
 
 
 def main() -> None:
@@ -77,14 +86,16 @@ def main() -> None:
         get_profile(p).allowed_edges(net)
 
     # the base run as a planner makes it: coverage for every profile (nearest inside)
-    t_base, _ = _best(lambda: coverage(net, population, facilities, MINUTES, PROFILES), args.repeat)
     before = nearest_all(net, population, facilities, PROFILES)
-    t_reuse, result = _best(
-        lambda: compare(scenario, net, population, facilities, MINUTES, PROFILES, before=before),
+    (t_base, t_reuse, t_both), (_, result, _) = _best_interleaved(
+        [
+            lambda: coverage(net, population, facilities, MINUTES, PROFILES),
+            lambda: compare(
+                scenario, net, population, facilities, MINUTES, PROFILES, before=before
+            ),
+            lambda: compare(scenario, net, population, facilities, MINUTES, PROFILES),
+        ],
         args.repeat,
-    )
-    t_both, _ = _best(
-        lambda: compare(scenario, net, population, facilities, MINUTES, PROFILES), args.repeat
     )
     cats = facilities["category"].nunique()
     print(

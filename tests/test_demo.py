@@ -88,6 +88,15 @@ def test_demo_imports_the_model_quartiers_and_writes_their_maps(tmp_path):
     assert "edit 1 (way_add): 1 new edge(s), 3 m" in out
     assert "edit 2 (way_tags): tags set on 1 edge(s)" in out
     assert "wheelchair:" in out and "walk less" in out
+    # the example measure names the scenario; Lauf's map has the scenario's layer and the
+    # measure's "residents gaining access"
+    measures = store.read("measures", quartier="lauf")
+    assert list(measures["scenario_id"]) == [scenarios["id"].iloc[0]]
+    assert "(Beispiel)" in measures["name"].iloc[0]
+    lauf_map = next(p for p in maps if "lauf" in p.name and p.name.endswith("de.html"))
+    html = lauf_map.read_text(encoding="utf-8")
+    assert f"scenario-{scenarios['id'].iloc[0]}" in html
+    assert "Bewohner mit neuem Zugang" in html
 
 
 def _pdf_text(pdf: bytes) -> str:

@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 
 from geoquartier.errors import GeoquartierError
 from geoquartier.mobility import coverage, get_profile, node_distances, residents_from_buildings
-from geoquartier.mobility.scenarios import Scenario, apply_scenario, compare
+from geoquartier.mobility.scenarios import Scenario, apply_scenario, compare, nearest_all
 
 pytest_plugins = ["mobility_fixtures"]
 
@@ -452,3 +452,68 @@ def test_residents_remove_takes_from_the_nearest_home_and_refuses_more(lauf_buil
     too_many.add("residents_remove", at, residents=float(home["residents"]) + 1)
     with pytest.raises(GeoquartierError, match=r"edit 1 \(residents_remove\): field 'residents'"):
         apply_scenario(too_many, None, EMPTY, population)
+
+
+def _cut_across(net, e, half_m=0.5):
+    """A short line (EPSG:4326) drawn across the middle of edge ``e``."""
+    geom = net.edge_geometry[e]
+    p = geom.interpolate(0.5, normalized=True)
+    q = geom.interpolate(min(0.5 + 1.0 / geom.length, 1.0), normalized=True)
+    d = np.array([-(q.y - p.y), q.x - p.x]) / np.hypot(q.y - p.y, q.x - p.x) * half_m
+    return _deg_line([[p.x - d[0], p.y - d[1]], [p.x + d[0], p.y + d[1]]])
+
+
+def _reuse_scenario(net, kind):
+    a, b, _ = _gap(net)
+    s = Scenario("lauf", kind)
+    if kind == "gap, ramp, pharmacy":
+        s.add(
+            "way_add", _deg_line([[net.node_x[a], net.node_y[a]], [net.node_x[b], net.node_y[b]]])
+        )
+        s.add("way_tags", _cut_across(net, _steps_bridge(net)), tags={"highway": "footway"})
+        s.add("facility_add", _deg_point(net.node_x[a], net.node_y[a]), category="pharmacy")
+    elif kind == "closure":
+        _, pred = dijkstra(_matrix(net), indices=a, return_predecessors=True)
+        path = [b]
+        while path[-1] != a:
+            path.append(int(pred[path[-1]]))
+        x, y = path[len(path) // 2], path[len(path) // 2 + 1]
+        on = ((net.edge_u == x) & (net.edge_v == y)) | ((net.edge_u == y) & (net.edge_v == x))
+        s.add("way_close", _cut_across(net, int(np.flatnonzero(on)[0])))
+    else:  # a new way from a to 2 m beside the middle of the longest edge at b (a split)
+        inc = np.flatnonzero((net.edge_u == b) | (net.edge_v == b))
+        mid = net.edge_geometry[int(inc[np.argmax(net.edge_length_m[inc])])].interpolate(
+            0.5, normalized=True
+        )
+        s.add("way_add", _deg_line([[net.node_x[a], net.node_y[a]], [mid.x + 2.0, mid.y]]))
+    return s
+
+
+@pytest.mark.parametrize("kind", ["gap, ramp, pharmacy", "closure", "split"])
+def test_after_side_searches_only_what_can_change_and_equals_a_full_search(
+    kind, lauf_network, lauf_buildings, lauf_amenities
+):
+    """The after side keeps the base rows the exact bounds allow and equals a full search
+    on the edited inputs for every origin, category and profile."""
+    net = lauf_network
+    population = residents_from_buildings(lauf_buildings, 26000)
+    profiles = ("standard", "senior", "wheelchair")
+    result = compare(_reuse_scenario(net, kind), net, population, lauf_amenities, (5, 10, 15),
+                     profiles)  # fmt: skip
+    edited = result.edited
+    full = nearest_all(edited.network, edited.population, edited.facilities, profiles)
+    po = result.per_origin
+    assert np.array_equal(po["origin_id"].to_numpy(), full["origin_id"].to_numpy())
+    mine, ref = po["walk_min_after"].to_numpy(), full["walk_min"].to_numpy()
+    assert np.array_equal(np.isfinite(mine), np.isfinite(ref))
+    ok = np.isfinite(ref)
+    assert np.abs(mine[ok] - ref[ok]).max() <= 1e-9  # minutes: rounding only
+    n_cats = lauf_amenities["category"].nunique()
+    searched = {
+        part.split(":")[0].strip(): int(part.split(":")[1].split(" of ")[0])
+        for part in result.recomputed.split(": ", 1)[1].split(";")
+    }
+    assert set(searched) == set(profiles)
+    if kind == "gap, ramp, pharmacy":
+        assert searched["standard"] < n_cats // 4  # the new footway changes few categories
+    assert min(searched.values()) < n_cats

@@ -21,6 +21,8 @@ DEMO_SCENARIO_AUTHOR = "geoquartier demo"
 # and a 2 m line across the steps whose wheelchair detour is the longest.
 DEMO_GAP = "LINESTRING (11.2916737 49.5123116, 11.2916651 49.5122882)"
 DEMO_STEPS_CUT = "LINESTRING (11.2850128 49.5116477, 11.2849929 49.5116352)"
+DEMO_MEASURE_ID = "beispiel-rampe"
+"""Id of the demo's example building measure (the ramp of the example scenario)."""
 DEMO_RAMP_TAGS = {"highway": "footway", "kerb": "lowered", "wheelchair": "yes"}
 
 
@@ -51,13 +53,14 @@ def demo_command(
        whether each is open now. Quartiers whose OSM data come only from Overpass
        (Alt-Hamborn, Batenbrock, Obere Altstadt) are fetched with --online; without it
        they get what the local data has (Alt-Hamborn: boundary and office).
-    2. Writes the interactive maps of Neu Olvenstedt (walking times estimated: no network
-       in the data), Lauf and Dreieich (walk network) in all five languages to maps/.
-    3. Writes, per imported quartier, the A3 workshop map, the offer flyer (German and
+    2. Creates and publishes the example scenario of Lauf (a footway closing the largest
+       detour gap and a ramp instead of steps), prints its comparison and adds an example
+       building measure (labelled "Beispiel") that names it (--no-scenario skips this).
+    3. Writes the interactive maps of Neu Olvenstedt (walking times estimated: no network
+       in the data), Lauf and Dreieich (walk network) in all five languages to maps/;
+       Lauf's map has a layer for the example scenario.
+    4. Writes, per imported quartier, the A3 workshop map, the offer flyer (German and
        Turkish) and the local-mobility report as PDF to maps/documents/ (--no-documents
-       skips this).
-    4. Creates and publishes the example scenario of Lauf (a footway closing the largest
-       detour gap and a ramp instead of steps) and prints its comparison (--no-scenario
        skips this).
     5. Starts the web server and prints the addresses of the maps, the participation
        pages and the API documentation (unless --no-serve).
@@ -82,6 +85,11 @@ def demo_command(
     for qid, reason in missing.items():
         typer.echo(f"\n{qid}: not imported — {reason}")
 
+    # the example scenario first: the maps show published scenarios and linked measures
+    if scenario and DEMO_SCENARIO_QUARTIER in {s.quartier for s in summaries}:
+        for line in demo_scenario(registry[DEMO_SCENARIO_QUARTIER], store):
+            typer.echo(line)
+
     out_dir = config.maps_dir()
     typer.echo(f"\nWriting maps to {out_dir}")
     paths = build_all_maps(out_dir, store=store, progress=True)
@@ -91,9 +99,6 @@ def demo_command(
     if documents:
         imported = [registry[s.quartier] for s in summaries]
         write_demo_documents(imported, store, Path(out_dir) / DOCUMENTS_DIR)
-    if scenario and DEMO_SCENARIO_QUARTIER in {s.quartier for s in summaries}:
-        for line in demo_scenario(registry[DEMO_SCENARIO_QUARTIER], store):
-            typer.echo(line)
 
     if serve:
         from geoquartier.cli.serve import serve as serve_command
@@ -177,7 +182,40 @@ def demo_scenario(spec, store) -> list[str]:
     lines = [f"\nExample scenario {scenario.id} of {spec.id}: {scenario.title} (published)"]
     lines += [f"  {line}" for line in result.edited.log]
     lines += ["  " + line for line in comparison_summary(result)]
+    measure = demo_measure(spec, store, scenario.id)
+    lines.append(f"  example measure {measure['id']!r} ({measure['name']}) names the scenario")
     return lines
+
+
+def demo_measure(spec, store, scenario_id: str) -> dict:
+    """Write (or re-write) the demo's example building measure of ``spec``: the ramp of the
+    example scenario at the real steps (EPSG:4326), status planned, naming the published
+    scenario ``scenario_id``. Clearly an example: "(Beispiel)" in its name and kind, and
+    its description says it is not a real measure. Other measures stay as they are."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from geoquartier.vocabulary import STORAGE_CRS
+
+    row = {
+        "id": DEMO_MEASURE_ID,
+        "quartier": spec.id,
+        "name": "Rampe statt Treppe (Beispiel)",
+        "kind": "Barrierefreiheit (Beispiel)",
+        "status": "planned",
+        "description": "Beispiel der Demo, keine echte Maßnahme: eine Rampe statt der Treppe "
+        "mit dem längsten Umweg für Rollstuhlnutzende, beschrieben vom Szenario "
+        f"„{DEMO_SCENARIO_TITLE}“.",
+        "scenario_id": scenario_id,
+    }
+    point = shapely.from_wkt(DEMO_STEPS_CUT).interpolate(0.5, normalized=True)
+    new = gpd.GeoDataFrame([row], geometry=[point], crs=STORAGE_CRS)
+    old = store.read("measures", quartier=spec.id)
+    old = old[old["id"] != DEMO_MEASURE_ID]
+    frame = pd.concat([old, new], ignore_index=True) if len(old) else new
+    store.write("measures", gpd.GeoDataFrame(frame, crs=STORAGE_CRS), quartier=spec.id)
+    return row
 
 
 def comparison_summary(result, tolerance_min: float = 1e-6) -> list[str]:

@@ -41,6 +41,7 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "versioned layer store: migrations table; PostGIS: one table per layer"),
+    Migration(2, "measures.scenario_id: a measure may name a published planning scenario"),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 """The schema version this code reads and writes."""
@@ -123,4 +124,11 @@ def _geopackage_v1(db: sqlite3.Connection) -> None:
     )
 
 
-_GEOPACKAGE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _geopackage_v1}
+def _geopackage_nothing(db: sqlite3.Connection) -> None:
+    """GeoPackage layers are rewritten whole and get new columns by themselves."""
+
+
+_GEOPACKAGE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _geopackage_v1,
+    2: _geopackage_nothing,
+}

@@ -537,4 +537,14 @@ def _postgis_v1(conn: Any, schema: str) -> None:
         _create_layer_table(conn, schema, layer)
 
 
-_STEPS = {1: _postgis_v1}
+def _postgis_v2(conn: Any, schema: str) -> None:
+    from psycopg import sql
+
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} text").format(
+            sql.Identifier(schema, "measures"), sql.Identifier("scenario_id")
+        )
+    )
+
+
+_STEPS = {1: _postgis_v1, 2: _postgis_v2}

@@ -36,6 +36,11 @@ from geoquartier.vocabulary import (
 
 __all__ = ["LAYERS", "STORAGE_CRS", "LOCAL_TIMEZONE", "ANNOTATION_KINDS", "layer_schema"]
 
+SCENARIOS_TABLE = "scenarios"
+"""Table of the planning scenarios in the workspace GeoPackage (one row per scenario:
+``id, quartier, title, ..., status``); written by :mod:`geoquartier.mobility.scenarios`,
+read here to check the ``scenario_id`` of measures."""
+
 LOCAL_TIMEZONE = TIME_ZONE_NAME
 """Naive datetimes in input are local time in this zone."""
 
@@ -287,6 +292,11 @@ LAYERS: dict[str, LayerSchema] = {
                 Field("cost_eur", kind="float", minimum=0),
                 Field("funding"),
                 Field("description"),
+                Field(
+                    "scenario_id",
+                    description="a published planning scenario of the quartier that "
+                    "describes the measure's effect (see docs/scenarios.md)",
+                ),
             ),
             "building and urban-renewal measures",
         ),

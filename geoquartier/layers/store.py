@@ -40,7 +40,7 @@ from geoquartier.layers.migrations import (
     pending,
     upgrade_geopackage,
 )
-from geoquartier.layers.schema import LAYERS, STORAGE_CRS, layer_schema
+from geoquartier.layers.schema import LAYERS, SCENARIOS_TABLE, STORAGE_CRS, layer_schema
 from geoquartier.layers.validate import validate
 
 _SIDECARS = ("-wal", "-shm", "-journal")
@@ -142,6 +142,8 @@ class GeoPackageStore:
             if quartier is not None:
                 gdf = _with_quartier(layer, gdf, quartier)
             validated[layer] = validate(gdf, layer)
+        if "measures" in validated:
+            check_scenario_links(self.path, validated["measures"])
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock():
@@ -254,6 +256,35 @@ def file_version(path: Path) -> tuple[int, ...]:
         except FileNotFoundError:
             parts.extend((0, 0, 0))
     return tuple(parts)
+
+
+def check_scenario_links(path: Path, measures: gpd.GeoDataFrame) -> None:
+    """Raise :class:`ValidationError` naming every measure whose ``scenario_id`` is not a
+    published scenario of its own quartier in the GeoPackage at ``path``."""
+    if "scenario_id" not in measures or not measures["scenario_id"].notna().any():
+        return
+    heads = {}
+    if path.is_file() and SCENARIOS_TABLE in {str(n) for n, _ in pyogrio.list_layers(path)}:
+        table = pyogrio.read_dataframe(path, layer=SCENARIOS_TABLE, read_geometry=False)
+        heads = {str(r["id"]): r for r in table.to_dict("records")}
+    problems = []
+    for i, (fid, quartier, sid) in enumerate(
+        zip(measures["id"], measures["quartier"], measures["scenario_id"], strict=True)
+    ):
+        if pd.isna(sid):
+            continue
+        head = heads.get(str(sid))
+        if head is None:
+            expected = "the id of a scenario in the workspace (see 'geoquartier scenario list')"
+        elif head["status"] != "published":
+            expected = f"a published scenario ('geoquartier scenario publish {sid}' first)"
+        elif str(head["quartier"]) != str(quartier):
+            expected = f"a scenario of quartier {quartier!r} (it belongs to {head['quartier']!r})"
+        else:
+            continue
+        problems.append(Problem(i, fid, "scenario_id", sid, expected))
+    if problems:
+        raise ValidationError("measures", problems)
 
 
 def check_ids_free(layer: str, ids, taken: set) -> None:

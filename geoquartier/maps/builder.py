@@ -7,7 +7,8 @@ and imports nothing into the workspace. Layers, each drawn by one function of
 :mod:`geoquartier.maps.draw` or :mod:`geoquartier.maps.places`: basemap, boundary,
 offices, advisory services and daily needs (clustered), building measures, transit stops,
 residents, walking time from the office (5/10/15 min), walking time from every home or
-cell to the nearest office or service, approved contributions; a legend, a language switch
+cell to the nearest office or service, approved contributions, one layer per published
+planning scenario (its edits and the homes walking more or less); a legend, a language switch
 and a text list of all places beside the map. All coordinates are EPSG:4326.
 """
 
@@ -34,6 +35,7 @@ from geoquartier.maps.draw import (
     draw_isochrones,
     draw_measures,
     draw_population,
+    draw_scenarios,
 )
 from geoquartier.maps.elements import OfflineMap, OfflinePage
 from geoquartier.maps.hours import utc_offsets
@@ -165,6 +167,7 @@ def _draw_layers(m: folium.Map, data: MapData, sheet: Sheet) -> list[tuple[str, 
         sections.insert(1, (title, places.groups))
     draw_annotations(m, data.layer("annotations"), sheet)
     draw_planning(m, data.planning, sheet)
+    draw_scenarios(m, data.scenarios, sheet)
     draw_offices(m, offices, sheet)  # last: on top
     return sections
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -64,6 +65,28 @@ _PLACE_SEPARATOR = "\x1f"
 
 
 @dataclass
+class ScenarioOverlay:
+    """One published scenario as the map shows it (EPSG:4326).
+
+    ``edits``: one row per place an edit names (``change``: added, changed or closed, see
+    :data:`geoquartier.mobility.scenarios.EDIT_CHANGES`; ``kind``; ``length_m`` of lines);
+    ``homes``: the homes or cells whose walking time to the nearest ``category`` (None =
+    office) changes for ``profile`` (``walk_min_before``, ``walk_min_after``, ``gain_min``,
+    ``residents``), or None; ``residents_gaining_access`` as in
+    :mod:`geoquartier.mobility.scenarios.effects`; ``error`` why nothing was computed."""
+
+    id: str
+    title: str
+    description: str = ""
+    edits: gpd.GeoDataFrame | None = None
+    homes: gpd.GeoDataFrame | None = None
+    category: str | None = None
+    profile: str = "standard"
+    residents_gaining_access: float = 0.0
+    error: str = ""
+
+
+@dataclass
 class MapData:
     """Everything one quartier map draws (all GeoDataFrames in EPSG:4326).
 
@@ -76,7 +99,8 @@ class MapData:
     :data:`NETWORK_FAILED` (why a network quartier got estimates); ``streets``/``buildings``
     feed the offline basemap (streets with their ``name``); ``addresses`` (OSM address
     points) feed the address search and the street of unnamed places; ``location_notes``
-    maps office ids to their registry ``location_note`` by language.
+    maps office ids to their registry ``location_note`` by language; ``scenarios`` holds
+    one :class:`ScenarioOverlay` per published scenario of the quartier.
     """
 
     quartier: str
@@ -99,6 +123,7 @@ class MapData:
     planning: Any = None
     """Stored location / supply results drawn as overlays
     (:class:`geoquartier.maps.planning.PlanningOverlays`; None: none)."""
+    scenarios: list[ScenarioOverlay] = field(default_factory=list)
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """The layer, or an empty GeoDataFrame in EPSG:4326."""
@@ -203,6 +228,8 @@ def collect_map_data(
     if getattr(net, "method", "network") == "network":
         data.streets = streets_near(net, data.layer("quartiers"))
     add_walking(data, net, category)
+    data.scenarios = scenario_overlays(spec.id, store, net, data.profile, category)
+    link_measures(data)
     return data
 
 
@@ -376,3 +403,123 @@ def _walk_from_office(
             layer, pid = str(oid).split(_PLACE_SEPARATOR, 1)
             walk[(layer, pid)] = float(minutes)
     return walk
+
+
+# ---- published scenarios -----------------------------------------------------------------
+OFFICE_CATEGORY = "office"
+"""The category the scenario comparison gives the offices (``planning_facilities``)."""
+
+
+def scenario_overlays(
+    quartier: str, store: Any, network: Any, profile: str, category: str | None
+) -> list[ScenarioOverlay]:
+    """One :class:`ScenarioOverlay` per published scenario of ``quartier`` in the
+    workspace GeoPackage of ``store`` (drafts never); empty for other stores.
+
+    The homes shown are those whose walking time changes to the map's own target
+    (``category``, None = office) with the map's ``profile``; when the scenario changes
+    nothing there, the category and profile in which the most residents' walking times
+    change (the legend names both). EPSG:4326."""
+    from geoquartier.mobility.planning_inputs import planning_facilities
+    from geoquartier.mobility.scenarios import published_effects
+
+    path = getattr(store, "path", None)
+    if not isinstance(path, Path) or not path.is_file():
+        return []
+    population = store.read("population", quartier=quartier)
+    facilities = planning_facilities(store, quartier)
+    if population.empty:
+        effects = _without_residents(path, quartier)
+    else:
+        effects = published_effects(
+            path, quartier, network, population[["id", "residents", "geometry"]], facilities
+        )
+    target = OFFICE_CATEGORY if category is None else category
+    return [_overlay(effect, facilities, target, profile) for effect in effects]
+
+
+def _without_residents(path: Path, quartier: str) -> list:
+    """Published scenarios of a quartier without residents: their edits only."""
+    from geoquartier.mobility.scenarios import ScenarioEffect, list_scenarios, load_scenario
+
+    table = list_scenarios(path, quartier)
+    return [
+        ScenarioEffect(load_scenario(path, sid), error="no residents in the quartier")
+        for sid in table.loc[table["status"] == "published", "id"]
+    ]
+
+
+def _overlay(effect: Any, facilities: gpd.GeoDataFrame, target: str, profile: str):
+    s = effect.scenario
+    overlay = ScenarioOverlay(
+        s.id,
+        s.title,
+        s.description,
+        edits=scenario_edit_places(s, facilities),
+        residents_gaining_access=effect.residents_gaining_access,
+        error=effect.error,
+        profile=profile,
+        category=None if target == OFFICE_CATEGORY else target,
+    )
+    changed = effect.changed
+    if changed is None or changed.empty:
+        return overlay
+    mine = (changed["category"].astype(str) == target) & (changed["profile"] == profile)
+    if not mine.any():
+        sums = changed.groupby(["category", "profile"], sort=True)["residents"].sum()
+        cat, profile = sums.idxmax()
+        mine = (changed["category"].astype(str) == cat) & (changed["profile"] == profile)
+        overlay.category = None if cat == OFFICE_CATEGORY else str(cat)
+        overlay.profile = str(profile)
+    cols = ["origin_id", "walk_min_before", "walk_min_after", "gain_min", "residents"]
+    overlay.homes = gpd.GeoDataFrame(changed.loc[mine, cols + ["geometry"]], crs=STORAGE_CRS)
+    return overlay
+
+
+def scenario_edit_places(scenario: Any, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The places a scenario's edits name (EPSG:4326): ``change`` (added, changed, closed),
+    ``kind`` and ``length_m`` (lines, metres in EPSG:25832; 0 for points). A closed or moved
+    facility is drawn where it is now (closed)."""
+    from geoquartier.mobility.scenarios import EDIT_CHANGES
+
+    where = {}
+    if "id" in facilities and len(facilities):
+        where = dict(zip(facilities["id"].astype(str), facilities.geometry, strict=True))
+    rows, geoms = [], []
+    for edit in scenario.edits:
+        if edit.geometry is not None:
+            rows.append({"change": EDIT_CHANGES[edit.kind], "kind": edit.kind})
+            geoms.append(edit.geometry)
+        old = where.get(str(edit.params.get("facility_id")))
+        if edit.kind in ("facility_move", "facility_close") and old is not None:
+            rows.append({"change": "closed", "kind": edit.kind})
+            geoms.append(old)
+    places = gpd.GeoDataFrame(rows, geometry=geoms, crs=STORAGE_CRS)
+    if len(places):
+        places["length_m"] = places.geometry.to_crs(ANALYSIS_CRS).length.to_numpy()
+    else:
+        places["length_m"] = pd.Series(dtype=float)
+    return places
+
+
+def link_measures(data: MapData) -> None:
+    """Give each building measure that names a published scenario of the map the
+    scenario's title and its residents gaining access (``scenario_title``,
+    ``scenario_gaining_access``, ``scenario_access_min``) for the popup; measures naming
+    none (or a scenario not published) stay as they are."""
+    from geoquartier.mobility.scenarios import ACCESS_MINUTES
+
+    measures = data.layers.get("measures")
+    if measures is None or measures.empty or "scenario_id" not in measures:
+        return
+    by_id = {o.id: o for o in data.scenarios if not o.error}
+    linked = [by_id.get(str(s)) if not pd.isna(s) else None for s in measures["scenario_id"]]
+    if not any(linked):
+        return
+    measures = measures.copy()
+    measures["scenario_title"] = [o.title if o else None for o in linked]
+    measures["scenario_gaining_access"] = [
+        o.residents_gaining_access if o else None for o in linked
+    ]
+    measures["scenario_access_min"] = ACCESS_MINUTES
+    data.layers["measures"] = measures

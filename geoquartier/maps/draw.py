@@ -35,6 +35,7 @@ from geoquartier.maps.popups import (
     measure_popup,
     walk_text,
 )
+from geoquartier.mobility.scenarios.effects import ACCESS_MINUTES
 from geoquartier.vocabulary import ANNOTATION_KINDS
 
 BASEMAP_SIMPLIFY_DEG = 1e-5
@@ -319,3 +320,118 @@ def draw_controls(
     call after every layer is drawn."""
     folium.LayerControl(collapsed=True).add_to(m)
     m.add_child(PageStart(sheet.legend.html(), tiles, vector))
+
+
+# ---- published scenarios -----------------------------------------------------------------
+SHORT_EDIT_M = 25.0
+"""Drawn edits shorter than this (metres; a line across a way to close or re-tag it) are
+shown as a dot at their middle, so that they can be seen at the quartier's zoom."""
+
+
+def draw_scenarios(m: folium.Map, overlays: list, sheet: Sheet) -> None:
+    """One layer per published scenario (off until chosen in the layer control): its edits
+    and the homes whose walk gets shorter or longer, with a legend section."""
+    for overlay in overlays:
+        _draw_scenario(m, overlay, sheet)
+
+
+def _edit_labels(tr: Translator) -> dict[str, str]:
+    return {
+        "added": tr("New way or place"),
+        "changed": tr("Changed way, e.g. a ramp instead of steps"),
+        "closed": tr("Closed way or place"),
+    }
+
+
+def _minutes_text(tr: Translator, minutes: Any) -> str:
+    if not _reachable(minutes):
+        return tr("not reachable")
+    return tr("{minutes} min", minutes=tr.number(round(float(minutes), 1)))
+
+
+def _draw_scenario(m: folium.Map, overlay: Any, sheet: Sheet) -> None:
+    tr = sheet.tr
+    classes = list(styles.SCENARIO_CLASSES)
+    labels = _edit_labels(tr)
+    edits = overlay.edits
+    if _present(edits):
+        lines = edits.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
+        short = lines & (edits["length_m"].to_numpy() < SHORT_EDIT_M)
+        edits = edits.set_geometry(
+            [
+                g.interpolate(0.5, normalized=True) if s else g
+                for g, s in zip(edits.geometry, short, strict=True)
+            ],
+            crs=edits.crs,
+        )
+    features: list[dict] = []
+    if _present(overlay.homes):
+
+        def home(row: Any) -> dict:
+            label = tr(
+                "Walk now: {before} – with the scenario: {after}",
+                before=_minutes_text(tr, row["walk_min_before"]),
+                after=_minutes_text(tr, row["walk_min_after"]),
+            )
+            return {
+                "_c": classes.index("gain" if row["gain_min"] > 0 else "loss"),
+                "_t": text(label),
+            }
+
+        features += feature_collection(overlay.homes, home)["features"]
+    if _present(edits):
+        features += feature_collection(
+            edits, lambda r: {"_c": classes.index(r["change"]), "_t": text(labels[r["change"]])}
+        )["features"]
+    key = f"scenario-{overlay.id}"
+    title = tr("Scenario: {title}", title=overlay.title)
+    options = {"classes": styles.scenario_classes(), "radius": styles.FEATURE_RADIUS_PX}
+    data = {"type": "FeatureCollection", "features": features}
+    DataLayer(key, title, data, options, show=False).add_to(m)
+    sheet.legend.add(
+        title, _scenario_entries(tr, overlay, edits, labels), _scenario_note(tr, overlay), layer=key
+    )
+
+
+def _scenario_entries(tr: Translator, overlay: Any, edits: Any, labels: dict) -> list:
+    colours = styles.SCENARIO_COLOURS
+    present = set(edits["change"]) if _present(edits) else set()
+    entries = [
+        ("line", colours[c], labels[c]) for c in ("added", "changed", "closed") if c in present
+    ]
+    if _present(overlay.homes):
+        target = tr("office") if overlay.category is None else category_label(tr, overlay.category)
+        gains = overlay.homes["gain_min"].to_numpy(dtype=float)
+        if (gains > 0).any():
+            entries.append(
+                (
+                    "fill",
+                    colours["gain"],
+                    tr("Homes with a shorter walk to: {target}", target=target),
+                )
+            )
+        if (gains < 0).any():
+            entries.append(
+                (
+                    "fill",
+                    colours["loss"],
+                    tr("Homes with a longer walk to: {target}", target=target),
+                )
+            )
+    return entries
+
+
+def _scenario_note(tr: Translator, overlay: Any) -> str:
+    parts = [
+        tr("A plan, not built yet: what would change if it were carried out."),
+        overlay.description,
+    ]
+    if _present(overlay.homes):
+        parts.append(tr("Walking profile: {profile}", profile=tr(overlay.profile)))
+    elif not overlay.error:
+        parts.append(tr("No home walks longer or shorter with this scenario."))
+    count = tr.number(int(round(overlay.residents_gaining_access)))
+    gaining = tr("{count} newly within {minutes} min (scenario: {title})", count=count,
+                 minutes=tr.number(int(ACCESS_MINUTES)), title=overlay.title)  # fmt: skip
+    parts.append(f"{tr('Residents gaining access')}: {gaining}")
+    return tr.sentences(*[p for p in parts if p])

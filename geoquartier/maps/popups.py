@@ -276,7 +276,8 @@ def _date(tr: Translator, value: Any) -> str:
 
 
 def measure_popup(tr: Translator, row: Any) -> str:
-    """Popup HTML of a building measure: status, kind, period, cost, funding, description."""
+    """Popup HTML of a building measure: status, kind, period, cost, funding, description
+    and, when it names a published scenario, the residents gaining access."""
     status = _value(row, "status")
     period = " – ".join(
         p for p in (_date(tr, _value(row, "start")), _date(tr, _value(row, "end"))) if p
@@ -295,9 +296,26 @@ def measure_popup(tr: Translator, row: Any) -> str:
         (tr("Cost"), text(cost_text)),
         (tr("Funding"), text(_value(row, "funding"))),
         (tr("Description"), text(_value(row, "description"))),
+        (tr("Residents gaining access"), text(_gaining_access(tr, row))),
     ]
     name = _value(row, "name") or tr("Unnamed")
     return f'<div class="gq-pop"><h3>{text(name)}</h3>{_dl(pairs)}</div>'
+
+
+def _gaining_access(tr: Translator, row: Any) -> str:
+    """ "120 newly within 10 min (scenario: Rampe)" for a measure that names a published
+    scenario (columns ``scenario_title``, ``scenario_gaining_access`` and
+    ``scenario_access_min`` added by :func:`geoquartier.maps.data.link_measures`)."""
+    title = _value(row, "scenario_title")
+    count = _value(row, "scenario_gaining_access")
+    if not title or count is None:
+        return ""
+    return tr(
+        "{count} newly within {minutes} min (scenario: {title})",
+        count=tr.number(int(round(float(count)))),
+        minutes=tr.number(int(float(_value(row, "scenario_access_min") or 0))),
+        title=title,
+    )
 
 
 def annotation_popup(tr: Translator, row: Any) -> str:

@@ -49,6 +49,20 @@ STOP_COLOUR = "#37474f"
 BOUNDARY_STYLE = {"color": OFFICE_COLOUR, "weight": 3, "fill": False, "dashArray": "8 6"}
 MEASURE_COLOURS = {"planned": "#1f78b4", "in_progress": "#e66101", "completed": "#1a9641"}
 
+SCENARIO_COLOURS = {
+    "added": "#00bfa5",
+    "changed": "#f9a825",
+    "closed": "#212121",
+    "gain": "#542788",
+    "loss": "#e08214",
+}
+"""A published scenario's layer: what its edits add (aqua), change (gold, e.g. a ramp
+instead of steps) or close (black, dashed), and the homes whose walk gets shorter
+(purple) or longer (orange) — a colour-blind-safe diverging pair that no other layer
+uses (the walking areas are blue)."""
+SCENARIO_CLASSES = ("added", "changed", "closed", "gain", "loss")
+"""Class order of a scenario layer (index = the ``_c`` property of a feature)."""
+
 POPULATION_COLOURS = ("#fff5d6", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000")
 """Five classes of residents per cell, light to dark."""
 POPULATION_OUTLINE_COLOUR = "#7f7f7f"
@@ -122,6 +136,21 @@ def isochrone_classes(minutes: list[int]) -> list[dict]:
 def measure_classes() -> list[dict]:
     """Styles of the building measures, one per status of :data:`MEASURE_COLOURS`."""
     return [_filled(c, 3, 0.35, FEATURE_RADIUS_PX) for c in MEASURE_COLOURS.values()]
+
+
+def scenario_classes() -> list[dict]:
+    """Styles of a scenario layer, one per :data:`SCENARIO_CLASSES`: edits drawn thick
+    (closed ones dashed), homes as filled cells or points."""
+    out = []
+    for name in SCENARIO_CLASSES:
+        if name in ("gain", "loss"):  # white ring: stands out on the walking areas
+            out.append(_filled(SCENARIO_COLOURS[name], 1.5, 0.9, CELL_RADIUS_PX + 1, "#ffffff"))
+            continue
+        style = _filled(SCENARIO_COLOURS[name], 5, 0.6, FEATURE_RADIUS_PX)
+        if name == "closed":
+            style["dashArray"] = "6 4"
+        out.append(style)
+    return out
 
 
 def annotation_classes() -> list[dict]:

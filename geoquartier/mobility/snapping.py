@@ -6,6 +6,8 @@ is *off-network*: it gets edge ``-1`` and NaN distances instead of a far-away at
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +63,11 @@ def edge_tree(network, allowed: np.ndarray):
     return network._cached(key, build)
 
 
+SNAP_MEMO_SIZE = 16
+"""Snapping results each network keeps (the same homes are snapped for every profile,
+category run and scenario comparison); the oldest is dropped first."""
+
+
 def snap_points(
     network,
     x: np.ndarray,
@@ -70,15 +77,36 @@ def snap_points(
 ) -> Snapped:
     """Snap points (EPSG:25832 coordinates, metres) to the nearest allowed edge.
 
-    ``allowed`` is a boolean mask over the edges (default: all). Returns :class:`Snapped`.
+    ``allowed`` is a boolean mask over the edges (default: all). Returns :class:`Snapped`
+    (shared with later calls for the same points: do not modify its arrays). The last
+    :data:`SNAP_MEMO_SIZE` results per network are kept (oldest out first), keyed by the
+    points' coordinates, the mask and ``max_snap_m``.
     """
     if max_snap_m is None or not max_snap_m > 0:
         raise ValueError("max_snap_m must be a positive number of metres")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    n = len(x)
     if allowed is None:
         allowed = np.ones(network.n_edges, dtype=bool)
+    memo = network._cached("snap_memo", OrderedDict)
+    digest = hashlib.blake2b(x.tobytes(), digest_size=16)
+    digest.update(y.tobytes())
+    digest.update(np.packbits(allowed).tobytes())
+    key = (digest.hexdigest(), len(x), float(max_snap_m))
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
+    snapped = memo[key] = _snap(network, x, y, allowed, max_snap_m)
+    while len(memo) > SNAP_MEMO_SIZE:
+        try:
+            memo.popitem(last=False)
+        except KeyError:  # another thread emptied it first
+            break
+    return snapped
+
+
+def _snap(network, x: np.ndarray, y: np.ndarray, allowed: np.ndarray, max_snap_m) -> Snapped:
+    n = len(x)
     edge = np.full(n, -1, dtype=np.int64)
     fraction = np.full(n, np.nan)
     access = np.full(n, np.nan)

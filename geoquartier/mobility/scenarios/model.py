@@ -24,6 +24,18 @@ WAY_KINDS = ("way_add", "way_close", "way_tags")
 RESIDENT_KINDS = ("residents_add", "residents_remove")
 EDIT_KINDS = FACILITY_KINDS + WAY_KINDS + RESIDENT_KINDS
 """Every kind of edit a scenario may hold."""
+EDIT_CHANGES = {
+    "facility_add": "added",
+    "facility_move": "added",  # the new place; the old one reads as "closed"
+    "facility_close": "closed",
+    "way_add": "added",
+    "way_close": "closed",
+    "way_tags": "changed",
+    "residents_add": "added",
+    "residents_remove": "closed",
+}
+"""What each kind of edit does to the place it names, as a map shows it: something is
+added, changed (e.g. a ramp instead of steps) or closed/removed."""
 
 NEW_WAY_HIGHWAYS = ("footway", "path", "pedestrian", "cycleway")
 """``highway`` values the planner page offers for a new walkable way (``steps`` is set by

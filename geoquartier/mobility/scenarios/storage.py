@@ -25,9 +25,9 @@ import shapely
 
 from geoquartier.config import STORAGE_CRS
 from geoquartier.errors import GeoquartierError
+from geoquartier.layers.schema import SCENARIOS_TABLE
 from geoquartier.mobility.scenarios.model import Edit, Scenario
 
-SCENARIOS_TABLE = "scenarios"
 EDITS_LAYER = "scenario_edits"
 _FIELDS = ("id", "quartier", "title", "description", "author", "status", "created", "updated")
 

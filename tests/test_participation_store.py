@@ -1,7 +1,8 @@
 """Participation storage, tokens, rate limiter and the ``geoquartier users`` commands.
 
-The quartier boundaries come from the real registry (Lauf, Neu Olvenstedt); the database
-is a real SQLite file in a temporary folder.
+The quartier boundaries come from the real registry (Lauf, Neu Olvenstedt); the store
+tests run on both backends (a real SQLite file in a temporary folder, and a fresh schema
+of the PostgreSQL test database, see ``participation_backends``).
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ def lauf_point() -> Point:
 
 
 @pytest.fixture()
-def store(tmp_path) -> ParticipationStore:
-    s = ParticipationStore(tmp_path / "participation.sqlite")
-    yield s
-    s.close()
+def store(participation_backend) -> ParticipationStore:
+    return participation_backend.store()
+
+
+def _point_settings_at(backend, monkeypatch) -> None:
+    for name, value in backend.env.items():
+        monkeypatch.setenv(name, value)
+    reload_settings()
 
 
 def test_annotation_lifecycle_and_decision_log(store, lauf_point):
@@ -80,9 +85,10 @@ def test_annotation_lifecycle_and_decision_log(store, lauf_point):
     assert store.count_annotations(status="approved") == 0
 
 
-def test_frame_has_layer_schema_and_only_approved_are_read(store, lauf_point, monkeypatch):
-    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(store.path))
-    reload_settings()
+def test_frame_has_layer_schema_and_only_approved_are_read(
+    store, participation_backend, lauf_point, monkeypatch
+):
+    _point_settings_at(participation_backend, monkeypatch)
     moderator, _ = store.add_user("m", "moderator")
     ids = [
         store.add_annotation("lauf", lauf_point, kind, f"text {kind}", "tr")["id"]
@@ -101,7 +107,7 @@ def test_frame_has_layer_schema_and_only_approved_are_read(store, lauf_point, mo
     assert len(read_approved("lauf")) == 2
 
 
-def test_events_and_event_membership(store, lauf_point, monkeypatch):
+def test_events_and_event_membership(store, participation_backend, lauf_point, monkeypatch):
     planner, _ = store.add_user("planung", "planner")
     event = store.add_event(
         "lauf",
@@ -119,15 +125,14 @@ def test_events_and_event_membership(store, lauf_point, monkeypatch):
     with pytest.raises(GeoquartierError, match="belongs to quartier"):
         store.add_annotation("neu-olvenstedt", lauf_point, "idea", "x", "de", event["id"])
     assert store.count_annotations() == 1  # the refused ones were not written
-    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(store.path))
-    reload_settings()
+    _point_settings_at(participation_backend, monkeypatch)
     frame = read_events("lauf")
     assert frame.crs.to_epsg() == 4326 and list(frame["id"]) == [event["id"]]
     assert frame["start"].iloc[0] == pd.Timestamp("2026-11-21T14:00", tz="UTC")
     assert read_events("neu-olvenstedt").empty
 
 
-def test_idempotent_writes_happen_once_per_key_for_a_day(store, lauf_point):
+def test_idempotent_writes_happen_once_per_key_for_a_day(store, participation_backend, lauf_point):
     key = Idempotency(key_sha256="k" * 64, request_sha256="r" * 64)
     first, replayed = store.add_annotation_once(key, "lauf", lauf_point, "idea", "Bank", "de")
     assert not replayed
@@ -141,10 +146,10 @@ def test_idempotent_writes_happen_once_per_key_for_a_day(store, lauf_point):
     failing = Idempotency(key_sha256="f" * 64, request_sha256="r" * 64)
     with pytest.raises(GeoquartierError, match="does not exist"):
         store.add_annotation_once(failing, "lauf", lauf_point, "idea", "x", "de", "no-event")
-    with sqlite3.connect(store.path) as con:
-        assert [r[0] for r in con.execute("SELECT key_sha256 FROM idempotency")] == ["k" * 64]
-        # a day later the key is forgotten: the same key stores a new contribution
-        con.execute("UPDATE idempotency SET created_at = '2000-01-01T00:00:00+00:00'")
+    keys = participation_backend.rows("SELECT key_sha256 FROM idempotency")
+    assert [r["key_sha256"] for r in keys] == ["k" * 64]
+    # a day later the key is forgotten: the same key stores a new contribution
+    participation_backend.rows("UPDATE idempotency SET created_at = '2000-01-01T00:00:00+00:00'")
     later, replayed = store.add_annotation_once(other, "lauf", lauf_point, "idea", "Tisch", "de")
     assert not replayed and later["id"] != first["id"]
     assert store.count_annotations() == 2
@@ -158,7 +163,7 @@ def test_idempotent_writes_happen_once_per_key_for_a_day(store, lauf_point):
     assert not replayed and store.get_event(event["id"])["title"] == "Infostand"
 
 
-def test_tokens_are_stored_hashed_and_checked(store):
+def test_tokens_are_stored_hashed_and_checked(store, participation_backend):
     user, token = store.add_user("Moderation Werkstatt", "moderator")
     assert token.startswith(user.id + ".") and len(token) > 40
     assert store.authenticate(token) == user
@@ -166,19 +171,19 @@ def test_tokens_are_stored_hashed_and_checked(store):
     assert store.authenticate(token[:-1]) is None
     assert store.authenticate("u000000000000.abc") is None
     assert store.authenticate("") is None and store.authenticate(None) is None
-    with sqlite3.connect(store.path) as con:
-        (stored,) = con.execute("SELECT token_sha256 FROM users").fetchone()
-    assert stored == token_sha256(token)
-    store.close()
-    raw = b"".join(p.read_bytes() for p in store.path.parent.glob("participation.sqlite*"))
-    assert token.encode() not in raw and token.split(".", 1)[1].encode() not in raw
+    stored = participation_backend.rows("SELECT token_sha256 FROM users")
+    assert [r["token_sha256"] for r in stored] == [token_sha256(token)]
+    if participation_backend.name == "sqlite":
+        store.close()
+        raw = b"".join(p.read_bytes() for p in store.path.parent.glob("participation.sqlite*"))
+        assert token.encode() not in raw and token.split(".", 1)[1].encode() not in raw
     with pytest.raises(GeoquartierError, match="exists already"):
         store.add_user("Moderation Werkstatt", "planner")
     with pytest.raises(GeoquartierError, match="unknown role"):
         store.add_user("x", "admin")
 
 
-def test_concurrent_writers_in_threads_lose_nothing(store, lauf_point):
+def test_concurrent_writers_in_threads_lose_nothing(store, participation_backend, lauf_point):
     threads, per_thread = 8, 40
     errors: list[BaseException] = []
 
@@ -201,8 +206,9 @@ def test_concurrent_writers_in_threads_lose_nothing(store, lauf_point):
     assert {r["text"] for r in rows} == {
         f"t{n}-{i}" for n in range(threads) for i in range(per_thread)
     }
-    with sqlite3.connect(store.path) as con:
-        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if participation_backend.name == "sqlite":
+        with sqlite3.connect(store.path) as con:
+            assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_rate_limiter_counts_per_client_and_forgets_each_window():

@@ -2,7 +2,7 @@
 ("Where do you feel unsafe after dark?"), residents answer with a point on the map and,
 if the survey offers them, one of its choices.
 
-Tables (same SQLite file as :mod:`api.participation.store`, created on first use):
+Tables (same database as :mod:`api.participation.store`, created on first use):
 ``surveys`` (quartier, question, choices as JSON, open/closed, who, when) and
 ``survey_answers`` (survey, point in EPSG:4326, its 100 m cell in EPSG:25832, choice,
 time). No free text is stored, nothing about the resident.

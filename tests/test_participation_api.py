@@ -356,6 +356,24 @@ def test_moderation_decides_and_logs_who_and_when(client, tokens, inside):
     assert entry["decided_at"].startswith("20")
 
 
+def test_decision_on_a_contribution_decided_meanwhile_answers_409(client, tokens, inside):
+    aid = submit(client, {"geometry": point(inside), "kind": "idea", "text": "Bank"}).json()["id"]
+    mod = bearer(tokens["moderator"])
+    url = f"/moderation/annotations/{aid}"
+    first = client.post(f"{url}/approve", json={"expected_status": "pending"}, headers=mod)
+    assert first.status_code == 200
+    late = client.post(
+        f"{url}/reject", json={"reason": "doppelt", "expected_status": "pending"}, headers=mod
+    )
+    assert late.status_code == 409 and "approved by now" in late.json()["detail"]
+    log = client.get(f"{url}/decisions", headers=mod).json()["decisions"]
+    assert [d["decision"] for d in log] == ["approved"]  # the late one changed nothing
+    bad = client.post(f"{url}/approve", json={"expected_status": "maybe"}, headers=mod)
+    assert bad.status_code == 422
+    overrule = client.post(f"{url}/reject", json={"reason": "doppelt"}, headers=mod)
+    assert overrule.status_code == 200  # without expected_status: overrules
+
+
 def test_events_and_their_documentation(client, tokens, inside):
     plan, mod = bearer(tokens["planner"]), bearer(tokens["moderator"])
     created = client.post(

@@ -237,7 +237,9 @@ def _placeholder(match: re.Match[str]) -> str:
         return "%%"
     if token.startswith(":") and token != "::":
         return f"%({token[1:]})s"
-    return token  # a string literal, a quoted identifier or a cast
+    if token == "::":
+        return token  # a cast
+    return token.replace("%", "%%")  # a string literal or quoted identifier: ? and :x stay
 
 
 def _pg_ddl(sql: str) -> str:

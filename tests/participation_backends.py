@@ -45,6 +45,24 @@ class Backend:
             "GEOQUARTIER_PARTICIPATION_SCHEMA": self.schema,
         }
 
+    @property
+    def layers_schema(self) -> str | None:
+        """PostgreSQL schema of the layer store of :meth:`server_env` (None on SQLite)."""
+        return f"{self.schema}_layers" if self.schema else None
+
+    def server_env(self, workspace: Path) -> dict[str, str]:
+        """Environment of an app server as a city runs it: on PostgreSQL only the database
+        URL (layers and participation both there, each in this test's own schemas); on
+        SQLite the participation file and the GeoPackage ``workspace``."""
+        if self.name == "sqlite":
+            return {**self.env, "GEOQUARTIER_WORKSPACE": str(workspace)}
+        return {
+            "GEOQUARTIER_DATABASE_URL": self.url,
+            "GEOQUARTIER_DATABASE_SCHEMA": self.layers_schema,
+            "GEOQUARTIER_PARTICIPATION_SCHEMA": self.schema,
+            "GEOQUARTIER_WORKSPACE": str(workspace),
+        }
+
     def settings_changes(self) -> dict[str, Any]:
         """The same as changes of :class:`geoquartier.settings.Settings` fields."""
         if self.name == "sqlite":
@@ -80,6 +98,7 @@ class Backend:
         close_stores()
         if self.name == "postgresql":
             drop_schema(self.schema)
+            drop_schema(self.layers_schema)
 
 
 def drop_schema(schema: str) -> None:

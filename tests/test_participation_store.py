@@ -345,3 +345,18 @@ def test_cli_users_add_prints_token_once_and_list_hides_it(tmp_path, monkeypatch
     bad = runner.invoke(app, ["users", "add", "x", "--role", "admin"])
     assert bad.exit_code != 0
     assert open_store(db).list_users() == [user]
+
+
+def test_db_upgrade_creates_the_participation_tables(participation_backend, tmp_path, monkeypatch):
+    import geoquartier.cli.db  # noqa: F401  (registers the commands)
+    from geoquartier.cli.app import app
+
+    monkeypatch.setenv("GEOQUARTIER_WORKSPACE", str(tmp_path / "workspace.gpkg"))
+    _point_settings_at(participation_backend, monkeypatch)
+    runner = CliRunner()
+    first = runner.invoke(app, ["db", "upgrade"])
+    assert first.exit_code == 0, first.output
+    assert "participation database" in first.output and "upgraded from 0 to" in first.output
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert "already at schema version 2" in again.output
+    assert participation_backend.rows("SELECT count(*) AS n FROM annotations") == [{"n": 0}]

@@ -307,6 +307,18 @@ class ParticipationStore:
                 _create_schema(self.db, con)
             self._initialised = True
 
+    def upgrade(self) -> tuple[int, int]:
+        """Create missing tables and apply pending migrations (done on first use anyway);
+        returns the schema version before and after."""
+        with self.db.write() as con:
+            before = self.db.schema_version(con) if self._has_tables(con) else 0
+        self._initialised = False
+        self._ensure_schema()
+        return before, SCHEMA_VERSION
+
+    def _has_tables(self, con: Connection) -> bool:
+        return self.db.has_column(con, "annotations", "id")
+
     def _connect(self) -> Connection:
         """A connection for reads (``execute(sql, params)``, rows as dicts)."""
         if not self._initialised:

@@ -377,9 +377,12 @@ class PostgresDatabase:
         import psycopg
         import psycopg_pool
 
-        kwargs = {"connect_timeout": 10, "row_factory": _dict_rows}
+        # No server-side prepared statements: a column added by a newer server's migration
+        # would break the cached plans of a running older one ("cached plan must not change
+        # result type"); these statements are cheap to plan.
+        kwargs = {"connect_timeout": 10, "row_factory": _dict_rows, "prepare_threshold": None}
         try:  # once directly: a wrong URL fails now with the server's reason; the schema
-            with psycopg.connect(self.url, autocommit=True, **kwargs) as conn:
+            with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
         except psycopg.Error as exc:
             raise GeoquartierError(

@@ -325,7 +325,8 @@ class _Fetched:
 
 
 class _PooledReader:
-    """``execute`` borrows a pooled connection for one statement (its own transaction)."""
+    """``execute`` borrows a pooled connection for one statement, in autocommit mode (one
+    round trip; the statement is its own transaction, as on SQLite's read connection)."""
 
     dialect = "postgresql"
 
@@ -333,7 +334,7 @@ class _PooledReader:
         self._database = database
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
-        with self._database.transaction() as con:
+        with self._database.connection(in_transaction=False) as con:
             cursor = con.execute(sql, params)
             rows = cursor.fetchall() if cursor.description is not None else []
             return _Fetched(rows, cursor.rowcount)
@@ -380,7 +381,12 @@ class PostgresDatabase:
         # No server-side prepared statements: a column added by a newer server's migration
         # would break the cached plans of a running older one ("cached plan must not change
         # result type"); these statements are cheap to plan.
-        kwargs = {"connect_timeout": 10, "row_factory": _dict_rows, "prepare_threshold": None}
+        kwargs = {
+            "connect_timeout": 10,
+            "row_factory": _dict_rows,
+            "prepare_threshold": None,
+            "autocommit": True,  # transactions are explicit (write); reads: one round trip
+        }
         try:  # once directly: a wrong URL fails now with the server's reason; the schema
             with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
@@ -400,13 +406,18 @@ class PostgresDatabase:
         return pool
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A pooled connection whose block is one transaction (committed, or rolled back)."""
+    def connection(self, in_transaction: bool = True) -> Iterator[Connection]:
+        """A pooled connection (autocommit); with ``in_transaction`` the block is one
+        transaction (committed, or rolled back on an exception)."""
         import psycopg_pool
 
         try:
             with self._connections().connection() as raw:
-                yield _PostgresConnection(raw)
+                if not in_transaction:
+                    yield _PostgresConnection(raw)
+                    return
+                with raw.transaction():
+                    yield _PostgresConnection(raw)
         except psycopg_pool.PoolTimeout as exc:
             raise GeoquartierError(
                 f"the participation database {self.location} is busy: {_reason(exc)}"
@@ -418,7 +429,7 @@ class PostgresDatabase:
 
     def write(self) -> Any:
         """One write transaction (READ COMMITTED; lock rows with ``FOR UPDATE``)."""
-        return self.transaction()
+        return self.connection(in_transaction=True)
 
     def schema_version(self, con: Connection) -> int:
         """The version in the one-row table ``schema_version`` (0 if it has none)."""

@@ -172,14 +172,15 @@ class SharedRateLimiter:
         now = self._clock()
         window = self._window(now)
         key = hmac.new(self._salt_of(window), client.encode("utf-8"), hashlib.sha256)
-        with tables.write(self.store, _SHARED_NAME, _SHARED_SCHEMA) as con:
-            row = con.execute(
-                "INSERT INTO rate_limit_hits (window_start, client_key, hits) VALUES (?, ?, 1)"
-                " ON CONFLICT (window_start, client_key) DO UPDATE"
-                " SET hits = rate_limit_hits.hits + 1 WHERE rate_limit_hits.hits < ?"
-                " RETURNING hits",
-                (window, key.hexdigest(), self.limit),
-            ).fetchone()
+        # one statement, atomic by itself: on the read connection (no BEGIN/COMMIT)
+        con = tables.read(self.store, _SHARED_NAME, _SHARED_SCHEMA)
+        row = con.execute(
+            "INSERT INTO rate_limit_hits (window_start, client_key, hits) VALUES (?, ?, 1)"
+            " ON CONFLICT (window_start, client_key) DO UPDATE"
+            " SET hits = rate_limit_hits.hits + 1 WHERE rate_limit_hits.hits < ?"
+            " RETURNING hits",
+            (window, key.hexdigest(), self.limit),
+        ).fetchone()
         if row is None:
             wait = max(1, math.ceil((window + 1) * self.window_s - now))
             return Verdict(False, 0, wait)

@@ -17,8 +17,9 @@ mode; every write transaction starts with ``BEGIN IMMEDIATE``, so writers queue 
 failing; ``FOR UPDATE`` is dropped (the whole database is locked anyway).
 
 :class:`PostgresDatabase` (``GEOQUARTIER_DATABASE_URL``): a psycopg 3 connection pool
-(:mod:`psycopg_pool`), every table in one PostgreSQL schema (``search_path``); write
-transactions run in READ COMMITTED, ``SELECT ... FOR UPDATE`` locks the rows a decision
+(:mod:`psycopg_pool`), every table in one PostgreSQL schema (``search_path``); a read is
+one statement in autocommit mode (one round trip); write transactions run in READ
+COMMITTED, ``SELECT ... FOR UPDATE`` locks the rows a decision
 reads, so concurrent writers of several servers queue on the row instead of overwriting
 each other. Statements are translated on the way: placeholders to psycopg's ``%s`` /
 ``%(name)s``; in ``CREATE TABLE`` and ``ALTER TABLE``: INTEGER to BIGINT (SQLite's

@@ -19,18 +19,19 @@ failing; ``FOR UPDATE`` is dropped (the whole database is locked anyway).
 :class:`PostgresDatabase` (``GEOQUARTIER_DATABASE_URL``): a psycopg 3 connection pool
 (:mod:`psycopg_pool`), every table in one PostgreSQL schema (``search_path``); a read is
 one statement in autocommit mode (one round trip); write transactions run in READ
-COMMITTED, ``SELECT ... FOR UPDATE`` locks the rows a decision
-reads, so concurrent writers of several servers queue on the row instead of overwriting
-each other. Statements are translated on the way: placeholders to psycopg's ``%s`` /
-``%(name)s``; in ``CREATE TABLE`` and ``ALTER TABLE``: INTEGER to BIGINT (SQLite's
-integers have 64 bits), REAL to DOUBLE PRECISION, ``INTEGER PRIMARY KEY AUTOINCREMENT``
-to an identity column, ``ADD COLUMN`` to ``ADD COLUMN IF NOT EXISTS``, and every table
-gets a hidden ``rowid`` identity column standing in for SQLite's (insertion order for
-``ORDER BY rowid``; never returned in rows). ``CHECK (column IN (...))`` vocabulary
-lists are left out on PostgreSQL: the code checks its vocabularies before writing
-(:mod:`geoquartier.vocabulary`), so a value added to a vocabulary later never meets an
-older constraint. DDL statements take a transaction-scoped advisory lock, so servers
-starting at once create the tables one after the other.
+COMMITTED, ``SELECT ... FOR UPDATE`` locks the rows a decision reads, so concurrent
+writers of several servers queue on the row instead of overwriting each other.
+Statements are translated on the way: placeholders to psycopg's ``%s`` / ``%(name)s``;
+in ``CREATE TABLE`` and ``ALTER TABLE``: INTEGER to BIGINT (SQLite's integers have 64
+bits), REAL to DOUBLE PRECISION, ``INTEGER PRIMARY KEY [AUTOINCREMENT]`` to an identity
+column (numbered when left out, as in SQLite), ``ADD COLUMN`` to ``ADD COLUMN IF NOT
+EXISTS``, and every table gets a hidden ``rowid`` identity column standing in for
+SQLite's (insertion order for ``ORDER BY rowid``; never returned in rows).
+``CHECK (column IN (...))`` vocabulary lists are left out on PostgreSQL: the code checks
+its vocabularies before writing (:mod:`geoquartier.vocabulary`), so a value added to a
+vocabulary later never meets an older constraint. DDL statements take a
+transaction-scoped advisory lock, so servers starting at once create the tables one
+after the other.
 
 Schema versions: SQLite keeps ``PRAGMA user_version``; PostgreSQL a one-row table
 ``schema_version`` in the schema (:meth:`Database.schema_version`).
@@ -222,7 +223,9 @@ class SQLiteDatabase:
 # -- PostgreSQL --------------------------------------------------------------------------
 
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|\?|:[A-Za-z_]\w*|%""")
-_AUTOINCREMENT = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT\b", re.IGNORECASE)
+_AUTOINCREMENT = re.compile(
+    r"\bINTEGER\s+PRIMARY\s+KEY(?:\s+AUTOINCREMENT)?\b", re.IGNORECASE
+)  # SQLite: an alias of the rowid, numbered when left out
 _VOCABULARY_CHECK = re.compile(r"\s*\bCHECK\s*\(\s*\w+\s+IN\s*\([^()]*\)\s*\)", re.IGNORECASE)
 _ADD_COLUMN = re.compile(r"\bADD\s+COLUMN\s+(?!IF\s+NOT\s+EXISTS\b)", re.IGNORECASE)
 _IS_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\s", re.IGNORECASE)

@@ -165,11 +165,13 @@ CREATE TABLE IF NOT EXISTS counters (
     value       INTEGER NOT NULL
 );
 """
-"""The database schema; its CHECK constraints list the vocabularies of
-:mod:`geoquartier.vocabulary`. ``redactions`` is the private audit table of moderators'
-edits: it alone keeps an original text (never read by a route or an export).
-``counters`` holds the change counter of decisions (:meth:`ParticipationStore.decisions_version`),
-bumped in the transaction of each decision, so that every server sees the same number."""
+"""The database schema, each table after the tables it references (PostgreSQL checks a
+REFERENCES when the table is created); its CHECK constraints list the vocabularies of
+:mod:`geoquartier.vocabulary` (SQLite only, see :mod:`api.participation.db`).
+``redactions`` is the private audit table of moderators' edits: it alone keeps an original
+text (never read by a route or an export). ``counters`` holds the change counter of
+decisions (:meth:`ParticipationStore.decisions_version`), bumped in the transaction of
+each decision, so that every server sees the same number."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (
@@ -285,7 +287,7 @@ class ParticipationStore:
             database = SQLiteDatabase(path)
         self.db = database
         self.path: Path | str = (
-            database.path if isinstance(database, SQLiteDatabase) else (database.location)
+            database.path if isinstance(database, SQLiteDatabase) else database.location
         )
         """Where the data is: the SQLite file, or the PostgreSQL URL (no password) and schema."""
         self._init_lock = threading.Lock()

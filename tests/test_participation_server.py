@@ -13,6 +13,7 @@ database — on both backends: one SQLite file, and PostgreSQL as a city runs it
   server shows at once what was approved through the other.
 * Persistence: annotations, decisions, events and staff tokens survive a server killed
   with SIGKILL and a new server on the same database.
+* The README's "Run it for a city", command by command, on PostgreSQL.
 
 Each client sends from its own loopback address (127.0.0.x), so the per-client rate limit
 sees 51 different clients, as it would at an event.
@@ -20,7 +21,10 @@ sees 51 different clients, as it would at an event.
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,13 +32,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from participation_backends import new_backend
 
 from geoquartier.registry import load_registry
 
 try:
-    from tests.uvicorn_server import UvicornServer
+    from tests.uvicorn_server import ServeCommand, UvicornServer
 except ImportError:  # plain ``pytest`` with tests/ on sys.path
-    from uvicorn_server import UvicornServer
+    from uvicorn_server import ServeCommand, UvicornServer
 
 pytestmark = pytest.mark.slow
 
@@ -293,3 +298,58 @@ def test_everything_survives_a_killed_server(backend, tmp_path, inside):
         assert [f["id"] for f in approved_only["features"]] == [ids[0]]
     finally:
         second.stop()
+
+
+def test_run_it_for_a_city_as_the_readme_says(tmp_path, inside):
+    """README, "Run it for a city": one database URL, ``geoquartier db upgrade``, a
+    moderator account, two ``geoquartier serve`` processes; a contribution sent to one
+    and approved through the other is public on both."""
+    backend = new_backend("postgresql", tmp_path)
+    env = {
+        "GEOQUARTIER_DATABASE_URL": backend.url,
+        "GEOQUARTIER_DATABASE_SCHEMA": backend.layers_schema,
+        "GEOQUARTIER_PARTICIPATION_SCHEMA": backend.schema,
+        "GEOQUARTIER_WORKSPACE": str(tmp_path / "unused.gpkg"),
+    }
+
+    def geoquartier(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "geoquartier", *args],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    try:
+        upgraded = geoquartier("db", "upgrade")
+        assert f"schema {backend.layers_schema}): now at schema version" in upgraded
+        assert f"schema {backend.schema}): upgraded from 0 to schema version" in upgraded
+        token = geoquartier("users", "add", "moderation", "--role", "moderator").split()[-1]
+        servers = [ServeCommand(env, tmp_path, ready_path="/events") for _ in range(2)]
+        try:
+            sent = httpx.post(
+                f"{servers[0].base}/quartiers/lauf/annotations",
+                json={
+                    "geometry": {"type": "Point", "coordinates": [inside.x, inside.y]},
+                    "kind": "idea",
+                    "text": "Bank am Marktplatz",
+                },
+            )
+            assert sent.status_code == 201, sent.text
+            approved = httpx.post(
+                f"{servers[1].base}/moderation/annotations/{sent.json()['id']}/approve",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"expected_status": "pending"},
+            )
+            assert approved.status_code == 200, approved.text
+            for server in servers:
+                public = httpx.get(f"{server.base}/quartiers/lauf/annotations").json()
+                assert [f["id"] for f in public["features"]] == [sent.json()["id"]]
+        finally:
+            for server in servers:
+                server.stop()
+    finally:
+        backend.close()

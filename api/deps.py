@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends
 from fastapi import Path as PathParam
 
-from api.participation.store import ParticipationStore, open_store
+from api.participation.store import ParticipationStore, store_for
 from geoquartier.errors import DataMissingError
 from geoquartier.layers.store import file_version
 from geoquartier.settings import Settings, get_settings
@@ -170,8 +170,9 @@ def get_registry(settings: Annotated[Settings, Depends(get_settings)]) -> dict[s
 def get_participation_store(
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> ParticipationStore:
-    """The participation database of the configured path (one per path and process)."""
-    return open_store(settings.participation_db_path)
+    """The participation database of the settings: PostgreSQL when a database URL is set,
+    else the SQLite file (one store per database and process)."""
+    return store_for(settings)
 
 
 class Networks:

@@ -25,10 +25,22 @@ approved contributions of Neu Olvenstedt, so the Lauf pending count above stays 
 each with its ratio to the annotation submissions of the same run. Their rows are
 counted after the run as well (proposals, survey answers, feedback log entries).
 
+With ``--database postgres`` the script measures submissions only, on the participation
+store's two backends side by side: one SQLite file (the baseline, 1 server) and
+PostgreSQL (``--database-url``, default ``GEOQUARTIER_DATABASE_URL`` or
+``GEOQUARTIER_TEST_DATABASE_URL``; fresh schemas, dropped afterwards), each with 1 and 2
+app servers (separate uvicorn processes on their own ports, the clients spread over
+them). Each client sends from its own loopback address with the rate limit switched on
+but set out of reach, so every submission passes the limiter (in memory with SQLite, in
+the database with PostgreSQL). After each run the rows are counted: every 201 must be
+exactly one row.
+
 Usage::
 
     python benchmarks/api_load.py [--workers 2] [--concurrency 8] [--seconds 8]
                                   [--workspace existing.gpkg]
+    python benchmarks/api_load.py --database postgres [--database-url URL]
+                                  [--concurrency 8] [--seconds 8]
 """
 
 from __future__ import annotations
@@ -520,9 +532,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="load time per scenario (s)")
     parser.add_argument("--max-requests", type=int, default=20000, help="cap per scenario")
     parser.add_argument("--workspace", help="use this GeoPackage (with Lauf) instead of importing")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: submissions on SQLite and PostgreSQL with 1 and 2 servers",
+    )
+    parser.add_argument("--database-url", help="PostgreSQL for --database postgres")
     args = parser.parse_args()
     if not 1 <= args.concurrency <= 64 or not 0 < args.seconds <= 120:
         raise SystemExit("--concurrency must be 1..64 and --seconds 0..120")
+    if args.database == "postgres":
+        database_comparison(args)
+        return
 
     start_load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="geoquartier-bench-") as tmp:
@@ -609,6 +631,234 @@ def main() -> None:
         if other:
             print(f"  {r.name}: error statuses {other}")
     print_writes(results, writes)
+
+
+# -- submissions on both participation backends (--database postgres) --------------------
+
+PG_SERVERS = (1, 2)
+"""Numbers of app servers (separate processes) measured per backend."""
+
+
+class _BoundConnection(Connection):
+    """A keep-alive connection from its own loopback address (its own rate-limit client)."""
+
+    def __init__(self, host: str, port: int, local_host: str):
+        super().__init__(host, port)
+        self.local_host = local_host
+
+    async def _open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(
+            self.host, self.port, local_addr=(self.local_host, 0)
+        )
+
+
+async def _load_servers(
+    bases: list[str], make_request, concurrency: int, seconds: float, max_requests: int
+) -> Result:
+    """Like :func:`_load`, client ``i`` on server ``i mod len(bases)``."""
+    result = Result(f"{len(bases)} server(s)")
+    stop_at = time.perf_counter() + seconds
+    issued = 0
+
+    async def worker(wid: int) -> None:
+        nonlocal issued
+        host, port = bases[wid % len(bases)].removeprefix("http://").split(":")
+        conn = _BoundConnection(host, int(port), f"127.0.0.{10 + wid}")
+        rng = random.Random(wid)
+        try:
+            while time.perf_counter() < stop_at and issued < max_requests:
+                issued += 1
+                method, url, body = make_request(rng)
+                t0 = time.perf_counter()
+                try:
+                    status, _size = await conn.request(method, url, body)
+                except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                    result.errors += 1
+                    continue
+                result.latencies.append(time.perf_counter() - t0)
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+                result.errors += status >= 400
+        finally:
+            await conn.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    result.elapsed_s = time.perf_counter() - start
+    return result
+
+
+def _submission_request(quartier_point):
+    lon, lat = quartier_point
+
+    def submit(rng):
+        body = {
+            "geometry": {
+                "type": "Point",
+                "coordinates": [lon + rng.uniform(-5e-4, 5e-4), lat + rng.uniform(-5e-4, 5e-4)],
+            },
+            "kind": rng.choice(["idea", "problem", "praise", "question"]),
+            "text": "Mehr Bänke am Weg zur Pegnitz – Lastprobe",
+            "language": "de",
+        }
+        return "POST", "/quartiers/lauf/annotations", json.dumps(body).encode("utf-8")
+
+    return submit
+
+
+@dataclass
+class _BackendRun:
+    """One measured configuration: backend, servers, the load result and the row count."""
+
+    backend: str
+    servers: int
+    result: Result
+    warm_created: int = 0
+    rows: int = 0
+    distinct: int = 0
+
+    @property
+    def created(self) -> int:
+        """Submissions answered 201 (warm-up included): each must be one row."""
+        return self.result.statuses.get(201, 0) + self.warm_created
+
+
+def _backend_env(backend: str, root: Path, url: str | None, schema: str) -> dict[str, str]:
+    env = {
+        "GEOQUARTIER_WORKSPACE": str(root / "no-workspace.gpkg"),
+        "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": "10000000",  # on, out of reach
+    }
+    if backend == "sqlite":
+        return env | {"GEOQUARTIER_PARTICIPATION_DB": str(root / f"{schema}.sqlite")}
+    return env | {
+        "GEOQUARTIER_DATABASE_URL": url,
+        "GEOQUARTIER_DATABASE_SCHEMA": f"{schema}_layers",
+        "GEOQUARTIER_PARTICIPATION_SCHEMA": schema,
+    }
+
+
+def _count_rows(backend: str, root: Path, url: str | None, schema: str) -> tuple[int, int]:
+    """(rows, distinct ids) of the run's participation database."""
+    from api.participation.db import PostgresDatabase
+    from api.participation.store import ParticipationStore
+
+    if backend == "sqlite":
+        store = ParticipationStore(root / f"{schema}.sqlite")
+    else:
+        store = ParticipationStore(database=PostgresDatabase(url, schema))
+    try:
+        ids = [a["id"] for a in store.list_annotations(quartier="lauf")]
+    finally:
+        store.close()
+    return len(ids), len(set(ids))
+
+
+def _drop_schemas(url: str, schemas: list[str]) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in schemas:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+def _measure_backend(backend, servers, root, url, args, submit) -> _BackendRun:
+    """Start ``servers`` app servers on a fresh database of ``backend``, load them with
+    submissions, stop them and count the rows."""
+    schema = f"bench_{backend}_{servers}_{os.getpid()}"
+    env = _backend_env(backend, root, url, schema)
+    started = [UvicornServer(env, root, ready_path="/events") for _ in range(servers)]
+    try:
+        bases = [s.base for s in started]
+        warm = _load_servers(bases, submit, 2 * servers, 1.0, 8 * servers)
+        warmed = asyncio.run(warm)
+        load = _load_servers(bases, submit, args.concurrency, args.seconds, args.max_requests)
+        result = asyncio.run(load)
+    finally:
+        for server in started:
+            server.stop()
+    rows, distinct = _count_rows(backend, root, url, schema)
+    return _BackendRun(backend, servers, result, warmed.statuses.get(201, 0), rows, distinct)
+
+
+def _comparison_table(runs: list[_BackendRun]) -> str:
+    baseline = runs[0].result.throughput or float("nan")
+    lines = [
+        "| participation store | app servers | submissions | errors | submissions/s "
+        "| ratio to SQLite, 1 server | p50 ms | p95 ms | p99 ms | rows counted "
+        "| lost or duplicated |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        r = run.result
+        lost = abs(run.created - run.rows) + (run.rows - run.distinct)
+        lines.append(
+            f"| {run.backend} | {run.servers} | {len(r.latencies)} | {r.errors} | "
+            f"{r.throughput:.1f} | {r.throughput / baseline:.2f} | {r.percentile_ms(50):.1f} | "
+            f"{r.percentile_ms(95):.1f} | {r.percentile_ms(99):.1f} | {run.rows} | {lost} |"
+        )
+    return "\n".join(lines)
+
+
+def database_comparison(args) -> None:
+    """``--database postgres``: submissions/s and p95 on SQLite and PostgreSQL, 1 and 2
+    servers, zero lost writes checked by counting rows; prints a markdown table."""
+    url = (
+        args.database_url
+        or os.environ.get("GEOQUARTIER_DATABASE_URL")
+        or os.environ.get("GEOQUARTIER_TEST_DATABASE_URL")
+    )
+    if not url:
+        raise SystemExit(
+            "--database postgres needs a PostgreSQL database: --database-url URL (or "
+            'GEOQUARTIER_DATABASE_URL); a throw-away one: eval "$(.ci/postgis start)"'
+        )
+    from geoquartier.registry import load_registry
+
+    inside = load_registry()["lauf"].boundary.representative_point()
+    submit = _submission_request((inside.x, inside.y))
+    start_load = os.getloadavg()
+    runs: list[_BackendRun] = []
+    with tempfile.TemporaryDirectory(prefix="geoquartier-bench-") as tmp:
+        root = Path(tmp)
+        try:
+            for backend in ("sqlite", "postgres"):
+                for servers in PG_SERVERS:
+                    print(f"measuring {backend}, {servers} server(s) ...", file=sys.stderr)
+                    runs.append(_measure_backend(backend, servers, root, url, args, submit))
+        finally:
+            _drop_schemas(
+                url,
+                [
+                    f"bench_postgres_{n}_{os.getpid()}{tail}"
+                    for n in PG_SERVERS
+                    for tail in ("", "_layers")
+                ],
+            )
+    print(
+        f"\nSubmissions (POST /quartiers/lauf/annotations) on 127.0.0.1: {args.concurrency} "
+        f"concurrent clients (each its own address, rate limit on but out of reach), "
+        f"{args.seconds:g} s per run, {os.cpu_count()} CPU cores, 1 uvicorn process per "
+        f"server; baseline: SQLite with 1 server in the same run; load average before/after "
+        f"{_loads(start_load)} / {_loads(os.getloadavg())}\n"
+    )
+    print(_comparison_table(runs))
+    print()
+    for run in runs:
+        verdict = "zero lost or duplicated writes"
+        if not run.created == run.rows == run.distinct:
+            verdict = "MISMATCH"
+        print(
+            f"{run.backend}, {run.servers} server(s): {run.created} answered 201 (warm-up "
+            f"included), {run.rows} rows, {run.distinct} distinct ids -> {verdict}"
+        )
+    for run in runs:
+        if run.backend == "postgres":
+            rate = run.result.throughput
+            print(
+                f"goal >= {GOAL_SUBMISSIONS_PER_S:g} submissions/s on PostgreSQL with "
+                f"{run.servers} server(s): {rate:.0f}/s "
+                f"({'met' if rate >= GOAL_SUBMISSIONS_PER_S else 'not met'})"
+            )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ Each row: setting — environment variable — default.
   ``postgresql://geoquartier@localhost/geoquartier``) — ``GEOQUARTIER_DATABASE_URL`` —
   none: the layers stay in the workspace GeoPackage
 * PostgreSQL schema of the layer tables — ``GEOQUARTIER_DATABASE_SCHEMA`` — ``public``
+* participation database on PostgreSQL (instead of the participation file) —
+  ``GEOQUARTIER_PARTICIPATION_DATABASE_URL`` — ``GEOQUARTIER_DATABASE_URL`` when that is
+  set, else none: the SQLite file below
+* PostgreSQL schema of the participation tables — ``GEOQUARTIER_PARTICIPATION_SCHEMA`` —
+  ``participation``
 * quartier registry — ``GEOQUARTIER_REGISTRY`` — ``data/quartiers.toml``
 * map output directory — ``GEOQUARTIER_MAPS`` — ``maps/``
 * participation database — ``GEOQUARTIER_PARTICIPATION_DB`` — ``participation.sqlite``
@@ -76,6 +81,8 @@ class Settings(BaseSettings):
     participation_db: Path | None = None
     database_url: str | None = None
     database_schema: str = Field(default="public", min_length=1, max_length=63)
+    participation_database_url: str | None = None
+    participation_schema: str = Field(default="participation", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     node_modules: Path | None = None
 
     annotations_per_minute: NonNegativeInt = 60
@@ -94,7 +101,7 @@ class Settings(BaseSettings):
     request_timeout_s: NonNegativeFloat = 15.0
     max_header_bytes: NonNegativeInt = 16_384
 
-    @field_validator("database_url", mode="after")
+    @field_validator("database_url", "participation_database_url", mode="after")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -155,6 +162,11 @@ class Settings(BaseSettings):
     def participation_db_path(self) -> Path:
         """SQLite database of the participation workflow."""
         return self.participation_db or self.workspace_path.parent / "participation.sqlite"
+
+    @property
+    def participation_url(self) -> str | None:
+        """PostgreSQL database of the participation workflow (None: the SQLite file)."""
+        return self.participation_database_url or self.database_url
 
     @property
     def node_modules_dir(self) -> Path:

@@ -3,6 +3,8 @@
 * Settings are read again before and after every test, so that a test that sets
   ``GEOQUARTIER_*`` variables (``monkeypatch.setenv`` + ``reload_settings()``) never leaks
   them into the next one.
+* ``participation_backend``: a fresh participation database on SQLite and on PostgreSQL
+  (see ``participation_backends``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import pytest
 
 from geoquartier.settings import reload_settings
+
+pytest_plugins = ("participation_backends",)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """Fixtures shared by the feedback, receipt and Verfügungsfonds tests: a fresh
-participation database per test module on ``api.main:app``, staff tokens of every role,
+participation database per test module on ``api.main:app`` — each module runs once on
+SQLite and once on PostgreSQL (``participation_backends``) —, staff tokens of every role,
 a point inside the real Lauf boundary (registry)."""
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ import itertools
 import pytest
 from api_fixtures import settings_override
 from fastapi.testclient import TestClient
+from participation_backends import BACKENDS, new_backend
 from shapely.geometry import Point
 
-from api.participation.store import open_store
+from api.participation.store import store_for
 from geoquartier.registry import load_registry
 from geoquartier.settings import Settings
 
@@ -19,14 +21,16 @@ PAYLOAD = '<img src=x onerror="alert(1)"><script>alert(2)</script>&amp; "quoted"
 _addresses = itertools.count(10)
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    """A fresh participation database for this module (the app's settings name it)."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def db(request, tmp_path_factory):
+    """A fresh participation database for this module (the app's settings name it), on
+    each backend; yields its :class:`participation_backends.Backend`."""
     root = tmp_path_factory.mktemp("participation-loop")
-    path = root / "participation.sqlite"
-    settings = Settings(participation_db=path, workspace=root / "no-workspace.gpkg")
+    backend = new_backend(request.param, root)
+    settings = Settings(workspace=root / "no-workspace.gpkg", **backend.settings_changes())
     with settings_override(settings):
-        yield path
+        yield backend
+    backend.close()
 
 
 def app_store():
@@ -34,7 +38,7 @@ def app_store():
     from api.main import app
     from geoquartier.settings import get_settings
 
-    return open_store(app.dependency_overrides[get_settings]().participation_db_path)
+    return store_for(app.dependency_overrides[get_settings]())
 
 
 def new_client() -> TestClient:

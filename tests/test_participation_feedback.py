@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from participation_backends import BACKENDS, new_backend
 from participation_loop_fixtures import (
     PAYLOAD,
     app_store,
@@ -32,8 +33,8 @@ def scenarios():
     return {}
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory, scenarios):
+@pytest.fixture(scope="module", params=BACKENDS)
+def db(request, tmp_path_factory, scenarios):
     """A fresh participation database and a workspace holding one SYNTHETIC measure and a
     published and a draft scenario of Lauf (real boundary from the registry)."""
     import geopandas as gpd
@@ -63,9 +64,10 @@ def db(tmp_path_factory, scenarios):
     for scenario in (published, draft):
         save_scenario(gpkg, scenario)
     scenarios.update(published=published.id, draft=draft.id)
-    path = root / "participation.sqlite"
-    with settings_override(Settings(participation_db=path, workspace=gpkg)):
-        yield path
+    backend = new_backend(request.param, root)
+    with settings_override(Settings(workspace=gpkg, **backend.settings_changes())):
+        yield backend
+    backend.close()
 
 
 def approve(client, tokens, annotation_id):

@@ -1,11 +1,11 @@
 """The Verfügungsfonds under load against two real uvicorn servers (own processes) on one
 participation database: 50 clients × 20 proposals at once give exactly 1,000 rows; 40
 simultaneous grants of 1,000 cents from a fund of 10,000 cents grant exactly ten and
-refuse the rest with 409, so the balance ends at zero, never below."""
+refuse the rest with 409, so the balance ends at zero, never below. On both backends: one
+SQLite file, and PostgreSQL as a city runs it (``GEOQUARTIER_DATABASE_URL``)."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from api.participation import fund_store as fs
-from api.participation.store import ParticipationStore
 
 try:
     from tests.uvicorn_server import UvicornServer
@@ -27,14 +26,13 @@ CLIENTS, PER_CLIENT, YEAR = 50, 20, 2026
 
 
 class Server(UvicornServer):
-    def __init__(self, db: Path, workspace: Path):
+    def __init__(self, backend, folder: Path):
         super().__init__(
             {
-                "GEOQUARTIER_PARTICIPATION_DB": str(db),
-                "GEOQUARTIER_WORKSPACE": str(workspace),
+                **backend.server_env(folder / "workspace.gpkg"),
                 "GEOQUARTIER_ANNOTATIONS_PER_MINUTE": "60",
             },
-            log_dir=db.parent,
+            log_dir=folder,
             ready_path="/events",
         )
 
@@ -44,8 +42,8 @@ def _client(n: int) -> httpx.Client:
     return httpx.Client(transport=transport, timeout=60)
 
 
-def _setup(db: Path, amount_cents: int) -> str:
-    store = ParticipationStore(db)
+def _setup(backend, amount_cents: int) -> str:
+    store = backend.store()
     planner, token = store.add_user("planung", "planner")
     fs.set_fund(
         store, "lauf", YEAR, planner, amount_cents=amount_cents, basis="planner", residents=None
@@ -61,10 +59,10 @@ def _run(servers, start, work, n_workers):
         return [f.result() for f in futures]
 
 
-def test_thousand_proposals_and_grants_never_below_zero(tmp_path):
-    db, workspace = tmp_path / "participation.sqlite", tmp_path / "workspace.gpkg"
-    token = _setup(db, 10_000)
-    servers = [Server(db, workspace), Server(db, workspace)]
+def test_thousand_proposals_and_grants_never_below_zero(participation_backend, tmp_path):
+    backend = participation_backend
+    token = _setup(backend, 10_000)
+    servers = [Server(backend, tmp_path), Server(backend, tmp_path)]
     try:
         start = threading.Barrier(CLIENTS + 1)
 
@@ -91,11 +89,10 @@ def test_thousand_proposals_and_grants_never_below_zero(tmp_path):
         assert [a for a in answers if a[0] != 201] == []
         ids = [i for _, i in answers]
         assert len(ids) == len(set(ids)) == CLIENTS * PER_CLIENT
-        with sqlite3.connect(db) as con:
-            rows = con.execute("SELECT id, title FROM fund_proposals").fetchall()
-            contacts = con.execute("SELECT count(*) FROM fund_contacts").fetchone()[0]
-        assert len(rows) == 1000 and {r[0] for r in rows} == set(ids)
-        assert {r[1] for r in rows} == {
+        rows = backend.rows("SELECT id, title FROM fund_proposals")
+        contacts = backend.rows("SELECT count(*) AS n FROM fund_contacts")[0]["n"]
+        assert len(rows) == 1000 and {r["id"] for r in rows} == set(ids)
+        assert {r["title"] for r in rows} == {
             f"client {n} proposal {i}" for n in range(CLIENTS) for i in range(PER_CLIENT)
         }
         assert contacts == 1000

@@ -62,9 +62,7 @@ def test_old_users_table_is_rebuilt_and_keeps_data(tmp_path):
         " CHECK (role IN ('moderator', 'planner')), token_sha256 TEXT NOT NULL,"
         " created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
     )
-    con.execute(
-        "INSERT INTO users SELECT id, name, role, token_sha256, created_at, active FROM u2"
-    )
+    con.execute("INSERT INTO users SELECT id, name, role, token_sha256, created_at, active FROM u2")
     con.execute("DROP TABLE u2")
     con.execute("PRAGMA user_version = 1")  # the schema version of that code
     con.execute("COMMIT")
@@ -94,3 +92,33 @@ def test_fresh_database_needs_no_migration(tmp_path):
     store = ParticipationStore(tmp_path / "new.sqlite")
     _, token = store.add_user("jury-new", "jury")
     assert store.authenticate(token).role == "jury"
+
+
+def test_database_of_the_previous_version_upgrades_in_place_and_keeps_its_decision_count(
+    tmp_path,
+):
+    path = tmp_path / "round1.sqlite"
+    store = ParticipationStore(path)
+    moderator, _ = store.add_user("moderation", "moderator")
+    ids = [
+        store.add_annotation("lauf", Point(11.28, 49.51), "idea", f"Bank {i}")["id"]
+        for i in range(3)
+    ]
+    store.decide(ids[0], "approved", moderator)
+    store.decide(ids[1], "rejected", moderator, reason="doppelt")
+    store.close()
+    # what the code before the change counter and the version-2 columns left behind
+    with sqlite3.connect(path) as con:
+        con.execute("DROP TABLE counters")
+        for table, column in (("events", "closed_at"), ("annotations", "redacted_at")):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        con.execute("ALTER TABLE users DROP COLUMN revoked_at")
+        con.execute("PRAGMA user_version = 1")
+
+    reopened = ParticipationStore(path)
+    assert reopened.upgrade() == (1, 2)
+    assert [a["id"] for a in reopened.list_annotations()] == ids
+    assert reopened.decisions_version() == 2  # seeded from the decision log
+    reopened.decide(ids[2], "approved", moderator)
+    assert reopened.decisions_version() == 3
+    assert reopened.get_annotation(ids[0])["redacted_at"] is None

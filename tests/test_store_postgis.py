@@ -97,7 +97,14 @@ def _drop_schema(schema: str) -> None:
     while _opened:
         _opened.pop().close()
     with psycopg.connect(TEST_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        for name in (schema, _participation_schema(schema)):
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+def _participation_schema(schema: str) -> str:
+    """Where a test's participation tables go when it sets ``GEOQUARTIER_DATABASE_URL``
+    (which moves them into PostgreSQL too); dropped with ``schema``."""
+    return f"{schema}_p"
 
 
 @pytest.fixture
@@ -489,6 +496,7 @@ def test_db_commands_on_postgis(pg_schema, monkeypatch, frames, tmp_path):
 
     monkeypatch.setenv("GEOQUARTIER_DATABASE_URL", TEST_URL)
     monkeypatch.setenv("GEOQUARTIER_DATABASE_SCHEMA", pg_schema)
+    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_SCHEMA", _participation_schema(pg_schema))
     reload_settings()
     runner = CliRunner()
     result = runner.invoke(app, ["db", "current"])
@@ -538,9 +546,9 @@ def test_api_serves_the_postgis_layers_and_sees_each_write(pg_schema, frames, tm
     store.write_many(frames, quartier=Q)
     settings = Settings(
         workspace=tmp_path / "unused.gpkg",
-        participation_db=tmp_path / "participation.sqlite",
         database_url=TEST_URL,
         database_schema=pg_schema,
+        participation_schema=_participation_schema(pg_schema),
     )
     app.dependency_overrides[get_settings] = lambda: settings
     try:
@@ -600,7 +608,7 @@ def test_two_servers_on_one_database_serve_the_same_layers_and_each_write(
         "GEOQUARTIER_DATABASE_URL": TEST_URL,
         "GEOQUARTIER_DATABASE_SCHEMA": pg_schema,
         "GEOQUARTIER_WORKSPACE": str(tmp_path / "unused.gpkg"),
-        "GEOQUARTIER_PARTICIPATION_DB": str(tmp_path / "participation.sqlite"),
+        "GEOQUARTIER_PARTICIPATION_SCHEMA": _participation_schema(pg_schema),
     }
     servers = [UvicornServer(env, tmp_path) for _ in range(2)]
     try:

@@ -6,7 +6,8 @@
 * ``GET /quartiers/{quartier}/annotations`` — approved annotations only (GeoJSON).
 * ``GET /moderation/annotations?status=pending`` — the review queue (moderators).
 * ``POST /moderation/annotations/{id}/approve`` (optional ``text``: the redacted public
-  text) and ``.../reject`` (reason required).
+  text) and ``.../reject`` (reason required); with ``expected_status`` (the state the
+  moderator saw) a contribution decided meanwhile by someone else answers 409.
 * ``GET /moderation/annotations/{id}/decisions`` — who decided what, when.
 
 Geometries are GeoJSON in EPSG:4326 (longitude, latitude in degrees).
@@ -29,9 +30,15 @@ from api.geojson import annotation_feature, feature_collection
 from api.participation import auth, feedback, paper
 from api.participation.feedback import feature_as_submission
 from api.participation.idempotency import IdempotencyKey, idempotency, replay_headers
-from api.participation.ratelimit import RateLimiter
+from api.participation.ratelimit import RateLimiter, SharedRateLimiter
 from api.participation.settings import KINDS, STATUSES, BodyText, Limits, LimitsDep
-from api.participation.store import IdempotencyConflict, NotFound, ParticipationStore, User
+from api.participation.store import (
+    DecisionConflict,
+    IdempotencyConflict,
+    NotFound,
+    ParticipationStore,
+    User,
+)
 from api.participation.validation import (
     QuartierArea,
     SubmissionError,
@@ -109,23 +116,32 @@ async def _coded_validation_error(request: Request, exc: RequestValidationError)
 router = APIRouter()
 submissions = APIRouter(route_class=SubmissionRoute)
 
-_limiters: dict[int, RateLimiter] = {}
+_limiters: dict[tuple[ParticipationStore | None, int], RateLimiter | SharedRateLimiter] = {}
 
 
-def get_limiter(limits: LimitsDep) -> RateLimiter:
-    """The rate limiter of submissions per client and minute (``annotations_per_minute``)."""
-    limiter = _limiters.get(limits.per_minute)
+def get_limiter(limits: LimitsDep, store: ParticipationStoreDep) -> RateLimiter | SharedRateLimiter:
+    """The rate limiter of submissions per client and minute (``annotations_per_minute``):
+    kept in the database when the participation store is PostgreSQL (one limit across all
+    servers), else in this process's memory (see :mod:`api.participation.ratelimit`)."""
+    shared = store.dialect == "postgresql"
+    key = (store if shared else None, limits.per_minute)
+    limiter = _limiters.get(key)
     if limiter is None:
-        limiter = _limiters.setdefault(
-            limits.per_minute, RateLimiter(limits.per_minute, window_s=60.0)
+        made = (
+            SharedRateLimiter(store, limits.per_minute, window_s=60.0)
+            if shared
+            else RateLimiter(limits.per_minute, window_s=60.0)
         )
+        limiter = _limiters.setdefault(key, made)
     return limiter
 
 
-LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+LimiterDep = Annotated[RateLimiter | SharedRateLimiter, Depends(get_limiter)]
 
 
-def refuse_over_limit(limiter: RateLimiter, request: Request, settings: Settings) -> None:
+def refuse_over_limit(
+    limiter: RateLimiter | SharedRateLimiter, request: Request, settings: Settings
+) -> None:
     """Count one submission of the request's client; 429 with ``Retry-After`` beyond the
     limiter's budget."""
     verdict = limiter.hit(client_address(request, settings))
@@ -179,6 +195,16 @@ class Submitted(BaseModel):
     receipt_url: str = Field(description="the resident's receipt page (shown once)")
 
 
+ExpectedStatus = Annotated[
+    Literal[STATUSES] | None,
+    Field(
+        description="the review state the moderator saw (e.g. 'pending'): if the "
+        "contribution is in another state by now (decided meanwhile), nothing changes and "
+        "the answer is 409; leave it out to overrule any earlier decision"
+    ),
+]
+
+
 class DecisionIn(BaseModel):
     """An approval; ``text`` replaces the public text (a redaction, logged privately)."""
 
@@ -189,6 +215,7 @@ class DecisionIn(BaseModel):
         min_length=1,
         description="the public text after redaction (e.g. without a phone number)",
     )
+    expected_status: ExpectedStatus = None
 
 
 class RejectIn(BaseModel):
@@ -196,6 +223,7 @@ class RejectIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: BodyText = Field(min_length=1, max_length=1000)
+    expected_status: ExpectedStatus = None
 
 
 @submissions.post(
@@ -342,9 +370,12 @@ def _decide(
     user: User,
     reason: str | None,
     text: str | None = None,
+    expected_status: str | None = None,
 ) -> dict:
-    with answer_errors({NotFound: 404, GeoquartierError: 422}):
-        row = store.decide(annotation_id, decision, user, reason, text=text)
+    with answer_errors({NotFound: 404, DecisionConflict: 409, GeoquartierError: 422}):
+        row = store.decide(
+            annotation_id, decision, user, reason, text=text, expected_status=expected_status
+        )
     return annotation_feature(row, staff=True)
 
 
@@ -354,13 +385,17 @@ _MODERATOR_RESPONSES = {
     404: {"description": "unknown annotation"},
 }
 """The error answers of the routes on one annotation that only moderators may call."""
+_DECISION_RESPONSES = {
+    **_MODERATOR_RESPONSES,
+    409: {"description": "decided meanwhile by someone else (expected_status differs)"},
+}
 
 
 @router.post(
     "/moderation/annotations/{annotation_id}/approve",
     tags=["moderation"],
     summary="Approve an annotation (moderators)",
-    responses=_MODERATOR_RESPONSES,
+    responses=_DECISION_RESPONSES,
 )
 def approve(
     annotation_id: AnnotationId,
@@ -380,14 +415,15 @@ def approve(
             text = check_text(body.text, limits)
         except SubmissionError as exc:
             raise api_error(exc.status, str(exc)) from None
-    return _decide(store, annotation_id, "approved", user, body.reason if body else None, text)
+    reason, expected = (body.reason, body.expected_status) if body else (None, None)
+    return _decide(store, annotation_id, "approved", user, reason, text, expected)
 
 
 @router.post(
     "/moderation/annotations/{annotation_id}/reject",
     tags=["moderation"],
     summary="Reject an annotation with a reason (moderators)",
-    responses=_MODERATOR_RESPONSES,
+    responses=_DECISION_RESPONSES,
 )
 def reject(
     annotation_id: AnnotationId,
@@ -396,7 +432,7 @@ def reject(
     body: RejectIn,
 ) -> dict[str, Any]:
     """Keep the annotation off the public map; the reason is logged with moderator and time."""
-    return _decide(store, annotation_id, "rejected", user, body.reason)
+    return _decide(store, annotation_id, "rejected", user, body.reason, None, body.expected_status)
 
 
 @router.get(

@@ -1,6 +1,6 @@
 """Storage of public feedback on contributions and of residents' receipts.
 
-Tables (same SQLite file as :mod:`api.participation.store`, created on first use):
+Tables (same database as :mod:`api.participation.store`, created on first use):
 
 * ``feedback`` — one row per approved annotation that staff answered: public status
   (:data:`geoquartier.vocabulary.FEEDBACK_STATUSES`), the short public answer and its
@@ -195,7 +195,7 @@ def set_feedback(
     now = utc_now()
     with tables.write(store, _NAME, _SCHEMA) as con:
         annotation = con.execute(
-            "SELECT status, language FROM annotations WHERE id = ?", (annotation_id,)
+            "SELECT status, language FROM annotations WHERE id = ? FOR UPDATE", (annotation_id,)
         ).fetchone()
         if annotation is None:
             raise NotFound(f"annotation {annotation_id!r} does not exist")
@@ -217,10 +217,13 @@ def set_feedback(
             "updated_at": now,
         }
         con.execute(
-            "INSERT OR REPLACE INTO feedback (annotation_id, status, answer, answer_language,"
+            "INSERT INTO feedback (annotation_id, status, answer, answer_language,"
             " measure_id, scenario_id, updated_by, updated_at) VALUES (:annotation_id,"
             " :status, :answer, :answer_language, :measure_id, :scenario_id, :updated_by,"
-            " :updated_at)",
+            " :updated_at) ON CONFLICT (annotation_id) DO UPDATE SET status = excluded.status,"
+            " answer = excluded.answer, answer_language = excluded.answer_language,"
+            " measure_id = excluded.measure_id, scenario_id = excluded.scenario_id,"
+            " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
             row,
         )
         con.execute(

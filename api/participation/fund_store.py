@@ -1,8 +1,8 @@
 """Storage of the Verfügungsfonds: one fund per quartier and year, proposals, the
 applicants' contacts (private, deletable), jury votes and the office's decisions.
 
-Money is integer cents everywhere. Tables live in the participation database (same file,
-WAL, ``BEGIN IMMEDIATE`` per write, see :mod:`api.participation.tables`):
+Money is integer cents everywhere. Tables live in the participation database (SQLite file
+or PostgreSQL schema, one transaction per write, see :mod:`api.participation.tables`):
 
 * ``funds`` — quartier, year, amount, how it was set (``rule``: 0.50 € per resident and
   at least 2,000 € below 5,000 residents; ``planner``: set by hand), residents counted.
@@ -13,8 +13,9 @@ WAL, ``BEGIN IMMEDIATE`` per write, see :mod:`api.participation.tables`):
 * ``fund_votes`` — one vote (yes, no, abstain) per jury account and proposal.
 * ``fund_places`` — the point a proposal was placed at on the map (EPSG:4326), optional.
 
-A grant is checked against the fund's balance inside the same write transaction, so two
-grants at once can never take the balance below zero.
+A grant is checked against the fund's balance inside the same write transaction, which
+locks the fund's row (``FOR UPDATE``), so two grants at once — also through two servers —
+can never take the balance below zero.
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ def set_fund(
         raise GeoquartierError(f"amount_cents: {amount_cents}; expected 0 to {MAX_FUND_CENTS}")
     fid = fund_id(quartier, year)
     with _write(store) as con:
+        con.execute("SELECT id FROM funds WHERE id = ? FOR UPDATE", (fid,))
         granted = _granted(con, fid)
         if amount_cents < granted:
             raise BalanceExceeded(
@@ -263,9 +265,10 @@ def add_proposal(
 
 
 def _proposal(con, proposal_id: str) -> dict[str, Any]:
+    """The proposal with its fund's amount; both rows locked until the transaction ends."""
     row = con.execute(
         "SELECT p.*, f.amount_cents FROM fund_proposals p JOIN funds f ON f.id = p.fund_id"
-        " WHERE p.id = ?",
+        " WHERE p.id = ? FOR UPDATE",
         (proposal_id,),
     ).fetchone()
     if row is None:
@@ -282,8 +285,9 @@ def vote(store: ParticipationStore, proposal_id: str, user: User, choice: str) -
         if row["state"] != "submitted":
             raise AlreadyDecided(f"proposal {proposal_id!r} was {row['state']} already")
         con.execute(
-            "INSERT OR REPLACE INTO fund_votes (proposal_id, user_id, vote, voted_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO fund_votes (proposal_id, user_id, vote, voted_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (proposal_id, user_id) DO UPDATE SET vote = excluded.vote,"
+            " voted_at = excluded.voted_at",
             (proposal_id, user.id, choice, utc_now()),
         )
     return {"proposal_id": proposal_id, "vote": choice, "user": user.name}
@@ -345,14 +349,16 @@ def proposals(
     rows = con.execute(
         "SELECT p.id, p.title, p.description, p.place, p.applicant_kind, p.requested_cents,"
         " p.own_cents, p.state, p.granted_cents, p.decision_note, p.decided_at, p.created_at,"
-        " sum(v.vote = 'yes') AS votes_yes, sum(v.vote = 'no') AS votes_no,"
-        " sum(v.vote = 'abstain') AS votes_abstain,"
+        " sum(CASE WHEN v.vote = 'yes' THEN 1 ELSE 0 END) AS votes_yes,"
+        " sum(CASE WHEN v.vote = 'no' THEN 1 ELSE 0 END) AS votes_no,"
+        " sum(CASE WHEN v.vote = 'abstain' THEN 1 ELSE 0 END) AS votes_abstain,"
         " c.name AS contact_name, c.email AS contact_email, c.phone AS contact_phone,"
         " max(g.lon) AS lon, max(g.lat) AS lat"
         " FROM fund_proposals p LEFT JOIN fund_votes v ON v.proposal_id = p.id"
         " LEFT JOIN fund_contacts c ON c.proposal_id = p.id"
         " LEFT JOIN fund_places g ON g.proposal_id = p.id"
-        " WHERE p.fund_id = ? GROUP BY p.id ORDER BY p.created_at, p.rowid",
+        " WHERE p.fund_id = ? GROUP BY p.id, c.name, c.email, c.phone"
+        " ORDER BY p.created_at, p.rowid",
         (fund_id(quartier, year),),
     ).fetchall()
     for row in rows:

@@ -1,9 +1,13 @@
-"""SQLite storage of the participation workflow: annotations, events, staff users, decisions.
+"""Storage of the participation workflow: annotations, events, staff users, decisions.
 
-One SQLite file (``settings.participation_db_path``) in WAL mode. Every write
-runs in its own ``BEGIN IMMEDIATE`` transaction (the write lock is taken up front, so
-concurrent writers queue on ``busy_timeout`` instead of failing); a row is either fully
-written or not at all, and nothing is lost when the process stops.
+Two backends with the same SQL (:mod:`api.participation.db`): by default one SQLite file
+(``settings.participation_db_path``) in WAL mode, every write in its own ``BEGIN
+IMMEDIATE`` transaction (concurrent writers queue on ``busy_timeout`` instead of
+failing); with ``GEOQUARTIER_DATABASE_URL`` the tables of the PostgreSQL schema
+``settings.participation_schema`` (default ``participation``), shared by every app
+server, each write one transaction that locks the rows it decides on
+(``SELECT ... FOR UPDATE``). Either way a row is either fully written or not at all,
+and nothing is lost when a process stops.
 
 Geometries are stored as GeoJSON text in EPSG:4326 (longitude/latitude, degrees).
 Times are ISO 8601 strings in UTC.
@@ -24,7 +28,6 @@ import hmac
 import json
 import re
 import secrets
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,10 +42,17 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from api.participation.db import (
+    Connection,
+    Database,
+    PostgresDatabase,
+    SQLiteDatabase,
+    split_statements,
+)
 from api.participation.migrate import widen_role_check
 from api.participation.settings import KINDS, ROLES, STATUSES
 from geoquartier.errors import GeoquartierError
-from geoquartier.settings import get_settings
+from geoquartier.settings import Settings, get_settings
 from geoquartier.vocabulary import (
     ANNOTATION_KINDS,
     ANNOTATION_SOURCES,
@@ -55,7 +65,6 @@ from geoquartier.vocabulary import (
 SCHEMA_VERSION = 3
 """Version of the schema (tables added with ``CREATE TABLE IF NOT EXISTS`` keep it; added
 columns come with a new version and a step in :data:`_MIGRATIONS`)."""
-BUSY_TIMEOUT_MS = 30_000
 IDEMPOTENCY_TTL_S = 24 * 3600
 """How long an ``Idempotency-Key`` replays its first answer (seconds)."""
 
@@ -77,6 +86,29 @@ EVENT_COLUMNS = ["id", "quartier", "title", "kind", "start", "end", "description
 """Columns of the ``events`` layer (besides ``geometry``)."""
 
 _SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS users (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ({sql_in(STAFF_ROLES)})),
+    token_sha256 TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    id          TEXT PRIMARY KEY,
+    quartier    TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    kind        TEXT,
+    start       TEXT NOT NULL,
+    "end"       TEXT,
+    description TEXT,
+    geometry    TEXT NOT NULL,
+    created_by  TEXT REFERENCES users(id),
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_quartier ON events (quartier, start);
+
 CREATE TABLE IF NOT EXISTS annotations (
     id          TEXT PRIMARY KEY,
     quartier    TEXT NOT NULL,
@@ -95,29 +127,6 @@ CREATE TABLE IF NOT EXISTS annotations (
 CREATE INDEX IF NOT EXISTS annotations_quartier_status ON annotations (quartier, status);
 CREATE INDEX IF NOT EXISTS annotations_event ON annotations (event_id);
 CREATE INDEX IF NOT EXISTS annotations_status_created ON annotations (status, created_at);
-
-CREATE TABLE IF NOT EXISTS events (
-    id          TEXT PRIMARY KEY,
-    quartier    TEXT NOT NULL,
-    title       TEXT NOT NULL,
-    kind        TEXT,
-    start       TEXT NOT NULL,
-    "end"       TEXT,
-    description TEXT,
-    geometry    TEXT NOT NULL,
-    created_by  TEXT REFERENCES users(id),
-    created_at  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_quartier ON events (quartier, start);
-
-CREATE TABLE IF NOT EXISTS users (
-    id          TEXT PRIMARY KEY,
-    name        TEXT NOT NULL UNIQUE,
-    role        TEXT NOT NULL CHECK (role IN ({sql_in(STAFF_ROLES)})),
-    token_sha256 TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    active      INTEGER NOT NULL DEFAULT 1
-);
 
 CREATE TABLE IF NOT EXISTS decisions (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -162,12 +171,20 @@ CREATE TABLE IF NOT EXISTS signing_keys (
     secret      TEXT NOT NULL,
     created_at  TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS counters (
+    name        TEXT PRIMARY KEY,
+    value       INTEGER NOT NULL
+);
 """
-"""The database schema; its CHECK constraints list the vocabularies of
-:mod:`geoquartier.vocabulary`. ``redactions`` is the private audit table of moderators'
-edits: it alone keeps an original text (never read by a route or an export).
-``annotation_translations`` holds staff translations of contributions (one per language,
-with who wrote it and when)."""
+"""The database schema, each table after the tables it references (PostgreSQL checks a
+REFERENCES when the table is created); its CHECK constraints list the vocabularies of
+:mod:`geoquartier.vocabulary` (SQLite only, see :mod:`api.participation.db`).
+``redactions`` is the private audit table of moderators' edits: it alone keeps an original
+text (never read by a route or an export). ``annotation_translations`` holds staff
+translations of contributions (one per language, with who wrote it and when). ``counters``
+holds the change counter of decisions (:meth:`ParticipationStore.decisions_version`),
+bumped in the transaction of each decision, so that every server sees the same number."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (
@@ -182,7 +199,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE annotations ADD COLUMN entered_by TEXT REFERENCES users(id)",
     ),
 }
-"""Additive steps from one schema version to the next (``PRAGMA user_version``)."""
+"""Additive steps from one schema version to the next (SQLite ``PRAGMA user_version``,
+PostgreSQL table ``schema_version``)."""
 
 
 PAPER_DECISION_REASON = "entered from paper by staff"
@@ -195,6 +213,11 @@ class NotFound(GeoquartierError):
 
 class IdempotencyConflict(GeoquartierError):
     """An ``Idempotency-Key`` was used again with a different request."""
+
+
+class DecisionConflict(GeoquartierError):
+    """A decision expected a review state the contribution no longer has (decided by
+    someone else meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +248,7 @@ class PaperEntry:
     grid_cell: str | None = None
 
 
-def _check_event(con: sqlite3.Connection, event_id: str, quartier: str, closed_ok: bool) -> None:
+def _check_event(con: Connection, event_id: str, quartier: str, closed_ok: bool) -> None:
     """The event exists, belongs to ``quartier`` and (unless ``closed_ok``) is open."""
     event = con.execute(
         "SELECT quartier, closed_at FROM events WHERE id = ?", (event_id,)
@@ -241,7 +264,7 @@ def _check_event(con: sqlite3.Connection, event_id: str, quartier: str, closed_o
 
 
 def _redact(
-    con: sqlite3.Connection, annotation_id: str, original: str, text: str, user: User, now: str
+    con: Connection, annotation_id: str, original: str, text: str, user: User, now: str
 ) -> None:
     """Replace the public text; the original goes only into the audit table."""
     digest = hashlib.sha256(original.encode("utf-8")).hexdigest()
@@ -268,7 +291,7 @@ def token_sha256(token: str) -> str:
 _ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
 
 
-def _migrate(con: sqlite3.Connection, version: int) -> None:
+def _migrate(db: Database, con: Connection, version: int) -> None:
     """Apply the additive steps after schema ``version`` (inside the caller's transaction).
 
     A column that is already there (a table rebuilt from the current schema) is skipped.
@@ -276,99 +299,96 @@ def _migrate(con: sqlite3.Connection, version: int) -> None:
     for step in range(version + 1, SCHEMA_VERSION + 1):
         for statement in _MIGRATIONS.get(step, ()):
             added = _ADD_COLUMN.match(statement)
-            if added and _has_column(con, added.group(1), added.group(2)):
+            if added and db.has_column(con, added.group(1), added.group(2)):
                 continue
             con.execute(statement)
 
 
-def _has_column(con: sqlite3.Connection, table: str, column: str) -> bool:
-    return any(row["name"] == column for row in con.execute(f"PRAGMA table_info({table})"))
-
-
-def _row_to_dict(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
-    return {col[0]: value for col, value in zip(cursor.description, row, strict=True)}
+def _create_schema(db: Database, con: Connection) -> None:
+    """Create missing tables, migrate, and seed the decisions counter (one transaction)."""
+    for statement in split_statements(_SCHEMA):
+        con.execute(statement)
+    version = db.schema_version(con)
+    if version > SCHEMA_VERSION:
+        raise GeoquartierError(
+            f"the participation database {db.location} has schema version "
+            f"{version}; this geoquartier understands up to {SCHEMA_VERSION}"
+        )
+    _migrate(db, con, version)
+    db.set_schema_version(con, SCHEMA_VERSION)
+    if con.execute("SELECT 1 AS found FROM counters WHERE name = 'decisions'").fetchone() is None:
+        seq = con.execute("SELECT coalesce(max(seq), 0) AS v FROM decisions").fetchone()["v"]
+        con.execute("INSERT INTO counters (name, value) VALUES ('decisions', ?)", (int(seq),))
 
 
 class ParticipationStore:
-    """The participation database at ``path`` (created with its tables on first use).
+    """The participation database: the SQLite file at ``path``, or ``database`` (e.g. a
+    :class:`~api.participation.db.PostgresDatabase`); tables created on first use.
 
-    Safe to share between threads: each thread uses its own SQLite connection.
+    Safe to share between threads (SQLite: a connection per thread; PostgreSQL: a pool).
     """
 
-    def __init__(self, path: Path | str | None = None):
-        self.path = Path(path) if path is not None else get_settings().participation_db_path
-        self._local = threading.local()
+    def __init__(self, path: Path | str | None = None, *, database: Database | None = None):
+        if database is None:
+            path = Path(path) if path is not None else get_settings().participation_db_path
+            database = SQLiteDatabase(path)
+        self.db = database
+        self.path: Path | str = (
+            database.path if isinstance(database, SQLiteDatabase) else database.location
+        )
+        """Where the data is: the SQLite file, or the PostgreSQL URL (no password) and schema."""
         self._init_lock = threading.Lock()
-        self._write_lock = threading.Lock()
         self._initialised = False
 
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.db.dialect
+
     # -- connections and transactions ------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            return con
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        con.row_factory = _row_to_dict
-        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        con.execute("PRAGMA foreign_keys = ON")
+    def _ensure_schema(self) -> None:
         with self._init_lock:
-            if not self._initialised:
-                mode = con.execute("PRAGMA journal_mode = WAL").fetchone()["journal_mode"]
-                if mode.lower() != "wal":
-                    raise GeoquartierError(
-                        f"the participation database {self.path} cannot use WAL mode "
-                        f"(journal mode {mode!r}); put it on a local file system"
-                    )
-                widen_role_check(con)  # databases written before a role was added
-                con.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            con.execute(statement)
-                    version = con.execute("PRAGMA user_version").fetchone()["user_version"]
-                    if version > SCHEMA_VERSION:
-                        raise GeoquartierError(
-                            f"the participation database {self.path} has schema version "
-                            f"{version}; this geoquartier understands up to {SCHEMA_VERSION}"
-                        )
-                    _migrate(con, version)
-                    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
-                self._initialised = True
-        # WAL with synchronous=NORMAL: a commit survives a crash or restart of the process.
-        con.execute("PRAGMA synchronous = NORMAL")
-        self._local.con = con
-        return con
+            if self._initialised:
+                return
+            if isinstance(self.db, SQLiteDatabase):
+                widen_role_check(self.db.raw())  # databases written before a role was added
+            with self.db.write() as con:
+                _create_schema(self.db, con)
+            self._initialised = True
+
+    def upgrade(self) -> tuple[int, int]:
+        """Create missing tables and apply pending migrations (done on first use anyway);
+        returns the schema version before and after."""
+        with self.db.write() as con:
+            before = self.db.schema_version(con) if self._has_tables(con) else 0
+        self._initialised = False
+        self._ensure_schema()
+        return before, SCHEMA_VERSION
+
+    def _has_tables(self, con: Connection) -> bool:
+        return self.db.has_column(con, "annotations", "id")
+
+    def _connect(self) -> Connection:
+        """A connection for reads (``execute(sql, params)``, rows as dicts)."""
+        if not self._initialised:
+            self._ensure_schema()
+        return self.db.read()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the database's write lock from its start.
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction: committed at the end of the block, rolled back on error.
 
-        Threads of this process queue on a lock first (SQLite's busy handler would make
-        them sleep and retry); other processes queue on ``busy_timeout``.
+        SQLite holds the database's write lock from the start (``BEGIN IMMEDIATE``);
+        PostgreSQL locks the rows read with ``SELECT ... FOR UPDATE``.
         """
-        con = self._connect()
-        with self._write_lock:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+        if not self._initialised:
+            self._ensure_schema()
+        with self.db.write() as con:
+            yield con
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their thread ends)."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        """Close this thread's SQLite connection, or the PostgreSQL pool."""
+        self.db.close()
 
     # -- annotations -----------------------------------------------------------------------
     def add_annotation(
@@ -417,7 +437,7 @@ class ParticipationStore:
         language: str | None = None,
         event_id: str | None = None,
         paper: PaperEntry | None = None,
-    ) -> Callable[[sqlite3.Connection], dict]:
+    ) -> Callable[[Connection], dict]:
         if kind not in KINDS:
             raise GeoquartierError(f"unknown annotation kind {kind!r}; expected one of {KINDS}")
         row = {
@@ -438,7 +458,7 @@ class ParticipationStore:
             row.update(source="paper", grid_cell=paper.grid_cell, entered_by=paper.user.id)
             row.update(status="approved", decided_by=paper.user.id, decided_at=row["created_at"])
 
-        def insert(con: sqlite3.Connection) -> dict:
+        def insert(con: Connection) -> dict:
             if event_id is not None:
                 _check_event(con, event_id, quartier, closed_ok=paper is not None)
             columns = list(row)
@@ -453,41 +473,51 @@ class ParticipationStore:
                     " decided_at) VALUES (?, 'approved', 'pending', ?, ?, ?)",
                     (row["id"], PAPER_DECISION_REASON, paper.user.id, row["created_at"]),
                 )
+                con.execute("UPDATE counters SET value = value + 1 WHERE name = 'decisions'")
             return self._annotation_out(row)
 
         return insert
 
     def _once(
-        self, idempotency: Idempotency, insert: Callable[[sqlite3.Connection], dict]
+        self, idempotency: Idempotency, insert: Callable[[Connection], dict]
     ) -> tuple[dict, bool]:
         """Run ``insert`` in a write transaction unless the key has an answer already."""
         now = datetime.now(UTC)
         cutoff = (now - timedelta(seconds=IDEMPOTENCY_TTL_S)).isoformat(timespec="seconds")
         with self._write() as con:
             con.execute("DELETE FROM idempotency WHERE created_at < ?", (cutoff,))
-            seen = con.execute(
-                "SELECT request_sha256, answer FROM idempotency WHERE key_sha256 = ?",
-                (idempotency.key_sha256,),
-            ).fetchone()
-            if seen is not None:
-                if not hmac.compare_digest(seen["request_sha256"], idempotency.request_sha256):
-                    raise IdempotencyConflict(
-                        "this Idempotency-Key was used for a different request in the last "
-                        f"{IDEMPOTENCY_TTL_S // 3600} hours; send a new key for a new request"
-                    )
-                return json.loads(seen["answer"]), True
-            answer = insert(con)
-            con.execute(
+            # Claim the key first: a concurrent request with the same key (another thread or
+            # server) waits on it until this transaction ends, then finds the answer.
+            claimed = con.execute(
                 "INSERT INTO idempotency (key_sha256, request_sha256, answer, created_at)"
-                " VALUES (?, ?, ?, ?)",
+                " VALUES (?, ?, '', ?) ON CONFLICT (key_sha256) DO NOTHING",
                 (
                     idempotency.key_sha256,
                     idempotency.request_sha256,
-                    json.dumps(answer, ensure_ascii=False),
                     now.isoformat(timespec="seconds"),
                 ),
+            ).rowcount
+            if not claimed:
+                return self._replay(con, idempotency), True
+            answer = insert(con)
+            con.execute(
+                "UPDATE idempotency SET answer = ? WHERE key_sha256 = ?",
+                (json.dumps(answer, ensure_ascii=False), idempotency.key_sha256),
             )
             return answer, False
+
+    @staticmethod
+    def _replay(con: Connection, idempotency: Idempotency) -> dict:
+        seen = con.execute(
+            "SELECT request_sha256, answer FROM idempotency WHERE key_sha256 = ?",
+            (idempotency.key_sha256,),
+        ).fetchone()
+        if not hmac.compare_digest(seen["request_sha256"], idempotency.request_sha256):
+            raise IdempotencyConflict(
+                "this Idempotency-Key was used for a different request in the last "
+                f"{IDEMPOTENCY_TTL_S // 3600} hours; send a new key for a new request"
+            )
+        return json.loads(seen["answer"])
 
     @staticmethod
     def _annotation_out(row: dict) -> dict:
@@ -554,6 +584,7 @@ class ParticipationStore:
         user: User,
         reason: str | None = None,
         text: str | None = None,
+        expected_status: str | None = None,
     ) -> dict:
         """Approve or reject an annotation and log the decision (who, when, why).
 
@@ -561,7 +592,10 @@ class ParticipationStore:
         A later decision may overrule an earlier one; the log keeps both. ``text`` (an
         approval only) replaces the public text — a redaction, e.g. a phone number taken
         out: the original goes into the private ``redactions`` table with who, when and
-        its SHA-256, and nowhere else.
+        its SHA-256, and nowhere else. With ``expected_status`` (the state the moderator
+        saw, e.g. ``pending``) nothing changes and :class:`DecisionConflict` is raised when
+        the annotation is in another state by now: of two moderators deciding the same
+        contribution at once, on any servers, exactly one decision is recorded.
         """
         if decision not in ("approved", "rejected"):
             raise GeoquartierError(f"decision must be 'approved' or 'rejected', not {decision!r}")
@@ -573,10 +607,15 @@ class ParticipationStore:
         now = utc_now()
         with self._write() as con:
             row = con.execute(
-                "SELECT status, text FROM annotations WHERE id = ?", (annotation_id,)
+                "SELECT status, text FROM annotations WHERE id = ? FOR UPDATE", (annotation_id,)
             ).fetchone()
             if row is None:
                 raise NotFound(f"annotation {annotation_id!r} does not exist")
+            if expected_status is not None and row["status"] != expected_status:
+                raise DecisionConflict(
+                    f"annotation {annotation_id!r} is {row['status']} by now, not "
+                    f"{expected_status}: someone else decided it meanwhile; reload the list"
+                )
             if text is not None and text != row["text"]:
                 _redact(con, annotation_id, row["text"], text, user, now)
             con.execute(
@@ -589,6 +628,7 @@ class ParticipationStore:
                 " decided_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (annotation_id, decision, row["status"], reason, user.id, now),
             )
+            con.execute("UPDATE counters SET value = value + 1 WHERE name = 'decisions'")
         return self.get_annotation(annotation_id)
 
     def set_translation(self, annotation_id: str, language: str, text: str, user: User) -> dict:
@@ -678,9 +718,13 @@ class ParticipationStore:
         return self._connect().execute(sql + " ORDER BY d.seq", params).fetchall()
 
     def decisions_version(self) -> int:
-        """A number that grows with every decision: the approved set changed if it did."""
-        row = self._connect().execute("SELECT coalesce(max(seq), 0) AS v FROM decisions")
-        return int(row.fetchone()["v"])
+        """A number that grows with every decision: the approved set changed if it did.
+
+        Read from the database (the ``counters`` row bumped in each decision's
+        transaction), so every server process sees a decision made through another.
+        """
+        row = self._connect().execute("SELECT value FROM counters WHERE name = 'decisions'")
+        return int(row.fetchone()["value"])
 
     def annotations_frame(
         self, *, quartier: str | None = None, status: str | None = None, event_id: str | None = None
@@ -741,7 +785,7 @@ class ParticipationStore:
         end: str | None = None,
         description: str | None = None,
         created_by: User | None = None,
-    ) -> Callable[[sqlite3.Connection], dict]:
+    ) -> Callable[[Connection], dict]:
         row = {
             "id": uuid.uuid4().hex[:16],
             "quartier": quartier,
@@ -756,7 +800,7 @@ class ParticipationStore:
             "closed_at": None,
         }
 
-        def insert(con: sqlite3.Connection) -> dict:
+        def insert(con: Connection) -> dict:
             con.execute(
                 'INSERT INTO events (id, quartier, title, kind, start, "end", description,'
                 " geometry, created_by, created_at) VALUES (:id, :quartier, :title, :kind,"
@@ -845,7 +889,7 @@ class ParticipationStore:
         return self.get_annotation(annotation_id)
 
     @staticmethod
-    def _event_row(con: sqlite3.Connection, event_id: str) -> dict:
+    def _event_row(con: Connection, event_id: str) -> dict:
         row = con.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
             raise NotFound(f"event {event_id!r} does not exist")
@@ -858,8 +902,8 @@ class ParticipationStore:
         if row is None:
             with self._write() as wcon:
                 wcon.execute(
-                    "INSERT OR IGNORE INTO signing_keys (name, secret, created_at)"
-                    " VALUES (?, ?, ?)",
+                    "INSERT INTO signing_keys (name, secret, created_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (name) DO NOTHING",
                     (name, secrets.token_hex(32), utc_now()),
                 )
             row = con.execute("SELECT secret FROM signing_keys WHERE name = ?", (name,)).fetchone()
@@ -887,7 +931,7 @@ class ParticipationStore:
                     " VALUES (?, ?, ?, ?, ?)",
                     (user.id, user.name, user.role, token_sha256(token), user.created_at),
                 )
-        except sqlite3.IntegrityError:
+        except self.db.integrity_errors:
             raise GeoquartierError(f"a user called {name!r} exists already") from None
         return user, token
 
@@ -985,12 +1029,12 @@ def events_to_frame(rows: list[dict]) -> gpd.GeoDataFrame:
     return validate(gdf, "events")
 
 
-_STORES: dict[Path, ParticipationStore] = {}
+_STORES: dict[Path | tuple[str, str], ParticipationStore] = {}
 _STORES_LOCK = threading.Lock()
 
 
 def open_store(path: Path | str) -> ParticipationStore:
-    """The shared store of the database at ``path`` (one per path and process)."""
+    """The shared store of the SQLite database at ``path`` (one per path and process)."""
     resolved = Path(path).expanduser().resolve()
     with _STORES_LOCK:
         store = _STORES.get(resolved)
@@ -999,10 +1043,48 @@ def open_store(path: Path | str) -> ParticipationStore:
         return store
 
 
+def open_postgres_store(url: str, schema: str = "participation") -> ParticipationStore:
+    """The shared store of PostgreSQL schema ``schema`` at ``url`` (one pool per process)."""
+    with _STORES_LOCK:
+        store = _STORES.get((url, schema))
+        if store is None:
+            store = ParticipationStore(database=PostgresDatabase(url, schema))
+            _STORES[(url, schema)] = store
+        return store
+
+
+def store_for(settings: Settings) -> ParticipationStore:
+    """The participation store of ``settings``: PostgreSQL when ``participation_url`` is
+    set (``GEOQUARTIER_PARTICIPATION_DATABASE_URL``, else ``GEOQUARTIER_DATABASE_URL``;
+    schema ``participation_schema``), else the SQLite file ``participation_db_path``."""
+    if settings.participation_url:
+        return open_postgres_store(settings.participation_url, settings.participation_schema)
+    return open_store(settings.participation_db_path)
+
+
+def close_stores() -> None:
+    """Close and forget every shared store of this process (tests; the next call of
+    :func:`store_for` opens a new one)."""
+    with _STORES_LOCK:
+        stores = list(_STORES.values())
+        _STORES.clear()
+    for store in stores:
+        store.close()
+
+
+def existing_store() -> ParticipationStore | None:
+    """The store of the current settings if it holds data already: always on PostgreSQL,
+    on SQLite when its file exists (None: no participation yet; nothing is created)."""
+    settings = get_settings()
+    if not settings.participation_url and not settings.participation_db_path.is_file():
+        return None
+    return store_for(settings)
+
+
 def default_store() -> ParticipationStore:
-    """The store of the configured database (``settings.participation_db_path``), for code
-    outside a request (the CLI); routes take ``ParticipationStoreDep``."""
-    return open_store(get_settings().participation_db_path)
+    """The store of the current settings (:func:`store_for`), for code outside a request
+    (the CLI); routes take ``ParticipationStoreDep``."""
+    return store_for(get_settings())
 
 
 def read_approved(

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from geoquartier.cli.app import command_group, user_errors
+from geoquartier.cli.app import command_group, fail, user_errors
 
 db_app = command_group(
     "db",
@@ -58,7 +58,9 @@ def upgrade() -> None:
     """Apply pending schema migrations (each store also does this when a command starts).
 
     On PostGIS the first upgrade creates one table per layer (and the postgis extension,
-    if the role may). A GeoPackage is upgraded in a copy swapped in atomically.
+    if the role may). A GeoPackage is upgraded in a copy swapped in atomically. The
+    participation database (its tables in schema 'participation' when a database URL is
+    set) is created or migrated as well.
     """
     from geoquartier.layers.migrations import LATEST_VERSION
 
@@ -71,6 +73,19 @@ def upgrade() -> None:
         typer.echo(f"{store.path}: already at schema version {store.schema_version()}")
     else:
         typer.echo(f"{store.path}: now at schema version {LATEST_VERSION}")
+    _upgrade_participation()
+
+
+def _upgrade_participation() -> None:
+    """Create or migrate the participation tables (SQLite file, or the PostgreSQL schema
+    when a database URL is set) and say so."""
+    from api.participation.store import default_store
+
+    with user_errors():
+        participation = default_store()
+        before, after = participation.upgrade()
+    state = "already at" if before == after else f"upgraded from {before} to"
+    typer.echo(f"participation database {participation.path}: {state} schema version {after}")
 
 
 @db_app.command("dump")
@@ -99,7 +114,14 @@ def backup_participation(
     """
     from geoquartier.config import participation_db_path
     from geoquartier.layers.backup import backup_sqlite
+    from geoquartier.settings import get_settings
 
+    settings = get_settings()
+    if settings.participation_url:
+        fail(
+            "the participation database is PostgreSQL (GEOQUARTIER_DATABASE_URL): back it up "
+            f"with the database's tools, e.g. pg_dump -n {settings.participation_schema}"
+        )
     source = participation_db_path()
     with user_errors():
         tables = backup_sqlite(source, output)

@@ -197,24 +197,21 @@ def _report_counts(quartier: str) -> dict | None:
     """The report's participation counts (per kind and status, events) when the
     participation database exists, else None."""
     from api.documents import participation_counts
-    from api.participation.store import open_store
-    from geoquartier.settings import get_settings
+    from api.participation.store import existing_store
 
-    path = get_settings().participation_db_path
-    return participation_counts(open_store(path), quartier) if Path(path).is_file() else None
+    store = existing_store()
+    return participation_counts(store, quartier) if store is not None else None
 
 
 def _annotation_counts(quartier: str) -> dict[str, int] | None:
     """Contributions of ``quartier`` per review status from the participation database, or
     None when there is no database (counts only, never texts)."""
-    from api.participation.store import open_store
-    from geoquartier.settings import get_settings
+    from api.participation.store import existing_store
     from geoquartier.vocabulary import ANNOTATION_STATUSES
 
-    path = get_settings().participation_db_path
-    if not Path(path).is_file():
+    store = existing_store()
+    if store is None:
         return None
-    store = open_store(path)
     return {s: store.count_annotations(quartier=quartier, status=s) for s in ANNOTATION_STATUSES}
 
 

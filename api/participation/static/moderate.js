@@ -176,7 +176,9 @@
       approve.addEventListener("click", function () {
         var text = edit.value.trim();
         if (!text) { say(t("Please write a text."), true); edit.focus(); return; }
-        decide(p.id, "approve", text !== p.text ? {text: text} : undefined, item);
+        var body = {expected_status: p.status};  // decided meanwhile by someone else: 409
+        if (text !== p.text) body.text = text;
+        decide(p.id, "approve", body, item);
       });
       box.appendChild(approve);
     }
@@ -191,7 +193,7 @@
       reject.addEventListener("click", function () {
         var why = reason.value.trim();
         if (!why) { say(t("Please give a reason for the rejection."), true); reason.focus(); return; }
-        decide(p.id, "reject", {reason: why}, item);
+        decide(p.id, "reject", {reason: why, expected_status: p.status}, item);
       });
       var row = el("div", "reject-row");
       row.appendChild(reasonLabel);

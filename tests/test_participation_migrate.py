@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from shapely.geometry import Point
 
-from api.participation import store as store_module
+import api.participation.store as store_module
 from api.participation.store import ParticipationStore
 from geoquartier.vocabulary import STAFF_ROLES, sql_in
 
@@ -116,7 +116,7 @@ def test_database_of_the_previous_version_upgrades_in_place_and_keeps_its_decisi
         con.execute("PRAGMA user_version = 1")
 
     reopened = ParticipationStore(path)
-    assert reopened.upgrade() == (1, 2)
+    assert reopened.upgrade() == (1, store_module.SCHEMA_VERSION)
     assert [a["id"] for a in reopened.list_annotations()] == ids
     assert reopened.decisions_version() == 2  # seeded from the decision log
     reopened.decide(ids[2], "approved", moderator)

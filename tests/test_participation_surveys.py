@@ -417,7 +417,8 @@ def test_cli_adds_lists_closes_and_shows_results(db, tokens, inside, tmp_path, m
     from geoquartier.cli.app import app
     from geoquartier.settings import reload_settings
 
-    monkeypatch.setenv("GEOQUARTIER_PARTICIPATION_DB", str(db))
+    for name, value in db.env.items():
+        monkeypatch.setenv(name, value)
     reload_settings()
     runner = CliRunner()
     path = tmp_path / "survey.json"
@@ -445,7 +446,8 @@ def test_cli_adds_lists_closes_and_shows_results(db, tokens, inside, tmp_path, m
     assert bad.exit_code == 2 and "questions.0.type" in bad.output and "Traceback" not in bad.output
     nobody = runner.invoke(app, ["surveys", "add", "lauf", str(path), "--planner", "nobody"])
     assert nobody.exit_code == 2 and "nobody" in nobody.output
-    monkeypatch.delenv("GEOQUARTIER_PARTICIPATION_DB")
+    for name in db.env:
+        monkeypatch.delenv(name)
     reload_settings()
 
 

@@ -5,7 +5,6 @@ one-per-session survey store exactly one set and refuse the rest with 409."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +13,6 @@ import httpx
 import pytest
 from test_participation_fund_server import Server, _client
 
-from api.participation.store import ParticipationStore
 from geoquartier.registry import load_registry
 
 pytestmark = pytest.mark.slow
@@ -48,14 +46,14 @@ def _run(work, n_workers: int, start: threading.Barrier) -> list:
         return [f.result() for f in futures]
 
 
-def test_thousand_answer_sets_and_one_per_session(tmp_path):
-    db, workspace = tmp_path / "participation.sqlite", tmp_path / "workspace.gpkg"
-    store = ParticipationStore(db)
+def test_thousand_answer_sets_and_one_per_session(participation_backend, tmp_path):
+    backend = participation_backend
+    store = backend.store()
     token = store.add_user("planung", "planner")[1]
     store.close()
     inside = load_registry()["lauf"].boundary.representative_point()
     way = {"type": "LineString", "coordinates": [[inside.x, inside.y], [inside.x + 5e-4, inside.y]]}
-    servers = [Server(db, workspace), Server(db, workspace)]
+    servers = [Server(backend, tmp_path), Server(backend, tmp_path)]
     try:
         sid = _survey(servers[0].base, token, one_answer_per_session=False)
         start = threading.Barrier(CLIENTS + 1)
@@ -72,20 +70,21 @@ def test_thousand_answer_sets_and_one_per_session(tmp_path):
 
         statuses = [s for per in _run(resident, CLIENTS, start) for s in per]
         assert statuses == [201] * (CLIENTS * PER_CLIENT)
-        with sqlite3.connect(db) as con:
-            sets = con.execute(
-                "SELECT count(*) FROM survey_answer_sets WHERE survey_id = ?", (sid,)
-            ).fetchone()[0]
-            per_question = dict(
-                con.execute(
-                    "SELECT question, count(*) FROM survey_items WHERE survey_id = ?"
-                    " GROUP BY question",
-                    (sid,),
-                ).fetchall()
+        sets = backend.rows(
+            "SELECT count(*) AS n FROM survey_answer_sets WHERE survey_id = ?", (sid,)
+        )[0]["n"]
+        per_question = {
+            r["question"]: r["n"]
+            for r in backend.rows(
+                "SELECT question, count(*) AS n FROM survey_items WHERE survey_id = ?"
+                " GROUP BY question",
+                (sid,),
             )
-            texts = {
-                r[0] for r in con.execute("SELECT value FROM survey_items WHERE question = 'wish'")
-            }
+        }
+        texts = {
+            r["value"]
+            for r in backend.rows("SELECT value FROM survey_items WHERE question = 'wish'")
+        }
         assert sets == 1000
         assert per_question == {"missing": 2000, "wish": 1000, "way": 1000}
         assert texts == {f"client {n} set {i}" for n in range(CLIENTS) for i in range(PER_CLIENT)}

@@ -278,6 +278,10 @@ def add_answer_set(
         if not survey["open"]:
             raise SurveyClosed(f"survey {survey_id!r} is closed")
         digest = session_hash(survey_id, session) if survey["one_answer_per_session"] else None
+        if digest:
+            # one set per session: sets of this survey wait for each other (also across
+            # servers on PostgreSQL), so two sends of one session cannot both pass the check
+            con.execute("SELECT id FROM surveys WHERE id = ? FOR UPDATE", (survey_id,))
         if digest and _answered(con, survey_id, digest):
             raise AlreadyAnswered("this survey was already answered in this browser session")
         con.execute(

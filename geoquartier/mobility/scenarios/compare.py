@@ -102,7 +102,9 @@ def compare(
 def _after_side(edited, network, population, facilities, before, profiles, max_snap_m):
     """The nearest results after the edits and a line saying what was searched again."""
     cats_before = categories_of(facilities, "category")
-    if edited.population_changed or categories_of(edited.facilities, "category") != cats_before:
+    cats_after = categories_of(edited.facilities, "category")
+    only_closed = set(cats_after) <= set(cats_before) and not edited.network_changed
+    if edited.population_changed or (cats_after != cats_before and not only_closed):
         after = nearest_all(
             edited.network, edited.population, edited.facilities, profiles, max_snap_m=max_snap_m
         )
@@ -117,11 +119,14 @@ def _after_side(edited, network, population, facilities, before, profiles, max_s
         return after, "all categories (network changed)"
     if edited.categories_changed:
         cats = sorted(edited.categories_changed)
-        changed = nearest_all(
-            network, population, edited.facilities, profiles, cats, max_snap_m=max_snap_m
-        )
-        keep = before[~before["category"].astype(str).isin(cats)]
-        after = pd.concat([keep, changed], ignore_index=True)
+        after = before[~before["category"].astype(str).isin(cats)]
+        # a category whose last facility closed has no "after" rows: nobody reaches it
+        left = sorted(set(cats) & set(cats_after))
+        if left:
+            changed = nearest_all(
+                network, population, edited.facilities, profiles, left, max_snap_m=max_snap_m
+            )
+            after = pd.concat([after, changed], ignore_index=True)
         return after, f"categories {', '.join(cats)} (facilities changed)"
     return before, "nothing (no edits)"
 

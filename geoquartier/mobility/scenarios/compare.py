@@ -343,7 +343,7 @@ def _coverage_table(pairs, thresholds, total_before: float, total_after: float) 
     diff = _differences(codes, b, a, shape)
     out = {
         "residents_before": sums["residents"],
-        "residents_after": sums["residents"] + diff["residents"],
+        "residents_after": _snap_zero(sums["residents"] + diff["residents"], total_after),
         "difference": diff["residents"],
         "residents_newly_within": diff["newly"],
         "residents_no_longer_within": diff["no_longer"],
@@ -363,6 +363,12 @@ def _coverage_table(pairs, thresholds, total_before: float, total_after: float) 
     table["residents_total_before"] = total_before
     table["residents_total_after"] = total_after
     return table[_TABLE_COLUMNS].sort_values(_KEYS, ignore_index=True)
+
+
+def _snap_zero(values: np.ndarray, total: float) -> np.ndarray:
+    """Sums reached as before + differences: what rounding leaves of an exact zero (below
+    1e-9 of all residents) is zero again, so "nobody" never reads -0.000000000004."""
+    return np.where(np.abs(values) < 1e-9 * max(float(total), 1.0), 0.0, values)
 
 
 def _per_origin(pairs, before, after) -> gpd.GeoDataFrame:

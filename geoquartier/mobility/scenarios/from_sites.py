@@ -48,7 +48,9 @@ def scenario_from_run(
     sites = run.features
     if sites is None or sites.empty:
         raise GeoquartierError(f"run {run.run_id}: the stored result has no sites")
-    category = str(run.summary.get("category") or sites["category"].iloc[0])
+    category = run.summary.get("category") or sites["category"].iloc[0]
+    if not isinstance(category, str) or not category:
+        raise GeoquartierError(f"run {run.run_id}: the stored result names no category")
     scenario = Scenario(
         run.quartier,
         title or default_title(run),

@@ -6,6 +6,9 @@ a planner token. Geometries are GeoJSON in EPSG:4326.
 
 * ``GET /quartiers/{quartier}/scenarios`` — the scenarios (drafts only for planners);
 * ``POST /quartiers/{quartier}/scenarios`` — a new draft (planner);
+* ``POST /quartiers/{quartier}/scenarios/from-sites`` — a draft with one new facility per
+  site of a stored location result (``geoquartier locate`` / ``/planning/locate``; by
+  name or run id), planner;
 * ``GET /quartiers/{quartier}/scenarios/{id}`` — one scenario with its edits;
 * ``POST /quartiers/{quartier}/scenarios/{id}/edits`` — append one edit (planner); an
   edit that is invalid or does not apply answers 422 naming the edit and the field;
@@ -57,6 +60,19 @@ class ScenarioIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
     author: str | None = Field(None, max_length=200)
+
+
+class FromSitesIn(BaseModel):
+    """A draft from a stored location result: ``sites`` is its name (e.g. ``latest``) or
+    ``run_id`` (default: the most recent); optional title, author (default: the planner's
+    account name), the new sites' ``opening_hours`` (default: unknown) and ``languages``
+    (default: German only)."""
+
+    sites: str | None = Field(None, max_length=40)
+    title: str | None = Field(None, min_length=1, max_length=200)
+    author: str | None = Field(None, max_length=200)
+    opening_hours: str | None = Field(None, max_length=500)
+    languages: list[str] = Field(default_factory=lambda: ["de"], max_length=20)
 
 
 class EditIn(BaseModel):
@@ -156,6 +172,40 @@ def create_route(
     _check_quartier(registry, quartier)
     scenario = Scenario(
         quartier, body.title, description=body.description, author=body.author or user.name
+    )
+    save_scenario(workspace.path, scenario)
+    return _out(scenario)
+
+
+@router.post(
+    "/quartiers/{quartier}/scenarios/from-sites",
+    status_code=201,
+    summary="A draft scenario from a location result",
+)
+def from_sites_route(
+    quartier: str,
+    body: FromSitesIn,
+    user: PlannerDep,
+    workspace: deps.WorkspaceDep,
+    registry: deps.RegistryDep,
+) -> dict:
+    """One ``facility_add`` per chosen site of the stored location result ``sites`` (name
+    or run id) in the result's category, named "Neuer Standort 1 (Vorschlag)", ...
+    (planner token). 404 when the quartier has no such result."""
+    from geoquartier.mobility.planning_results import load_run
+    from geoquartier.mobility.scenarios import save_scenario
+    from geoquartier.mobility.scenarios.from_sites import scenario_from_run
+
+    _check_quartier(registry, quartier)
+    run = load_run(workspace.path, quartier, "locate", body.sites)
+    if run is None:
+        raise api_error(404, f"no stored location result {body.sites or ''!r} in {quartier!r}")
+    scenario = scenario_from_run(
+        run,
+        body.title,
+        author=body.author or user.name,
+        languages=body.languages,
+        opening_hours=body.opening_hours,
     )
     save_scenario(workspace.path, scenario)
     return _out(scenario)

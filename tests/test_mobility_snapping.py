@@ -107,3 +107,37 @@ def test_points_far_from_the_network_are_reported_off_network(lauf_network, lauf
     )
     assert res3.attrs["off_network_facilities"] == ["far-office"]
     assert res3["facility_id"].iloc[0] == "o"
+
+
+@pytest.mark.parametrize("max_snap_m", [300.0, 40.0])
+@pytest.mark.parametrize("profile", ["standard", "wheelchair"])
+def test_snapping_finds_the_nearest_edge_as_geos_does(lauf_network, profile, max_snap_m):
+    """Random points around Lauf (many of them away from the ways, where the k nearest
+    samples do not settle the nearest segment): the snapped distance is GEOS's distance to
+    the nearest allowed edge, the snapped point lies on the chosen edge, and the same
+    points are off-network."""
+    from geoquartier.mobility import paths
+    from geoquartier.mobility.profiles import get_profile
+    from geoquartier.mobility.snapping import snap_points
+
+    net = lauf_network
+    allowed = paths.profile_graph(net, get_profile(profile)).allowed
+    rng = np.random.default_rng(7)
+    x = rng.uniform(net.node_x.min() - 400, net.node_x.max() + 400, 4000)
+    y = rng.uniform(net.node_y.min() - 400, net.node_y.max() + 400, 4000)
+    snap = snap_points(net, x, y, allowed, max_snap_m)
+    positions = np.flatnonzero(allowed)
+    tree = shapely.STRtree(net.edge_geometry[positions])
+    pts = shapely.points(x, y)
+    (src, _), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    geos = np.full(len(x), np.inf)
+    geos[src] = dist
+    within = geos <= max_snap_m
+    assert 0 < within.sum() < len(x)
+    assert np.array_equal(~snap.off_network, within)
+    np.testing.assert_allclose(snap.access_m[within], geos[within], rtol=0, atol=1e-9)
+    assert allowed[snap.edge[within]].all()
+    on_edge = shapely.distance(
+        net.edge_geometry[snap.edge[within]], shapely.points(snap.x[within], snap.y[within])
+    )
+    assert on_edge.max() < 1e-6

@@ -25,6 +25,7 @@ from geoquartier.mobility.supply import (
     decay_weights,
     facility_supply,
     hours_in_week,
+    quartier_supply,
     reference_week,
     supply,
 )
@@ -187,3 +188,12 @@ def test_supply_command(planning_env, tmp_path):
 )
 def test_supply_command_bad_input(planning_env, tmp_path, args, message):
     assert_cli_refuses("supply", args, message, tmp_path / "x.gpkg")
+
+
+def test_a_category_without_facilities_gives_zero_not_an_error(lauf_planning):
+    ws = lauf_planning
+    assert not (ws.facilities["category"] == "debt").any()  # Lauf has no debt advice in OSM
+    result = quartier_supply(ws.network, ws.population, ws.facilities, ws.spec, "debt")
+    assert len(result.facilities) == 0 and len(result.cells) == len(ws.population)
+    assert (result.cells["hours_per_1000"] == 0).all() and result.cells["below"].all()
+    assert result.summary["share_below"] == 1.0

@@ -130,6 +130,12 @@ def locate_command(
         120.0, "--time-limit", help="Seconds the exact solver may take; then its gap is shown."
     ),
     name: str = NameOption,
+    scenario: str | None = typer.Option(
+        None,
+        "--scenario",
+        help="Also make a draft scenario with this title: one new facility per chosen site "
+        "(compare it with 'geoquartier scenario compare').",
+    ),
 ) -> None:
     """Where to open SITES new offices or services so that the most residents reach one.
 
@@ -141,11 +147,11 @@ def locate_command(
     """
     with user_errors():
         _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
-                time_limit, name)  # fmt: skip
+                time_limit, name, scenario)  # fmt: skip
 
 
 def _locate(quartier, output, category, minutes, profile, sites, model, candidates, greedy,
-            time_limit, name) -> None:  # fmt: skip
+            time_limit, name, scenario=None) -> None:  # fmt: skip
     from tqdm import tqdm
 
     from geoquartier.mobility.candidates import read_candidates
@@ -187,6 +193,17 @@ def _locate(quartier, output, category, minutes, profile, sites, model, candidat
     typer.echo(result.text())
     typer.echo("written: " + ", ".join(str(p) for p in paths))
     _keep(save_locate, result, spec.id, name, "sites")
+    if scenario is not None:
+        _make_scenario(spec.id, name, scenario)
+
+
+def _make_scenario(quartier: str, name: str, title: str) -> None:
+    """A draft scenario from the run just kept under ``name``."""
+    from geoquartier.cli.scenario import echo_created
+    from geoquartier.config import workspace_path
+    from geoquartier.mobility.scenarios.from_sites import scenario_from_sites
+
+    echo_created(scenario_from_sites(workspace_path(), quartier, name, title.strip() or None))
 
 
 def _echo_sites_csv(result, csv: Path) -> None:

@@ -97,6 +97,60 @@ def add_command(
     typer.echo(f"edit {len(scenario.edits)} ({edit.kind}) added to {scenario.id}")
 
 
+@scenario_app.command("from-sites")
+def from_sites_command(
+    quartier: Annotated[str, typer.Argument(help="Quartier id (see 'geoquartier quartiers').")],
+    sites: Annotated[
+        str | None,
+        typer.Option(
+            "--sites",
+            help="The stored location result: its name (e.g. latest) or run id "
+            "(default: the most recent).",
+        ),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Title (default: names the result).")
+    ] = None,
+    author: Annotated[str, typer.Option(help="Who made it.")] = "",
+    opening_hours: Annotated[
+        str | None,
+        typer.Option(
+            "--opening-hours", help="OSM opening_hours of the new sites (default: unknown)."
+        ),
+    ] = None,
+    languages: Annotated[
+        str, typer.Option(help="Languages offered at the new sites (ISO 639-1, comma-separated).")
+    ] = "de",
+) -> None:
+    """A draft scenario with one new facility per site of a stored 'geoquartier locate'
+    result (named "Neuer Standort 1 (Vorschlag)", ...); prints its id and edits."""
+    from geoquartier.cli.app import user_errors
+    from geoquartier.mobility.scenarios.from_sites import scenario_from_sites
+
+    with user_errors():
+        scenario = scenario_from_sites(
+            _workspace(),
+            quartier,
+            sites,
+            title,
+            author=author,
+            opening_hours=opening_hours,
+            languages=[p.strip() for p in languages.split(",") if p.strip()],
+        )
+    echo_created(scenario)
+
+
+def echo_created(scenario) -> None:
+    """Print a scenario made from sites: id, title, one line per new site, what next."""
+    typer.echo(f"{scenario.id}  {scenario.title}  [{scenario.status}]")
+    for n, e in enumerate(scenario.edits, start=1):
+        typer.echo(
+            f"  {n}. {e.params['category']} {e.params['name']} at "
+            f"{e.geometry.x:.5f}, {e.geometry.y:.5f}"
+        )
+    typer.echo(f"compare it: geoquartier scenario compare {scenario.id} --out vergleich.csv")
+
+
 @scenario_app.command("list")
 def list_command(
     quartier: Annotated[str | None, typer.Argument(help="Only this quartier.")] = None,

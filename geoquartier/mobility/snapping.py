@@ -114,10 +114,16 @@ def _snap(network, x: np.ndarray, y: np.ndarray, allowed: np.ndarray, max_snap_m
     sy = np.full(n, np.nan)
     if n and allowed.any():
         index = segment_index(network, allowed)
-        e, frac, dist, px, py = index.nearest(x, y)
-        # points the candidate search could not settle exactly go through the STRtree
-        unsure = ~np.isfinite(dist)
-        ok = np.flatnonzero(~unsure & (dist <= max_snap_m))
+        (e, frac, dist, px, py), bound = index.query(x, y)
+        # points the k nearest samples could not settle: every segment near enough
+        rest = np.flatnonzero(~np.isfinite(dist))
+        if len(rest):
+            radius = np.minimum(bound[rest], float(max_snap_m))
+            e[rest] = index.settle(x[rest], y[rest], radius)[0]
+            frac[rest], dist[rest], px[rest], py[rest] = _on_edge(
+                network, e[rest], x[rest], y[rest]
+            )
+        ok = np.flatnonzero(dist <= max_snap_m)
         edge[ok], fraction[ok], access[ok], sx[ok], sy[ok] = (
             e[ok],
             frac[ok],
@@ -125,25 +131,19 @@ def _snap(network, x: np.ndarray, y: np.ndarray, allowed: np.ndarray, max_snap_m
             px[ok],
             py[ok],
         )
-        rest = np.flatnonzero(unsure)
-        if len(rest):
-            tree, positions = edge_tree(network, allowed)
-            points = shapely.points(x[rest], y[rest])
-            (src, hit), d = tree.query_nearest(
-                points, max_distance=float(max_snap_m), return_distance=True, all_matches=False
-            )
-            ee = positions[hit]
-            geoms = network.edge_geometry[ee]
-            fr = shapely.line_locate_point(geoms, points[src], normalized=True)
-            snapped = shapely.line_interpolate_point(geoms, fr, normalized=True)
-            idx = rest[src]
-            edge[idx] = ee
-            fraction[idx] = np.clip(fr, 0.0, 1.0)
-            access[idx] = d
-            sx[idx] = shapely.get_x(snapped)
-            sy[idx] = shapely.get_y(snapped)
     offset = np.where(edge >= 0, fraction * network.edge_length_m[np.maximum(edge, 0)], np.nan)
     return Snapped(edge, fraction, offset, access, sx, sy)
+
+
+def _on_edge(network, edges: np.ndarray, x: np.ndarray, y: np.ndarray):
+    """``(fraction, distance_m, snapped_x, snapped_y)`` of points (EPSG:25832) on given
+    edges, measured by GEOS along the whole edge geometry."""
+    points = shapely.points(x, y)
+    geoms = network.edge_geometry[edges]
+    fr = shapely.line_locate_point(geoms, points, normalized=True)
+    snapped = shapely.line_interpolate_point(geoms, fr, normalized=True)
+    dist = shapely.distance(geoms, points)
+    return np.clip(fr, 0.0, 1.0), dist, shapely.get_x(snapped), shapely.get_y(snapped)
 
 
 class SegmentIndex:
@@ -152,8 +152,11 @@ class SegmentIndex:
     Every straight segment of every edge geometry is sampled every ``spacing_m`` metres
     into a KD-tree. For a query point the segments of its ``k`` nearest samples are
     candidates; the nearest of them is provably the nearest overall when the ``k``-th
-    sample lies farther than that distance plus half the spacing. Otherwise the result is
-    marked unsure (distance ``inf``) and the caller falls back to an STRtree.
+    sample lies farther than that distance plus half the spacing. Otherwise the point is
+    *unsure* and :meth:`settle` takes as candidates the segments of every sample within
+    that distance plus half the spacing (which holds the nearest segment's closest sample).
+    Built once per network and edge mask (:func:`segment_index`); segment vectors and
+    squared lengths are kept so a query only projects.
     """
 
     def __init__(self, network, allowed: np.ndarray, spacing_m: float = 10.0, k: int = 12):
@@ -169,7 +172,10 @@ class SegmentIndex:
         self.x0, self.y0 = coords[start, 0], coords[start, 1]
         self.x1, self.y1 = coords[start + 1, 0], coords[start + 1, 1]
         self.f0, self.f1 = cumfrac[start], cumfrac[start + 1]
-        seg_len = np.hypot(self.x1 - self.x0, self.y1 - self.y0)
+        self.dx, self.dy = self.x1 - self.x0, self.y1 - self.y0
+        self.ll = self.dx * self.dx + self.dy * self.dy
+        self.ll_safe = np.where(self.ll > 0, self.ll, 1.0)
+        seg_len = np.hypot(self.dx, self.dy)
         count = np.maximum(np.ceil(seg_len / spacing_m).astype(np.int64), 1) + 1
         seg = np.repeat(np.arange(len(seg_len)), count)
         t = (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)) / np.repeat(
@@ -182,33 +188,58 @@ class SegmentIndex:
         self.half_gap = float(np.max(seg_len / (count - 1))) / 2.0 if len(seg_len) else 0.0
         self.k = int(min(k, len(sx)))
 
-    def nearest(self, x: np.ndarray, y: np.ndarray):
-        """``(edge, fraction, distance_m, snapped_x, snapped_y)`` for each point; unsure
-        points have distance ``inf``."""
-        d_k, i_k = self.tree.query(np.column_stack([x, y]), k=self.k)
-        d_k = d_k.reshape(len(x), self.k)
-        i_k = i_k.reshape(len(x), self.k)
-        seg = self.sample_seg[i_k]  # (n, k)
-        x0, y0, x1, y1 = self.x0[seg], self.y0[seg], self.x1[seg], self.y1[seg]
-        dx, dy = x1 - x0, y1 - y0
-        ll = dx * dx + dy * dy
+    def _project(self, x: np.ndarray, y: np.ndarray, seg: np.ndarray):
+        """Nearest of the candidate segments ``seg`` (n × m) of each point: ``(segment,
+        t along it, distance_m, snapped_x, snapped_y)``."""
+        x0, y0, dx, dy = self.x0[seg], self.y0[seg], self.dx[seg], self.dy[seg]
+        ll = self.ll[seg]
         t = np.where(
-            ll > 0,
-            ((x[:, None] - x0) * dx + (y[:, None] - y0) * dy) / np.where(ll > 0, ll, 1.0),
-            0.0,
+            ll > 0, ((x[:, None] - x0) * dx + (y[:, None] - y0) * dy) / self.ll_safe[seg], 0.0
         )
-        t = np.clip(t, 0.0, 1.0)
+        np.clip(t, 0.0, 1.0, out=t)
         px, py = x0 + t * dx, y0 + t * dy
         dist = np.hypot(x[:, None] - px, y[:, None] - py)
         best = np.argmin(dist, axis=1)
         rows = np.arange(len(x))
-        d = dist[rows, best]
-        s = seg[rows, best]
-        tb = t[rows, best]
+        return seg[rows, best], t[rows, best], dist[rows, best], px[rows, best], py[rows, best]
+
+    def _result(self, s, tb, d, px, py):
         frac = self.f0[s] + tb * (self.f1[s] - self.f0[s])
+        return self.seg_edge[s], np.clip(frac, 0.0, 1.0), d, px, py
+
+    def nearest(self, x: np.ndarray, y: np.ndarray):
+        """``(edge, fraction, distance_m, snapped_x, snapped_y)`` for each point; unsure
+        points have distance ``inf``."""
+        found, _ = self.query(x, y)
+        return found
+
+    def query(self, x: np.ndarray, y: np.ndarray):
+        """:meth:`nearest` and, per point, the distance to its nearest candidate: an upper
+        bound of the true distance, which :meth:`settle` needs for the unsure points."""
+        d_k, i_k = self.tree.query(np.column_stack([x, y]), k=self.k)
+        d_k = d_k.reshape(len(x), self.k)
+        i_k = i_k.reshape(len(x), self.k)
+        s, tb, d, px, py = self._project(x, y, self.sample_seg[i_k])
         sure = d_k[:, -1] >= d + self.half_gap
-        d = np.where(sure, d, np.inf)
-        return self.seg_edge[s], np.clip(frac, 0.0, 1.0), d, px[rows, best], py[rows, best]
+        return self._result(s, tb, np.where(sure, d, np.inf), px, py), d
+
+    def settle(self, x: np.ndarray, y: np.ndarray, bound_m: np.ndarray):
+        """:meth:`nearest` for points whose nearest segment lies within ``bound_m``
+        (metres, per point): every segment with a sample within ``bound_m`` plus half the
+        spacing is a candidate (exact)."""
+        if len(x) == 0:
+            empty = np.empty(0)
+            return np.empty(0, np.int64), empty, empty, empty, empty
+        near = self.tree.query_ball_point(
+            np.column_stack([x, y]), bound_m + self.half_gap, return_sorted=True
+        )
+        width = max(1, max(len(v) for v in near))
+        idx = np.full((len(x), width), -1, dtype=np.int64)
+        for row, hits in enumerate(near):
+            idx[row, : len(hits)] = hits
+            idx[row, len(hits) :] = hits[0] if hits else 0
+        s, tb, d, px, py = self._project(x, y, self.sample_seg[idx])
+        return self._result(s, tb, d, px, py)
 
 
 def segment_index(network, allowed: np.ndarray) -> SegmentIndex:

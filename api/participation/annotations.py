@@ -112,7 +112,7 @@ submissions = APIRouter(route_class=SubmissionRoute)
 _limiters: dict[int, RateLimiter] = {}
 
 
-def get_limiter(limits: LimitsDep) -> RateLimiter:
+async def get_limiter(limits: LimitsDep) -> RateLimiter:
     """The rate limiter of submissions per client and minute (``annotations_per_minute``)."""
     limiter = _limiters.get(limits.per_minute)
     if limiter is None:

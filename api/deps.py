@@ -17,10 +17,11 @@ it. Code outside a request (map batch jobs, the CLI) uses the same providers thr
 :func:`current_workspace` and friends, which resolve them from the current settings.
 
 The providers are ``async def``: FastAPI runs a plain ``def`` dependency in the
-threadpool, and each such trip hands the GIL between the event loop and a worker thread
-(up to the 5 ms switch interval while another request computes), which under concurrent
-clients cost more than the routes' own work. They only look things up in memory; what
-they build once per process (a database connection, the registry file) is built in the
+threadpool, and each such trip hands the request from the event loop to a worker thread
+and back (two GIL hand-overs, context switches), while other requests compute in their
+threads; five of them per request made the map and ``/services/nearest`` slow under
+concurrent clients (README, "HTTP API"). They only look things up in memory; what they
+build once per process (a database connection, the registry file) is built in the
 threadpool (:func:`_provided`).
 
 Locks are held per key and never across slow I/O of another key: reading one layer does

@@ -2,7 +2,8 @@
 
 Routes take what they need as annotated parameters (FastAPI's full-stack template):
 
-* :data:`SettingsDep` — :class:`geoquartier.settings.Settings` (``get_settings``).
+* :data:`SettingsDep` — :class:`geoquartier.settings.Settings` (``get_settings``, through
+  :func:`request_settings`).
 * :data:`WorkspaceDep` — the :class:`Workspace`: the layer store of the configured
   GeoPackage with its cached layer frames (re-read when the file changes on disk).
 * :data:`RegistryDep` — the quartier registry ``{id: QuartierSpec}``.
@@ -10,10 +11,18 @@ Routes take what they need as annotated parameters (FastAPI's full-stack templat
 * :data:`NetworksDep` — walk networks, built once per quartier and process.
 * :data:`QuartierId`, :data:`AnnotationId` — ids in a route's path (one definition).
 
-Tests replace any of them with ``app.dependency_overrides``. ASGI middleware reads the
-settings with :func:`settings_for_scope` (which honours an override of ``get_settings``).
-Code outside a request (map batch jobs, the CLI) uses the same providers through
+Tests replace the settings with ``app.dependency_overrides[get_settings]``; routes
+(:func:`request_settings`) and ASGI middleware (:func:`settings_for_scope`) both honour
+it. Code outside a request (map batch jobs, the CLI) uses the same providers through
 :func:`current_workspace` and friends, which resolve them from the current settings.
+
+The providers are ``async def``: FastAPI runs a plain ``def`` dependency in the
+threadpool, and each such trip hands the request from the event loop to a worker thread
+and back (two GIL hand-overs, context switches), while other requests compute in their
+threads; five of them per request made the map and ``/services/nearest`` slow under
+concurrent clients (README, "HTTP API"). They only look things up in memory; what they
+build once per process (a database connection, the registry file) is built in the
+threadpool (:func:`_provided`).
 
 Locks are held per key and never across slow I/O of another key: reading one layer does
 not wait for another layer, and building one quartier's walk network (possibly an
@@ -30,8 +39,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
 
 from api.participation.store import ParticipationStore, store_for
 from geoquartier.errors import DataMissingError
@@ -150,9 +160,8 @@ def _workspace_for(
     return Workspace(path, get_layer_store(settings))
 
 
-def get_workspace(settings: Annotated[Settings, Depends(get_settings)]) -> Workspace:
-    """The :class:`Workspace` of the configured layer store (one per store and process)."""
-    return _workspace_for(settings.workspace_path, settings.database_url, settings.database_schema)
+def _workspace_key(settings: Settings) -> tuple[Path, str | None, str]:
+    return settings.workspace_path, settings.database_url, settings.database_schema
 
 
 @lru_cache(maxsize=8)
@@ -160,19 +169,6 @@ def _registry_for(path: Path) -> dict[str, Any]:
     from geoquartier.registry import load_registry
 
     return load_registry(path)
-
-
-def get_registry(settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, Any]:
-    """The quartier registry ``{id: QuartierSpec}`` of the configured file."""
-    return _registry_for(settings.registry_path)
-
-
-def get_participation_store(
-    settings: Annotated[Settings, Depends(get_settings)],
-) -> ParticipationStore:
-    """The participation database of the settings: PostgreSQL when a database URL is set,
-    else the SQLite file (one store per database and process)."""
-    return store_for(settings)
 
 
 class Networks:
@@ -218,12 +214,54 @@ def _networks_for(registry_path: Path) -> Networks:
     return Networks(_registry_for(registry_path), network_for)
 
 
-def get_networks(settings: Annotated[Settings, Depends(get_settings)]) -> Networks:
+# ---- FastAPI dependencies (on the event loop) -----------------------------------------
+async def request_settings(request: Request) -> Settings:
+    """The settings of the request: :func:`get_settings`, or its override in
+    ``app.dependency_overrides`` (see :func:`settings_for_scope`)."""
+    return settings_for_scope(request.scope)
+
+
+SettingsDep = Annotated[Settings, Depends(request_settings)]
+
+_PROVIDED: dict[tuple[Callable[..., Any], tuple[Any, ...]], Any] = {}
+_PROVIDED_MAX = 32
+"""How many providers :func:`_provided` remembers (tests use many settings)."""
+
+
+async def _provided(build: Callable[..., Any], *key: Any) -> Any:
+    """``build(*key)`` (a function cached per process) for a request: answered from memory
+    on the event loop once built; the first build, which may read a file or open a
+    database, runs in the threadpool."""
+    value = _PROVIDED.get((build, key))
+    if value is None:
+        value = await run_in_threadpool(build, *key)
+        if len(_PROVIDED) >= _PROVIDED_MAX:
+            _PROVIDED.clear()
+        _PROVIDED[(build, key)] = value
+    return value
+
+
+async def get_workspace(settings: SettingsDep) -> Workspace:
+    """The :class:`Workspace` of the configured layer store (one per store and process)."""
+    return await _provided(_workspace_for, *_workspace_key(settings))
+
+
+async def get_registry(settings: SettingsDep) -> dict[str, Any]:
+    """The quartier registry ``{id: QuartierSpec}`` of the configured file."""
+    return await _provided(_registry_for, settings.registry_path)
+
+
+async def get_participation_store(settings: SettingsDep) -> ParticipationStore:
+    """The participation database of the configured path (one per path and process)."""
+    # no thread hop: this looks up the process's store (connections open on first use)
+    return store_for(settings)
+
+
+async def get_networks(settings: SettingsDep) -> Networks:
     """The :class:`Networks` of the configured registry."""
-    return _networks_for(settings.registry_path)
+    return await _provided(_networks_for, settings.registry_path)
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 RegistryDep = Annotated[dict[str, Any], Depends(get_registry)]
 ParticipationStoreDep = Annotated[ParticipationStore, Depends(get_participation_store)]
@@ -244,7 +282,7 @@ class QuartierContext:
     networks: Networks
 
 
-def get_quartier_context(
+async def get_quartier_context(
     registry: RegistryDep, workspace: WorkspaceDep, networks: NetworksDep
 ) -> QuartierContext:
     """The request's :class:`QuartierContext` (a FastAPI dependency)."""
@@ -267,17 +305,17 @@ def settings_for_scope(scope: dict[str, Any]) -> Settings:
 # ---- the same providers outside a request --------------------------------------------
 def current_workspace() -> Workspace:
     """:func:`get_workspace` for the current settings."""
-    return get_workspace(get_settings())
+    return _workspace_for(*_workspace_key(get_settings()))
 
 
 def current_registry() -> dict[str, Any]:
     """:func:`get_registry` for the current settings."""
-    return get_registry(get_settings())
+    return _registry_for(get_settings().registry_path)
 
 
 def current_networks() -> Networks:
     """:func:`get_networks` for the current settings."""
-    return get_networks(get_settings())
+    return _networks_for(get_settings().registry_path)
 
 
 def layer_frame(layer: str) -> gpd.GeoDataFrame:
@@ -300,6 +338,7 @@ def clear_caches() -> None:
     from geoquartier.settings import reload_settings
 
     reload_settings()
+    _PROVIDED.clear()
     _workspace_for.cache_clear()
     _registry_for.cache_clear()
     _networks_for.cache_clear()

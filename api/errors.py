@@ -25,17 +25,17 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import settings_for_scope
+from api.deps import SettingsDep, settings_for_scope
 from geoquartier.errors import DataMissingError, GeoquartierError, ValidationError
-from geoquartier.settings import Settings, get_settings
+from geoquartier.settings import Settings
 
 log = logging.getLogger("geoquartier.api")
 
@@ -313,9 +313,7 @@ def max_body_size(limit_bytes: int | Callable[[Settings], int]):
     ``@router.post(..., dependencies=[Depends(max_body_size(16_384))])``.
     """
 
-    async def _check(
-        request: Request, settings: Annotated[Settings, Depends(get_settings)]
-    ) -> None:
+    async def _check(request: Request, settings: SettingsDep) -> None:
         max_bytes = limit_bytes(settings) if callable(limit_bytes) else limit_bytes
         declared = request.headers.get("content-length")
         if declared is not None:

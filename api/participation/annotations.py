@@ -119,7 +119,9 @@ submissions = APIRouter(route_class=SubmissionRoute)
 _limiters: dict[tuple[ParticipationStore | None, int], RateLimiter | SharedRateLimiter] = {}
 
 
-def get_limiter(limits: LimitsDep, store: ParticipationStoreDep) -> RateLimiter | SharedRateLimiter:
+async def get_limiter(
+    limits: LimitsDep, store: ParticipationStoreDep
+) -> RateLimiter | SharedRateLimiter:
     """The rate limiter of submissions per client and minute (``annotations_per_minute``):
     kept in the database when the participation store is PostgreSQL (one limit across all
     servers), else in this process's memory (see :mod:`api.participation.ratelimit`)."""

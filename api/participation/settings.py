@@ -62,7 +62,7 @@ class Limits:
         return cls(**{limit: getattr(settings, name) for limit, name in _LIMIT_SETTINGS.items()})
 
 
-def get_limits(settings: Annotated[Settings, Depends(get_settings)]) -> Limits:
+async def get_limits(settings: Annotated[Settings, Depends(get_settings)]) -> Limits:
     """FastAPI dependency: the limits of the request's settings."""
     return Limits.from_settings(settings)
 

@@ -252,7 +252,8 @@ async def get_registry(settings: SettingsDep) -> dict[str, Any]:
 
 
 async def get_participation_store(settings: SettingsDep) -> ParticipationStore:
-    """The participation database of the configured path (one per path and process)."""
+    """The participation database of the settings: PostgreSQL when a database URL is set,
+    else the SQLite file (one store per database and process)."""
     # no thread hop: this looks up the process's store (connections open on first use)
     return store_for(settings)
 

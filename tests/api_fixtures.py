@@ -14,10 +14,16 @@ per test run even when several modules import the fixtures (module-level singlet
 * ``live_server`` (session): ``api.main:app`` served by uvicorn on 127.0.0.1 in a
   subprocess bound to the same workspace (through ``GEOQUARTIER_*`` variables); its value
   is the base URL (``http://127.0.0.1:<port>``).
+* ``store`` (module): the participation database of ``api_workspace``; ``lauf`` (module):
+  Lauf's boundary from the registry (EPSG:4326).
+
+Helpers: :func:`bearer` (the header of a staff token), :func:`staff_tokens` (new accounts,
+one per role) and :func:`create_event` (an event posted through the API).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +69,34 @@ def _import(workspace: Path) -> None:
 
 
 _singletons: dict[str, object] = {}
+
+EVENT_START = "2026-11-28T15:00"
+"""Start of the events the tests create (a Saturday afternoon, local time)."""
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header of the staff ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def staff_tokens(store, prefix: str, roles=("moderator", "planner")) -> dict[str, str]:
+    """A new account per role in the participation ``store`` (names ``prefix-role-tag``,
+    with a random tag so modules sharing a database never collide): role → token."""
+    tag = uuid.uuid4().hex[:6]
+    return {role: store.add_user(f"{prefix}-{role}-{tag}", role)[1] for role in roles}
+
+
+def create_event(http, token: str, title: str, *, base: str = "", **fields) -> dict:
+    """Post an event in Lauf (``fields`` change or add to the body, e.g. ``location`` or
+    ``geometry`` in EPSG:4326) with the planner ``token``; the created event.
+
+    ``http`` is anything with ``post(url, json=, headers=)``: a TestClient, or the
+    ``httpx`` module with the server's ``base`` URL.
+    """
+    body = {"quartier": "lauf", "title": title, "start": EVENT_START} | fields
+    r = http.post(f"{base}/events", json=body, headers=bearer(token))
+    assert r.status_code == 201, r.text
+    return r.json()
 
 
 @contextmanager
@@ -111,6 +145,20 @@ def api_workspace(tmp_path_factory) -> ApiWorkspace:
     _singletons["workspace"] = workspace
     yield workspace
     _singletons.pop("workspace", None)
+
+
+@pytest.fixture(scope="module")
+def store(api_workspace):
+    """The participation database of the test workspace."""
+    return api_workspace.store()
+
+
+@pytest.fixture(scope="module")
+def lauf():
+    """Lauf's boundary (EPSG:4326) from the registry."""
+    from geoquartier.registry import load_registry
+
+    return load_registry()["lauf"].boundary
 
 
 @pytest.fixture(scope="session")

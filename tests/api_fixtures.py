@@ -18,11 +18,13 @@ per test run even when several modules import the fixtures (module-level singlet
   Lauf's boundary from the registry (EPSG:4326).
 
 Helpers: :func:`bearer` (the header of a staff token), :func:`staff_tokens` (new accounts,
-one per role) and :func:`create_event` (an event posted through the API).
+one per role), :func:`create_event` (an event posted through the API) and
+:func:`workspace_copy` (a copy of the workspace to write into, with its own database).
 """
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,6 +86,23 @@ def staff_tokens(store, prefix: str, roles=("moderator", "planner")) -> dict[str
     with a random tag so modules sharing a database never collide): role → token."""
     tag = uuid.uuid4().hex[:6]
     return {role: store.add_user(f"{prefix}-{role}-{tag}", role)[1] for role in roles}
+
+
+def workspace_copy(api_workspace: ApiWorkspace, root: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A copy of the test workspace under ``root`` (for tests that write into it) beside a
+    new participation database with a planner and a moderator account: the GeoPackage,
+    the database and role → token."""
+    from api.participation.store import open_store
+
+    gpkg = root / "geoquartier.gpkg"
+    shutil.copyfile(api_workspace.gpkg, gpkg)
+    db = root / "participation.sqlite"
+    store = open_store(db)
+    tokens = {
+        "planner": store.add_user("planerin", "planner")[1],
+        "moderator": store.add_user("moderation", "moderator")[1],
+    }
+    return gpkg, db, tokens
 
 
 def create_event(http, token: str, title: str, *, base: str = "", **fields) -> dict:

@@ -2,7 +2,9 @@
 of launch arguments, screenshots under test-artifacts/, and an axe-core accessibility run.
 
 Import the ``browser`` fixture into a test module (``from browser_support import
-browser``): one headless Chromium per module.
+browser``): one headless Chromium per module. :func:`offline_context` opens a context in
+which the online map tiles fail (the pages draw their offline basemap), :func:`watched_page`
+a page whose uncaught script errors are collected, :func:`sign_in` types a staff token.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+OSM_TILES = "https://tile.openstreetmap.org/**"
+"""The online tiles; the tests refuse them, so no test depends on the network."""
 AXE_RUN = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
     .map((v) => ({
         id: v.id, impact: v.impact, help: v.help,
@@ -57,3 +61,33 @@ def serious_axe_violations(page) -> list[dict]:
         pytest.fail(f"{AXE} is missing: run `npm ci`")
     page.add_script_tag(path=str(AXE))
     return [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+
+
+def offline_context(browser, **options):
+    """A new context of ``browser`` (``options`` as for ``new_context``; ``bypass_csp=True``
+    only lets a test inject axe-core) in which requests for online tiles fail."""
+    context = browser.new_context(**options)
+    context.route(OSM_TILES, lambda route: route.abort())
+    return context
+
+
+def page_errors(page, *, accept_dialogs: bool = False) -> list[str]:
+    """The list the uncaught script errors of ``page`` are added to from now on; with
+    ``accept_dialogs`` every confirm() is answered yes."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if accept_dialogs:
+        page.on("dialog", lambda dialog: dialog.accept())
+    return errors
+
+
+def watched_page(context, *, accept_dialogs: bool = False):
+    """A new page of ``context`` and its :func:`page_errors`."""
+    page = context.new_page()
+    return page, page_errors(page, accept_dialogs=accept_dialogs)
+
+
+def sign_in(page, token: str) -> None:
+    """Type the staff ``token`` into a staff page's sign-in form and send it."""
+    page.fill("#token", token)
+    page.click("#signin-button")

@@ -17,7 +17,12 @@ from datetime import datetime
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser, screenshot
+from browser_support import (
+    browser,
+    offline_context,
+    screenshot,
+    watched_page,
+)
 from playwright.sync_api import expect
 
 from api.participation.i18n import Translator
@@ -48,15 +53,12 @@ class Page:
     """A browser page that records dialogs and never reaches the tile server."""
 
     def __init__(self, browser, headers: dict[str, str] | None = None):
-        self.context = browser.new_context(
-            extra_http_headers=headers or {}, viewport={"width": 1280, "height": 900}
+        self.context = offline_context(
+            browser, extra_http_headers=headers or {}, viewport={"width": 1280, "height": 900}
         )
-        self.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-        self.page = self.context.new_page()
+        self.page, self.errors = watched_page(self.context)
         self.dialogs: list[str] = []
-        self.errors: list[str] = []
         self.page.on("dialog", self._dialog)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser
+from browser_support import browser, offline_context, sign_in, watched_page
 from test_participation_browser import PAYLOAD, Page, _screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,8 +60,7 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
     spage = staff.page
     spage.goto(f"{base}/feedback/lauf?lang=de")
     spage.wait_for_selector("body[data-ready=true]")
-    spage.fill("#token", moderator)
-    spage.click("#signin-button")
+    sign_in(spage, moderator)
     card = spage.locator(f"li[data-id='{annotation_id}']")
     card.wait_for()
     assert card.locator(".text").text_content() == PAYLOAD
@@ -103,13 +102,10 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
 
 def test_kiosk_on_a_touch_screen_resets_itself(live_server, browser):
     base = live_server
-    context = browser.new_context(
-        viewport={"width": 800, "height": 1280}, has_touch=True, is_mobile=True
+    context = offline_context(
+        browser, viewport={"width": 800, "height": 1280}, has_touch=True, is_mobile=True
     )
-    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = watched_page(context)
     page.goto(f"{base}/participate/lauf/kiosk?lang=de")
     page.wait_for_selector("body[data-ready=true][data-count]")
     before = int(page.get_attribute("body", "data-count"))

@@ -18,6 +18,7 @@
   var reportButton = document.getElementById("report");
   var countNode = document.getElementById("count");
   var say = GQ.statusLine(message);
+  var failed = GQ.failedWith(say);
   var map = null, layer = null, total = 0;
   var quartiers = {}, events = {}, drawnQuartiers = {};
   (cfg.quartiers || []).forEach(function (q) { quartiers[q.id] = q; });
@@ -239,7 +240,7 @@
         text.value = "";
         say(t("Translation saved."));
         document.body.setAttribute("data-translated", p.id);
-      }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+      }).catch(failed);
     });
     box.appendChild(langLabel);
     box.appendChild(langSelect);
@@ -377,7 +378,7 @@
       paperCell.value = "";
       if (clickMarker) { map.removeLayer(clickMarker); clickMarker = null; clicked = null; }
       return showEntered(result.data.properties).then(function () { GQ.focus(paperText); });
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   paperForm.addEventListener("submit", savePaper);
@@ -430,7 +431,7 @@
       layer = GQ.annotationLayer({type: "FeatureCollection", features: features}).addTo(map);
       fitMap(features);
       document.body.setAttribute("data-loaded", statusSelect.value);
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   function decide(id, action, body, item) {
@@ -448,7 +449,7 @@
         if (l.feature && l.feature.properties.id === id) layer.removeLayer(l);
       });
       document.body.setAttribute("data-decided", id);
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   session.onSignIn(function () {

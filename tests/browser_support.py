@@ -2,9 +2,10 @@
 of launch arguments, screenshots under test-artifacts/, and an axe-core accessibility run.
 
 Import the ``browser`` fixture into a test module (``from browser_support import
-browser``): one headless Chromium per module. :func:`offline_context` opens a context in
-which the online map tiles fail (the pages draw their offline basemap), :func:`watched_page`
-a page whose uncaught script errors are collected, :func:`sign_in` types a staff token.
+browser``): one headless Chromium per module. :func:`open_page` opens a page in a context
+in which the online map tiles fail (the pages draw their offline basemap) and collects its
+uncaught script errors (:func:`page_errors`); :func:`sign_in` types a staff token
+(:func:`signed_in_card` then waits for a card of the list).
 """
 
 from __future__ import annotations
@@ -63,14 +64,6 @@ def serious_axe_violations(page) -> list[dict]:
     return [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
 
 
-def offline_context(browser, **options):
-    """A new context of ``browser`` (``options`` as for ``new_context``; ``bypass_csp=True``
-    only lets a test inject axe-core) in which requests for online tiles fail."""
-    context = browser.new_context(**options)
-    context.route(OSM_TILES, lambda route: route.abort())
-    return context
-
-
 def page_errors(page, *, accept_dialogs: bool = False) -> list[str]:
     """The list the uncaught script errors of ``page`` are added to from now on; with
     ``accept_dialogs`` every confirm() is answered yes."""
@@ -81,8 +74,12 @@ def page_errors(page, *, accept_dialogs: bool = False) -> list[str]:
     return errors
 
 
-def watched_page(context, *, accept_dialogs: bool = False):
-    """A new page of ``context`` and its :func:`page_errors`."""
+def open_page(browser, *, accept_dialogs: bool = False, **options):
+    """A page in a new context of ``browser`` (``options`` as for ``new_context``;
+    ``bypass_csp=True`` only lets a test inject axe-core) in which requests for online
+    tiles fail, and its :func:`page_errors`. ``page.context`` is the context."""
+    context = browser.new_context(**options)
+    context.route(OSM_TILES, lambda route: route.abort())
     page = context.new_page()
     return page, page_errors(page, accept_dialogs=accept_dialogs)
 
@@ -91,3 +88,12 @@ def sign_in(page, token: str) -> None:
     """Type the staff ``token`` into a staff page's sign-in form and send it."""
     page.fill("#token", token)
     page.click("#signin-button")
+
+
+def signed_in_card(page, token: str, item_id: str):
+    """Sign in on a staff page with ``token`` and wait for the card (``li[data-id]``) of
+    ``item_id`` in its list; the card's locator."""
+    sign_in(page, token)
+    card = page.locator(f"li[data-id='{item_id}']")
+    card.wait_for()
+    return card

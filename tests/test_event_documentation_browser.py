@@ -14,14 +14,7 @@ import uuid
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import (
-    browser,
-    offline_context,
-    screenshot,
-    serious_axe_violations,
-    sign_in,
-    watched_page,
-)
+from browser_support import browser, open_page, screenshot, serious_axe_violations, sign_in
 from shapely.geometry import Point
 
 from api.participation.i18n import Translator
@@ -38,8 +31,7 @@ def test_planner_writes_the_documentation_and_opens_the_pdf(live_server, api_wor
     event = store.add_event(
         "lauf", f"Werkstatt {tag}", "2026-12-05T10:00:00+01:00", Point(11.2790, 49.5105)
     )
-    context = offline_context(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page, errors = watched_page(context)
+    page, errors = open_page(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page.goto(f"{base}/events/manage?lang=de")
     page.wait_for_selector("body[data-ready=true]")
     sign_in(page, token)
@@ -78,4 +70,4 @@ def test_planner_writes_the_documentation_and_opens_the_pdf(live_server, api_wor
     pdf = httpx.get(base + url, timeout=60)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert errors == []
-    context.close()
+    page.context.close()

@@ -16,11 +16,11 @@ import pytest
 from api_fixtures import api_workspace, live_server
 from browser_support import (
     browser,
-    offline_context,
+    open_page,
     screenshot,
     serious_axe_violations,
     sign_in,
-    watched_page,
+    signed_in_card,
 )
 from test_participation_browser import PAYLOAD, Page
 
@@ -56,10 +56,10 @@ def accounts(api_workspace, live_server):
 
 def _phone(browser):
     # bypass_csp lets axe-core be injected; the pages' own scripts still carry nonces
-    context = offline_context(
+    page, errors = open_page(
         browser, viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True
     )
-    page, errors = watched_page(context)
+    context = page.context
     return context, page, errors
 
 
@@ -108,9 +108,7 @@ def _jury_votes(staff: Page, base: str, token: str, pid: str) -> None:
     page = staff.page
     page.goto(f"{base}/quartiers/lauf/funds/{YEAR}/jury?lang=de")
     page.wait_for_selector("body[data-ready=true]")
-    sign_in(page, token)
-    card = page.locator(f"li[data-id='{pid}']")
-    card.wait_for()
+    card = signed_in_card(page, token, pid)
     assert card.locator(".title").text_content() == PAYLOAD
     assert card.locator(".contact").count() == 0  # the jury does not see contacts
     assert SENTINEL not in page.content()
@@ -125,9 +123,7 @@ def _jury_votes(staff: Page, base: str, token: str, pid: str) -> None:
 
 def _planner_decides(staff: Page, base: str, token: str, pid: str) -> None:
     page = staff.page
-    sign_in(page, token)
-    card = page.locator(f"li[data-id='{pid}']")
-    card.wait_for()
+    card = signed_in_card(page, token, pid)
     assert SENTINEL in card.locator(".contact").text_content()  # staff see the contact
     assert page.locator("#balance").text_content() == "1.000,00\xa0€"
     assert card.locator(".granted-amount").input_value() == "1200"  # the requested sum

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser, offline_context, sign_in, watched_page
+from browser_support import browser, open_page, signed_in_card
 from test_participation_browser import PAYLOAD, Page, _screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,9 +60,7 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
     spage = staff.page
     spage.goto(f"{base}/feedback/lauf?lang=de")
     spage.wait_for_selector("body[data-ready=true]")
-    sign_in(spage, moderator)
-    card = spage.locator(f"li[data-id='{annotation_id}']")
-    card.wait_for()
+    card = signed_in_card(spage, moderator, annotation_id)
     assert card.locator(".text").text_content() == PAYLOAD
     assert card.locator(".state").text_content() == "Eingegangen"
     card.locator("select.feedback-status").select_option("planned")
@@ -102,10 +100,9 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
 
 def test_kiosk_on_a_touch_screen_resets_itself(live_server, browser):
     base = live_server
-    context = offline_context(
+    page, errors = open_page(
         browser, viewport={"width": 800, "height": 1280}, has_touch=True, is_mobile=True
     )
-    page, errors = watched_page(context)
     page.goto(f"{base}/participate/lauf/kiosk?lang=de")
     page.wait_for_selector("body[data-ready=true][data-count]")
     before = int(page.get_attribute("body", "data-count"))
@@ -147,7 +144,7 @@ def test_kiosk_on_a_touch_screen_resets_itself(live_server, browser):
     assert page.locator("button.kind[aria-pressed=true]").count() == 0
     _screenshot(page, "kiosk-touch-de")
     assert errors == []
-    context.close()
+    page.context.close()
 
 
 def test_survey_answered_on_the_map(live_server, api_workspace, browser):

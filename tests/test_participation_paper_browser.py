@@ -20,13 +20,7 @@ import uuid
 import httpx
 import pytest
 from api_fixtures import api_workspace, create_event, live_server
-from browser_support import (
-    browser,
-    offline_context,
-    screenshot,
-    serious_axe_violations,
-    watched_page,
-)
+from browser_support import browser, open_page, screenshot, serious_axe_violations
 
 from geoquartier.registry import load_registry
 
@@ -73,8 +67,7 @@ def _active_id(page) -> str:
 def test_staff_type_in_c4_gehweg_zu_schmal_from_paper_on_a_phone(live_server, staff, browser):
     base, tag = live_server, uuid.uuid4().hex[:6]
     eid = _event(base, staff, tag)
-    context = offline_context(browser, viewport=PHONE, bypass_csp=True)  # bypass: axe-core only
-    page, errors = watched_page(context)
+    page, errors = open_page(browser, viewport=PHONE, bypass_csp=True)  # bypass: axe-core only
     page.goto(f"{base}/moderate?lang=de")
     page.wait_for_selector("body[data-ready=true]")
 
@@ -154,4 +147,4 @@ def test_staff_type_in_c4_gehweg_zu_schmal_from_paper_on_a_phone(live_server, st
     assert popup.locator(".source").text_content() == "Papier (Planquadrat C4)"
     assert staff["name"] not in popup.text_content()
     assert errors == []
-    context.close()
+    page.context.close()

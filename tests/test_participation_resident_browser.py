@@ -29,22 +29,10 @@ from api.participation.settings import Limits
 
 try:
     from tests.api_fixtures import api_workspace, live_server  # noqa: F401
-    from tests.browser_support import (
-        browser,
-        offline_context,
-        screenshot,
-        serious_axe_violations,
-        watched_page,
-    )
+    from tests.browser_support import browser, open_page, screenshot, serious_axe_violations
 except ModuleNotFoundError:  # tests/ itself is on sys.path
     from api_fixtures import api_workspace, live_server  # noqa: F401
-    from browser_support import (
-        browser,
-        offline_context,
-        screenshot,
-        serious_axe_violations,
-        watched_page,
-    )
+    from browser_support import browser, open_page, screenshot, serious_axe_violations
 
 __all__ = ["browser"]
 
@@ -146,8 +134,8 @@ class Resident:
     submissions sent and the script errors."""
 
     def __init__(self, browser, base: str, device: dict, lang: str, axe: bool = False):
-        self.context = offline_context(browser, **device, bypass_csp=axe)
-        self.page, self.errors = watched_page(self.context)
+        self.page, self.errors = open_page(browser, **device, bypass_csp=axe)
+        self.context = self.page.context
         self.posts: list[str] = []
         self.page.on(
             "request",

@@ -23,12 +23,11 @@ import pytest
 from api_fixtures import api_workspace, create_event, live_server
 from browser_support import (
     browser,
-    offline_context,
+    open_page,
     page_errors,
     screenshot,
     serious_axe_violations,
     sign_in,
-    watched_page,
 )
 
 from api.participation.i18n import Translator
@@ -50,9 +49,9 @@ def staff(api_workspace):
     return {"moderator": moderator, "planner": planner}
 
 
-def _context(browser, screen: str):
+def _page(browser, screen: str):
     # bypass_csp only lets the test inject axe-core; the pages' own scripts carry nonces
-    return offline_context(browser, viewport=SCREENS[screen], bypass_csp=True)
+    return open_page(browser, viewport=SCREENS[screen], bypass_csp=True, accept_dialogs=True)
 
 
 def _screenshot(page, name: str) -> None:
@@ -105,8 +104,8 @@ def _base_objects(base: str, staff, tag: str) -> dict:
 def test_moderation_with_redaction_and_the_report(live_server, staff, browser, lang, screen):
     base, tr, tag = live_server, Translator(lang), uuid.uuid4().hex[:6]
     data = _base_objects(base, staff, tag)
-    context = _context(browser, screen)
-    page, errors = watched_page(context, accept_dialogs=True)
+    page, errors = _page(browser, screen)
+    context = page.context
     page.goto(f"{base}/moderate?lang={lang}")
     page.wait_for_selector("body[data-ready=true]")
     assert _axe(page) == []
@@ -203,8 +202,8 @@ def test_planner_draws_a_route_attaches_a_contribution_and_opens_the_report(
     httpx.post(f"{base}/moderation/annotations/{aid}/approve", headers=mod)
     httpx.delete(f"{base}/events/{data['event']}/annotations/{aid}", headers=mod)
 
-    context = _context(browser, screen)
-    page, errors = watched_page(context, accept_dialogs=True)
+    page, errors = _page(browser, screen)
+    context = page.context
     page.goto(f"{base}/events/manage?lang={lang}")
     page.wait_for_selector("body[data-ready=true]")
     sign_in(page, staff["moderator"])  # a moderator may not manage events

@@ -11,13 +11,7 @@ import json
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import (
-    browser,
-    offline_context,
-    screenshot,
-    serious_axe_violations,
-    watched_page,
-)
+from browser_support import browser, open_page, screenshot, serious_axe_violations
 from shapely.geometry import Point
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -105,8 +99,8 @@ class Session:
 
     def __init__(self, browser, **options):
         # bypass_csp only lets the test inject axe-core; the page's own scripts carry nonces
-        self.context = offline_context(browser, **options, bypass_csp=True)
-        self.page, self.errors = watched_page(self.context)
+        self.page, self.errors = open_page(browser, **options, bypass_csp=True)
+        self.context = self.page.context
         self.dialogs: list[str] = []
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
 

@@ -20,13 +20,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from api_fixtures import api_workspace, workspace_copy
-from browser_support import (
-    browser,
-    offline_context,
-    screenshot,
-    serious_axe_violations,
-    watched_page,
-)
+from browser_support import browser, open_page, screenshot, serious_axe_violations
 
 from api.participation.i18n import Translator
 
@@ -64,8 +58,7 @@ def server(api_workspace, tmp_path_factory):  # noqa: F811
 
 def _page(browser, screen: str):
     # bypass_csp only lets the test inject axe-core; the page's own scripts carry nonces
-    context = offline_context(browser, viewport=SCREENS[screen], bypass_csp=True)
-    return watched_page(context, accept_dialogs=True)
+    return open_page(browser, viewport=SCREENS[screen], bypass_csp=True, accept_dialogs=True)
 
 
 def _axe(page) -> list[str]:

@@ -17,15 +17,14 @@ per test run even when several modules import the fixtures (module-level singlet
 * ``store`` (module): the participation database of ``api_workspace``; ``lauf`` (module):
   Lauf's boundary from the registry (EPSG:4326).
 
-Helpers: :func:`bearer` (the header of a staff token), :func:`staff_tokens` (new accounts,
-one per role), :func:`create_event` (an event posted through the API) and
-:func:`workspace_copy` (a copy of the workspace to write into, with its own database).
+Helpers: :func:`bearer` (the header of a staff token), :func:`create_event` (an event
+posted through the API) and :func:`workspace_copy` (a copy of the workspace to write
+into, with its own database).
 """
 
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,13 +78,6 @@ EVENT_START = "2026-11-28T15:00"
 def bearer(token: str) -> dict[str, str]:
     """The ``Authorization`` header of the staff ``token``."""
     return {"Authorization": f"Bearer {token}"}
-
-
-def staff_tokens(store, prefix: str, roles=("moderator", "planner")) -> dict[str, str]:
-    """A new account per role in the participation ``store`` (names ``prefix-role-tag``,
-    with a random tag so modules sharing a database never collide): role → token."""
-    tag = uuid.uuid4().hex[:6]
-    return {role: store.add_user(f"{prefix}-{role}-{tag}", role)[1] for role in roles}
 
 
 def workspace_copy(api_workspace: ApiWorkspace, root: Path) -> tuple[Path, Path, dict[str, str]]:

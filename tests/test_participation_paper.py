@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+import uuid
 
 import pytest
 import shapely
@@ -25,32 +26,17 @@ from geoquartier.registry import load_registry
 from geoquartier.reports.workshop import print_frame
 
 try:
-    from tests.api_fixtures import (
-        api_client,
-        api_workspace,
-        bearer,
-        create_event,
-        lauf,
-        staff_tokens,
-        store,
-    )
+    from tests.api_fixtures import api_client, api_workspace, bearer, create_event, lauf, store
 except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import (  # noqa: F401
-        api_client,
-        api_workspace,
-        bearer,
-        create_event,
-        lauf,
-        staff_tokens,
-        store,
-    )
+    from api_fixtures import api_client, api_workspace, bearer, create_event, lauf, store  # noqa: F401
 
 PAPER_URL = "/moderation/annotations/paper"
 
 
 @pytest.fixture(scope="module")
 def staff(store):
-    return staff_tokens(store, "paper", ("moderator", "planner", "jury"))
+    tag = uuid.uuid4().hex[:6]
+    return {r: store.add_user(f"paper-{r}-{tag}", r)[1] for r in ("moderator", "planner", "jury")}
 
 
 @pytest.fixture(scope="module")

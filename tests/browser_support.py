@@ -5,7 +5,8 @@ Import the ``browser`` fixture into a test module (``from browser_support import
 browser``): one headless Chromium per module. :func:`open_page` opens a page in a context
 in which the online map tiles fail (the pages draw their offline basemap) and collects its
 uncaught script errors (:func:`page_errors`); :func:`sign_in` types a staff token
-(:func:`signed_in_card` then waits for a card of the list).
+(:func:`signed_in_card` then waits for a card of the list); :func:`annotation_popup`
+opens a contribution's popup on the public map.
 """
 
 from __future__ import annotations
@@ -97,3 +98,14 @@ def signed_in_card(page, token: str, item_id: str):
     card = page.locator(f"li[data-id='{item_id}']")
     card.wait_for()
     return card
+
+
+def annotation_popup(page, url: str, annotation_id: str):
+    """Open the participation page ``url`` and the map popup of the contribution
+    ``annotation_id``; the popup's locator."""
+    page.goto(url)
+    page.wait_for_selector(f".gq-annotation-{annotation_id}", state="attached")
+    page.locator(f".gq-annotation-{annotation_id}").first.dispatch_event("click")
+    popup = page.locator(".leaflet-popup .annotation-popup")
+    popup.wait_for()
+    return popup

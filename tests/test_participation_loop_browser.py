@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser, open_page, signed_in_card
+from browser_support import annotation_popup, browser, open_page, signed_in_card
 from test_participation_browser import PAYLOAD, Page, _screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -81,11 +81,7 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
     )
     assert page.locator("#receipt-answer").get_attribute("lang") == "de"
     # the public map of the participation page shows the answer in the popup
-    page.goto(f"{base}/participate/lauf?lang=en")
-    page.wait_for_selector(f".gq-annotation-{annotation_id}", state="attached")
-    page.locator(f".gq-annotation-{annotation_id}").first.dispatch_event("click")
-    popup = page.locator(".leaflet-popup .annotation-popup")
-    popup.wait_for()
+    popup = annotation_popup(page, f"{base}/participate/lauf?lang=en", annotation_id)
     assert popup.locator(".feedback-status").text_content() == "Planned"
     assert popup.locator(".answer").text_content() == "Die Bank kommt im Frühjahr. <b>fett</b>"
     resident.assert_payload_inert()

@@ -20,7 +20,7 @@ import uuid
 import httpx
 import pytest
 from api_fixtures import api_workspace, create_event, live_server
-from browser_support import browser, open_page, screenshot, serious_axe_violations
+from browser_support import annotation_popup, browser, open_page, screenshot, serious_axe_violations
 
 from geoquartier.registry import load_registry
 
@@ -139,11 +139,7 @@ def test_staff_type_in_c4_gehweg_zu_schmal_from_paper_on_a_phone(live_server, st
     assert {f["properties"]["source"] for f in public["features"]} == {"paper"}
 
     # the residents' page shows where the pin came from, never who typed it in
-    page.goto(f"{base}/participate/lauf?lang=de&event={eid}")
-    page.wait_for_selector(f".gq-annotation-{entered}", state="attached")
-    page.locator(f".gq-annotation-{entered}").first.dispatch_event("click")
-    popup = page.locator(".leaflet-popup .annotation-popup")
-    popup.wait_for()
+    popup = annotation_popup(page, f"{base}/participate/lauf?lang=de&event={eid}", entered)
     assert popup.locator(".source").text_content() == "Papier (Planquadrat C4)"
     assert staff["name"] not in popup.text_content()
     assert errors == []

@@ -9,7 +9,8 @@ Routes take what they need as annotated parameters (FastAPI's full-stack templat
 * :data:`RegistryDep` — the quartier registry ``{id: QuartierSpec}``.
 * :data:`ParticipationStoreDep` — the participation database.
 * :data:`NetworksDep` — walk networks, built once per quartier and process.
-* :data:`QuartierId`, :data:`AnnotationId` — ids in a route's path (one definition).
+* :data:`QuartierId`, :data:`AnnotationId` — ids in a route's path (one definition);
+  :data:`PageLang` — the ``lang`` query of a page.
 
 Tests replace the settings with ``app.dependency_overrides[get_settings]``; routes
 (:func:`request_settings`) and ASGI middleware (:func:`settings_for_scope`) both honour
@@ -39,7 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
@@ -271,6 +272,8 @@ QuartierId = Annotated[str, PathParam(max_length=100, description="quartier id")
 """A quartier id in a route's path."""
 AnnotationId = Annotated[str, PathParam(max_length=64, description="annotation id")]
 """An annotation (contribution) id in a route's path."""
+PageLang = Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")]
+"""The ``lang`` query of a page: its language (unknown ones fall back to German)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from api.deps import RegistryDep, WorkspaceDep
+from api.deps import PageLang, RegistryDep, WorkspaceDep
 from api.errors import api_error
 from api.participation.i18n import Translator, page_config, page_language, script_json
 from api.participation.pages import quartier_choices, render_page
@@ -121,7 +121,7 @@ def scenarios_page(
     registry: RegistryDep,
     workspace: WorkspaceDep,
     quartier: Annotated[str | None, Query(max_length=100, description="quartier id")] = None,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """The planners' scenario page of ``quartier`` (default: the first quartier by name);
     it talks to ``/quartiers/{quartier}/scenarios`` with the token typed in."""

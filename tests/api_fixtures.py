@@ -14,10 +14,17 @@ per test run even when several modules import the fixtures (module-level singlet
 * ``live_server`` (session): ``api.main:app`` served by uvicorn on 127.0.0.1 in a
   subprocess bound to the same workspace (through ``GEOQUARTIER_*`` variables); its value
   is the base URL (``http://127.0.0.1:<port>``).
+* ``store`` (module): the participation database of ``api_workspace``; ``lauf`` (module):
+  Lauf's boundary from the registry (EPSG:4326).
+
+Helpers: :func:`bearer` (the header of a staff token), :func:`create_event` (an event
+posted through the API) and :func:`workspace_copy` (a copy of the workspace to write
+into, with its own database).
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +70,44 @@ def _import(workspace: Path) -> None:
 
 
 _singletons: dict[str, object] = {}
+
+EVENT_START = "2026-11-28T15:00"
+"""Start of the events the tests create (a Saturday afternoon, local time)."""
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header of the staff ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def workspace_copy(api_workspace: ApiWorkspace, root: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A copy of the test workspace under ``root`` (for tests that write into it) beside a
+    new participation database with a planner and a moderator account: the GeoPackage,
+    the database and role → token."""
+    from api.participation.store import open_store
+
+    gpkg = root / "geoquartier.gpkg"
+    shutil.copyfile(api_workspace.gpkg, gpkg)
+    db = root / "participation.sqlite"
+    store = open_store(db)
+    tokens = {
+        "planner": store.add_user("planerin", "planner")[1],
+        "moderator": store.add_user("moderation", "moderator")[1],
+    }
+    return gpkg, db, tokens
+
+
+def create_event(http, token: str, title: str, *, base: str = "", **fields) -> dict:
+    """Post an event in Lauf (``fields`` change or add to the body, e.g. ``location`` or
+    ``geometry`` in EPSG:4326) with the planner ``token``; the created event.
+
+    ``http`` is anything with ``post(url, json=, headers=)``: a TestClient, or the
+    ``httpx`` module with the server's ``base`` URL.
+    """
+    body = {"quartier": "lauf", "title": title, "start": EVENT_START} | fields
+    r = http.post(f"{base}/events", json=body, headers=bearer(token))
+    assert r.status_code == 201, r.text
+    return r.json()
 
 
 @contextmanager
@@ -111,6 +156,20 @@ def api_workspace(tmp_path_factory) -> ApiWorkspace:
     _singletons["workspace"] = workspace
     yield workspace
     _singletons.pop("workspace", None)
+
+
+@pytest.fixture(scope="module")
+def store(api_workspace):
+    """The participation database of the test workspace."""
+    return api_workspace.store()
+
+
+@pytest.fixture(scope="module")
+def lauf():
+    """Lauf's boundary (EPSG:4326) from the registry."""
+    from geoquartier.registry import load_registry
+
+    return load_registry()["lauf"].boundary
 
 
 @pytest.fixture(scope="session")

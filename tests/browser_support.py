@@ -2,7 +2,11 @@
 of launch arguments, screenshots under test-artifacts/, and an axe-core accessibility run.
 
 Import the ``browser`` fixture into a test module (``from browser_support import
-browser``): one headless Chromium per module.
+browser``): one headless Chromium per module. :func:`open_page` opens a page in a context
+in which the online map tiles fail (the pages draw their offline basemap) and collects its
+uncaught script errors (:func:`page_errors`); :func:`sign_in` types a staff token
+(:func:`signed_in_card` then waits for a card of the list); :func:`annotation_popup`
+opens a contribution's popup on the public map.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+OSM_TILES = "https://tile.openstreetmap.org/**"
+"""The online tiles; the tests refuse them, so no test depends on the network."""
 AXE_RUN = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
     .map((v) => ({
         id: v.id, impact: v.impact, help: v.help,
@@ -57,3 +63,49 @@ def serious_axe_violations(page) -> list[dict]:
         pytest.fail(f"{AXE} is missing: run `npm ci`")
     page.add_script_tag(path=str(AXE))
     return [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+
+
+def page_errors(page, *, accept_dialogs: bool = False) -> list[str]:
+    """The list the uncaught script errors of ``page`` are added to from now on; with
+    ``accept_dialogs`` every confirm() is answered yes."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if accept_dialogs:
+        page.on("dialog", lambda dialog: dialog.accept())
+    return errors
+
+
+def open_page(browser, *, accept_dialogs: bool = False, **options):
+    """A page in a new context of ``browser`` (``options`` as for ``new_context``;
+    ``bypass_csp=True`` only lets a test inject axe-core) in which requests for online
+    tiles fail, and its :func:`page_errors`. ``page.context`` is the context."""
+    context = browser.new_context(**options)
+    context.route(OSM_TILES, lambda route: route.abort())
+    page = context.new_page()
+    return page, page_errors(page, accept_dialogs=accept_dialogs)
+
+
+def sign_in(page, token: str) -> None:
+    """Type the staff ``token`` into a staff page's sign-in form and send it."""
+    page.fill("#token", token)
+    page.click("#signin-button")
+
+
+def signed_in_card(page, token: str, item_id: str):
+    """Sign in on a staff page with ``token`` and wait for the card (``li[data-id]``) of
+    ``item_id`` in its list; the card's locator."""
+    sign_in(page, token)
+    card = page.locator(f"li[data-id='{item_id}']")
+    card.wait_for()
+    return card
+
+
+def annotation_popup(page, url: str, annotation_id: str):
+    """Open the participation page ``url`` and the map popup of the contribution
+    ``annotation_id``; the popup's locator."""
+    page.goto(url)
+    page.wait_for_selector(f".gq-annotation-{annotation_id}", state="attached")
+    page.locator(f".gq-annotation-{annotation_id}").first.dispatch_event("click")
+    popup = page.locator(".leaflet-popup .annotation-popup")
+    popup.wait_for()
+    return popup

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from api_fixtures import settings_override
+from api_fixtures import bearer, settings_override
 from fastapi.testclient import TestClient
 from participation_backends import BACKENDS, new_backend
 from shapely.geometry import Point
@@ -65,13 +65,20 @@ def tokens(db):
     }
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture(scope="module")
 def inside() -> Point:
     return load_registry()["lauf"].boundary.representative_point()
+
+
+def open_fund(client, tokens, year: int, amount_cents: int) -> dict:
+    """Set Lauf's Verfügungsfonds of ``year`` to ``amount_cents`` (as the planner)."""
+    r = client.put(
+        f"/quartiers/lauf/funds/{year}",
+        json={"amount_cents": amount_cents},
+        headers=bearer(tokens["planner"]),
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
 def submit(client, inside: Point, text: str = "Mehr Bänke am Marktplatz", **fields):
@@ -82,4 +89,4 @@ def submit(client, inside: Point, text: str = "Mehr Bänke am Marktplatz", **fie
     return r.json()
 
 
-__all__ = ["settings_override"]
+__all__ = ["bearer", "settings_override"]

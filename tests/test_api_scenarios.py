@@ -4,7 +4,6 @@ anyone reads published scenarios, the comparison comes back as JSON, CSV and Geo
 from __future__ import annotations
 
 import io
-import shutil
 
 import pandas as pd
 import pytest
@@ -24,25 +23,14 @@ def env(api_workspace, tmp_path_factory):  # noqa: F811
     """A copy of the API workspace (scenarios are written into it), a planner and a
     moderator token, and a client bound to both."""
     from api.main import app
-    from api.participation.store import open_store
-    from tests.api_fixtures import settings_changed
+    from tests.api_fixtures import bearer, settings_changed, workspace_copy
 
-    root = tmp_path_factory.mktemp("scenario-api")
-    gpkg = root / "ws.gpkg"
-    shutil.copyfile(api_workspace.gpkg, gpkg)
-    db = root / "p.sqlite"
-    store = open_store(db)
-    _, planner = store.add_user("planerin", "planner")
-    _, moderator = store.add_user("moderation", "moderator")
+    gpkg, db, tokens = workspace_copy(api_workspace, tmp_path_factory.mktemp("scenario-api"))
     with (
         settings_changed(workspace=gpkg, participation_db=db),
         TestClient(app, raise_server_exceptions=False) as client,
     ):
-        yield {
-            "client": client,
-            "planner": {"Authorization": f"Bearer {planner}"},
-            "moderator": {"Authorization": f"Bearer {moderator}"},
-        }
+        yield {"client": client} | {role: bearer(token) for role, token in tokens.items()}
 
 
 def _line(coords):

@@ -14,7 +14,7 @@ import uuid
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser, screenshot, serious_axe_violations
+from browser_support import browser, open_page, screenshot, serious_axe_violations, sign_in
 from shapely.geometry import Point
 
 from api.participation.i18n import Translator
@@ -31,15 +31,10 @@ def test_planner_writes_the_documentation_and_opens_the_pdf(live_server, api_wor
     event = store.add_event(
         "lauf", f"Werkstatt {tag}", "2026-12-05T10:00:00+01:00", Point(11.2790, 49.5105)
     )
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = open_page(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page.goto(f"{base}/events/manage?lang=de")
     page.wait_for_selector("body[data-ready=true]")
-    page.fill("#token", token)
-    page.click("#signin-button")
+    sign_in(page, token)
     page.wait_for_selector("#manage:not([hidden])")
     page.select_option("#quartier", "lauf")
     item = page.locator(f"#event-list li[data-id='{event['id']}']")
@@ -75,4 +70,4 @@ def test_planner_writes_the_documentation_and_opens_the_pdf(live_server, api_wor
     pdf = httpx.get(base + url, timeout=60)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert errors == []
-    context.close()
+    page.context.close()

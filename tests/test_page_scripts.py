@@ -34,8 +34,10 @@ from geoquartier.vocabulary import (
 )
 
 try:
+    from tests.api_fixtures import bearer, create_event
     from tests.test_maps_support import BUILT_AT, map_data, maps_store
 except ImportError:  # pragma: no cover
+    from api_fixtures import bearer, create_event
     from test_maps_support import BUILT_AT, map_data, maps_store  # noqa: F401
 
 PARTICIPATION_STATIC = STATIC_DIR.parents[2] / "api" / "participation" / "static"
@@ -73,28 +75,23 @@ def client(db):
 
 
 @pytest.fixture(scope="module")
-def planner(client, db):
+def planner_token(client, db):
     from api.participation.store import open_store
 
-    _, token = open_store(db).add_user("page-scripts planning", "planner")
-    return {"Authorization": f"Bearer {token}"}
+    return open_store(db).add_user("page-scripts planning", "planner")[1]
 
 
 @pytest.fixture(scope="module")
-def event_id(client, planner):
+def planner(planner_token):
+    return bearer(planner_token)
+
+
+@pytest.fixture(scope="module")
+def event_id(client, planner_token):
     inside = load_registry()["lauf"].boundary.representative_point()
-    answer = client.post(
-        "/events",
-        headers=planner,
-        json={
-            "quartier": "lauf",
-            "title": "Stadtteilwerkstatt <b>Markt</b>",
-            "start": "2026-11-28T15:00",
-            "location": {"lon": inside.x, "lat": inside.y},
-        },
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()["id"]
+    location = {"lon": inside.x, "lat": inside.y}
+    title = "Stadtteilwerkstatt <b>Markt</b>"
+    return create_event(client, planner_token, title, location=location)["id"]
 
 
 def _page_urls(event_id: str) -> dict[str, str]:

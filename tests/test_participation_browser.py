@@ -17,7 +17,7 @@ from datetime import datetime
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser, screenshot
+from browser_support import browser, open_page, screenshot, signed_in_card
 from playwright.sync_api import expect
 
 from api.participation.i18n import Translator
@@ -48,15 +48,12 @@ class Page:
     """A browser page that records dialogs and never reaches the tile server."""
 
     def __init__(self, browser, headers: dict[str, str] | None = None):
-        self.context = browser.new_context(
-            extra_http_headers=headers or {}, viewport={"width": 1280, "height": 900}
+        self.page, self.errors = open_page(
+            browser, extra_http_headers=headers or {}, viewport={"width": 1280, "height": 900}
         )
-        self.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-        self.page = self.context.new_page()
+        self.context = self.page.context
         self.dialogs: list[str] = []
-        self.errors: list[str] = []
         self.page.on("dialog", self._dialog)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
@@ -153,10 +150,7 @@ def test_resident_to_moderator_to_public_map_with_a_script_payload(live_server, 
     mpage.wait_for_selector("#message:not(:empty)")
     assert mpage.locator("#message").text_content() == "Dieses Konto darf nicht moderieren."
     assert mpage.evaluate("sessionStorage.getItem('geoquartier.moderationToken')") is None
-    mpage.fill("#token", staff["moderator"])
-    mpage.click("#signin-button")
-    card = mpage.locator(f"li[data-id='{annotation_id}']")
-    card.wait_for()
+    card = signed_in_card(mpage, staff["moderator"], annotation_id)
     expect(mpage.locator("#count")).to_be_focused()
     assert card.locator(".text").text_content() == PAYLOAD
     assert card.locator(".kind").text_content() == "Problem"

@@ -16,6 +16,7 @@ from participation_loop_fixtures import (
     client,
     db,
     inside,
+    open_fund,
     submit,
     tokens,
 )
@@ -47,13 +48,7 @@ def proposal(**fields):
 
 @pytest.fixture(scope="module")
 def fund(client, tokens):
-    r = client.put(
-        f"/quartiers/lauf/funds/{YEAR}",
-        json={"amount_cents": 250_000},
-        headers=bearer(tokens["planner"]),
-    )
-    assert r.status_code == 200, r.text
-    return r.json()
+    return open_fund(client, tokens, YEAR, 250_000)
 
 
 def propose(client, **fields):

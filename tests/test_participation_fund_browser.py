@@ -14,7 +14,14 @@ from __future__ import annotations
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser, screenshot, serious_axe_violations
+from browser_support import (
+    browser,
+    open_page,
+    screenshot,
+    serious_axe_violations,
+    sign_in,
+    signed_in_card,
+)
 from test_participation_browser import PAYLOAD, Page
 
 from api.participation import fund_store as fs
@@ -49,11 +56,10 @@ def accounts(api_workspace, live_server):
 
 def _phone(browser):
     # bypass_csp lets axe-core be injected; the pages' own scripts still carry nonces
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True)
-    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = open_page(
+        browser, viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True
+    )
+    context = page.context
     return context, page, errors
 
 
@@ -102,10 +108,7 @@ def _jury_votes(staff: Page, base: str, token: str, pid: str) -> None:
     page = staff.page
     page.goto(f"{base}/quartiers/lauf/funds/{YEAR}/jury?lang=de")
     page.wait_for_selector("body[data-ready=true]")
-    page.fill("#token", token)
-    page.click("#signin-button")
-    card = page.locator(f"li[data-id='{pid}']")
-    card.wait_for()
+    card = signed_in_card(page, token, pid)
     assert card.locator(".title").text_content() == PAYLOAD
     assert card.locator(".contact").count() == 0  # the jury does not see contacts
     assert SENTINEL not in page.content()
@@ -120,10 +123,7 @@ def _jury_votes(staff: Page, base: str, token: str, pid: str) -> None:
 
 def _planner_decides(staff: Page, base: str, token: str, pid: str) -> None:
     page = staff.page
-    page.fill("#token", token)
-    page.click("#signin-button")
-    card = page.locator(f"li[data-id='{pid}']")
-    card.wait_for()
+    card = signed_in_card(page, token, pid)
     assert SENTINEL in card.locator(".contact").text_content()  # staff see the contact
     assert page.locator("#balance").text_content() == "1.000,00\xa0€"
     assert card.locator(".granted-amount").input_value() == "1200"  # the requested sum
@@ -181,8 +181,7 @@ def test_proposal_through_the_jury_updates_the_balance(live_server, accounts, br
     # the staff page on the phone, signed in as planner: readable and accessible
     page.goto(f"{base}/quartiers/lauf/funds/{YEAR}/jury?lang=en")
     page.wait_for_selector("body[data-ready=true]")
-    page.fill("#token", accounts["planner"])
-    page.click("#signin-button")
+    sign_in(page, accounts["planner"])
     page.wait_for_selector(f"li[data-id='{pid}']")
     assert page.locator("#balance").text_content() == "€400.00"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

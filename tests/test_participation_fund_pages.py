@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from participation_loop_fixtures import PAYLOAD, bearer, client, db, inside, tokens
+from participation_loop_fixtures import PAYLOAD, bearer, client, db, inside, open_fund, tokens
 from shapely.geometry import Point
 
 from api.participation import fund_store as fs
@@ -24,13 +24,7 @@ SCRIPTS = ("fund_propose.js", "fund_jury.js")
 
 @pytest.fixture(scope="module")
 def fund(client, tokens):
-    r = client.put(
-        f"/quartiers/lauf/funds/{YEAR}",
-        json={"amount_cents": 300_000},
-        headers=bearer(tokens["planner"]),
-    )
-    assert r.status_code == 200, r.text
-    return r.json()
+    return open_fund(client, tokens, YEAR, 300_000)
 
 
 def body(point: Point, **fields):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from api_fixtures import create_event
 from participation_loop_fixtures import app_store, bearer, client, db, inside, submit, tokens
 
 __all__ = ["client", "db", "inside", "tokens"]
@@ -16,16 +17,9 @@ def _config(html: str) -> dict:
 
 
 def test_kiosk_page_and_count(client, tokens, inside):
-    event = client.post(
-        "/events",
-        json={
-            "quartier": "lauf",
-            "title": "Infostand <b>Markt</b>",
-            "start": "2026-12-05T10:00",
-            "location": {"lon": inside.x, "lat": inside.y},
-        },
-        headers=bearer(tokens["planner"]),
-    ).json()["id"]
+    location = {"lon": inside.x, "lat": inside.y}
+    title, start = "Infostand <b>Markt</b>", "2026-12-05T10:00"
+    event = create_event(client, tokens["planner"], title, start=start, location=location)["id"]
     page = client.get(f"/participate/lauf/kiosk?event={event}&lang=tr")
     assert page.status_code == 200
     assert "Infostand &lt;b&gt;Markt&lt;/b&gt;" in page.text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser
+from browser_support import annotation_popup, browser, open_page, signed_in_card
 from test_participation_browser import PAYLOAD, Page, _screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,10 +60,7 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
     spage = staff.page
     spage.goto(f"{base}/feedback/lauf?lang=de")
     spage.wait_for_selector("body[data-ready=true]")
-    spage.fill("#token", moderator)
-    spage.click("#signin-button")
-    card = spage.locator(f"li[data-id='{annotation_id}']")
-    card.wait_for()
+    card = signed_in_card(spage, moderator, annotation_id)
     assert card.locator(".text").text_content() == PAYLOAD
     assert card.locator(".state").text_content() == "Eingegangen"
     card.locator("select.feedback-status").select_option("planned")
@@ -84,11 +81,7 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
     )
     assert page.locator("#receipt-answer").get_attribute("lang") == "de"
     # the public map of the participation page shows the answer in the popup
-    page.goto(f"{base}/participate/lauf?lang=en")
-    page.wait_for_selector(f".gq-annotation-{annotation_id}", state="attached")
-    page.locator(f".gq-annotation-{annotation_id}").first.dispatch_event("click")
-    popup = page.locator(".leaflet-popup .annotation-popup")
-    popup.wait_for()
+    popup = annotation_popup(page, f"{base}/participate/lauf?lang=en", annotation_id)
     assert popup.locator(".feedback-status").text_content() == "Planned"
     assert popup.locator(".answer").text_content() == "Die Bank kommt im Frühjahr. <b>fett</b>"
     resident.assert_payload_inert()
@@ -103,13 +96,9 @@ def test_receipt_follows_the_answer(live_server, moderator, browser):
 
 def test_kiosk_on_a_touch_screen_resets_itself(live_server, browser):
     base = live_server
-    context = browser.new_context(
-        viewport={"width": 800, "height": 1280}, has_touch=True, is_mobile=True
+    page, errors = open_page(
+        browser, viewport={"width": 800, "height": 1280}, has_touch=True, is_mobile=True
     )
-    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{base}/participate/lauf/kiosk?lang=de")
     page.wait_for_selector("body[data-ready=true][data-count]")
     before = int(page.get_attribute("body", "data-count"))
@@ -151,7 +140,7 @@ def test_kiosk_on_a_touch_screen_resets_itself(live_server, browser):
     assert page.locator("button.kind[aria-pressed=true]").count() == 0
     _screenshot(page, "kiosk-touch-de")
     assert errors == []
-    context.close()
+    page.context.close()
 
 
 def test_survey_answered_on_the_map(live_server, api_workspace, browser):

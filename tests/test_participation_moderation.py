@@ -21,24 +21,14 @@ from typer.testing import CliRunner
 
 from api.participation import report
 from api.participation.store import _SCHEMA, SCHEMA_VERSION, open_store
-from geoquartier.registry import load_registry
 from geoquartier.settings import reload_settings
 
 try:
-    from tests.api_fixtures import api_client, api_workspace
+    from tests.api_fixtures import api_client, api_workspace, bearer, create_event, lauf, store
 except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import api_client, api_workspace  # noqa: F401
+    from api_fixtures import api_client, api_workspace, bearer, create_event, lauf, store  # noqa: F401
 
 PHONE = "0176 5550123"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def store(api_workspace):
-    return api_workspace.store()
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +37,6 @@ def staff(store):
     _, moderator = store.add_user(f"moderation-{tag}", "moderator")
     _, planner = store.add_user(f"planning-{tag}", "planner")
     return {"moderator": moderator, "planner": planner, "tag": tag}
-
-
-@pytest.fixture(scope="module")
-def lauf():
-    return load_registry()["lauf"].boundary
 
 
 def _inside(lauf, dx: float = 0.0) -> list[float]:
@@ -78,18 +63,9 @@ def _submit(client, lauf, text: str, event_id: str | None = None, kind: str = "q
     return r.json()["id"]
 
 
-def _event(client, staff, lauf, **extra) -> dict:
-    body = {
-        "quartier": "lauf",
-        "title": "Stadtteilspaziergang Altstadt",
-        "kind": "Stadtteilspaziergang",
-        "start": "2026-11-28T15:00",
-        "geometry": _route(lauf),
-    }
-    body.update(extra)
-    r = client.post("/events", json=body, headers=bearer(staff["planner"]))
-    assert r.status_code == 201, r.text
-    return r.json()
+def _event(client, staff, lauf, title: str = "Stadtteilspaziergang Altstadt", **extra) -> dict:
+    body = {"kind": "Stadtteilspaziergang", "geometry": _route(lauf)} | extra
+    return create_event(client, staff["planner"], title, **body)
 
 
 # -- redaction -------------------------------------------------------------------------------

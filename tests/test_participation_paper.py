@@ -26,34 +26,17 @@ from geoquartier.registry import load_registry
 from geoquartier.reports.workshop import print_frame
 
 try:
-    from tests.api_fixtures import api_client, api_workspace
+    from tests.api_fixtures import api_client, api_workspace, bearer, create_event, lauf, store
 except ModuleNotFoundError:  # tests/ itself is on sys.path
-    from api_fixtures import api_client, api_workspace  # noqa: F401
+    from api_fixtures import api_client, api_workspace, bearer, create_event, lauf, store  # noqa: F401
 
 PAPER_URL = "/moderation/annotations/paper"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def store(api_workspace):
-    return api_workspace.store()
 
 
 @pytest.fixture(scope="module")
 def staff(store):
     tag = uuid.uuid4().hex[:6]
-    tokens = {}
-    for role in ("moderator", "planner", "jury"):
-        _, tokens[role] = store.add_user(f"paper-{role}-{tag}", role)
-    return tokens
-
-
-@pytest.fixture(scope="module")
-def lauf():
-    return load_registry()["lauf"].boundary
+    return {r: store.add_user(f"paper-{r}-{tag}", r)[1] for r in ("moderator", "planner", "jury")}
 
 
 @pytest.fixture(scope="module")
@@ -62,21 +45,13 @@ def printed_boundary(api_workspace):
     return GeoPackageStore(api_workspace.gpkg).read("quartiers", quartier="lauf")
 
 
-def _event(client, staff, lauf, title: str) -> str:
-    c = lauf.representative_point()
-    r = client.post(
-        "/events",
-        headers=bearer(staff["planner"]),
-        json={
-            "quartier": "lauf",
-            "title": title,
-            "kind": "Stadtteilwerkstatt",
-            "start": "2026-11-28T15:00",
-            "location": {"lon": c.x, "lat": c.y},
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
+def _event(client, staff, boundary, title: str, **fields) -> str:
+    """A Stadtteilwerkstatt at a point inside ``boundary`` (EPSG:4326); its id."""
+    c = boundary.representative_point()
+    location = {"lon": c.x, "lat": c.y}
+    return create_event(
+        client, staff["planner"], title, kind="Stadtteilwerkstatt", location=location, **fields
+    )["id"]
 
 
 def _paper(client, token: str, **fields):
@@ -215,19 +190,8 @@ def test_bad_entries_are_refused_naming_the_field_and_nothing_is_stored(
 
 
 def _event_of_neu_olvenstedt(client, staff) -> str:
-    c = load_registry()["neu-olvenstedt"].boundary.representative_point()
-    r = client.post(
-        "/events",
-        headers=bearer(staff["planner"]),
-        json={
-            "quartier": "neu-olvenstedt",
-            "title": "Werkstatt Magdeburg",
-            "start": "2026-11-28T15:00",
-            "location": {"lon": c.x, "lat": c.y},
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
+    olvenstedt = load_registry()["neu-olvenstedt"].boundary
+    return _event(client, staff, olvenstedt, "Werkstatt Magdeburg", quartier="neu-olvenstedt")
 
 
 def test_only_staff_may_type_in_or_translate(api_client, staff, store):

@@ -19,8 +19,8 @@ import uuid
 
 import httpx
 import pytest
-from api_fixtures import api_workspace, live_server
-from browser_support import browser, screenshot, serious_axe_violations
+from api_fixtures import api_workspace, create_event, live_server
+from browser_support import annotation_popup, browser, open_page, screenshot, serious_axe_violations
 
 from geoquartier.registry import load_registry
 
@@ -49,19 +49,11 @@ def staff(api_workspace):
 
 def _event(base: str, staff, tag: str) -> str:
     c = load_registry()["lauf"].boundary.representative_point()
-    r = httpx.post(
-        f"{base}/events",
-        headers={"Authorization": f"Bearer {staff['planner']}"},
-        json={
-            "quartier": "lauf",
-            "title": f"Stadtteilwerkstatt {tag}",
-            "kind": "Stadtteilwerkstatt",
-            "start": "2026-11-28T15:00",
-            "location": {"lon": c.x, "lat": c.y},
-        },
+    title, location = f"Stadtteilwerkstatt {tag}", {"lon": c.x, "lat": c.y}
+    event = create_event(
+        httpx, staff["planner"], title, base=base, kind="Stadtteilwerkstatt", location=location
     )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
+    return event["id"]
 
 
 def _axe(page) -> list[str]:
@@ -75,11 +67,7 @@ def _active_id(page) -> str:
 def test_staff_type_in_c4_gehweg_zu_schmal_from_paper_on_a_phone(live_server, staff, browser):
     base, tag = live_server, uuid.uuid4().hex[:6]
     eid = _event(base, staff, tag)
-    context = browser.new_context(viewport=PHONE, bypass_csp=True)  # bypass: axe-core only
-    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = open_page(browser, viewport=PHONE, bypass_csp=True)  # bypass: axe-core only
     page.goto(f"{base}/moderate?lang=de")
     page.wait_for_selector("body[data-ready=true]")
 
@@ -151,12 +139,8 @@ def test_staff_type_in_c4_gehweg_zu_schmal_from_paper_on_a_phone(live_server, st
     assert {f["properties"]["source"] for f in public["features"]} == {"paper"}
 
     # the residents' page shows where the pin came from, never who typed it in
-    page.goto(f"{base}/participate/lauf?lang=de&event={eid}")
-    page.wait_for_selector(f".gq-annotation-{entered}", state="attached")
-    page.locator(f".gq-annotation-{entered}").first.dispatch_event("click")
-    popup = page.locator(".leaflet-popup .annotation-popup")
-    popup.wait_for()
+    popup = annotation_popup(page, f"{base}/participate/lauf?lang=de&event={eid}", entered)
     assert popup.locator(".source").text_content() == "Papier (Planquadrat C4)"
     assert staff["name"] not in popup.text_content()
     assert errors == []
-    context.close()
+    page.context.close()

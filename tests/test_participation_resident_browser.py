@@ -29,10 +29,10 @@ from api.participation.settings import Limits
 
 try:
     from tests.api_fixtures import api_workspace, live_server  # noqa: F401
-    from tests.browser_support import browser, screenshot, serious_axe_violations
+    from tests.browser_support import browser, open_page, screenshot, serious_axe_violations
 except ModuleNotFoundError:  # tests/ itself is on sys.path
     from api_fixtures import api_workspace, live_server  # noqa: F401
-    from browser_support import browser, screenshot, serious_axe_violations
+    from browser_support import browser, open_page, screenshot, serious_axe_violations
 
 __all__ = ["browser"]
 
@@ -134,12 +134,9 @@ class Resident:
     submissions sent and the script errors."""
 
     def __init__(self, browser, base: str, device: dict, lang: str, axe: bool = False):
-        self.context = browser.new_context(**device, bypass_csp=axe)
-        self.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
+        self.page, self.errors = open_page(browser, **device, bypass_csp=axe)
+        self.context = self.page.context
         self.posts: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on(
             "request",
             lambda r: self.posts.append(r.url) if r.method == "POST" else None,

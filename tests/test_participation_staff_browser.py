@@ -20,8 +20,15 @@ import uuid
 
 import httpx
 import pytest
-from api_fixtures import api_workspace, live_server
-from browser_support import browser, screenshot, serious_axe_violations
+from api_fixtures import api_workspace, create_event, live_server
+from browser_support import (
+    browser,
+    open_page,
+    page_errors,
+    screenshot,
+    serious_axe_violations,
+    sign_in,
+)
 
 from api.participation.i18n import Translator
 
@@ -42,18 +49,9 @@ def staff(api_workspace):
     return {"moderator": moderator, "planner": planner}
 
 
-def _context(browser, screen: str):
+def _page(browser, screen: str):
     # bypass_csp only lets the test inject axe-core; the pages' own scripts carry nonces
-    context = browser.new_context(viewport=SCREENS[screen], bypass_csp=True)
-    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    return context
-
-
-def _watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: dialog.accept())
-    return errors
+    return open_page(browser, viewport=SCREENS[screen], bypass_csp=True, accept_dialogs=True)
 
 
 def _screenshot(page, name: str) -> None:
@@ -76,19 +74,9 @@ def _base_objects(base: str, staff, tag: str) -> dict:
         "type": "LineString",
         "coordinates": [[c.x - 0.0008, c.y], [c.x, c.y + 0.0004], [c.x + 0.0008, c.y]],
     }
-    event = httpx.post(
-        f"{base}/events",
-        headers={"Authorization": f"Bearer {staff['planner']}"},
-        json={
-            "quartier": "lauf",
-            "title": f"Stadtteilspaziergang {tag}",
-            "kind": "Stadtteilspaziergang",
-            "start": "2026-11-28T15:00",
-            "geometry": route,
-        },
-    )
-    assert event.status_code == 201, event.text
-    eid = event.json()["id"]
+    title, kind = f"Stadtteilspaziergang {tag}", "Stadtteilspaziergang"
+    event = create_event(httpx, staff["planner"], title, base=base, kind=kind, geometry=route)
+    eid = event["id"]
     texts = {
         "question": f"Wann ist das Büro offen? Rufen Sie mich an: {PHONE_NUMBER} ({tag})",
         "problem": f"Gehweg zu schmal ({tag})",
@@ -116,14 +104,12 @@ def _base_objects(base: str, staff, tag: str) -> dict:
 def test_moderation_with_redaction_and_the_report(live_server, staff, browser, lang, screen):
     base, tr, tag = live_server, Translator(lang), uuid.uuid4().hex[:6]
     data = _base_objects(base, staff, tag)
-    context = _context(browser, screen)
-    page = context.new_page()
-    errors = _watch(page)
+    page, errors = _page(browser, screen)
+    context = page.context
     page.goto(f"{base}/moderate?lang={lang}")
     page.wait_for_selector("body[data-ready=true]")
     assert _axe(page) == []
-    page.fill("#token", staff["moderator"])
-    page.click("#signin-button")
+    sign_in(page, staff["moderator"])
     page.wait_for_selector("body[data-loaded=pending]")
     page.select_option("#quartier", "lauf")
     page.wait_for_selector(f"#event option[value='{data['event']}']", state="attached")
@@ -163,7 +149,7 @@ def test_moderation_with_redaction_and_the_report(live_server, staff, browser, l
     with context.expect_page() as opened:
         page.click("#report")
     report = opened.value
-    report_errors = _watch(report)
+    report_errors = page_errors(report, accept_dialogs=True)
     report.wait_for_selector("body[data-ready=true]")
     rows = report.locator("#approved tbody tr")
     assert rows.count() == 2
@@ -216,19 +202,16 @@ def test_planner_draws_a_route_attaches_a_contribution_and_opens_the_report(
     httpx.post(f"{base}/moderation/annotations/{aid}/approve", headers=mod)
     httpx.delete(f"{base}/events/{data['event']}/annotations/{aid}", headers=mod)
 
-    context = _context(browser, screen)
-    page = context.new_page()
-    errors = _watch(page)
+    page, errors = _page(browser, screen)
+    context = page.context
     page.goto(f"{base}/events/manage?lang={lang}")
     page.wait_for_selector("body[data-ready=true]")
-    page.fill("#token", staff["moderator"])  # a moderator may not manage events
-    page.click("#signin-button")
+    sign_in(page, staff["moderator"])  # a moderator may not manage events
     page.wait_for_selector("#message:not(:empty)")
     assert page.locator("#message").text_content() == Translator(lang)(
         "This account may not manage events."
     )
-    page.fill("#token", staff["planner"])
-    page.click("#signin-button")
+    sign_in(page, staff["planner"])
     page.wait_for_selector("#manage:not([hidden])")
     page.wait_for_selector("body[data-events]")
     page.select_option("#quartier", "lauf")

@@ -11,7 +11,7 @@ import json
 import httpx
 import pytest
 from api_fixtures import api_workspace, live_server
-from browser_support import browser, screenshot, serious_axe_violations
+from browser_support import browser, open_page, screenshot, serious_axe_violations
 from shapely.geometry import Point
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -99,12 +99,9 @@ class Session:
 
     def __init__(self, browser, **options):
         # bypass_csp only lets the test inject axe-core; the page's own scripts carry nonces
-        self.context = browser.new_context(**options, bypass_csp=True)
-        self.context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
+        self.page, self.errors = open_page(browser, **options, bypass_csp=True)
+        self.context = self.page.context
         self.dialogs: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
 
     def open(self, url: str) -> None:

@@ -9,6 +9,7 @@ import json
 import geopandas as gpd
 import lxml.html
 import pytest
+from api_fixtures import create_event
 from participation_loop_fixtures import app_store, bearer, client, db, inside, tokens
 from shapely.geometry import Point, shape
 
@@ -343,16 +344,9 @@ def test_planner_definitions_are_checked(client, tokens, change, words):
 
 
 def test_survey_of_an_event_in_the_report(client, tokens, inside):
-    event = client.post(
-        "/events",
-        json={
-            "quartier": "lauf",
-            "title": "Marktspaziergang",
-            "start": "2026-12-01T10:00",
-            "location": {"lon": inside.x, "lat": inside.y},
-        },
-        headers=bearer(tokens["planner"]),
-    ).json()
+    location = {"lon": inside.x, "lat": inside.y}
+    title, start = "Marktspaziergang", "2026-12-01T10:00"
+    event = create_event(client, tokens["planner"], title, start=start, location=location)
     survey = new_form_survey(client, tokens, event_id=event["id"], one_answer_per_session=False)
     assert survey["event_id"] == event["id"]
     centre = cell_centre(inside)

@@ -17,12 +17,10 @@ test workspace (scenarios are written into it) with its own participation databa
 
 from __future__ import annotations
 
-import shutil
-
 import httpx
 import pytest
-from api_fixtures import api_workspace
-from browser_support import browser, screenshot, serious_axe_violations
+from api_fixtures import api_workspace, workspace_copy
+from browser_support import browser, open_page, screenshot, serious_axe_violations
 
 from api.participation.i18n import Translator
 
@@ -45,35 +43,22 @@ NO_WAY = [(49.5134209, 11.2665045), (49.5134209, 11.2666045)]
 @pytest.fixture(scope="module")
 def server(api_workspace, tmp_path_factory):  # noqa: F811
     """A uvicorn server on a copy of the test workspace, with a planner token."""
-    from api.participation.store import open_store
-
     try:
         from tests.uvicorn_server import UvicornServer
     except ImportError:  # plain ``pytest`` with tests/ on sys.path
         from uvicorn_server import UvicornServer
 
     root = tmp_path_factory.mktemp("scenario-page")
-    gpkg = root / "geoquartier.gpkg"
-    shutil.copyfile(api_workspace.gpkg, gpkg)
-    db = root / "participation.sqlite"
-    store = open_store(db)
-    _, planner = store.add_user("planerin", "planner")
-    _, moderator = store.add_user("moderation", "moderator")
+    gpkg, db, tokens = workspace_copy(api_workspace, root)
     env = {"GEOQUARTIER_WORKSPACE": str(gpkg), "GEOQUARTIER_PARTICIPATION_DB": str(db)}
     srv = UvicornServer(env, log_dir=root)
-    yield {"base": srv.base, "planner": planner, "moderator": moderator}
+    yield {"base": srv.base} | tokens
     srv.stop()
 
 
 def _page(browser, screen: str):
     # bypass_csp only lets the test inject axe-core; the page's own scripts carry nonces
-    context = browser.new_context(viewport=SCREENS[screen], bypass_csp=True)
-    context.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: dialog.accept())
-    return page, errors
+    return open_page(browser, viewport=SCREENS[screen], bypass_csp=True, accept_dialogs=True)
 
 
 def _axe(page) -> list[str]:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
+from api.deps import PageLang, ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import answer_errors, max_body_size
 from api.participation import auth, documentation_store
 from api.participation.events import EventId, Reader
@@ -145,7 +145,7 @@ def report_pdf(
     store: ParticipationStoreDep,
     registry: RegistryDep,
     workspace: WorkspaceDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> Response:
     """Map with the numbered approved contributions, the event's facts, the staff's
     summary and next steps, counts and the table with translations; A4, printable."""

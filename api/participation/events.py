@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
-from api.deps import AnnotationId, NetworksDep, ParticipationStoreDep, RegistryDep
+from api.deps import AnnotationId, NetworksDep, PageLang, ParticipationStoreDep, RegistryDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import GEOJSON, annotation_feature, event_feature, feature_collection
 from api.participation import auth, report
@@ -227,7 +227,7 @@ def list_events(
 )
 def manage_page(
     registry: RegistryDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """The planners' events page; it talks to ``/events`` with the token typed in."""
     lang = page_language(lang)

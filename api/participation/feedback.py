@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AnnotationId, ParticipationStoreDep, RegistryDep, WorkspaceDep
+from api.deps import AnnotationId, PageLang, ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import feedback_store as fb
@@ -222,7 +222,7 @@ def receipt_page(
     token: ReceiptToken,
     store: ParticipationStoreDep,
     registry: RegistryDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """The resident's receipt in the page language (texts escaped by Jinja2)."""
     lang = page_language(lang)
@@ -251,7 +251,7 @@ def answers_page(
     quartier: Annotated[str, Path(max_length=100)],
     registry: RegistryDep,
     limits: LimitsDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """The approved contributions of a quartier with a form for status and answer each;
     the staff token is typed in (kept in ``sessionStorage``, as on ``/moderate``)."""

@@ -24,11 +24,18 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from babel.numbers import format_currency
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import ParticipationStoreDep, QuartierId, RegistryDep, SettingsDep, WorkspaceDep
+from api.deps import (
+    PageLang,
+    ParticipationStoreDep,
+    QuartierId,
+    RegistryDep,
+    SettingsDep,
+    WorkspaceDep,
+)
 from api.errors import answer_errors, api_error, max_body_size
 from api.participation import auth
 from api.participation import fund_store as fs
@@ -208,7 +215,7 @@ def fund_page(
     year: Year,
     store: ParticipationStoreDep,
     registry: RegistryDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """Amount, granted, left and every funded project; no contact, no votes."""
     lang = page_language(lang)

@@ -22,7 +22,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from api.deps import ParticipationStoreDep, QuartierId, RegistryDep
+from api.deps import PageLang, ParticipationStoreDep, QuartierId, RegistryDep
 from api.participation import fund_store as fs
 from api.participation.fund import MAX_PROPOSAL_BYTES, Year, money
 from api.participation.i18n import Translator, page_config, page_language, script_json
@@ -36,8 +36,6 @@ router = APIRouter(tags=["participation pages"])
 
 STAFF_ROLES = ("moderator", "planner", "jury")
 """Roles that may open the fund's proposals (see :data:`api.participation.fund.fund_staff`)."""
-
-Lang = Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")]
 
 
 def _fund_or_none(store, quartier: str, year: int) -> dict | None:
@@ -58,7 +56,7 @@ def propose_page(
     registry: RegistryDep,
     store: ParticipationStoreDep,
     limits: LimitsDep,
-    lang: Lang = "de",
+    lang: PageLang = "de",
     year: Annotated[int | None, Query(ge=2000, le=2100, description="year of the fund")] = None,
 ) -> HTMLResponse:
     """The proposal form on the quartier map, in the resident's language."""
@@ -102,7 +100,7 @@ def jury_page(
     year: Year,
     registry: RegistryDep,
     limits: LimitsDep,
-    lang: Lang = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """The staff page of the fund; it talks to the fund's API with the token typed in."""
     lang = page_language(lang)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from api.deps import ParticipationStoreDep, QuartierId, RegistryDep
+from api.deps import PageLang, ParticipationStoreDep, QuartierId, RegistryDep
 from api.participation.i18n import page_config, page_language, script_json
 from api.participation.pages import event_or_404, render_page
 from api.participation.settings import LimitsDep
@@ -50,7 +50,7 @@ def kiosk(
     store: ParticipationStoreDep,
     limits: LimitsDep,
     event: EventQuery = None,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """Big buttons, a map to tap, an optional text; resets itself."""
     lang = page_language(lang)

@@ -23,7 +23,7 @@ from babel import Locale
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
-from api.deps import ParticipationStoreDep, RegistryDep, WorkspaceDep
+from api.deps import PageLang, ParticipationStoreDep, RegistryDep, WorkspaceDep
 from api.errors import api_error
 from api.participation import fund_store
 from api.participation.basemap import office_points
@@ -115,7 +115,7 @@ def participate(
     store: ParticipationStoreDep,
     limits: LimitsDep,
     workspace: WorkspaceDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
     event: Annotated[str | None, Query(max_length=64, description="event id")] = None,
 ) -> HTMLResponse:
     """The page residents use to pin ideas and problems (in their language)."""
@@ -226,7 +226,7 @@ def quartier_choices(registry: dict[str, Any]) -> list[dict[str, Any]]:
 def moderate(
     registry: RegistryDep,
     limits: LimitsDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """The moderators' page; it talks to ``/moderation/...`` with the token typed in.
 

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ParticipationStoreDep, QuartierId, RegistryDep, SettingsDep
+from api.deps import PageLang, ParticipationStoreDep, QuartierId, RegistryDep, SettingsDep
 from api.errors import answer_errors, api_error, max_body_size
 from api.geojson import feature_collection
 from api.participation import auth
@@ -357,7 +357,7 @@ def survey_page(
     store: ParticipationStoreDep,
     registry: RegistryDep,
     limits: LimitsDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """The questions in the page language (German where a text is missing), a map for
     each place or route question (mouse, touch or keyboard); texts escaped."""
@@ -412,7 +412,7 @@ def survey_page(
 )
 def moderate_survey_texts(
     registry: RegistryDep,
-    lang: Annotated[str, Query(max_length=5, description="de, en, tr, ro or bg")] = "de",
+    lang: PageLang = "de",
 ) -> HTMLResponse:
     """Moderators approve or reject the free-text answers of a quartier's surveys; the
     page talks to ``/surveys/{id}/texts`` with the token typed in."""

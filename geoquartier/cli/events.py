@@ -174,14 +174,27 @@ def list_events(
         typer.echo(f"{_describe(event)}  [{n} contributions, {approved} approved]")
 
 
-def _event_or_fail(store, event_id: str) -> dict:
+def _found(lookup, key: str, list_command: str) -> dict:
+    """``lookup(key)``; a one-line error pointing to ``list_command`` when it is unknown."""
     from api.participation.store import NotFound
 
     try:
-        return store.get_event(event_id)
+        return lookup(key)
     except NotFound as exc:
-        fail(f"{exc}; see 'geoquartier events list'")
+        fail(f"{exc}; see '{list_command}'")
     return {}
+
+
+def _event_or_fail(store, event_id: str) -> dict:
+    return _found(store.get_event, event_id, "geoquartier events list")
+
+
+def _stored_event(event_id: str) -> tuple:
+    """The participation database and the event ``event_id`` in it (or a one-line error)."""
+    from api.participation.store import default_store
+
+    store = default_store()
+    return store, _event_or_fail(store, event_id)
 
 
 @events_app.command("edit")
@@ -222,10 +235,7 @@ def close(
     reopen: Annotated[bool, typer.Option("--reopen", help="Open a closed event again.")] = False,
 ) -> None:
     """Close an event: residents can no longer send contributions to it."""
-    from api.participation.store import default_store
-
-    store = default_store()
-    _event_or_fail(store, event_id)
+    store, _ = _stored_event(event_id)
     event = store.close_event(event_id, closed=not reopen)
     typer.echo(("reopened " if reopen else "closed ") + _describe(event))
 
@@ -236,10 +246,7 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
 ) -> None:
     """Delete an event; its contributions stay (without event)."""
-    from api.participation.store import default_store
-
-    store = default_store()
-    event = _event_or_fail(store, event_id)
+    store, event = _stored_event(event_id)
     if not yes and not typer.confirm(f"delete event {event['title']!r}?"):
         fail("not deleted")
     from api.participation.documentation_store import delete_documentation
@@ -256,11 +263,10 @@ def attach(
     detach: Annotated[bool, typer.Option("--detach", help="Detach them instead.")] = False,
 ) -> None:
     """Attach existing contributions to an event (or detach them with --detach)."""
-    from api.participation.store import NotFound, default_store
+    from api.participation.store import NotFound
     from geoquartier.errors import GeoquartierError
 
-    store = default_store()
-    _event_or_fail(store, event_id)
+    store, _ = _stored_event(event_id)
     for annotation_id in annotation_ids:
         try:
             store.attach(annotation_id, None if detach else event_id)

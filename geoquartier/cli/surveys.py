@@ -40,15 +40,15 @@ def _read(path: Path) -> dict:
     return doc
 
 
-def _survey_or_fail(store, survey_id: str) -> dict:
+def _stored_survey(survey_id: str):
+    """The participation database, after checking it holds the survey ``survey_id``."""
     from api.participation import surveys_store as ss
-    from api.participation.store import NotFound
+    from api.participation.store import default_store
+    from geoquartier.cli.events import _found
 
-    try:
-        return ss.get_survey(store, survey_id)
-    except NotFound as exc:
-        fail(f"{exc}; see 'geoquartier surveys list'")
-    return {}
+    store = default_store()
+    _found(lambda key: ss.get_survey(store, key), survey_id, "geoquartier surveys list")
+    return store
 
 
 @surveys_app.command("add")
@@ -95,10 +95,8 @@ def list_surveys(
 def close(survey_id: SurveyArg, reopen: bool = typer.Option(False, help="Open it again.")) -> None:
     """Close a survey (no more answers), or reopen it with --reopen."""
     from api.participation import surveys_store as ss
-    from api.participation.store import default_store
 
-    store = default_store()
-    _survey_or_fail(store, survey_id)
+    store = _stored_survey(survey_id)
     survey = ss.set_open(store, survey_id, reopen)
     typer.echo(f"survey {survey_id} is {'open' if survey['open'] else 'closed'}")
 
@@ -121,10 +119,8 @@ def results(survey_id: SurveyArg) -> None:
     """Staff view of the answers: counts and shares per option, texts by moderation state,
     map answers per 100 m cell."""
     from api.participation import surveys_store as ss
-    from api.participation.store import default_store
 
-    store = default_store()
-    _survey_or_fail(store, survey_id)
+    store = _stored_survey(survey_id)
     found = ss.results(store, survey_id, staff=True)
     typer.echo(f"{found['survey']['title']['de']}: {found['answers']} answer sets")
     for n, q in enumerate(found["questions"], start=1):

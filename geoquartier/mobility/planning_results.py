@@ -26,10 +26,7 @@ workspace's lock file, as the layer store and the scenarios do.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +39,13 @@ import pyogrio
 
 from geoquartier.config import STORAGE_CRS
 from geoquartier.errors import GeoquartierError
+from geoquartier.mobility.workspace_tables import (
+    layer_names,
+    locked,
+    read_table,
+    swapped_copy,
+    write_table,
+)
 
 RUNS_TABLE = "planning_runs"
 SITES_LAYER = "planning_sites"
@@ -144,8 +148,6 @@ def _check_kind(kind: str) -> None:
 
 
 def _save(path: Path, kind: str, summary: dict, text: str, features, name: str) -> StoredRun:
-    from geoquartier.layers.store import workspace_lock
-
     check_name(name)
     quartier = summary.get("quartier")
     if not quartier:
@@ -163,8 +165,7 @@ def _save(path: Path, kind: str, summary: dict, text: str, features, name: str) 
         "summary": json.dumps(_plain(summary), ensure_ascii=False),
         "text": text,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with workspace_lock(path):
+    with locked(path):
         runs = _runs(path)
         gone = runs[(runs["quartier"] == row["quartier"]) & (runs["kind"] == kind)]
         gone = gone[(gone["name"] == name) | (gone["run_id"] == run_id)]
@@ -187,19 +188,12 @@ def _plain(summary: dict) -> dict:
     return out
 
 
-def _layers(path: Path) -> list[str]:
-    return [str(n) for n, _ in pyogrio.list_layers(path)] if path.is_file() else []
-
-
 def _runs(path: Path) -> pd.DataFrame:
-    if RUNS_TABLE not in _layers(path):
-        return pd.DataFrame({c: [] for c in _RUN_FIELDS}, dtype=object)
-    runs = pyogrio.read_dataframe(path, layer=RUNS_TABLE, read_geometry=False)
-    return runs.astype({c: object for c in runs.columns})
+    return read_table(path, RUNS_TABLE, _RUN_FIELDS)
 
 
 def _read_layer(path: Path, layer: str, where: str | None = None) -> gpd.GeoDataFrame | None:
-    if layer not in _layers(path):
+    if layer not in layer_names(path):
         return None
     return pyogrio.read_dataframe(path, layer=layer, where=where)
 
@@ -212,17 +206,8 @@ def _concat(kept: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame) -> gpd.GeoData
 
 
 def _replace(path: Path, runs: pd.DataFrame, layer: str, features: gpd.GeoDataFrame) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        if path.is_file():
-            shutil.copyfile(path, tmp)
-        else:
-            tmp.unlink()
-        pyogrio.write_dataframe(
-            runs.astype({c: "string" for c in _RUN_FIELDS}), tmp, layer=RUNS_TABLE, driver="GPKG"
-        )
+    with swapped_copy(path) as tmp:
+        write_table(tmp, RUNS_TABLE, runs, _RUN_FIELDS)
         features = features.copy()
         for col in features.columns:
             if features[col].dtype == object and col != "geometry":
@@ -238,10 +223,6 @@ def _replace(path: Path, runs: pd.DataFrame, layer: str, features: gpd.GeoDataFr
             geometry_type=types[0] if len(types) == 1 else "Unknown",
             promote_to_multi=False,
         )
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _sql(value: str) -> str:

@@ -6,6 +6,7 @@
   var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
   var session = GQ.staffSession("geoquartier.moderationToken", "queue-section");
   var say = GQ.statusLine(document.getElementById("message"));
+  var failed = GQ.failedWith(say);
   var queue = document.getElementById("queue");
 
 
@@ -87,7 +88,7 @@
       if (item) item.querySelector(".state").textContent = cfg.feedbackLabels[result.data.feedback_status];
       say(t("Saved."));
       document.body.setAttribute("data-answered", id + ":" + result.data.feedback_status);
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   function load() {
@@ -106,7 +107,7 @@
         features.forEach(function (f) { queue.appendChild(card(f)); });
         document.body.setAttribute("data-loaded", "true");
       });
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   session.onSignIn(load);

@@ -8,6 +8,7 @@
   var GQ = window.GQ, t = GQ.t, el = GQ.el, cfg = GQ.config();
   var session = GQ.staffSession("geoquartier.fundToken", "queue-section");
   var say = GQ.statusLine(document.getElementById("message"));
+  var failed = GQ.failedWith(say);
   var queue = document.getElementById("queue");
   var euros = new Intl.NumberFormat(cfg.lang, {style: "currency", currency: "EUR"});
   var EURO = /^\s*(\d{1,9})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$/;
@@ -163,7 +164,7 @@
       rows.forEach(function (p) { queue.appendChild(card(p)); });
       showOnMap(rows);
       document.body.setAttribute("data-loaded", String(Date.now()));
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   function signIn() {

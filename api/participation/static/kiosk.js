@@ -9,15 +9,10 @@
   var form = document.getElementById("kiosk-form");
   var textArea = document.getElementById("text");
   var sendButton = document.getElementById("send");
-  var message = document.getElementById("message");
+  var say = GQ.statusLine(document.getElementById("message"));
   var thanks = document.getElementById("thanks");
   var kindButtons = Array.prototype.slice.call(document.querySelectorAll("button.kind"));
   var pin = null, kind = null, idleTimer = null, thanksTimer = null, key = null;
-
-  function say(text, isError) {
-    message.textContent = text || "";
-    message.className = isError ? "error" : "";
-  }
 
   function newKey() {
     return window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();

@@ -18,6 +18,7 @@
   var reportButton = document.getElementById("report");
   var countNode = document.getElementById("count");
   var say = GQ.statusLine(message);
+  var failed = GQ.failedWith(say);
   var map = null, layer = null, total = 0;
   var quartiers = {}, events = {}, drawnQuartiers = {};
   (cfg.quartiers || []).forEach(function (q) { quartiers[q.id] = q; });
@@ -241,7 +242,7 @@
         text.value = "";
         say(t("Translation saved."));
         document.body.setAttribute("data-translated", p.id);
-      }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+      }).catch(failed);
     });
     box.appendChild(langLabel);
     box.appendChild(langSelect);
@@ -379,7 +380,7 @@
       paperCell.value = "";
       if (clickMarker) { map.removeLayer(clickMarker); clickMarker = null; clicked = null; }
       return showEntered(result.data.properties).then(function () { GQ.focus(paperText); });
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   paperForm.addEventListener("submit", savePaper);
@@ -432,7 +433,7 @@
       layer = GQ.annotationLayer({type: "FeatureCollection", features: features}).addTo(map);
       fitMap(features);
       document.body.setAttribute("data-loaded", statusSelect.value);
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   function decide(id, action, body, item) {
@@ -450,7 +451,7 @@
         if (l.feature && l.feature.properties.id === id) layer.removeLayer(l);
       });
       document.body.setAttribute("data-decided", id);
-    }).catch(function (error) { say(t("Action failed: {message}", {message: String(error)}), true); });
+    }).catch(failed);
   }
 
   session.onSignIn(function () {

@@ -34,24 +34,14 @@
   var active = null, activeTool = null;
   var shape = null;
   var lastSent = null, idempotencyKey = null;
-  var message = document.getElementById("message");
-  var note = document.getElementById("drawing-note");
+  var say = GQ.statusLine(document.getElementById("message"));
+  var tell = GQ.statusLine(document.getElementById("drawing-note"));
   var form = document.getElementById("contribution");
   var textArea = document.getElementById("text");
   var sendButton = document.getElementById("send");
   var finishButton = document.getElementById("finish-drawing");
   var mapNode = document.getElementById("map");
   var buttons = {point: "draw-point", line: "draw-line", area: "draw-area"};
-
-  function say(text, isError) {
-    message.textContent = text || "";
-    message.className = isError ? "error" : "";
-  }
-
-  function tell(text, isError) {
-    note.textContent = text || "";
-    note.className = isError ? "error" : "";
-  }
 
   // ---- what a refusal means for the resident -------------------------------------------
   var OUTSIDE = {

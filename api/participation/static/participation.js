@@ -243,7 +243,8 @@
 }());
 
 /* Shared pieces of the staff pages (moderation, public answers, events): the staff token
-   in sessionStorage only, the sign-in form, requests that carry the token, a status line. */
+   in sessionStorage only, the sign-in form, requests that carry the token, a status line
+   (the resident pages use the status line too) and the report of a failed request. */
 (function () {
   'use strict';
   var GQ = window.GQ;
@@ -254,6 +255,11 @@
       node.textContent = text || '';
       node.className = isError ? 'error' : '';
     };
+  };
+
+  /* A .catch handler that reports a request that failed (e.g. no network) with `say`. */
+  GQ.failedWith = function (say) {
+    return function (error) { say(GQ.t('Action failed: {message}', {message: String(error)}), true); };
   };
 
   /* A staff page's session: the token lives in sessionStorage under `key`; the form #signin

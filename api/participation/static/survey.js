@@ -8,14 +8,9 @@
   var GQ = window.GQ, t = GQ.t, cfg = GQ.config();
   var form = document.getElementById("survey-form");
   if (!form) { document.body.setAttribute("data-ready", "true"); return; }
-  var message = document.getElementById("message");
+  var say = GQ.statusLine(document.getElementById("message"));
   var numbers = {};
   var drawings = {};
-
-  function say(text, isError) {
-    message.textContent = text || "";
-    message.className = isError ? "error" : "";
-  }
 
   /* A place or route question: its map, the points set, and how they are drawn. */
   function MapQuestion(question, fieldset) {

@@ -13,9 +13,6 @@ failed write leaves the previous file unchanged.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,19 +24,21 @@ from geoquartier.config import STORAGE_CRS
 from geoquartier.errors import GeoquartierError
 from geoquartier.layers.schema import SCENARIOS_TABLE
 from geoquartier.mobility.scenarios.model import Edit, Scenario
+from geoquartier.mobility.workspace_tables import (
+    layer_names,
+    locked,
+    read_table,
+    swapped_copy,
+    write_table,
+)
 
 EDITS_LAYER = "scenario_edits"
 _FIELDS = ("id", "quartier", "title", "description", "author", "status", "created", "updated")
 
 
 def _tables(path: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    names = [str(n) for n, _ in pyogrio.list_layers(path)] if path.is_file() else []
-    if SCENARIOS_TABLE in names:
-        heads = pyogrio.read_dataframe(path, layer=SCENARIOS_TABLE, read_geometry=False)
-        heads = heads.astype({c: object for c in heads.columns})
-    else:
-        heads = pd.DataFrame({c: [] for c in _FIELDS}, dtype=object)
-    if EDITS_LAYER in names:
+    heads = read_table(path, SCENARIOS_TABLE, _FIELDS)
+    if EDITS_LAYER in layer_names(path):
         edits = pyogrio.read_dataframe(path, layer=EDITS_LAYER)
     else:
         edits = gpd.GeoDataFrame(
@@ -81,7 +80,7 @@ def save_scenario(path, scenario: Scenario) -> None:
     for n, edit in enumerate(scenario.edits, start=1):
         edit.validate(f"edit {n}")
     path = Path(path)
-    with _locked(path):
+    with locked(path):
         heads, edits = _tables(path)
         heads = heads[heads["id"] != scenario.id]
         edits = edits[edits["scenario_id"] != scenario.id]
@@ -102,7 +101,7 @@ def save_scenario(path, scenario: Scenario) -> None:
 def delete_scenario(path, scenario_id: str) -> None:
     """Remove a scenario and its edits; the base layers are untouched."""
     path = Path(path)
-    with _locked(path):
+    with locked(path):
         heads, edits = _tables(path)
         if not (heads["id"] == scenario_id).any():
             raise GeoquartierError(f"no scenario {scenario_id!r} in {path}")
@@ -120,18 +119,8 @@ def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _replace(path: Path, heads: pd.DataFrame, edits: gpd.GeoDataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        if path.is_file():
-            shutil.copyfile(path, tmp)
-        else:
-            tmp.unlink()
-        pyogrio.write_dataframe(
-            heads.astype({c: "string" for c in _FIELDS}), tmp, layer=SCENARIOS_TABLE, driver="GPKG"
-        )
+    with swapped_copy(path) as tmp:
+        write_table(tmp, SCENARIOS_TABLE, heads, _FIELDS)
         edits = edits.copy()
         edits["position"] = edits["position"].astype("int64")
         edits = edits.set_geometry(
@@ -146,14 +135,3 @@ def _replace(path: Path, heads: pd.DataFrame, edits: gpd.GeoDataFrame) -> None:
             geometry_type="Unknown",
             promote_to_multi=False,
         )
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _locked(path: Path):
-    from geoquartier.layers.store import workspace_lock
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return workspace_lock(path)

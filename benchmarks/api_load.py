@@ -344,26 +344,27 @@ WARM_SLOWEST_S = 0.5
 WARM_PASSES = 8
 
 
-async def _warm_up(host: str, port: int, scenarios) -> int:
+async def _warm_up(host: str, port: int, scenarios) -> dict[str, int]:
     """Every worker builds its caches (networks, map HTML, layer frames) before the timing.
 
     Eight fresh connections at once go through every scenario; the pass is repeated until
     no answer was slow (a worker that got no connection in one pass gets some in the next),
-    at most :data:`WARM_PASSES` times. Returns how many answers were 201 (submissions).
+    at most :data:`WARM_PASSES` times. Returns how many answers were 201 per scenario name
+    (the writes it made, counted with the scenario's own rows).
     """
-    created = 0
+    created = {name: 0 for name, _make, _c in scenarios}
 
     async def one_pass(i: int) -> float:
         nonlocal created
         conn, slowest_s = Connection(host, port), 0.0
         await asyncio.sleep(i * CONNECT_PAUSE_S)  # connect one at a time, see _load
-        for _name, make, _c in scenarios:
+        for name, make, _c in scenarios:
             for j in range(3):
                 method, url, body = make(random.Random(1000 + 10 * i + j))
                 t0 = time.perf_counter()
                 status, _size = await conn.request(method, url, body)
                 slowest_s = max(slowest_s, time.perf_counter() - t0)
-                created += status == 201
+                created[name] += status == 201
         await conn.close()
         return slowest_s
 
@@ -385,8 +386,8 @@ def _cpu_s_by_process(server_pid: int) -> list[float]:
 
 async def _run(
     base: str, scenarios, seconds: float, max_requests: int, server_pid: int
-) -> tuple[list[Result], int]:
-    """The results of every scenario, and the submissions created by the warm-up."""
+) -> tuple[list[Result], dict[str, int]]:
+    """The results of every scenario, and the writes (201) of the warm-up per scenario."""
     host, port = base.removeprefix("http://").split(":")
     port = int(port)
     warm_created = await _warm_up(host, port, scenarios)
@@ -649,13 +650,13 @@ def main() -> None:
         from api.participation.store import open_store
 
         pstore = open_store(db)
-        created = results[-1].statuses.get(201, 0) + warm_created
+        created = results[-1].statuses.get(201, 0) + warm_created[results[-1].name]
         load_average = os.getloadavg()
         rows = pstore.count_annotations(quartier="lauf", status="pending")
         ids = {a["id"] for a in pstore.list_annotations(quartier="lauf")}
         from api.participation.surveys_store import results as survey_results
 
-        answered = results[-2].statuses.get(201, 0) + 8  # + the warm-up answer sets
+        answered = results[-2].statuses.get(201, 0) + warm_created[results[-2].name]
         answer_sets = survey_results(pstore, survey_id)["answers"]
 
     print(

@@ -116,7 +116,9 @@ def test_database_of_the_previous_version_upgrades_in_place_and_keeps_its_decisi
         con.execute("PRAGMA user_version = 1")
 
     reopened = ParticipationStore(path)
+    assert reopened.stored_schema_version() == 1  # what `db current` reports, unchanged
     assert reopened.upgrade() == (1, store_module.SCHEMA_VERSION)
+    assert reopened.stored_schema_version() == store_module.SCHEMA_VERSION
     assert [a["id"] for a in reopened.list_annotations()] == ids
     assert reopened.decisions_version() == 2  # seeded from the decision log
     reopened.decide(ids[2], "approved", moderator)

@@ -363,4 +363,8 @@ def test_db_upgrade_creates_the_participation_tables(participation_backend, tmp_
     assert "participation database" in first.output and "upgraded from 0 to" in first.output
     again = runner.invoke(app, ["db", "upgrade"])
     assert f"already at schema version {store_module.SCHEMA_VERSION}" in again.output
+    current = runner.invoke(app, ["db", "current"])
+    version = store_module.SCHEMA_VERSION
+    assert current.exit_code == 0, current.output
+    assert f"schema version {version} (this geoquartier: {version}; up to date)" in current.output
     assert participation_backend.rows("SELECT count(*) AS n FROM annotations") == [{"n": 0}]

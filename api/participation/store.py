@@ -365,6 +365,12 @@ class ParticipationStore:
         self._ensure_schema()
         return before, SCHEMA_VERSION
 
+    def stored_schema_version(self) -> int:
+        """The schema version the database holds now (0: no tables yet), without migrating
+        it (``geoquartier db current``)."""
+        with self.db.write() as con:
+            return self.db.schema_version(con) if self._has_tables(con) else 0
+
     def _has_tables(self, con: Connection) -> bool:
         return self.db.has_column(con, "annotations", "id")
 

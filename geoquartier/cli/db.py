@@ -37,7 +37,37 @@ def _echo_counts(counts: dict[str, int]) -> None:
 
 @db_app.command("current")
 def current() -> None:
-    """Show where the layers are, the schema version of the store and of this program."""
+    """Show where the layers and the participation tables are, their schema versions and
+    the versions this program writes."""
+    _current_layers()
+    _current_participation()
+
+
+def _state(version: int, latest: int) -> str:
+    if version > latest:
+        return "newer than this geoquartier: update it"
+    return "up to date" if version == latest else "run 'geoquartier db upgrade'"
+
+
+def _current_participation() -> None:
+    from api.participation.store import SCHEMA_VERSION, existing_store
+
+    with user_errors():
+        store = existing_store()
+        if store is None:
+            typer.echo(
+                f"participation database: none yet (created at schema version {SCHEMA_VERSION}"
+                " on the first contribution or 'geoquartier db upgrade')"
+            )
+            return
+        version = store.stored_schema_version()
+    typer.echo(
+        f"participation database {store.path}: schema version {version} "
+        f"(this geoquartier: {SCHEMA_VERSION}; {_state(version, SCHEMA_VERSION)})"
+    )
+
+
+def _current_layers() -> None:
     from geoquartier.layers.migrations import LATEST_VERSION
 
     store = _store()
@@ -47,9 +77,7 @@ def current() -> None:
         return
     with user_errors():
         version = store.schema_version()
-    state = "up to date" if version == LATEST_VERSION else "run 'geoquartier db upgrade'"
-    if version > LATEST_VERSION:
-        state = "newer than this geoquartier: update it"
+    state = _state(version, LATEST_VERSION)
     typer.echo(f"schema version: {version} (this geoquartier: {LATEST_VERSION}; {state})")
 
 

@@ -368,3 +368,22 @@ def test_db_upgrade_creates_the_participation_tables(participation_backend, tmp_
     assert current.exit_code == 0, current.output
     assert f"schema version {version} (this geoquartier: {version}; up to date)" in current.output
     assert participation_backend.rows("SELECT count(*) AS n FROM annotations") == [{"n": 0}]
+
+
+def test_a_connection_the_database_server_dropped_is_replaced(participation_backend):
+    """After PostgreSQL ends the pool's idle connections (a restart, an idle timeout), the
+    next request gets a fresh connection instead of failing."""
+    if participation_backend.name != "postgresql":
+        pytest.skip("only PostgreSQL keeps a pool of server connections")
+    import psycopg
+
+    store = participation_backend.store()
+    store.add_user("nach-neustart", "moderator")
+    with psycopg.connect(participation_backend.url, autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND state = 'idle'"
+        ).fetchone()[0]
+    assert ended >= 1
+    assert [u.name for u in store.list_users()] == ["nach-neustart"]

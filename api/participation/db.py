@@ -403,6 +403,9 @@ class PostgresDatabase:
             min_size=1,
             max_size=POOL_MAX,
             kwargs={**kwargs, "options": f"-c search_path={self.schema}"},
+            # a connection the server dropped (restart, idle timeout) is replaced before
+            # it is handed out, so no request fails on it
+            check=psycopg_pool.ConnectionPool.check_connection,
             timeout=POOL_TIMEOUT_S,
             open=False,
         )

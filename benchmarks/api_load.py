@@ -205,6 +205,39 @@ class Connection:
         return status, size
 
 
+@dataclass
+class _Budget:
+    """Requests a scenario may still issue before ``stop_at`` (shared by its clients)."""
+
+    stop_at: float
+    left: int
+
+    def take(self) -> bool:
+        if time.perf_counter() >= self.stop_at or self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+async def _drive(conn, make_request, rng, result: Result, budget: _Budget) -> None:
+    """One client: requests on ``conn`` while the budget lasts, recorded into ``result``;
+    the connection is closed at the end."""
+    try:
+        while budget.take():
+            method, url, body = make_request(rng)
+            t0 = time.perf_counter()
+            try:
+                status, _size = await conn.request(method, url, body)
+            except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                result.errors += 1
+                continue
+            result.latencies.append(time.perf_counter() - t0)
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+            result.errors += status >= 400
+    finally:
+        await conn.close()
+
+
 async def _load(
     host: str,
     port: int,
@@ -223,29 +256,10 @@ async def _load(
         conns.append(connection(host, port))
         await conns[-1].open()
         await asyncio.sleep(CONNECT_PAUSE_S)
-    stop_at = time.perf_counter() + seconds
-    issued = 0
+    budget = _Budget(time.perf_counter() + seconds, max_requests)
 
-    async def worker(wid: int) -> None:
-        nonlocal issued
-        rng = random.Random(wid)
-        conn = conns[wid]
-        try:
-            while time.perf_counter() < stop_at and issued < max_requests:
-                issued += 1
-                method, url, body = make_request(rng)
-                t0 = time.perf_counter()
-                try:
-                    status, _size = await conn.request(method, url, body)
-                except (ConnectionError, asyncio.IncompleteReadError, OSError):
-                    result.errors += 1
-                    continue
-                result.latencies.append(time.perf_counter() - t0)
-                result.statuses[status] = result.statuses.get(status, 0) + 1
-                if status >= 400:
-                    result.errors += 1
-        finally:
-            await conn.close()
+    def worker(wid: int):
+        return _drive(conns[wid], make_request, random.Random(wid), result, budget)
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
@@ -708,7 +722,7 @@ class _BoundConnection(Connection):
         super().__init__(host, port)
         self.local_host = local_host
 
-    async def _open(self) -> None:
+    async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(
             self.host, self.port, local_addr=(self.local_host, 0)
         )
@@ -719,29 +733,12 @@ async def _load_servers(
 ) -> Result:
     """Like :func:`_load`, client ``i`` on server ``i mod len(bases)``."""
     result = Result(f"{len(bases)} server(s)")
-    stop_at = time.perf_counter() + seconds
-    issued = 0
+    budget = _Budget(time.perf_counter() + seconds, max_requests)
 
-    async def worker(wid: int) -> None:
-        nonlocal issued
+    def worker(wid: int):
         host, port = bases[wid % len(bases)].removeprefix("http://").split(":")
         conn = _BoundConnection(host, int(port), f"127.0.0.{10 + wid}")
-        rng = random.Random(wid)
-        try:
-            while time.perf_counter() < stop_at and issued < max_requests:
-                issued += 1
-                method, url, body = make_request(rng)
-                t0 = time.perf_counter()
-                try:
-                    status, _size = await conn.request(method, url, body)
-                except (ConnectionError, asyncio.IncompleteReadError, OSError):
-                    result.errors += 1
-                    continue
-                result.latencies.append(time.perf_counter() - t0)
-                result.statuses[status] = result.statuses.get(status, 0) + 1
-                result.errors += status >= 400
-        finally:
-            await conn.close()
+        return _drive(conn, make_request, random.Random(wid), result, budget)
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))

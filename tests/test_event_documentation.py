@@ -272,7 +272,7 @@ def test_event_pdf_fetches_nothing(setup, monkeypatch):
     assert "Parcul este foarte frumos" in pdf_text(pdf)
 
 
-def test_translations_are_empty_without_their_table(tmp_path):
+def test_translations_are_empty_for_contributions_without_any(tmp_path):
     from api.participation.documentation_store import translations_by_annotation
     from api.participation.store import open_store
 

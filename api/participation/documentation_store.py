@@ -9,9 +9,8 @@ Table (same database as :mod:`api.participation.store`, created on first use):
 The event itself is not changed (no columns are added to ``events``); deleting an event
 deletes its documentation (:func:`delete_documentation`, called by the routes).
 
-Translations of contributions are read from ``annotation_translations(annotation_id,
-language, text, user_id, created_at)`` when that table exists; without it
-:func:`translations_by_annotation` returns ``{}``. Plain SQL with ``?`` placeholders.
+Translations of contributions come from the store's ``annotation_translations``
+(:func:`translations_by_annotation`). Plain SQL with ``?`` placeholders.
 """
 
 from __future__ import annotations
@@ -50,7 +49,6 @@ DOCUMENTATION_FIELDS = (
 )
 """The fields staff enter, in the order the documents show them."""
 
-TRANSLATIONS_TABLE = "annotation_translations"
 
 
 def get_documentation(store: ParticipationStore, event_id: str) -> dict[str, Any] | None:
@@ -97,35 +95,12 @@ def delete_documentation(store: ParticipationStore, event_id: str) -> None:
         con.execute("DELETE FROM event_documentation WHERE event_id = ?", (event_id,))
 
 
-def _missing_table(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "no such table" in text or ("does not exist" in text and "relation" in text)
-
-
 def translations_by_annotation(
     store: ParticipationStore, annotation_ids: list[str]
 ) -> dict[str, dict[str, str]]:
-    """``{annotation id: {language: text}}`` of the translations staff entered (the newest
-    per language wins); ``{}`` when the ``annotation_translations`` table does not exist."""
-    ids = list(dict.fromkeys(annotation_ids))
-    if not ids:
-        return {}
-    con = store._connect()
-    found: dict[str, dict[str, str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        try:
-            rows = con.execute(
-                f"SELECT annotation_id, language, text FROM {TRANSLATIONS_TABLE}"
-                f" WHERE annotation_id IN ({marks}) ORDER BY created_at",
-                chunk,
-            ).fetchall()
-        except Exception as exc:  # sqlite3 or the PostgreSQL driver: table not there yet
-            if _missing_table(exc):
-                return {}
-            raise
-        for row in rows:
-            if row["text"]:
-                found.setdefault(row["annotation_id"], {})[row["language"]] = row["text"]
-    return found
+    """``{annotation id: {language: text}}`` of the translations staff entered
+    (:meth:`ParticipationStore.translations`, one per language)."""
+    return {
+        annotation_id: {t["language"]: t["text"] for t in rows if t["text"]}
+        for annotation_id, rows in store.translations(annotation_ids).items()
+    }

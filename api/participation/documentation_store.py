@@ -50,7 +50,6 @@ DOCUMENTATION_FIELDS = (
 """The fields staff enter, in the order the documents show them."""
 
 
-
 def get_documentation(store: ParticipationStore, event_id: str) -> dict[str, Any] | None:
     """The documentation of ``event_id`` (every field, ``updated_by``/``updated_at``), or
     None when nobody has written it yet."""
